@@ -1,0 +1,205 @@
+package sdk
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"time"
+)
+
+// EventType names what happened. Observers receive it and the audit log
+// records it as the event's action.
+type EventType string
+
+// Event types.
+const (
+	EventTenantCreated              EventType = "tenant.created"
+	EventTenantUpdated              EventType = "tenant.updated"
+	EventTenantSeatsChanged         EventType = "tenant.seats_changed"
+	EventTenantOwnershipTransferred EventType = "tenant.ownership_transferred"
+	EventTenantReconciled           EventType = "tenant.reconciled"
+	EventMemberAdded                EventType = "member.added"
+	EventMemberUpdated              EventType = "member.updated"
+	EventMemberRoleChanged          EventType = "member.role_changed"
+	EventMemberDeactivated          EventType = "member.deactivated"
+	EventMemberReactivated          EventType = "member.reactivated"
+	EventMemberRemoved              EventType = "member.removed"
+	EventMemberLoggedOut            EventType = "member.logged_out"
+)
+
+// Event is what observers receive after a successful write.
+type Event struct {
+	Type     EventType
+	TenantID string
+	Actor    Actor
+	// MemberID is the member the event is about, if any.
+	MemberID string
+	// Before and After are the member before and after the write (Before nil
+	// on creation, After nil on removal).
+	Before, After *Member
+	// Tenant is the tenant after the write, for tenant events.
+	Tenant *Tenant
+	Time   time.Time
+}
+
+// Observer is notified after each successful write. Observers run on their
+// own goroutine: a slow observer never delays the write and a panicking one
+// never breaks it (the panic is logged).
+type Observer interface {
+	Observe(ctx context.Context, e Event)
+}
+
+// ObserverFunc adapts a function to [Observer].
+type ObserverFunc func(ctx context.Context, e Event)
+
+// Observe calls f.
+func (f ObserverFunc) Observe(ctx context.Context, e Event) { f(ctx, e) }
+
+// AuditEvent is one entry of a tenant's audit log: who did what to whom,
+// through which channel, when, with the values before and after.
+type AuditEvent struct {
+	ID        string            `json:"id"` // sorts by time
+	TenantID  string            `json:"tenantId"`
+	Time      time.Time         `json:"time"`
+	ActorKind ActorKind         `json:"actorKind"`
+	ActorID   string            `json:"actorId"`
+	Channel   string            `json:"channel"` // sdk, scim, sync or system
+	Action    string            `json:"action"`  // an EventType
+	TargetID  string            `json:"targetId,omitempty"`
+	Before    map[string]string `json:"before,omitempty"`
+	After     map[string]string `json:"after,omitempty"`
+}
+
+// record writes the audit event and notifies observers. The write it
+// describes has already happened, so a failing audit append is retried once
+// and then logged rather than reported as the operation's failure.
+func (c *Client) record(ctx context.Context, ev Event) {
+	ev.Time = c.Now()
+	a := &AuditEvent{
+		ID:        c.newID(),
+		TenantID:  ev.TenantID,
+		Time:      ev.Time,
+		ActorKind: ev.Actor.Kind,
+		ActorID:   ev.Actor.ID,
+		Channel:   ev.Actor.Channel(),
+		Action:    string(ev.Type),
+		TargetID:  ev.MemberID,
+	}
+	a.Before, a.After = diffMembers(ev.Before, ev.After)
+	if ev.Tenant != nil && ev.MemberID == "" {
+		a.TargetID = ev.Tenant.ID
+		a.After = tenantFields(ev.Tenant)
+	}
+	actx := context.WithoutCancel(ctx)
+	if err := c.store.AppendAudit(actx, a); err != nil {
+		if err = c.store.AppendAudit(actx, a); err != nil {
+			c.log.Error("roster: audit append failed", "tenant", a.TenantID, "action", a.Action, "target", a.TargetID, "err", err)
+		}
+	}
+	for _, o := range c.observers {
+		go c.notify(actx, o, ev)
+	}
+}
+
+func (c *Client) notify(ctx context.Context, o Observer, ev Event) {
+	defer func() {
+		if r := recover(); r != nil {
+			c.log.Error("roster: observer panicked", "event", ev.Type, "panic", fmt.Sprint(r))
+		}
+	}()
+	o.Observe(ctx, ev)
+}
+
+func memberFields(m *Member) map[string]string {
+	if m == nil {
+		return nil
+	}
+	f := map[string]string{
+		"email":  m.Email,
+		"role":   m.Role,
+		"status": string(m.Status),
+	}
+	for k, v := range map[string]string{
+		"externalId": m.ExternalID, "givenName": m.GivenName, "familyName": m.FamilyName,
+		"displayName": m.DisplayName, "department": m.Department, "title": m.Title, "managerId": m.ManagerID,
+	} {
+		if v != "" {
+			f[k] = v
+		}
+	}
+	return f
+}
+
+func tenantFields(t *Tenant) map[string]string {
+	return map[string]string{
+		"slug":          t.Slug,
+		"name":          t.Name,
+		"ownerId":       t.OwnerID,
+		"includedSeats": strconv.Itoa(t.IncludedSeats),
+		"extraSeats":    strconv.Itoa(t.ExtraSeats),
+		"seatsUsed":     strconv.Itoa(t.SeatsUsed),
+	}
+}
+
+// diffMembers returns the fields that differ between before and after. On
+// creation or removal (one side nil) it returns every field of the other.
+func diffMembers(before, after *Member) (map[string]string, map[string]string) {
+	b, a := memberFields(before), memberFields(after)
+	if b == nil || a == nil {
+		return b, a
+	}
+	db, da := map[string]string{}, map[string]string{}
+	for k, v := range b {
+		if a[k] != v {
+			db[k] = v
+		}
+	}
+	for k, v := range a {
+		if b[k] != v {
+			da[k] = v
+		}
+	}
+	if before.SessionEpoch != after.SessionEpoch {
+		db["sessionEpoch"] = strconv.FormatInt(before.SessionEpoch, 10)
+		da["sessionEpoch"] = strconv.FormatInt(after.SessionEpoch, 10)
+	}
+	return db, da
+}
+
+// AuditListOptions select and filter a page of the audit log.
+type AuditListOptions struct {
+	ListOptions
+	ActorID  string
+	TargetID string
+	Action   string
+	Since    time.Time
+	Until    time.Time
+}
+
+// AuditLog returns a tenant's audit events, newest first. Reading it needs
+// team:manage (or a non-member actor).
+func (c *Client) AuditLog(ctx context.Context, actor Actor, tenantID string, opts AuditListOptions) (*Page[*AuditEvent], error) {
+	const op = "sdk.AuditLog"
+	p, err := c.Policy(ctx, actor, tenantID)
+	if err != nil {
+		return nil, err
+	}
+	if p.refusal != "" {
+		return nil, deny(p.refusal).Err(op)
+	}
+	if !p.has(PermTeamManage) {
+		return nil, deny(ReasonMissingPermission).Err(op)
+	}
+	size, after, err := pageParams(op, opts.ListOptions)
+	if err != nil {
+		return nil, err
+	}
+	evs, err := c.store.ListAudit(ctx, tenantID, AuditQuery{
+		ActorID: opts.ActorID, TargetID: opts.TargetID, Action: opts.Action,
+		Since: opts.Since, Until: opts.Until, Before: after, Limit: size + 1,
+	})
+	if err != nil {
+		return nil, withOp(op, err)
+	}
+	return makePage(evs, size, func(e *AuditEvent) string { return e.ID }), nil
+}

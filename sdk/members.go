@@ -1,0 +1,591 @@
+package sdk
+
+import (
+	"context"
+	"fmt"
+	"strings"
+)
+
+// AddMemberRequest describes a member added directly, without an
+// invitation.
+type AddMemberRequest struct {
+	TenantID    string `validate:"required,max=64"`
+	Email       string `validate:"required,max=254,email"`
+	GivenName   string `validate:"max=100,utf8"`
+	FamilyName  string `validate:"max=100,utf8"`
+	DisplayName string `validate:"max=200,utf8"`
+	ExternalID  string `validate:"max=256,utf8"`
+	Department  string `validate:"max=200,utf8"`
+	Title       string `validate:"max=200,utf8"`
+	ManagerID   string `validate:"max=64"`
+	// Role defaults to the tenant's default role.
+	Role string `validate:"max=64"`
+	// Status is StatusActive (the default) or StatusDeactivated (an
+	// identity provider may create a suspended user). Invited members come
+	// from invitations.
+	Status Status `validate:"status"`
+}
+
+// AddMember adds an active member. It refuses when the tenant has no free
+// seat (ReasonSeatLimit), the email is taken (ReasonEmailTaken, or
+// ReasonEmailTakenElsewhere when addresses are unique across tenants), or
+// policy denies the actor.
+func (c *Client) AddMember(ctx context.Context, actor Actor, req AddMemberRequest) (*Member, error) {
+	const op = "sdk.AddMember"
+	req.Email = strings.TrimSpace(req.Email)
+	if err := check(op, &req); err != nil {
+		return nil, err
+	}
+	switch req.Status {
+	case "":
+		req.Status = StatusActive
+	case StatusInvited:
+		return nil, invalid(op, "Status", "members are invited with Invite, not added as invited")
+	}
+	t, err := c.store.GetTenant(ctx, req.TenantID)
+	if err != nil {
+		return nil, withOp(op, err)
+	}
+	p, err := c.policyFor(ctx, op, t, actor)
+	if err != nil {
+		return nil, err
+	}
+	if req.Role == "" {
+		req.Role = t.DefaultRole()
+	}
+	if err := p.CheckGrant(nil, req.Role).Err(op); err != nil {
+		return nil, err
+	}
+	now := c.Now()
+	m := &Member{
+		ID:          c.newID(),
+		TenantID:    t.ID,
+		Email:       req.Email,
+		EmailKey:    NormalizeEmail(req.Email),
+		ExternalID:  req.ExternalID,
+		GivenName:   req.GivenName,
+		FamilyName:  req.FamilyName,
+		DisplayName: req.DisplayName,
+		Department:  req.Department,
+		Title:       req.Title,
+		ManagerID:   req.ManagerID,
+		Role:        req.Role,
+		Status:      req.Status,
+		Version:     1,
+		CreatedAt:   now,
+		UpdatedAt:   now,
+	}
+	if err := c.createMember(ctx, op, t, m); err != nil {
+		return nil, err
+	}
+	c.record(ctx, Event{Type: EventMemberAdded, TenantID: t.ID, Actor: actor, MemberID: m.ID, After: m.Clone()})
+	return m, nil
+}
+
+// createMember enforces cross-tenant email uniqueness and stores m, taking
+// a seat when its state holds one.
+func (c *Client) createMember(ctx context.Context, op string, t *Tenant, m *Member) error {
+	if err := c.checkEmailElsewhere(ctx, op, t, m.EmailKey); err != nil {
+		return err
+	}
+	if err := c.store.CreateMember(ctx, m, t.Settings.HoldsSeat(m.Status)); err != nil {
+		return withOp(op, err)
+	}
+	if t.Settings.UniqueEmailAcrossTenants || c.globalEmails {
+		// Two tenants racing for one address may both pass the check above;
+		// the store's answer after the insert settles it: the later
+		// insert (by id) gives way.
+		if err := c.settleEmailRace(ctx, op, t, m); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (c *Client) checkEmailElsewhere(ctx context.Context, op string, t *Tenant, emailKey string) error {
+	if !t.Settings.UniqueEmailAcrossTenants && !c.globalEmails {
+		return nil
+	}
+	taken, err := c.store.EmailInOtherTenant(ctx, t.ID, emailKey)
+	if err != nil {
+		return withOp(op, err)
+	}
+	if taken {
+		return errEmailElsewhere(op)
+	}
+	return nil
+}
+
+func (c *Client) settleEmailRace(ctx context.Context, op string, t *Tenant, m *Member) error {
+	taken, err := c.store.EmailInOtherTenant(ctx, t.ID, m.EmailKey)
+	if err != nil || !taken {
+		return withOp(op, err)
+	}
+	if err := c.store.DeleteMember(ctx, t.ID, m.ID, m.Version, t.Settings.HoldsSeat(m.Status)); err != nil && !isNotFound(err) {
+		return withOp(op, err)
+	}
+	return errEmailElsewhere(op)
+}
+
+// Member returns a member of a tenant. Reads are not policy-checked: the
+// host decides who may see a tenant's members.
+func (c *Client) Member(ctx context.Context, tenantID, memberID string) (*Member, error) {
+	m, err := c.store.GetMember(ctx, tenantID, memberID)
+	return m, withOp("sdk.Member", err)
+}
+
+// MemberByEmail returns the member with that email address, compared
+// case-insensitively.
+func (c *Client) MemberByEmail(ctx context.Context, tenantID, email string) (*Member, error) {
+	m, err := c.store.GetMemberByEmail(ctx, tenantID, NormalizeEmail(email))
+	return m, withOp("sdk.MemberByEmail", err)
+}
+
+// MemberByExternalID returns the member with that external id.
+func (c *Client) MemberByExternalID(ctx context.Context, tenantID, externalID string) (*Member, error) {
+	m, err := c.store.GetMemberByExternalID(ctx, tenantID, externalID)
+	return m, withOp("sdk.MemberByExternalID", err)
+}
+
+// ListMembersOptions filter and page a member list.
+type ListMembersOptions struct {
+	ListOptions
+	Status Status // only members in this state
+	Role   string // only members with this role
+	// Prefix keeps members whose email, given, family or display name
+	// starts with it, case-insensitively.
+	Prefix string
+}
+
+// ListMembers returns a page of a tenant's members in a stable order
+// (creation order): a cursor resumes exactly after the last member
+// returned, and every page costs the same however deep it is.
+func (c *Client) ListMembers(ctx context.Context, tenantID string, opts ListMembersOptions) (*Page[*Member], error) {
+	const op = "sdk.ListMembers"
+	size, after, err := pageParams(op, opts.ListOptions)
+	if err != nil {
+		return nil, err
+	}
+	f, err := memberFilter(op, opts)
+	if err != nil {
+		return nil, err
+	}
+	ms, err := c.store.ListMembers(ctx, tenantID, MemberQuery{Filter: f, After: after, Limit: size + 1})
+	if err != nil {
+		return nil, withOp(op, err)
+	}
+	return makePage(ms, size, func(m *Member) string { return m.ID }), nil
+}
+
+// CountMembers returns how many members match the filter (the page options
+// are ignored).
+func (c *Client) CountMembers(ctx context.Context, tenantID string, opts ListMembersOptions) (int, error) {
+	const op = "sdk.CountMembers"
+	f, err := memberFilter(op, opts)
+	if err != nil {
+		return 0, err
+	}
+	n, err := c.store.CountMembers(ctx, tenantID, f)
+	return n, withOp(op, err)
+}
+
+func memberFilter(op string, o ListMembersOptions) (MemberFilter, error) {
+	if o.Status != "" && !o.Status.Valid() {
+		return MemberFilter{}, invalid(op, "Status", fmt.Sprintf("%q is not a member status", o.Status))
+	}
+	if len(o.Prefix) > 254 {
+		return MemberFilter{}, invalid(op, "Prefix", "must be at most 254 characters")
+	}
+	return MemberFilter{Status: o.Status, Role: o.Role, Prefix: strings.ToLower(o.Prefix)}, nil
+}
+
+// UpdateProfileRequest changes a member's profile. Nil fields are left as
+// they are; a non-nil empty string clears the field (except Email).
+type UpdateProfileRequest struct {
+	TenantID    string  `validate:"required,max=64"`
+	MemberID    string  `validate:"required,max=64"`
+	Email       *string `validate:"omitempty,max=254,email"`
+	GivenName   *string `validate:"omitempty,max=100,utf8"`
+	FamilyName  *string `validate:"omitempty,max=100,utf8"`
+	DisplayName *string `validate:"omitempty,max=200,utf8"`
+	ExternalID  *string `validate:"omitempty,max=256,utf8"`
+	Department  *string `validate:"omitempty,max=200,utf8"`
+	Title       *string `validate:"omitempty,max=200,utf8"`
+	ManagerID   *string `validate:"omitempty,max=64"`
+	// ExpectedVersion, when non-zero, refuses the update with
+	// ReasonVersionMismatch if the member changed since it was read.
+	ExpectedVersion int64
+}
+
+// UpdateProfile changes a member's names, email and directory fields. A
+// member may edit their own profile; editing someone else's needs
+// team:manage and a higher rank, and the owner's profile is theirs alone.
+// An update that changes nothing writes nothing.
+func (c *Client) UpdateProfile(ctx context.Context, actor Actor, req UpdateProfileRequest) (*Member, error) {
+	const op = "sdk.UpdateProfile"
+	if req.Email != nil {
+		e := strings.TrimSpace(*req.Email)
+		req.Email = &e
+	}
+	if err := check(op, &req); err != nil {
+		return nil, err
+	}
+	return c.mutate(ctx, op, actor, req.TenantID, req.MemberID, req.ExpectedVersion, EventMemberUpdated,
+		func(p *Policy, before, m *Member) (int, error) {
+			set := func(dst *string, v *string) {
+				if v != nil {
+					*dst = *v
+				}
+			}
+			set(&m.Email, req.Email)
+			m.EmailKey = NormalizeEmail(m.Email)
+			set(&m.GivenName, req.GivenName)
+			set(&m.FamilyName, req.FamilyName)
+			set(&m.DisplayName, req.DisplayName)
+			set(&m.ExternalID, req.ExternalID)
+			set(&m.Department, req.Department)
+			set(&m.Title, req.Title)
+			set(&m.ManagerID, req.ManagerID)
+			if *m == *before {
+				return 0, errNoChange
+			}
+			if err := p.Check(ActionUpdateProfile, before).Err(op); err != nil {
+				return 0, err
+			}
+			if m.EmailKey != before.EmailKey {
+				if err := c.checkEmailElsewhere(ctx, op, p.tenant, m.EmailKey); err != nil {
+					return 0, err
+				}
+			}
+			return 0, nil
+		})
+}
+
+// ChangeRole gives a member another role. The actor must outrank the member
+// and may not grant a role above their own; the owner role moves only by
+// [Client.TransferOwnership].
+func (c *Client) ChangeRole(ctx context.Context, actor Actor, tenantID, memberID, role string) (*Member, error) {
+	const op = "sdk.ChangeRole"
+	if role == "" {
+		return nil, invalid(op, "Role", "is required")
+	}
+	return c.mutate(ctx, op, actor, tenantID, memberID, 0, EventMemberRoleChanged,
+		func(p *Policy, before, m *Member) (int, error) {
+			if err := p.CheckGrant(before, role).Err(op); err != nil {
+				return 0, err
+			}
+			if before.Role == role {
+				return 0, errNoChange
+			}
+			m.Role = role
+			return 0, nil
+		})
+}
+
+// Deactivate suspends a member: their sessions end at once and, by default,
+// they keep their seat until removed. Deactivating a deactivated member
+// changes nothing.
+func (c *Client) Deactivate(ctx context.Context, actor Actor, tenantID, memberID string) (*Member, error) {
+	const op = "sdk.Deactivate"
+	return c.mutate(ctx, op, actor, tenantID, memberID, 0, EventMemberDeactivated,
+		func(p *Policy, before, m *Member) (int, error) {
+			if err := p.Check(ActionDeactivate, before).Err(op); err != nil {
+				return 0, err
+			}
+			if before.Status == StatusDeactivated {
+				return 0, errNoChange
+			}
+			m.Status = StatusDeactivated
+			m.SessionEpoch++
+			return seatDelta(p.tenant, before.Status, m.Status), nil
+		})
+}
+
+// Reactivate makes a deactivated member active again, taking a seat if
+// deactivated members do not hold one. Reactivating an active member
+// changes nothing; an invited member becomes active by accepting.
+func (c *Client) Reactivate(ctx context.Context, actor Actor, tenantID, memberID string) (*Member, error) {
+	const op = "sdk.Reactivate"
+	return c.mutate(ctx, op, actor, tenantID, memberID, 0, EventMemberReactivated,
+		func(p *Policy, before, m *Member) (int, error) {
+			if before.Status == StatusActive {
+				return 0, errNoChange
+			}
+			if err := p.Check(ActionReactivate, before).Err(op); err != nil {
+				return 0, err
+			}
+			if before.Status == StatusInvited {
+				return 0, &Error{Op: op, Code: CodeFailedPrecondition, Reason: ReasonTargetNotActive,
+					Message: "the member's invitation is pending; they become active by accepting it"}
+			}
+			m.Status = StatusActive
+			return seatDelta(p.tenant, before.Status, m.Status), nil
+		})
+}
+
+// ForceLogout ends every session of a member at once by bumping their
+// session epoch (see [Client.SessionValid]).
+func (c *Client) ForceLogout(ctx context.Context, actor Actor, tenantID, memberID string) (*Member, error) {
+	const op = "sdk.ForceLogout"
+	return c.mutate(ctx, op, actor, tenantID, memberID, 0, EventMemberLoggedOut,
+		func(p *Policy, before, m *Member) (int, error) {
+			if err := p.Check(ActionForceLogout, before).Err(op); err != nil {
+				return 0, err
+			}
+			m.SessionEpoch++
+			return 0, nil
+		})
+}
+
+// SessionValid reports whether a session that recorded epoch at sign-in is
+// still valid: the member exists, is active and has not been logged out
+// since. It is one store read, cheap enough for every request.
+func (c *Client) SessionValid(ctx context.Context, tenantID, memberID string, epoch int64) (bool, error) {
+	m, err := c.store.GetMember(ctx, tenantID, memberID)
+	if isNotFound(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, withOp("sdk.SessionValid", err)
+	}
+	return m.Status == StatusActive && m.SessionEpoch == epoch, nil
+}
+
+// RemoveMember deletes a member permanently and frees their seat (the
+// tenant's paid seat count does not change). The owner can never be
+// removed.
+func (c *Client) RemoveMember(ctx context.Context, actor Actor, tenantID, memberID string) error {
+	const op = "sdk.RemoveMember"
+	for range maxRetries {
+		t, err := c.store.GetTenant(ctx, tenantID)
+		if err != nil {
+			return withOp(op, err)
+		}
+		p, err := c.policyFor(ctx, op, t, actor)
+		if err != nil {
+			return err
+		}
+		m, err := c.store.GetMember(ctx, tenantID, memberID)
+		if err != nil {
+			return withOp(op, err)
+		}
+		if err := p.Check(ActionRemove, m).Err(op); err != nil {
+			return err
+		}
+		err = c.store.DeleteMember(ctx, tenantID, memberID, m.Version, t.Settings.HoldsSeat(m.Status))
+		if ReasonOf(err) == ReasonVersionMismatch {
+			continue
+		}
+		if err != nil {
+			return withOp(op, err)
+		}
+		c.record(ctx, Event{Type: EventMemberRemoved, TenantID: tenantID, Actor: actor, MemberID: m.ID, Before: m})
+		return nil
+	}
+	return errStale(op)
+}
+
+// TransferOwnership makes another active member the owner. Only the owner
+// (or the host system) may. The old owner receives the tenant's successor
+// role (default: the role ranked just below the owner). The switch itself
+// is one atomic write, so at no instant does the tenant have zero or two
+// owners; the two role updates that follow are repaired by
+// [Client.Reconcile] if a crash interrupts them.
+func (c *Client) TransferOwnership(ctx context.Context, actor Actor, tenantID, toMemberID string) (*Tenant, error) {
+	const op = "sdk.TransferOwnership"
+	t, err := c.store.GetTenant(ctx, tenantID)
+	if err != nil {
+		return nil, withOp(op, err)
+	}
+	p, err := c.policyFor(ctx, op, t, actor)
+	if err != nil {
+		return nil, err
+	}
+	to, err := c.store.GetMember(ctx, tenantID, toMemberID)
+	if err != nil {
+		return nil, withOp(op, err)
+	}
+	if err := p.Check(ActionTransferOwnership, to).Err(op); err != nil {
+		return nil, err
+	}
+	from := t.OwnerID
+	nt, err := c.store.SetOwner(ctx, tenantID, from, to.ID, c.Now())
+	if err != nil {
+		return nil, withOp(op, err)
+	}
+	if _, err := c.fixOwnerRoles(ctx, op, nt, actor); err != nil {
+		return nil, err
+	}
+	c.record(ctx, Event{Type: EventTenantOwnershipTransferred, TenantID: tenantID, Actor: actor, MemberID: to.ID, Tenant: nt.Clone()})
+	return nt, nil
+}
+
+// fixOwnerRoles makes member roles agree with t.OwnerID: the owner holds
+// the owner role and nobody else does. It is idempotent and returns how
+// many members it changed.
+func (c *Client) fixOwnerRoles(ctx context.Context, op string, t *Tenant, actor Actor) (int, error) {
+	ownerRole := t.OwnerRole()
+	n := 0
+	changed, err := c.setRole(ctx, op, t, t.OwnerID, ownerRole, actor)
+	if err != nil && !isNotFound(err) {
+		return n, err
+	}
+	if changed {
+		n++
+	}
+	after := ""
+	for {
+		ms, err := c.store.ListMembers(ctx, t.ID, MemberQuery{Filter: MemberFilter{Role: ownerRole}, After: after, Limit: 100})
+		if err != nil {
+			return n, withOp(op, err)
+		}
+		for _, m := range ms {
+			if m.ID == t.OwnerID {
+				continue
+			}
+			changed, err := c.setRole(ctx, op, t, m.ID, t.SuccessorRole(), actor)
+			if err != nil && !isNotFound(err) {
+				return n, err
+			}
+			if changed {
+				n++
+			}
+		}
+		if len(ms) < 100 {
+			return n, nil
+		}
+		after = ms[len(ms)-1].ID
+	}
+}
+
+// setRole writes a role without policy checks, for ownership bookkeeping.
+func (c *Client) setRole(ctx context.Context, op string, t *Tenant, memberID, role string, actor Actor) (bool, error) {
+	for range maxRetries {
+		m, err := c.store.GetMember(ctx, t.ID, memberID)
+		if err != nil {
+			return false, withOp(op, err)
+		}
+		if m.Role == role {
+			return false, nil
+		}
+		before := m.Clone()
+		m.Role = role
+		m.UpdatedAt = c.Now()
+		err = c.store.UpdateMember(ctx, m, before.Version, 0)
+		if ReasonOf(err) == ReasonVersionMismatch {
+			continue
+		}
+		if err != nil {
+			return false, withOp(op, err)
+		}
+		c.record(ctx, Event{Type: EventMemberRoleChanged, TenantID: t.ID, Actor: actor, MemberID: m.ID, Before: before, After: m.Clone()})
+		return true, nil
+	}
+	return false, errStale(op)
+}
+
+// ReconcileReport says what [Client.Reconcile] repaired.
+type ReconcileReport struct {
+	TenantID      string
+	SeatsBefore   int // the seat counter before the repair
+	SeatsAfter    int // the number of seats actually held
+	RolesRepaired int // members whose role disagreed with the tenant's owner
+}
+
+// Reconcile repairs what a crash between two store steps can leave behind:
+// a seat counter that disagrees with the members holding seats, and member
+// roles that disagree with the tenant's owner after an interrupted
+// transfer. It is idempotent and safe to run at any time, though a seat
+// recount racing with member writes may need a second run.
+func (c *Client) Reconcile(ctx context.Context, tenantID string) (*ReconcileReport, error) {
+	const op = "sdk.Reconcile"
+	t, err := c.store.GetTenant(ctx, tenantID)
+	if err != nil {
+		return nil, withOp(op, err)
+	}
+	rep := &ReconcileReport{TenantID: t.ID, SeatsBefore: t.SeatsUsed, SeatsAfter: t.SeatsUsed}
+	if sc, ok := c.store.(SeatCounter); ok {
+		nt, prev, err := sc.RecountSeats(ctx, t.ID, seatStates(&t.Settings))
+		if err != nil {
+			return nil, withOp(op, err)
+		}
+		rep.SeatsBefore, rep.SeatsAfter = prev, nt.SeatsUsed
+	}
+	if rep.RolesRepaired, err = c.fixOwnerRoles(ctx, op, t, SystemActor()); err != nil {
+		return nil, err
+	}
+	if rep.RolesRepaired > 0 || rep.SeatsBefore != rep.SeatsAfter {
+		c.record(ctx, Event{Type: EventTenantReconciled, TenantID: t.ID, Actor: SystemActor(), Tenant: t})
+	}
+	return rep, nil
+}
+
+const maxRetries = 16
+
+// errNoChange tells mutate that the update would change nothing.
+var errNoChange = &Error{Code: CodeUnknown, Message: "no change"}
+
+// mutate runs a read-check-write cycle on one member with optimistic
+// concurrency: fn receives the tenant policy, the stored member and a copy
+// to modify, and returns the seat delta of the change. When the member
+// changed in between, the cycle repeats on fresh data (unless the caller
+// demanded an expected version).
+func (c *Client) mutate(ctx context.Context, op string, actor Actor, tenantID, memberID string, expected int64,
+	ev EventType, fn func(p *Policy, before, m *Member) (int, error)) (*Member, error) {
+	if tenantID == "" {
+		return nil, invalid(op, "TenantID", "is required")
+	}
+	if memberID == "" {
+		return nil, invalid(op, "MemberID", "is required")
+	}
+	for range maxRetries {
+		t, err := c.store.GetTenant(ctx, tenantID)
+		if err != nil {
+			return nil, withOp(op, err)
+		}
+		p, err := c.policyFor(ctx, op, t, actor)
+		if err != nil {
+			return nil, err
+		}
+		if p.refusal != "" {
+			return nil, deny(p.refusal).Err(op)
+		}
+		before, err := c.store.GetMember(ctx, tenantID, memberID)
+		if err != nil {
+			return nil, withOp(op, err)
+		}
+		if expected != 0 && before.Version != expected {
+			return nil, errStale(op)
+		}
+		m := before.Clone()
+		delta, err := fn(p, before, m)
+		if err == errNoChange {
+			return before, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		m.UpdatedAt = c.Now()
+		err = c.store.UpdateMember(ctx, m, before.Version, delta)
+		if ReasonOf(err) == ReasonVersionMismatch && expected == 0 {
+			continue
+		}
+		if err != nil {
+			return nil, withOp(op, err)
+		}
+		c.record(ctx, Event{Type: ev, TenantID: tenantID, Actor: actor, MemberID: m.ID, Before: before, After: m.Clone()})
+		return m, nil
+	}
+	return nil, errStale(op)
+}
+
+func seatDelta(t *Tenant, from, to Status) int {
+	a, b := t.Settings.HoldsSeat(from), t.Settings.HoldsSeat(to)
+	switch {
+	case a && !b:
+		return -1
+	case !a && b:
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,146 @@
+package sdk
+
+import (
+	"context"
+	"time"
+)
+
+// Store is the persistence the SDK needs. It knows nothing of policy: the
+// SDK decides what may happen and calls the store to make it happen
+// atomically. Every method returns [*Error] values for the outcomes it
+// documents (translated at the store's boundary) and passes context errors
+// through untouched.
+//
+// A store must not rely on multi-document transactions: each method is one
+// conditional single-document write, or ordered idempotent steps whose
+// half-done state [Client.Reconcile] repairs. [github.com/rosterhq/roster/sdk/storetest]
+// checks a store against this contract.
+type Store interface {
+	TenantStore
+	MemberStore
+	AuditStore
+}
+
+// TenantStore persists tenants. A tenant's Version counts changes to its
+// name, roles, settings, owner and extra seats; SeatsUsed moves with member
+// writes and never changes Version.
+type TenantStore interface {
+	// CreateTenant stores t and its owner member (owner.ID == t.OwnerID,
+	// holding one seat: t.SeatsUsed is 1 on entry). It returns an error with
+	// CodeAlreadyExists and ReasonSlugTaken when the slug is in use, and
+	// CodeAlreadyExists when t.ID is.
+	CreateTenant(ctx context.Context, t *Tenant, owner *Member) error
+	// GetTenant returns the tenant, or CodeNotFound.
+	GetTenant(ctx context.Context, id string) (*Tenant, error)
+	// GetTenantBySlug returns the tenant, or CodeNotFound.
+	GetTenantBySlug(ctx context.Context, slug string) (*Tenant, error)
+	// ListTenants returns up to q.Limit tenants whose ID is greater than
+	// q.After, ordered by ID.
+	ListTenants(ctx context.Context, q TenantQuery) ([]*Tenant, error)
+	// UpdateTenant replaces t's Name, Roles and Settings and sets Version to
+	// expectedVersion+1 and UpdatedAt, if the stored version equals
+	// expectedVersion. It MUST NOT change OwnerID or seat fields. It returns
+	// CodeNotFound, or CodeFailedPrecondition with ReasonVersionMismatch.
+	// On success t.Version holds the new version.
+	UpdateTenant(ctx context.Context, t *Tenant, expectedVersion int64) error
+	// AdjustExtraSeats adds delta (may be negative) to ExtraSeats in one
+	// atomic step and returns the updated tenant. When the result would leave
+	// fewer seats than are in use, or ExtraSeats below zero, nothing changes
+	// and it returns CodeFailedPrecondition with ReasonSeatsInUse.
+	AdjustExtraSeats(ctx context.Context, tenantID string, delta int, now time.Time) (*Tenant, error)
+	// SetOwner atomically changes OwnerID from `from` to `to`. It returns
+	// CodeFailedPrecondition with ReasonVersionMismatch when the owner is no
+	// longer `from`.
+	SetOwner(ctx context.Context, tenantID, from, to string, now time.Time) (*Tenant, error)
+}
+
+// TenantQuery selects a page of tenants.
+type TenantQuery struct {
+	After string // exclusive lower bound on ID; "" for the first page
+	Limit int
+}
+
+// MemberStore persists members and keeps the seat counter.
+type MemberStore interface {
+	// CreateMember stores m. When holdsSeat is true it first takes a seat:
+	// if none is free it returns CodeResourceExhausted with ReasonSeatLimit
+	// and writes nothing. A duplicate EmailKey within the tenant returns
+	// CodeAlreadyExists with ReasonEmailTaken, a duplicate ExternalID
+	// CodeAlreadyExists with ReasonExternalIDTaken; in both cases the seat
+	// taken is given back. An unknown tenant returns CodeNotFound.
+	CreateMember(ctx context.Context, m *Member, holdsSeat bool) error
+	// GetMember returns the member of the tenant, or CodeNotFound.
+	GetMember(ctx context.Context, tenantID, id string) (*Member, error)
+	// GetMemberByEmail returns the member whose EmailKey equals emailKey, or
+	// CodeNotFound.
+	GetMemberByEmail(ctx context.Context, tenantID, emailKey string) (*Member, error)
+	// GetMemberByExternalID returns the member with that ExternalID, or
+	// CodeNotFound.
+	GetMemberByExternalID(ctx context.Context, tenantID, externalID string) (*Member, error)
+	// ListMembers returns up to q.Limit members of the tenant matching
+	// q.Filter whose ID is greater than q.After, ordered by ID. The cost of
+	// a page MUST NOT grow with how deep it is.
+	ListMembers(ctx context.Context, tenantID string, q MemberQuery) ([]*Member, error)
+	// CountMembers returns how many members of the tenant match f.
+	CountMembers(ctx context.Context, tenantID string, f MemberFilter) (int, error)
+	// EmailInOtherTenant reports whether a member of a tenant other than
+	// tenantID has EmailKey emailKey, without saying which.
+	EmailInOtherTenant(ctx context.Context, tenantID, emailKey string) (bool, error)
+	// UpdateMember replaces the stored member with m if the stored Version
+	// equals expectedVersion, setting m.Version to expectedVersion+1. With
+	// seatDelta +1 it first takes a seat (CodeResourceExhausted,
+	// ReasonSeatLimit when none is free; nothing written), with -1 it gives
+	// one back after the write. Uniqueness errors are those of CreateMember.
+	// A stale version returns CodeFailedPrecondition with
+	// ReasonVersionMismatch; a missing member CodeNotFound.
+	UpdateMember(ctx context.Context, m *Member, expectedVersion int64, seatDelta int) error
+	// DeleteMember deletes the member if its Version equals expectedVersion,
+	// then gives back its seat when releaseSeat is true. Outcomes as for
+	// UpdateMember.
+	DeleteMember(ctx context.Context, tenantID, id string, expectedVersion int64, releaseSeat bool) error
+}
+
+// MemberFilter narrows a member list. Zero fields match everything.
+type MemberFilter struct {
+	Status Status // exact state
+	Role   string // exact role name
+	// Prefix matches members whose EmailKey, or lower-cased given, family
+	// or display name, starts with it. The SDK passes it lower-cased.
+	Prefix string
+}
+
+// MemberQuery selects a page of members.
+type MemberQuery struct {
+	Filter MemberFilter
+	After  string // exclusive lower bound on ID; "" for the first page
+	Limit  int
+}
+
+// AuditStore persists the audit log.
+type AuditStore interface {
+	// AppendAudit stores e. Appending an event whose ID exists is a no-op
+	// (so a retried write never logs twice).
+	AppendAudit(ctx context.Context, e *AuditEvent) error
+	// ListAudit returns up to q.Limit events of the tenant matching q,
+	// newest first: ordered by ID descending, IDs below q.Before when set.
+	ListAudit(ctx context.Context, tenantID string, q AuditQuery) ([]*AuditEvent, error)
+}
+
+// AuditQuery selects a page of audit events.
+type AuditQuery struct {
+	ActorID  string    // only events by this actor id
+	TargetID string    // only events about this target id
+	Action   string    // only events of this action
+	Since    time.Time // only events at or after (zero: no bound)
+	Until    time.Time // only events before (zero: no bound)
+	Before   string    // exclusive upper bound on ID; "" for the newest page
+	Limit    int
+}
+
+// SeatCounter is implemented by stores that keep a seat counter which a
+// crash between two steps can leave wrong. RecountSeats sets the tenant's
+// SeatsUsed to the number of members whose state is in holding, and
+// returns the tenant after the repair and the count it replaced.
+type SeatCounter interface {
+	RecountSeats(ctx context.Context, tenantID string, holding []Status) (t *Tenant, previous int, err error)
+}
