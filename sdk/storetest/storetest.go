@@ -1,0 +1,838 @@
+// Package storetest is the conformance suite of the [sdk.Store] contract.
+// Every store runs it with one call from its own tests:
+//
+//	func TestConformance(t *testing.T) {
+//		storetest.Run(t, func(t *testing.T) sdk.Store { return memstore.New() })
+//	}
+//
+// newStore must return a store that shares no tenants with any other store
+// it returned (a fresh database, for example). The suite checks the
+// contract method by method (outcomes and error codes, case-insensitive
+// uniqueness, atomic seat accounting, versions, paging order and cost) and
+// then races many goroutines through an [sdk.Client] on the store — for the
+// last seat, for one email, for ownership — and checks the invariants
+// afterwards.
+package storetest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/rosterhq/roster/sdk"
+)
+
+// Run runs the whole suite against stores made by newStore.
+func Run(t *testing.T, newStore func(t *testing.T) sdk.Store) {
+	t.Run("Tenants", func(t *testing.T) { testTenants(t, newStore(t)) })
+	t.Run("Members", func(t *testing.T) { testMembers(t, newStore(t)) })
+	t.Run("Uniqueness", func(t *testing.T) { testUniqueness(t, newStore(t)) })
+	t.Run("Seats", func(t *testing.T) { testSeats(t, newStore(t)) })
+	t.Run("Versions", func(t *testing.T) { testVersions(t, newStore(t)) })
+	t.Run("Owner", func(t *testing.T) { testOwner(t, newStore(t)) })
+	t.Run("Pagination", func(t *testing.T) { testPagination(t, newStore(t)) })
+	t.Run("Filters", func(t *testing.T) { testFilters(t, newStore(t)) })
+	t.Run("Audit", func(t *testing.T) { testAudit(t, newStore(t)) })
+	t.Run("Reconcile", func(t *testing.T) { testReconcile(t, newStore(t)) })
+	t.Run("Concurrency", func(t *testing.T) {
+		t.Run("LastSeat", func(t *testing.T) { testRaceLastSeat(t, newStore(t)) })
+		t.Run("OneEmail", func(t *testing.T) { testRaceOneEmail(t, newStore(t)) })
+		t.Run("Ownership", func(t *testing.T) { testRaceOwnership(t, newStore(t)) })
+		t.Run("SeatChurn", func(t *testing.T) { testRaceSeatChurn(t, newStore(t)) })
+	})
+}
+
+var epoch = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+
+// fixture creates a tenant with an owner directly through the store.
+func fixture(t *testing.T, s sdk.Store, slug string, seats int) (*sdk.Tenant, *sdk.Member) {
+	t.Helper()
+	roles, _ := sdk.PresetRoles(sdk.PresetStandard)
+	tn := &sdk.Tenant{
+		ID: sdk.NewID(), Slug: slug, Name: slug, IncludedSeats: seats, SeatsUsed: 1,
+		Roles: roles, Version: 1, CreatedAt: epoch, UpdatedAt: epoch,
+	}
+	owner := newMember(tn.ID, "owner@"+slug+".test")
+	owner.Role = "owner"
+	tn.OwnerID = owner.ID
+	if err := s.CreateTenant(t.Context(), tn, owner); err != nil {
+		t.Fatalf("CreateTenant(%s): %v", slug, err)
+	}
+	return tn, owner
+}
+
+func newMember(tenantID, email string) *sdk.Member {
+	return &sdk.Member{
+		ID: sdk.NewID(), TenantID: tenantID, Email: email, EmailKey: sdk.NormalizeEmail(email),
+		Role: "standard", Status: sdk.StatusActive, Version: 1, CreatedAt: epoch, UpdatedAt: epoch,
+	}
+}
+
+func mustGetTenant(t *testing.T, s sdk.Store, id string) *sdk.Tenant {
+	t.Helper()
+	tn, err := s.GetTenant(t.Context(), id)
+	if err != nil {
+		t.Fatalf("GetTenant: %v", err)
+	}
+	return tn
+}
+
+// wantErr fails unless err matches the code sentinel and, when given, the
+// reason.
+func wantErr(t *testing.T, what string, err error, code error, reason sdk.Reason) {
+	t.Helper()
+	if !errors.Is(err, code) {
+		t.Fatalf("%s: err = %v, want %v", what, err, code)
+	}
+	if reason != "" && sdk.ReasonOf(err) != reason {
+		t.Fatalf("%s: reason = %q, want %q (err %v)", what, sdk.ReasonOf(err), reason, err)
+	}
+}
+
+func testTenants(t *testing.T, s sdk.Store) {
+	ctx := t.Context()
+	tn, owner := fixture(t, s, "acme", 5)
+
+	got := mustGetTenant(t, s, tn.ID)
+	if got.Slug != "acme" || got.OwnerID != owner.ID || got.IncludedSeats != 5 || got.SeatsUsed != 1 || got.Version != 1 {
+		t.Fatalf("GetTenant = %+v", got)
+	}
+	if len(got.Roles) != 3 || got.Roles[0].Name != "owner" || !slices.Contains(got.Roles[1].Permissions, sdk.PermTeamManage) {
+		t.Fatalf("roles not round-tripped: %+v", got.Roles)
+	}
+	if !got.CreatedAt.Equal(epoch) {
+		t.Fatalf("CreatedAt = %v, want %v", got.CreatedAt, epoch)
+	}
+	bySlug, err := s.GetTenantBySlug(ctx, "acme")
+	if err != nil || bySlug.ID != tn.ID {
+		t.Fatalf("GetTenantBySlug = %v, %v", bySlug, err)
+	}
+	om, err := s.GetMember(ctx, tn.ID, owner.ID)
+	if err != nil || om.Email != owner.Email {
+		t.Fatalf("owner member = %v, %v", om, err)
+	}
+
+	_, err = s.GetTenant(ctx, "nope")
+	wantErr(t, "GetTenant(unknown)", err, sdk.ErrNotFound, "")
+	_, err = s.GetTenantBySlug(ctx, "nope")
+	wantErr(t, "GetTenantBySlug(unknown)", err, sdk.ErrNotFound, "")
+
+	dup := tn.Clone()
+	dup.ID = sdk.NewID()
+	err = s.CreateTenant(ctx, dup, newMember(dup.ID, "x@acme.test"))
+	wantErr(t, "CreateTenant(same slug)", err, sdk.ErrAlreadyExists, sdk.ReasonSlugTaken)
+
+	// Update: name/settings/roles change, owner and seats don't.
+	upd := got.Clone()
+	upd.Name = "Acme Inc"
+	upd.Settings.InvitePolicy = sdk.InviteOwnerOnly
+	upd.OwnerID = "someone-else"
+	upd.SeatsUsed = 99
+	upd.UpdatedAt = epoch.Add(time.Hour)
+	if err := s.UpdateTenant(ctx, upd, got.Version); err != nil {
+		t.Fatalf("UpdateTenant: %v", err)
+	}
+	if upd.Version != got.Version+1 {
+		t.Fatalf("UpdateTenant left Version %d, want %d", upd.Version, got.Version+1)
+	}
+	got2 := mustGetTenant(t, s, tn.ID)
+	if got2.Name != "Acme Inc" || got2.Settings.InvitePolicy != sdk.InviteOwnerOnly || got2.OwnerID != owner.ID || got2.SeatsUsed != 1 {
+		t.Fatalf("after UpdateTenant: %+v", got2)
+	}
+	err = s.UpdateTenant(ctx, upd, got.Version)
+	wantErr(t, "UpdateTenant(stale)", err, sdk.ErrFailedPrecondition, sdk.ReasonVersionMismatch)
+	ghost := got2.Clone()
+	ghost.ID = "ghost"
+	wantErr(t, "UpdateTenant(unknown)", s.UpdateTenant(ctx, ghost, 1), sdk.ErrNotFound, "")
+
+	// List in id order with a lower bound.
+	var ids []string
+	ids = append(ids, tn.ID)
+	for i := range 4 {
+		x, _ := fixture(t, s, fmt.Sprintf("t%d", i), 1)
+		ids = append(ids, x.ID)
+	}
+	slices.Sort(ids)
+	all, err := s.ListTenants(ctx, sdk.TenantQuery{Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if gotIDs := tenantIDs(all); !slices.Equal(gotIDs, ids) {
+		t.Fatalf("ListTenants = %v, want %v", gotIDs, ids)
+	}
+	page, err := s.ListTenants(ctx, sdk.TenantQuery{After: ids[1], Limit: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if gotIDs := tenantIDs(page); !slices.Equal(gotIDs, ids[2:4]) {
+		t.Fatalf("ListTenants(after, 2) = %v, want %v", gotIDs, ids[2:4])
+	}
+}
+
+func tenantIDs(ts []*sdk.Tenant) []string {
+	out := make([]string, len(ts))
+	for i, t := range ts {
+		out[i] = t.ID
+	}
+	return out
+}
+
+func memberIDs(ms []*sdk.Member) []string {
+	out := make([]string, len(ms))
+	for i, m := range ms {
+		out[i] = m.ID
+	}
+	return out
+}
+
+func testMembers(t *testing.T, s sdk.Store) {
+	ctx := t.Context()
+	tn, _ := fixture(t, s, "acme", 10)
+	m := newMember(tn.ID, "Bob.Smith@Example.com")
+	m.ExternalID = "E-1"
+	m.GivenName, m.FamilyName, m.DisplayName = "Bob", "Smith", "Bobby"
+	m.Department, m.Title, m.ManagerID = "Eng", "Dev", "mgr"
+	m.SessionEpoch = 3
+	m.MFAEnrolled = true
+	if err := s.CreateMember(ctx, m, true); err != nil {
+		t.Fatalf("CreateMember: %v", err)
+	}
+	got, err := s.GetMember(ctx, tn.ID, m.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Email != m.Email || got.EmailKey != "bob.smith@example.com" || got.ExternalID != "E-1" ||
+		got.GivenName != "Bob" || got.FamilyName != "Smith" || got.DisplayName != "Bobby" ||
+		got.Department != "Eng" || got.Title != "Dev" || got.ManagerID != "mgr" ||
+		got.SessionEpoch != 3 || !got.MFAEnrolled || got.Version != 1 || got.Status != sdk.StatusActive {
+		t.Fatalf("GetMember round trip = %+v", got)
+	}
+	if byEmail, err := s.GetMemberByEmail(ctx, tn.ID, "bob.smith@example.com"); err != nil || byEmail.ID != m.ID {
+		t.Fatalf("GetMemberByEmail = %v, %v", byEmail, err)
+	}
+	if byExt, err := s.GetMemberByExternalID(ctx, tn.ID, "E-1"); err != nil || byExt.ID != m.ID {
+		t.Fatalf("GetMemberByExternalID = %v, %v", byExt, err)
+	}
+	_, err = s.GetMemberByExternalID(ctx, tn.ID, "")
+	wantErr(t, "GetMemberByExternalID(empty)", err, sdk.ErrNotFound, "")
+	_, err = s.GetMember(ctx, tn.ID, "nope")
+	wantErr(t, "GetMember(unknown)", err, sdk.ErrNotFound, "")
+
+	// Tenant isolation: another tenant cannot see the member.
+	other, _ := fixture(t, s, "other", 10)
+	_, err = s.GetMember(ctx, other.ID, m.ID)
+	wantErr(t, "GetMember(other tenant)", err, sdk.ErrNotFound, "")
+	_, err = s.GetMemberByEmail(ctx, other.ID, "bob.smith@example.com")
+	wantErr(t, "GetMemberByEmail(other tenant)", err, sdk.ErrNotFound, "")
+	if in, err := s.EmailInOtherTenant(ctx, other.ID, "bob.smith@example.com"); err != nil || !in {
+		t.Fatalf("EmailInOtherTenant(other) = %v, %v; want true", in, err)
+	}
+	if in, err := s.EmailInOtherTenant(ctx, tn.ID, "bob.smith@example.com"); err != nil || in {
+		t.Fatalf("EmailInOtherTenant(own tenant) = %v, %v; want false", in, err)
+	}
+
+	err = s.CreateMember(ctx, newMember("no-such-tenant", "x@example.com"), true)
+	wantErr(t, "CreateMember(unknown tenant)", err, sdk.ErrNotFound, "")
+
+	// Update replaces the document and bumps the version.
+	got.Title = "Lead"
+	got.Email = "robert@example.com"
+	got.EmailKey = "robert@example.com"
+	got.ExternalID = ""
+	if err := s.UpdateMember(ctx, got, 1, 0); err != nil {
+		t.Fatalf("UpdateMember: %v", err)
+	}
+	if got.Version != 2 {
+		t.Fatalf("UpdateMember left version %d, want 2", got.Version)
+	}
+	again, _ := s.GetMember(ctx, tn.ID, m.ID)
+	if again.Title != "Lead" || again.Version != 2 || again.EmailKey != "robert@example.com" || again.ExternalID != "" {
+		t.Fatalf("after UpdateMember: %+v", again)
+	}
+	if _, err := s.GetMemberByEmail(ctx, tn.ID, "bob.smith@example.com"); !errors.Is(err, sdk.ErrNotFound) {
+		t.Fatalf("old email still resolves: %v", err)
+	}
+	if _, err := s.GetMemberByExternalID(ctx, tn.ID, "E-1"); !errors.Is(err, sdk.ErrNotFound) {
+		t.Fatalf("cleared external id still resolves: %v", err)
+	}
+	// The freed email and external id can be reused.
+	reuse := newMember(tn.ID, "BOB.SMITH@example.com")
+	reuse.ExternalID = "E-1"
+	if err := s.CreateMember(ctx, reuse, true); err != nil {
+		t.Fatalf("reusing a freed email and external id: %v", err)
+	}
+
+	wantErr(t, "DeleteMember(stale)", s.DeleteMember(ctx, tn.ID, m.ID, 1, true), sdk.ErrFailedPrecondition, sdk.ReasonVersionMismatch)
+	if err := s.DeleteMember(ctx, tn.ID, m.ID, 2, true); err != nil {
+		t.Fatalf("DeleteMember: %v", err)
+	}
+	_, err = s.GetMember(ctx, tn.ID, m.ID)
+	wantErr(t, "GetMember(deleted)", err, sdk.ErrNotFound, "")
+	wantErr(t, "DeleteMember(deleted)", s.DeleteMember(ctx, tn.ID, m.ID, 2, true), sdk.ErrNotFound, "")
+	wantErr(t, "UpdateMember(deleted)", s.UpdateMember(ctx, again, 2, 0), sdk.ErrNotFound, "")
+	if n, err := s.CountMembers(ctx, tn.ID, sdk.MemberFilter{}); err != nil || n != 2 {
+		t.Fatalf("CountMembers = %d, %v; want 2 (owner and reuse)", n, err)
+	}
+}
+
+func testUniqueness(t *testing.T, s sdk.Store) {
+	ctx := t.Context()
+	tn, _ := fixture(t, s, "acme", 100)
+	a := newMember(tn.ID, "ann@example.com")
+	a.ExternalID = "X1"
+	if err := s.CreateMember(ctx, a, true); err != nil {
+		t.Fatal(err)
+	}
+	before := mustGetTenant(t, s, tn.ID).SeatsUsed
+
+	dupEmail := newMember(tn.ID, "ANN@Example.COM")
+	wantErr(t, "CreateMember(same email, other case)", s.CreateMember(ctx, dupEmail, true), sdk.ErrAlreadyExists, sdk.ReasonEmailTaken)
+	dupExt := newMember(tn.ID, "other@example.com")
+	dupExt.ExternalID = "X1"
+	wantErr(t, "CreateMember(same external id)", s.CreateMember(ctx, dupExt, true), sdk.ErrAlreadyExists, sdk.ReasonExternalIDTaken)
+	if after := mustGetTenant(t, s, tn.ID).SeatsUsed; after != before {
+		t.Fatalf("a refused create kept a seat: SeatsUsed %d → %d", before, after)
+	}
+
+	// Plus-addressing is a different address; members without an external
+	// id don't collide with each other.
+	for _, e := range []string{"ann+sales@example.com", "bob@example.com", "carl@example.com"} {
+		if err := s.CreateMember(ctx, newMember(tn.ID, e), true); err != nil {
+			t.Fatalf("CreateMember(%s): %v", e, err)
+		}
+	}
+	// The same address in another tenant is fine at the store level.
+	other, _ := fixture(t, s, "other", 5)
+	if err := s.CreateMember(ctx, newMember(other.ID, "ann@example.com"), true); err != nil {
+		t.Fatalf("same email in another tenant: %v", err)
+	}
+	// Updating into a taken email is refused and changes nothing.
+	b, _ := s.GetMemberByEmail(ctx, tn.ID, "bob@example.com")
+	b2 := b.Clone()
+	b2.Email, b2.EmailKey = "Ann@example.com", "ann@example.com"
+	wantErr(t, "UpdateMember(into taken email)", s.UpdateMember(ctx, b2, b.Version, 0), sdk.ErrAlreadyExists, sdk.ReasonEmailTaken)
+	b3 := b.Clone()
+	b3.ExternalID = "X1"
+	wantErr(t, "UpdateMember(into taken external id)", s.UpdateMember(ctx, b3, b.Version, 0), sdk.ErrAlreadyExists, sdk.ReasonExternalIDTaken)
+	if got, _ := s.GetMember(ctx, tn.ID, b.ID); got.EmailKey != "bob@example.com" || got.Version != b.Version {
+		t.Fatalf("refused update changed the member: %+v", got)
+	}
+}
+
+func testSeats(t *testing.T, s sdk.Store) {
+	ctx := t.Context()
+	tn, _ := fixture(t, s, "acme", 3)
+	m1 := newMember(tn.ID, "a@x.test")
+	m2 := newMember(tn.ID, "b@x.test")
+	if err := s.CreateMember(ctx, m1, true); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreateMember(ctx, m2, true); err != nil {
+		t.Fatal(err)
+	}
+	full := newMember(tn.ID, "c@x.test")
+	wantErr(t, "CreateMember(no seat left)", s.CreateMember(ctx, full, true), sdk.ErrResourceExhausted, sdk.ReasonSeatLimit)
+	if _, err := s.GetMember(ctx, tn.ID, full.ID); !errors.Is(err, sdk.ErrNotFound) {
+		t.Fatalf("refused member was stored: %v", err)
+	}
+	// A member that holds no seat can still be created.
+	free := newMember(tn.ID, "d@x.test")
+	free.Status = sdk.StatusDeactivated
+	if err := s.CreateMember(ctx, free, false); err != nil {
+		t.Fatalf("CreateMember(no seat needed): %v", err)
+	}
+	if got := mustGetTenant(t, s, tn.ID); got.SeatsUsed != 3 || got.Version != 1 {
+		t.Fatalf("seats used %d version %d, want 3 and 1 (seat changes don't bump the version)", got.SeatsUsed, got.Version)
+	}
+	// Taking a seat through an update is refused when full.
+	reactivate := free.Clone()
+	reactivate.Status = sdk.StatusActive
+	wantErr(t, "UpdateMember(+1 seat when full)", s.UpdateMember(ctx, reactivate, free.Version, 1), sdk.ErrResourceExhausted, sdk.ReasonSeatLimit)
+	if got, _ := s.GetMember(ctx, tn.ID, free.ID); got.Status != sdk.StatusDeactivated {
+		t.Fatalf("refused update was written: %+v", got)
+	}
+
+	// Extra seats: buy, then remove never below usage nor below zero extra.
+	t2, err := s.AdjustExtraSeats(ctx, tn.ID, 2, epoch)
+	if err != nil || t2.ExtraSeats != 2 || t2.SeatLimit() != 5 {
+		t.Fatalf("AdjustExtraSeats(+2) = %+v, %v", t2, err)
+	}
+	if err := s.UpdateMember(ctx, reactivate, free.Version, 1); err != nil {
+		t.Fatalf("UpdateMember(+1 seat) after buying: %v", err)
+	}
+	_, err = s.AdjustExtraSeats(ctx, tn.ID, -2, epoch)
+	wantErr(t, "AdjustExtraSeats(below usage)", err, sdk.ErrFailedPrecondition, sdk.ReasonSeatsInUse)
+	_, err = s.AdjustExtraSeats(ctx, tn.ID, -3, epoch)
+	wantErr(t, "AdjustExtraSeats(below zero extra)", err, sdk.ErrFailedPrecondition, sdk.ReasonSeatsInUse)
+	if t3, err := s.AdjustExtraSeats(ctx, tn.ID, -1, epoch); err != nil || t3.ExtraSeats != 1 || t3.SeatsUsed != 4 {
+		t.Fatalf("AdjustExtraSeats(-1) = %+v, %v", t3, err)
+	}
+	_, err = s.AdjustExtraSeats(ctx, "nope", 1, epoch)
+	wantErr(t, "AdjustExtraSeats(unknown)", err, sdk.ErrNotFound, "")
+
+	// Giving seats back.
+	deact := reactivate.Clone()
+	deact.Status = sdk.StatusDeactivated
+	if err := s.UpdateMember(ctx, deact, reactivate.Version, -1); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteMember(ctx, tn.ID, m1.ID, m1.Version, true); err != nil {
+		t.Fatal(err)
+	}
+	if got := mustGetTenant(t, s, tn.ID); got.SeatsUsed != 2 || got.SeatLimit() != 4 {
+		t.Fatalf("after releases: used %d limit %d, want 2 and 4", got.SeatsUsed, got.SeatLimit())
+	}
+}
+
+func testVersions(t *testing.T, s sdk.Store) {
+	ctx := t.Context()
+	tn, _ := fixture(t, s, "acme", 10)
+	m := newMember(tn.ID, "a@x.test")
+	if err := s.CreateMember(ctx, m, true); err != nil {
+		t.Fatal(err)
+	}
+	a, _ := s.GetMember(ctx, tn.ID, m.ID)
+	b, _ := s.GetMember(ctx, tn.ID, m.ID)
+	a.Title = "first"
+	if err := s.UpdateMember(ctx, a, 1, 0); err != nil {
+		t.Fatal(err)
+	}
+	b.Title = "second"
+	wantErr(t, "UpdateMember(lost update)", s.UpdateMember(ctx, b, 1, 0), sdk.ErrFailedPrecondition, sdk.ReasonVersionMismatch)
+	if got, _ := s.GetMember(ctx, tn.ID, m.ID); got.Title != "first" || got.Version != 2 {
+		t.Fatalf("stale write landed: %+v", got)
+	}
+	// A stale write that would take a seat takes none.
+	used := mustGetTenant(t, s, tn.ID).SeatsUsed
+	b.Status = sdk.StatusActive
+	wantErr(t, "UpdateMember(stale, +1 seat)", s.UpdateMember(ctx, b, 1, 1), sdk.ErrFailedPrecondition, sdk.ReasonVersionMismatch)
+	if got := mustGetTenant(t, s, tn.ID).SeatsUsed; got != used {
+		t.Fatalf("stale update kept a seat: %d → %d", used, got)
+	}
+	// Tenant versions: seats and owner changes bump, seat usage does not.
+	v := mustGetTenant(t, s, tn.ID).Version
+	if _, err := s.AdjustExtraSeats(ctx, tn.ID, 1, epoch); err != nil {
+		t.Fatal(err)
+	}
+	if got := mustGetTenant(t, s, tn.ID).Version; got != v+1 {
+		t.Fatalf("AdjustExtraSeats: version %d, want %d", got, v+1)
+	}
+}
+
+func testOwner(t *testing.T, s sdk.Store) {
+	ctx := t.Context()
+	tn, owner := fixture(t, s, "acme", 10)
+	m := newMember(tn.ID, "a@x.test")
+	if err := s.CreateMember(ctx, m, true); err != nil {
+		t.Fatal(err)
+	}
+	nt, err := s.SetOwner(ctx, tn.ID, owner.ID, m.ID, epoch)
+	if err != nil || nt.OwnerID != m.ID {
+		t.Fatalf("SetOwner = %+v, %v", nt, err)
+	}
+	// A second transfer from the old owner loses: exactly one owner.
+	_, err = s.SetOwner(ctx, tn.ID, owner.ID, owner.ID, epoch)
+	wantErr(t, "SetOwner(stale from)", err, sdk.ErrFailedPrecondition, sdk.ReasonVersionMismatch)
+	if got := mustGetTenant(t, s, tn.ID); got.OwnerID != m.ID || got.Version != tn.Version+1 {
+		t.Fatalf("owner %s version %d, want %s and %d", got.OwnerID, got.Version, m.ID, tn.Version+1)
+	}
+	_, err = s.SetOwner(ctx, "nope", "a", "b", epoch)
+	wantErr(t, "SetOwner(unknown tenant)", err, sdk.ErrNotFound, "")
+}
+
+func testPagination(t *testing.T, s sdk.Store) {
+	ctx := t.Context()
+	tn, owner := fixture(t, s, "acme", 1000)
+	want := []string{owner.ID}
+	for i := range 120 {
+		m := newMember(tn.ID, fmt.Sprintf("user%03d@x.test", i))
+		if err := s.CreateMember(ctx, m, true); err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, m.ID)
+	}
+	slices.Sort(want)
+	var got []string
+	after := ""
+	for {
+		page, err := s.ListMembers(ctx, tn.ID, sdk.MemberQuery{After: after, Limit: 25})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page) > 25 {
+			t.Fatalf("page of %d, limit 25", len(page))
+		}
+		got = append(got, memberIDs(page)...)
+		if len(page) < 25 {
+			break
+		}
+		after = page[len(page)-1].ID
+		// Writes between pages neither repeat nor skip members already
+		// listed: delete one already seen.
+		if len(got) == 50 {
+			first, _ := s.GetMember(ctx, tn.ID, got[0])
+			if err := s.DeleteMember(ctx, tn.ID, first.ID, first.Version, true); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("paging returned %d ids (sorted %v), want %d in id order", len(got), slices.IsSorted(got), len(want))
+	}
+	// An `After` that is not a member id still works as a bound.
+	page, err := s.ListMembers(ctx, tn.ID, sdk.MemberQuery{After: want[10] + "\x00", Limit: 3})
+	if err != nil || !slices.Equal(memberIDs(page), want[11:14]) {
+		t.Fatalf("ListMembers(after non-id) = %v, %v", memberIDs(page), err)
+	}
+	// Empty tenant: an empty, non-nil slice.
+	empty, err := s.ListMembers(ctx, "no-such-tenant", sdk.MemberQuery{Limit: 10})
+	if err != nil || empty == nil || len(empty) != 0 {
+		t.Fatalf("ListMembers(unknown tenant) = %v, %v; want empty non-nil", empty, err)
+	}
+}
+
+func testFilters(t *testing.T, s sdk.Store) {
+	ctx := t.Context()
+	tn, _ := fixture(t, s, "acme", 100)
+	add := func(email, given, family, display, role string, st sdk.Status) {
+		m := newMember(tn.ID, email)
+		m.GivenName, m.FamilyName, m.DisplayName, m.Role, m.Status = given, family, display, role, st
+		if err := s.CreateMember(ctx, m, true); err != nil {
+			t.Fatal(err)
+		}
+	}
+	add("alice@x.test", "Alice", "Zeta", "", "admin", sdk.StatusActive)
+	add("bob@x.test", "Bob", "Alpha", "", "standard", sdk.StatusDeactivated)
+	add("carol@x.test", "Carol", "Young", "Al (Carol)", "standard", sdk.StatusActive)
+	add("dan.a+x@x.test", "Dan", "Brown", "", "standard", sdk.StatusActive)
+	add("al.x@x.test", "Xavier", "Q", "", "admin", sdk.StatusActive)
+	cases := []struct {
+		f    sdk.MemberFilter
+		want []string
+	}{
+		{sdk.MemberFilter{Status: sdk.StatusDeactivated}, []string{"bob@x.test"}},
+		{sdk.MemberFilter{Role: "admin"}, []string{"al.x@x.test", "alice@x.test"}},
+		{sdk.MemberFilter{Prefix: "al"}, []string{"al.x@x.test", "alice@x.test", "bob@x.test", "carol@x.test"}},
+		{sdk.MemberFilter{Prefix: "al", Status: sdk.StatusActive, Role: "standard"}, []string{"carol@x.test"}},
+		{sdk.MemberFilter{Prefix: "dan.a+"}, []string{"dan.a+x@x.test"}},
+		{sdk.MemberFilter{Prefix: ".*"}, nil},
+		{sdk.MemberFilter{Prefix: "zz"}, nil},
+	}
+	for _, c := range cases {
+		ms, err := s.ListMembers(ctx, tn.ID, sdk.MemberQuery{Filter: c.f, Limit: 100})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, m := range ms {
+			got = append(got, m.EmailKey)
+		}
+		slices.Sort(got)
+		if !slices.Equal(got, c.want) {
+			t.Errorf("ListMembers(%+v) = %v, want %v", c.f, got, c.want)
+		}
+		n, err := s.CountMembers(ctx, tn.ID, c.f)
+		if err != nil || n != len(c.want) {
+			t.Errorf("CountMembers(%+v) = %d, %v; want %d", c.f, n, err, len(c.want))
+		}
+	}
+}
+
+func testAudit(t *testing.T, s sdk.Store) {
+	ctx := t.Context()
+	tn, _ := fixture(t, s, "acme", 10)
+	other, _ := fixture(t, s, "other", 10)
+	var ids []string
+	for i := range 30 {
+		e := &sdk.AuditEvent{
+			ID: sdk.NewID(), TenantID: tn.ID, Time: epoch.Add(time.Duration(i) * time.Minute),
+			ActorKind: sdk.ActorMember, ActorID: fmt.Sprintf("actor%d", i%3), Channel: "sdk",
+			Action: []string{"member.added", "member.removed"}[i%2], TargetID: fmt.Sprintf("m%d", i%5),
+			Before: map[string]string{"role": "standard"}, After: map[string]string{"role": "admin"},
+		}
+		if err := s.AppendAudit(ctx, e); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, e.ID)
+		if i == 0 {
+			// Appending the same event twice logs it once.
+			if err := s.AppendAudit(ctx, e); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if err := s.AppendAudit(ctx, &sdk.AuditEvent{ID: sdk.NewID(), TenantID: other.ID, Time: epoch, Action: "x"}); err != nil {
+		t.Fatal(err)
+	}
+	slices.Reverse(ids)
+	all, err := s.ListAudit(ctx, tn.ID, sdk.AuditQuery{Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range all {
+		got = append(got, e.ID)
+	}
+	if !slices.Equal(got, ids) {
+		t.Fatalf("ListAudit returned %d events, want %d newest first", len(got), len(ids))
+	}
+	if all[0].Before["role"] != "standard" || all[0].After["role"] != "admin" || all[0].Channel != "sdk" {
+		t.Fatalf("event fields not round-tripped: %+v", all[0])
+	}
+	page, err := s.ListAudit(ctx, tn.ID, sdk.AuditQuery{Before: ids[9], Limit: 5})
+	if err != nil || len(page) != 5 || page[0].ID != ids[10] {
+		t.Fatalf("ListAudit(before) = %d events, %v", len(page), err)
+	}
+	f, err := s.ListAudit(ctx, tn.ID, sdk.AuditQuery{ActorID: "actor1", Action: "member.added", Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range f {
+		if e.ActorID != "actor1" || e.Action != "member.added" {
+			t.Fatalf("filter let through %+v", e)
+		}
+	}
+	if len(f) != 5 { // i%3==1 and i%2==0 → i in {4,10,16,22,28}
+		t.Fatalf("filtered %d events, want 5", len(f))
+	}
+	tr, err := s.ListAudit(ctx, tn.ID, sdk.AuditQuery{TargetID: "m0", Since: epoch.Add(10 * time.Minute), Until: epoch.Add(25 * time.Minute), Limit: 100})
+	if err != nil || len(tr) != 3 { // i in {10,15,20}
+		t.Fatalf("target+time filter = %d events, %v; want 3", len(tr), err)
+	}
+}
+
+func testReconcile(t *testing.T, s sdk.Store) {
+	sc, ok := s.(sdk.SeatCounter)
+	if !ok {
+		t.Skip("store keeps no seat counter")
+	}
+	ctx := t.Context()
+	tn, _ := fixture(t, s, "acme", 10)
+	for i := range 3 {
+		if err := s.CreateMember(ctx, newMember(tn.ID, fmt.Sprintf("m%d@x.test", i)), true); err != nil {
+			t.Fatal(err)
+		}
+	}
+	d := newMember(tn.ID, "d@x.test")
+	d.Status = sdk.StatusDeactivated
+	if err := s.CreateMember(ctx, d, true); err != nil {
+		t.Fatal(err)
+	}
+	nt, prev, err := sc.RecountSeats(ctx, tn.ID, []sdk.Status{sdk.StatusActive})
+	if err != nil || prev != 5 || nt.SeatsUsed != 4 {
+		t.Fatalf("RecountSeats(active only) = used %d prev %d, %v; want 4, 5", nt.SeatsUsed, prev, err)
+	}
+	if err := s.CreateMember(ctx, newMember(tn.ID, "n@x.test"), true); err != nil {
+		t.Fatal(err)
+	}
+	if got := mustGetTenant(t, s, tn.ID); got.SeatsUsed != 5 || got.SeatsFree() != 5 {
+		t.Fatalf("seat counter after recount and create: used %d free %d", got.SeatsUsed, got.SeatsFree())
+	}
+}
+
+// client returns an SDK client on s and a fresh tenant with the given seat
+// limit.
+func client(t *testing.T, s sdk.Store, seats int) (*sdk.Client, *sdk.Tenant, *sdk.Member) {
+	t.Helper()
+	c := sdk.New(s)
+	tn, owner, err := c.CreateTenant(t.Context(), sdk.SystemActor(), sdk.CreateTenantRequest{
+		Slug: "race-" + strings.ToLower(sdk.NewID()[20:]), OwnerEmail: "owner@race.test", IncludedSeats: seats,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, tn, owner
+}
+
+const racers = 20
+
+// checkInvariants verifies that the seat counter matches the members
+// holding seats, that it never exceeds the limit, and that exactly one
+// member holds the owner role and it is the tenant's owner.
+func checkInvariants(t *testing.T, s sdk.Store, tenantID string) {
+	t.Helper()
+	ctx := context.WithoutCancel(t.Context())
+	tn := mustGetTenant(t, s, tenantID)
+	ms, err := s.ListMembers(ctx, tenantID, sdk.MemberQuery{Limit: 100000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	held, owners := 0, 0
+	emails := map[string]bool{}
+	for _, m := range ms {
+		if tn.Settings.HoldsSeat(m.Status) {
+			held++
+		}
+		if m.Role == tn.OwnerRole() {
+			owners++
+			if m.ID != tn.OwnerID {
+				t.Errorf("member %s holds the owner role but the owner is %s", m.ID, tn.OwnerID)
+			}
+		}
+		if emails[m.EmailKey] {
+			t.Errorf("email %s appears twice", m.EmailKey)
+		}
+		emails[m.EmailKey] = true
+	}
+	if held != tn.SeatsUsed {
+		t.Errorf("seat counter %d, members holding seats %d", tn.SeatsUsed, held)
+	}
+	if tn.SeatsUsed > tn.SeatLimit() {
+		t.Errorf("seats used %d exceed the limit %d", tn.SeatsUsed, tn.SeatLimit())
+	}
+	if owners != 1 {
+		t.Errorf("%d members hold the owner role, want 1", owners)
+	}
+}
+
+func testRaceLastSeat(t *testing.T, s sdk.Store) {
+	c, tn, owner := client(t, s, 5)
+	ctx := t.Context()
+	for i := range 3 {
+		if _, err := c.AddMember(ctx, sdk.MemberActor(owner.ID), sdk.AddMemberRequest{TenantID: tn.ID, Email: fmt.Sprintf("m%d@x.test", i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var wins, seatLimit atomic.Int32
+	var wg sync.WaitGroup
+	for i := range racers {
+		wg.Go(func() {
+			_, err := c.AddMember(ctx, sdk.MemberActor(owner.ID), sdk.AddMemberRequest{TenantID: tn.ID, Email: fmt.Sprintf("racer%d@x.test", i)})
+			switch {
+			case err == nil:
+				wins.Add(1)
+			case sdk.ReasonOf(err) == sdk.ReasonSeatLimit:
+				seatLimit.Add(1)
+			default:
+				t.Errorf("racer %d: %v", i, err)
+			}
+		})
+	}
+	wg.Wait()
+	if wins.Load() != 1 || seatLimit.Load() != racers-1 {
+		t.Fatalf("%d won the last seat and %d were refused; want 1 and %d", wins.Load(), seatLimit.Load(), racers-1)
+	}
+	checkInvariants(t, s, tn.ID)
+}
+
+func testRaceOneEmail(t *testing.T, s sdk.Store) {
+	c, tn, owner := client(t, s, 100)
+	ctx := t.Context()
+	var wins, taken atomic.Int32
+	var wg sync.WaitGroup
+	for i := range racers {
+		wg.Go(func() {
+			email := "Same@Example.com"
+			if i%2 == 1 {
+				email = "same@EXAMPLE.com"
+			}
+			_, err := c.AddMember(ctx, sdk.MemberActor(owner.ID), sdk.AddMemberRequest{TenantID: tn.ID, Email: email})
+			switch {
+			case err == nil:
+				wins.Add(1)
+			case sdk.ReasonOf(err) == sdk.ReasonEmailTaken:
+				taken.Add(1)
+			default:
+				t.Errorf("racer %d: %v", i, err)
+			}
+		})
+	}
+	wg.Wait()
+	if wins.Load() != 1 || taken.Load() != racers-1 {
+		t.Fatalf("%d created and %d refused; want 1 and %d", wins.Load(), taken.Load(), racers-1)
+	}
+	if got := mustGetTenant(t, s, tn.ID).SeatsUsed; got != 2 {
+		t.Fatalf("seats used %d after the race, want 2 (owner and winner)", got)
+	}
+	checkInvariants(t, s, tn.ID)
+}
+
+func testRaceOwnership(t *testing.T, s sdk.Store) {
+	c, tn, owner := client(t, s, 100)
+	ctx := t.Context()
+	var candidates []*sdk.Member
+	for i := range 8 {
+		m, err := c.AddMember(ctx, sdk.MemberActor(owner.ID), sdk.AddMemberRequest{TenantID: tn.ID, Email: fmt.Sprintf("c%d@x.test", i), Role: "admin"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		candidates = append(candidates, m)
+	}
+	// The owner transfers to eight members at once, and each candidate
+	// also tries to grab ownership for themself: exactly one transfer wins.
+	var wins atomic.Int32
+	var wg sync.WaitGroup
+	for _, m := range candidates {
+		wg.Go(func() {
+			_, err := c.TransferOwnership(ctx, sdk.MemberActor(owner.ID), tn.ID, m.ID)
+			if err == nil {
+				wins.Add(1)
+			} else if !errors.Is(err, sdk.ErrFailedPrecondition) && !errors.Is(err, sdk.ErrPermissionDenied) {
+				t.Errorf("transfer to %s: %v", m.ID, err)
+			}
+		})
+		wg.Go(func() {
+			if _, err := c.TransferOwnership(ctx, sdk.MemberActor(m.ID), tn.ID, m.ID); err == nil {
+				t.Errorf("a non-owner took ownership")
+			}
+		})
+	}
+	wg.Wait()
+	if wins.Load() != 1 {
+		t.Fatalf("%d transfers won, want exactly 1", wins.Load())
+	}
+	got := mustGetTenant(t, s, tn.ID)
+	if got.OwnerID == owner.ID {
+		t.Fatalf("ownership did not move")
+	}
+	old, _ := s.GetMember(ctx, tn.ID, owner.ID)
+	if old.Role != "admin" {
+		t.Fatalf("old owner's role = %q, want admin", old.Role)
+	}
+	checkInvariants(t, s, tn.ID)
+}
+
+// testRaceSeatChurn runs adds, deactivations, reactivations and removals
+// concurrently on a small tenant and checks the seat invariants hold.
+func testRaceSeatChurn(t *testing.T, s sdk.Store) {
+	c, tn, owner := client(t, s, 6)
+	ctx := t.Context()
+	tn, err := c.UpdateTenant(ctx, sdk.SystemActor(), sdk.UpdateTenantRequest{TenantID: tn.ID, Settings: &sdk.Settings{SeatStates: []sdk.Status{sdk.StatusActive}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	actor := sdk.MemberActor(owner.ID)
+	var wg sync.WaitGroup
+	for g := range 6 {
+		wg.Go(func() {
+			for i := range 6 {
+				m, err := c.AddMember(ctx, actor, sdk.AddMemberRequest{TenantID: tn.ID, Email: fmt.Sprintf("g%d-%d@x.test", g, i)})
+				if err != nil {
+					if sdk.ReasonOf(err) != sdk.ReasonSeatLimit {
+						t.Errorf("add: %v", err)
+					}
+					continue
+				}
+				if _, err := c.Deactivate(ctx, actor, tn.ID, m.ID); err != nil {
+					t.Errorf("deactivate: %v", err)
+				}
+				if _, err := c.Reactivate(ctx, actor, tn.ID, m.ID); err != nil && sdk.ReasonOf(err) != sdk.ReasonSeatLimit {
+					t.Errorf("reactivate: %v", err)
+				}
+				if i%2 == 0 {
+					if err := c.RemoveMember(ctx, actor, tn.ID, m.ID); err != nil {
+						t.Errorf("remove: %v", err)
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+	checkInvariants(t, s, tn.ID)
+}
