@@ -53,7 +53,7 @@ func (c *Client) AddMember(ctx context.Context, actor Actor, req AddMemberReques
 	if req.Role == "" {
 		req.Role = t.DefaultRole()
 	}
-	if err := p.CheckGrant(nil, req.Role).Err(op); err != nil {
+	if err := p.checkAddAs(req.Status, req.Role).Err(op); err != nil {
 		return nil, err
 	}
 	now := c.Now()

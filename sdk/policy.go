@@ -37,23 +37,39 @@ type Decision struct {
 
 var allow = Decision{Allowed: true}
 
-// Messages are constants so that a check never allocates.
-var reasonMessages = map[Reason]string{
-	ReasonSeatLimit:         "the tenant's seat limit is reached; buy more seats or remove a member first",
-	ReasonTargetIsOwner:     "the owner cannot be changed this way; transfer ownership first",
-	ReasonSelfAction:        "you cannot do this to yourself",
-	ReasonRankTooLow:        "you can only act on members ranked below you",
-	ReasonRoleAboveActor:    "you cannot grant a role ranked above your own",
-	ReasonMissingPermission: "your role does not allow this",
-	ReasonNotMember:         "you are not a member of this tenant",
-	ReasonInactive:          "your membership is not active",
-	ReasonOwnerOnly:         "only the owner can do this",
-	ReasonOwnerRole:         "the owner role can only be given by transferring ownership",
-	ReasonTargetNotActive:   "the member must be active",
-	ReasonUnknownRole:       "the role does not exist in this tenant",
+// reasonMessage returns the sentence for a refusal. Messages are constants
+// chosen by a switch, so a check neither allocates nor hashes.
+func reasonMessage(r Reason) string {
+	switch r {
+	case ReasonSeatLimit:
+		return "the tenant's seat limit is reached; buy more seats or remove a member first"
+	case ReasonTargetIsOwner:
+		return "the owner cannot be changed this way; transfer ownership first"
+	case ReasonSelfAction:
+		return "you cannot do this to yourself"
+	case ReasonRankTooLow:
+		return "you can only act on members ranked below you"
+	case ReasonRoleAboveActor:
+		return "you cannot grant a role ranked above your own"
+	case ReasonMissingPermission:
+		return "your role does not allow this"
+	case ReasonNotMember:
+		return "you are not a member of this tenant"
+	case ReasonInactive:
+		return "your membership is not active"
+	case ReasonOwnerOnly:
+		return "only the owner can do this"
+	case ReasonOwnerRole:
+		return "the owner role can only be given by transferring ownership"
+	case ReasonTargetNotActive:
+		return "the member must be active"
+	case ReasonUnknownRole:
+		return "the role does not exist in this tenant"
+	}
+	return "not allowed"
 }
 
-func deny(r Reason) Decision { return Decision{Reason: r, Message: reasonMessages[r]} }
+func deny(r Reason) Decision { return Decision{Reason: r, Message: reasonMessage(r)} }
 
 // Err returns nil when d allows, and otherwise the [*Error] an operation
 // refused by d returns: CodeResourceExhausted for the seat limit,
@@ -190,22 +206,31 @@ func (p *Policy) Check(action Action, target *Member) Decision {
 	system := p.actor.Kind == ActorSystem
 
 	switch action {
-	case ActionAddMember, ActionInviteMember:
-		if t.Settings.InvitePolicy == InviteOwnerOnly && p.actor.Kind == ActorMember && !p.owner {
-			return deny(ReasonOwnerOnly)
-		}
-		if !p.has(PermTeamManage) {
-			return deny(ReasonMissingPermission)
-		}
-		st := StatusActive
-		if action == ActionInviteMember {
-			st = StatusInvited
-		}
-		if t.SeatsFree() <= 0 && t.Settings.HoldsSeat(st) {
-			return deny(ReasonSeatLimit)
-		}
-		return allow
+	case ActionAddMember:
+		return p.checkAdd(StatusActive)
+	case ActionInviteMember:
+		return p.checkAdd(StatusInvited)
+	}
+	return p.checkTarget(action, target, isSelf, targetOwner, system)
+}
 
+// checkAdd decides whether the actor may add a member in state st.
+func (p *Policy) checkAdd(st Status) Decision {
+	t := p.tenant
+	if t.Settings.InvitePolicy == InviteOwnerOnly && p.actor.Kind == ActorMember && !p.owner {
+		return deny(ReasonOwnerOnly)
+	}
+	if !p.has(PermTeamManage) {
+		return deny(ReasonMissingPermission)
+	}
+	if t.SeatsFree() <= 0 && t.Settings.HoldsSeat(st) {
+		return deny(ReasonSeatLimit)
+	}
+	return allow
+}
+
+func (p *Policy) checkTarget(action Action, target *Member, isSelf, targetOwner, system bool) Decision {
+	switch action {
 	case ActionUpdateProfile:
 		if target == nil {
 			return deny(ReasonNotMember)
@@ -283,6 +308,9 @@ func (p *Policy) Check(action Action, target *Member) Decision {
 // manage applies the rules shared by actions on another member: the actor
 // needs team:manage and must outrank the target.
 func (p *Policy) manage(target *Member) Decision {
+	if p.actor.Kind == ActorSystem {
+		return allow
+	}
 	if !p.has(PermTeamManage) {
 		return deny(ReasonMissingPermission)
 	}
@@ -302,6 +330,18 @@ func (p *Policy) CheckGrant(target *Member, role string) Decision {
 		action = ActionAddMember
 	}
 	if d := p.Check(action, target); !d.Allowed {
+		return d
+	}
+	return p.grantable(role)
+}
+
+// checkAddAs decides whether the actor may add a member in state st with
+// role.
+func (p *Policy) checkAddAs(st Status, role string) Decision {
+	if p.refusal != "" {
+		return deny(p.refusal)
+	}
+	if d := p.checkAdd(st); !d.Allowed {
 		return d
 	}
 	return p.grantable(role)

@@ -196,6 +196,9 @@ func (c *Client) ListTenants(ctx context.Context, opts ListOptions) (*Page[*Tena
 
 // AddSeats buys n extra seats (n ≥ 1). It needs billing:manage.
 func (c *Client) AddSeats(ctx context.Context, actor Actor, tenantID string, n int) (*Tenant, error) {
+	if n < 1 {
+		return nil, invalid("sdk.AddSeats", "N", "must be between 1 and 10000000")
+	}
 	return c.adjustSeats(ctx, "sdk.AddSeats", actor, tenantID, n)
 }
 
@@ -203,6 +206,9 @@ func (c *Client) AddSeats(ctx context.Context, actor Actor, tenantID string, n i
 // in use (CodeFailedPrecondition, ReasonSeatsInUse) nor below the plan's
 // included seats. It needs billing:manage.
 func (c *Client) RemoveSeats(ctx context.Context, actor Actor, tenantID string, n int) (*Tenant, error) {
+	if n < 1 {
+		return nil, invalid("sdk.RemoveSeats", "N", "must be between 1 and 10000000")
+	}
 	return c.adjustSeats(ctx, "sdk.RemoveSeats", actor, tenantID, -n)
 }
 
