@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"sync"
 	"time"
+
+	"github.com/alexedwards/argon2id"
 )
 
 // Client is the entry point of the SDK: every team-management operation is
@@ -22,6 +24,9 @@ type Client struct {
 	presets   map[RolePreset][]Role
 	// globalEmails makes email addresses unique across all tenants.
 	globalEmails bool
+	pwParams     *argon2id.Params
+	issuer       string
+	reassigner   Reassigner
 }
 
 // Option configures a [Client].

@@ -351,40 +351,6 @@ func (c *Client) SessionValid(ctx context.Context, tenantID, memberID string, ep
 	return m.Status == StatusActive && m.SessionEpoch == epoch, nil
 }
 
-// RemoveMember deletes a member permanently and frees their seat (the
-// tenant's paid seat count does not change). The owner can never be
-// removed.
-func (c *Client) RemoveMember(ctx context.Context, actor Actor, tenantID, memberID string) error {
-	const op = "sdk.RemoveMember"
-	for range maxRetries {
-		t, err := c.store.GetTenant(ctx, tenantID)
-		if err != nil {
-			return withOp(op, err)
-		}
-		p, err := c.policyFor(ctx, op, t, actor)
-		if err != nil {
-			return err
-		}
-		m, err := c.store.GetMember(ctx, tenantID, memberID)
-		if err != nil {
-			return withOp(op, err)
-		}
-		if err := p.Check(ActionRemove, m).Err(op); err != nil {
-			return err
-		}
-		err = c.store.DeleteMember(ctx, tenantID, memberID, m.Version, t.Settings.HoldsSeat(m.Status))
-		if ReasonOf(err) == ReasonVersionMismatch {
-			continue
-		}
-		if err != nil {
-			return withOp(op, err)
-		}
-		c.record(ctx, Event{Type: EventMemberRemoved, TenantID: tenantID, Actor: actor, MemberID: m.ID, Before: m})
-		return nil
-	}
-	return errStale(op)
-}
-
 // TransferOwnership makes another active member the owner. Only the owner
 // (or the host system) may. The old owner receives the tenant's successor
 // role (default: the role ranked just below the owner). The switch itself

@@ -23,6 +23,8 @@ type Store struct {
 	slugs   map[string]string
 	members map[string]*tenantMembers
 	audit   map[string][]*sdk.AuditEvent // per tenant, sorted by ID
+	invs    *invitations
+	creds   map[string]*sdk.Credentials // key: tenant/member
 }
 
 type tenantMembers struct {
