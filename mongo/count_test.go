@@ -1,0 +1,84 @@
+package mongo
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/rosterhq/roster/sdk"
+)
+
+// TestCommandCounts pins the round trips of each operation, measured with
+// the driver's command monitor.
+func TestCommandCounts(t *testing.T) {
+	var cc CommandCounter
+	s := openStore(t, WithCommandMonitor(cc.Monitor()))
+	ctx := t.Context()
+	tn, _ := newTenant(t, s, "acme", 1000)
+	var ids []string
+	for i := range 300 {
+		m := newMember(tn.ID, fmt.Sprintf("u%03d@x.test", i))
+		if err := s.CreateMember(ctx, m, true); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, m.ID)
+	}
+	m := newMember(tn.ID, "counted@x.test")
+	count := func(name string, want int64, f func() error) {
+		t.Helper()
+		cc.Reset()
+		if err := f(); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		got := cc.Count()
+		t.Logf("%-28s %d command(s) %v", name, got, cc.ByName())
+		if got != want {
+			t.Errorf("%s: %d commands, want %d", name, got, want)
+		}
+	}
+	count("CreateMember (seat)", 2, func() error { return s.CreateMember(ctx, m, true) })
+	count("CreateMember (no seat)", 2, func() error {
+		n := newMember(tn.ID, "noseat@x.test")
+		n.Status = sdk.StatusDeactivated
+		return s.CreateMember(ctx, n, false)
+	})
+	count("GetTenant", 1, func() error { _, err := s.GetTenant(ctx, tn.ID); return err })
+	count("GetMember", 1, func() error { _, err := s.GetMember(ctx, tn.ID, m.ID); return err })
+	count("GetMemberByEmail", 1, func() error { _, err := s.GetMemberByEmail(ctx, tn.ID, m.EmailKey); return err })
+	count("UpdateMember", 1, func() error {
+		m.Title = "x"
+		return s.UpdateMember(ctx, m, m.Version, 0)
+	})
+	count("UpdateMember (-1 seat)", 2, func() error {
+		m.Status = sdk.StatusDeactivated
+		return s.UpdateMember(ctx, m, m.Version, -1)
+	})
+	count("UpdateMember (+1 seat)", 2, func() error {
+		m.Status = sdk.StatusActive
+		return s.UpdateMember(ctx, m, m.Version, 1)
+	})
+	count("CountMembers", 1, func() error { _, err := s.CountMembers(ctx, tn.ID, sdk.MemberFilter{}); return err })
+	count("EmailInOtherTenant", 1, func() error { _, err := s.EmailInOtherTenant(ctx, tn.ID, m.EmailKey); return err })
+	count("AdjustExtraSeats", 1, func() error { _, err := s.AdjustExtraSeats(ctx, tn.ID, 1, epoch); return err })
+	count("AppendAudit", 1, func() error {
+		return s.AppendAudit(ctx, &sdk.AuditEvent{ID: sdk.NewID(), TenantID: tn.ID, Time: epoch, Action: "x"})
+	})
+	count("ListAudit", 1, func() error { _, err := s.ListAudit(ctx, tn.ID, sdk.AuditQuery{Limit: 51}); return err })
+	count("DeleteMember (seat)", 2, func() error { return s.DeleteMember(ctx, tn.ID, m.ID, m.Version, true) })
+
+	// Paging: the first page and a deep one cost one command each, pages
+	// of the SDK's largest size (1000 + 1) included.
+	for _, size := range []int{51, 1001} {
+		count(fmt.Sprintf("ListMembers page 1 (%d)", size), 1, func() error {
+			_, err := s.ListMembers(ctx, tn.ID, sdk.MemberQuery{Limit: size})
+			return err
+		})
+		count(fmt.Sprintf("ListMembers deep page (%d)", size), 1, func() error {
+			_, err := s.ListMembers(ctx, tn.ID, sdk.MemberQuery{After: ids[250], Limit: size})
+			return err
+		})
+	}
+	count("ListMembers prefix filter", 1, func() error {
+		_, err := s.ListMembers(ctx, tn.ID, sdk.MemberQuery{Limit: 51, Filter: sdk.MemberFilter{Prefix: "u1"}})
+		return err
+	})
+}

@@ -1,0 +1,163 @@
+// Package mongo is Roster's production store: the [sdk.Store] (and
+// [sdk.SeatCounter]) on MongoDB through the official driver
+// (go.mongodb.org/mongo-driver/v2). The embedded default runs the very same
+// code against FerretDB v1 (SQLite) in-process, so one adapter serves a
+// laptop, a standalone server, a replica set and a sharded cluster.
+//
+// The package knows persistence, never policy: the SDK decides what may
+// happen and calls the store to make it happen atomically.
+//
+//	s, err := mongo.Open(ctx, "mongodb://db:27017", "roster")
+//	...
+//	defer s.Close(ctx)
+//	client := sdk.New(s)
+//
+// # Collections
+//
+// Every document of a per-tenant collection carries tenantId, and every
+// index of such a collection starts with tenantId, so that a sharded
+// cluster can shard them on {tenantId: 1} (or {tenantId: 1, _id: 1}) and
+// every unique index stays enforceable (a unique index must be prefixed by
+// the shard key). Collections still to come (invitations, tokens, groups,
+// group_members: membership stored per edge, one document per member and
+// group) follow the same rules.
+//
+//	tenants   _id = tenant id; slug, name, ownerId, includedSeats,
+//	          extraSeats, seatsUsed, seatsFree, roles, settings, version,
+//	          createdAt, updatedAt, and pendingOwner while a creation is
+//	          unfinished (see below).
+//	          Indexes: _id; slug_unique {slug} (unique).
+//	          The tenants collection is small and stays unsharded.
+//	members   _id = member id; tenantId, email, emailKey, externalId,
+//	          extKey, the names and their lower-cased keys (givenKey,
+//	          familyKey, displayKey), department, title, managerId, role,
+//	          status, sessionEpoch, mfaEnrolled, version, createdAt,
+//	          updatedAt.
+//	          Indexes: tenantId_emailKey_unique {tenantId, emailKey} (unique);
+//	          tenantId_extKey_unique {tenantId, extKey} (unique);
+//	          tenantId_id {tenantId, _id} (paging);
+//	          tenantId_status_id and tenantId_role_id (filtered paging and
+//	          counts); emailKey_tenantId {emailKey, tenantId}.
+//	audit     _id = event id (sorts by time); tenantId, time, actorKind,
+//	          actorId, channel, action, targetId, before, after.
+//	          Indexes: tenantId_id {tenantId, _id} (newest-first paging).
+//
+// emailKey_tenantId is the one index that does not start with tenantId:
+// [Store.EmailInOtherTenant] asks about every tenant but one ("is this
+// address used by another account?"), which no tenant-prefixed index can
+// answer without scanning. It is not unique, and a non-unique secondary
+// index needs no shard-key prefix, so it does not stand in the way of
+// sharding by tenant; on a sharded cluster that query is the one that
+// visits every shard.
+//
+// extKey makes "the external id is unique within a tenant, when set" work
+// without partial indexes, which FerretDB v1 lacks (a sparse compound index
+// would not help: members without externalId still have tenantId and would
+// be indexed). extKey is the external id when set, else NUL followed by the
+// member id, which collides with nothing.
+//
+// Member ids are globally unique (the SDK makes them), so _id, unique only
+// per shard on a sharded collection, needs no help.
+//
+// # Invariants without transactions
+//
+// The store never uses multi-document transactions; each invariant holds
+// through one single-document conditional write, a unique index, or ordered
+// steps that a repair completes:
+//
+//   - Seat limit: the tenant stores seatsFree = includedSeats + extraSeats -
+//     seatsUsed next to seatsUsed, so taking a seat is
+//     updateOne({_id, seatsFree: {$gte: 1}}, {$inc: {seatsUsed: 1,
+//     seatsFree: -1}}) without $expr (FerretDB has none). AdjustExtraSeats
+//     moves extraSeats and seatsFree together, on condition that
+//     seatsFree >= -delta and extraSeats >= -delta. Seat moves never touch
+//     the tenant's version.
+//   - One owner: SetOwner is a compare-and-set of ownerId.
+//   - Lost updates: UpdateMember, DeleteMember and UpdateTenant are
+//     conditional on the version they read.
+//   - Uniqueness: the unique indexes above; a duplicate key is translated to
+//     ReasonEmailTaken, ReasonExternalIDTaken or ReasonSlugTaken.
+//
+// Round trips: GetTenant, GetMember, GetMemberByEmail,
+// GetMemberByExternalID, UpdateMember, UpdateTenant, AdjustExtraSeats,
+// SetOwner, CountMembers, EmailInOtherTenant, AppendAudit and every page of
+// ListMembers, ListTenants and ListAudit are one command each, at any page
+// depth (range queries on _id, never skips). CreateMember is two (take the
+// seat, or check that the tenant exists; insert); an update or delete that
+// moves a seat adds one. Refusals may cost one more read to tell "not
+// found" from "changed" or to name the violated index. [CommandCounter]
+// measures this.
+//
+// # Crash windows and their repair
+//
+// Where an operation is two writes, they are ordered so that a crash in
+// between errs on the safe side, and [sdk.Client.Reconcile] (which calls
+// [Store.RecountSeats]) repairs what is left:
+//
+//   - CreateMember: seat taken, member not inserted. The counter is one too
+//     high (the tenant can only under-admit); the recount fixes it. The same
+//     holds for an insert that failed without a definite answer from the
+//     server: the seat is given back only when the server refused the
+//     insert as a duplicate.
+//   - UpdateMember with seatDelta +1: seat taken, update not written; with
+//     -1: update written, seat not given back. DeleteMember: member deleted,
+//     seat not given back. All leave the counter too high; the recount fixes
+//     it.
+//   - CreateTenant inserts the tenant with a copy of the owner member
+//     (pendingOwner), then the owner member, then removes the copy. A crash
+//     after the first write leaves a tenant without its owner member: the
+//     recount inserts the owner from the copy (only while that member is
+//     still the tenant's owner: an owner cannot be removed, so a missing
+//     owner can only be an unfinished creation) and removes the copy. A
+//     crash after the second leaves only the copy, which it removes.
+//   - Ownership transfer: SetOwner switches ownerId in one write, so there
+//     is never zero or two owners; the SDK then moves the roles, and
+//     Reconcile's role repair finishes a transfer a crash interrupted.
+//
+// The recount sets seatsUsed and seatsFree with a compare-and-set on the
+// values it read, so it never overwrites a seat move made meanwhile; a
+// member write that took its seat before the recount read the tenant but
+// inserted only after it counted is missed, and a second run fixes it.
+//
+// # FerretDB
+//
+// The store keeps to what both MongoDB and FerretDB v1.24 support: no
+// transactions, collation, partial or TTL indexes, $expr, $facet,
+// arrayFilters, $elemMatch with field conditions or change streams.
+// Case-insensitive matching uses stored lower-cased keys and anchored,
+// quoted regular expressions. Four FerretDB behaviours shape the code:
+//
+//   - FerretDB v1 executes an update or findAndModify as a read followed by
+//     a whole-document write, not atomically: concurrent conditional
+//     updates of one document can both pass their filter and one overwrite
+//     the other. When [Open] finds FerretDB (buildInfo reports
+//     ferretdbVersion) the store serialises its writes to each document
+//     within the process ([WithSerializedWrites]). Writers in other
+//     processes are not covered: the embedded server should be the only
+//     writer of its data.
+//   - A unique index violated by an update comes back as an InternalError
+//     "UNIQUE constraint failed" rather than a duplicate key error, and an
+//     insert's duplicate key error names no index; the store recognises both
+//     and reads the colliding documents to name the rule.
+//   - createIndexes with several existing indexes panics, so indexes are
+//     listed and the missing ones created one at a time.
+//   - A full first batch leaves the cursor open; pages are fetched with
+//     singleBatch so that a page is one command.
+//
+// FerretDB on SQLite pushes almost no filter down to an index, so its
+// queries scan; the embedded store suits evaluation, development and small
+// teams, and production belongs on MongoDB.
+//
+// # Errors and values
+//
+// Driver errors are translated at the boundary into [*sdk.Error] values
+// built with [sdk.E]: a missing document is CodeNotFound, a duplicate key
+// CodeAlreadyExists with its reason, a conditional write that matched
+// nothing CodeNotFound, CodeFailedPrecondition (ReasonVersionMismatch,
+// ReasonSeatsInUse) or CodeResourceExhausted (ReasonSeatLimit), anything
+// else CodeUnknown with the driver error as the cause. Errors of a
+// cancelled or expired caller context pass through untouched.
+//
+// Times are stored as BSON dates, which keep milliseconds: a time read back
+// equals the time written truncated to the millisecond.
+package mongo

@@ -1,0 +1,38 @@
+package mongo
+
+import (
+	"context"
+	"hash/maphash"
+)
+
+// docLocks serialises writes to the same document within this process. It
+// is striped: two documents may share a stripe, which only serialises them
+// needlessly. Each stripe is a one-slot channel so that waiting honours the
+// caller's context.
+type docLocks struct {
+	seed    maphash.Seed
+	stripes [256]chan struct{}
+}
+
+// processLocks is shared by every Store in the process, so that two stores
+// opened on one database (a server and an admin command in one binary, or
+// tests) exclude each other too.
+var processLocks = newDocLocks()
+
+func newDocLocks() *docLocks {
+	l := &docLocks{seed: maphash.MakeSeed()}
+	for i := range l.stripes {
+		l.stripes[i] = make(chan struct{}, 1)
+	}
+	return l
+}
+
+func (l *docLocks) lock(ctx context.Context, key string) (func(), error) {
+	ch := l.stripes[maphash.String(l.seed, key)%uint64(len(l.stripes))]
+	select {
+	case ch <- struct{}{}:
+		return func() { <-ch }, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}

@@ -1,0 +1,289 @@
+package mongo
+
+import (
+	"context"
+	"errors"
+	"regexp"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	driver "go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"github.com/rosterhq/roster/sdk"
+)
+
+// CreateMember implements [sdk.MemberStore] in two commands: take the seat
+// (a conditional $inc on the tenant; without a seat, a read that the tenant
+// exists), then insert. When the insert is refused as a duplicate the seat
+// is given back. When it fails otherwise it is unknown whether the server
+// applied it, so the seat stays taken: the counter errs high, never low,
+// and Reconcile repairs it.
+func (s *Store) CreateMember(ctx context.Context, m *sdk.Member, holdsSeat bool) error {
+	const op = "mongo.CreateMember"
+	if holdsSeat {
+		if err := s.takeSeats(ctx, op, m.TenantID, 1); err != nil {
+			return err
+		}
+		if err := s.crashPoint("CreateMember.seatTaken"); err != nil {
+			return err
+		}
+	} else if err := s.tenantExists(ctx, op, m.TenantID); err != nil {
+		return err
+	}
+	_, err := s.members.InsertOne(ctx, fromMember(m))
+	if err == nil {
+		return nil
+	}
+	if !isDuplicate(err) {
+		return translate(ctx, op, err)
+	}
+	if holdsSeat {
+		s.releaseSeats(ctx, op, m.TenantID, 1)
+	}
+	return s.memberDuplicate(ctx, op, m, true, err)
+}
+
+// memberDuplicate says which uniqueness rule refused a write of m, in the
+// order the reference store checks them: the member id (on create), the
+// email, the external id. FerretDB's messages do not always name the index,
+// so the answer comes from one read of the documents m collides with; the
+// message is the fallback when they vanished meanwhile.
+func (s *Store) memberDuplicate(ctx context.Context, op string, m *sdk.Member, creating bool, cause error) error {
+	ek := extKey(m.ExternalID, m.ID)
+	cur, err := s.members.Find(ctx,
+		bson.D{{Key: "$or", Value: bson.A{
+			bson.D{{Key: "_id", Value: m.ID}},
+			bson.D{{Key: "tenantId", Value: m.TenantID}, {Key: "emailKey", Value: m.EmailKey}},
+			bson.D{{Key: "tenantId", Value: m.TenantID}, {Key: "extKey", Value: ek}},
+		}}},
+		options.Find().SetProjection(bson.D{{Key: "tenantId", Value: 1}, {Key: "emailKey", Value: 1}, {Key: "extKey", Value: 1}}).
+			SetLimit(3).SetBatchSize(3))
+	if err != nil {
+		return translate(ctx, op, err)
+	}
+	var docs []memberDoc
+	if err := cur.All(ctx, &docs); err != nil {
+		return translate(ctx, op, err)
+	}
+	var idTaken, mailTaken, extTaken bool
+	for _, d := range docs {
+		switch {
+		case d.ID == m.ID:
+			idTaken = creating
+		case d.TenantID != m.TenantID:
+		case d.EmailKey == m.EmailKey:
+			mailTaken = true
+		case d.ExtKey == ek:
+			extTaken = true
+		}
+	}
+	switch {
+	case idTaken:
+		return sdk.E(op, sdk.CodeAlreadyExists, "", "member id exists", nil)
+	case mailTaken:
+		return emailTaken(op, nil)
+	case extTaken:
+		return externalIDTaken(op, nil)
+	}
+	switch duplicateIndex(cause) {
+	case idxMemberMail:
+		return emailTaken(op, nil)
+	case idxMemberExt:
+		return externalIDTaken(op, nil)
+	}
+	return sdk.E(op, sdk.CodeAlreadyExists, "", "a uniqueness rule refused the write", cause)
+}
+
+func (s *Store) findMember(ctx context.Context, op string, filter bson.D) (*sdk.Member, error) {
+	var d memberDoc
+	if err := s.members.FindOne(ctx, filter).Decode(&d); err != nil {
+		if errors.Is(err, driver.ErrNoDocuments) {
+			return nil, notFound(op, "member")
+		}
+		return nil, translate(ctx, op, err)
+	}
+	return d.member(), nil
+}
+
+// memberGone answers, after a write conditional on the version matched
+// nothing, whether the member is gone (CodeNotFound) or changed
+// (ReasonVersionMismatch).
+func (s *Store) memberGone(ctx context.Context, op, tenantID, id string) error {
+	err := s.members.FindOne(ctx, bson.D{{Key: "_id", Value: id}, {Key: "tenantId", Value: tenantID}},
+		options.FindOne().SetProjection(bson.D{{Key: "_id", Value: 1}})).Err()
+	switch {
+	case errors.Is(err, driver.ErrNoDocuments):
+		return notFound(op, "member")
+	case err != nil:
+		return translate(ctx, op, err)
+	}
+	return stale(op)
+}
+
+// GetMember implements [sdk.MemberStore]. One command.
+func (s *Store) GetMember(ctx context.Context, tenantID, id string) (*sdk.Member, error) {
+	return s.findMember(ctx, "mongo.GetMember", bson.D{{Key: "_id", Value: id}, {Key: "tenantId", Value: tenantID}})
+}
+
+// GetMemberByEmail implements [sdk.MemberStore]. One command, on the
+// unique (tenantId, emailKey) index.
+func (s *Store) GetMemberByEmail(ctx context.Context, tenantID, emailKey string) (*sdk.Member, error) {
+	const op = "mongo.GetMemberByEmail"
+	if emailKey == "" {
+		return nil, notFound(op, "member")
+	}
+	return s.findMember(ctx, op, bson.D{{Key: "tenantId", Value: tenantID}, {Key: "emailKey", Value: emailKey}})
+}
+
+// GetMemberByExternalID implements [sdk.MemberStore]. One command, on the
+// unique (tenantId, extKey) index.
+func (s *Store) GetMemberByExternalID(ctx context.Context, tenantID, externalID string) (*sdk.Member, error) {
+	const op = "mongo.GetMemberByExternalID"
+	if externalID == "" {
+		return nil, notFound(op, "member")
+	}
+	return s.findMember(ctx, op, bson.D{{Key: "tenantId", Value: tenantID}, {Key: "extKey", Value: extKey(externalID, "")}})
+}
+
+// memberFilter translates f. The prefix is matched by anchored regular
+// expressions over the stored lower-case keys (the SDK passes the prefix
+// lower-cased), quoted so that it is never a pattern.
+func memberFilter(tenantID string, f sdk.MemberFilter) bson.D {
+	d := bson.D{{Key: "tenantId", Value: tenantID}}
+	if f.Status != "" {
+		d = append(d, bson.E{Key: "status", Value: string(f.Status)})
+	}
+	if f.Role != "" {
+		d = append(d, bson.E{Key: "role", Value: f.Role})
+	}
+	if f.Prefix != "" {
+		re := bson.Regex{Pattern: "^" + regexp.QuoteMeta(f.Prefix)}
+		d = append(d, bson.E{Key: "$or", Value: bson.A{
+			bson.D{{Key: "emailKey", Value: re}},
+			bson.D{{Key: "givenKey", Value: re}},
+			bson.D{{Key: "familyKey", Value: re}},
+			bson.D{{Key: "displayKey", Value: re}},
+		}})
+	}
+	return d
+}
+
+// ListMembers implements [sdk.MemberStore]: a range query _id > q.After,
+// sorted by _id, limited, on the (tenantId, [status|role,] _id) indexes.
+// Every page is one find command whatever its depth.
+func (s *Store) ListMembers(ctx context.Context, tenantID string, q sdk.MemberQuery) ([]*sdk.Member, error) {
+	const op = "mongo.ListMembers"
+	filter := memberFilter(tenantID, q.Filter)
+	if q.After != "" {
+		filter = append(filter, bson.E{Key: "_id", Value: bson.D{{Key: "$gt", Value: q.After}}})
+	}
+	cur, err := s.members.Find(ctx, filter, findOpts(bson.D{{Key: "_id", Value: 1}}, q.Limit))
+	if err != nil {
+		return nil, translate(ctx, op, err)
+	}
+	var docs []memberDoc
+	if err := cur.All(ctx, &docs); err != nil {
+		return nil, translate(ctx, op, err)
+	}
+	out := make([]*sdk.Member, len(docs))
+	for i := range docs {
+		out[i] = docs[i].member()
+	}
+	return out, nil
+}
+
+// CountMembers implements [sdk.MemberStore] with one countDocuments
+// (an aggregate command).
+func (s *Store) CountMembers(ctx context.Context, tenantID string, f sdk.MemberFilter) (int, error) {
+	n, err := s.members.CountDocuments(ctx, memberFilter(tenantID, f))
+	if err != nil {
+		return 0, translate(ctx, "mongo.CountMembers", err)
+	}
+	return int(n), nil
+}
+
+// EmailInOtherTenant implements [sdk.MemberStore]: one find of at most one
+// id on the (emailKey, tenantId) index, the one index that does not start
+// with tenantId because the question is across tenants.
+func (s *Store) EmailInOtherTenant(ctx context.Context, tenantID, emailKey string) (bool, error) {
+	err := s.members.FindOne(ctx,
+		bson.D{{Key: "emailKey", Value: emailKey}, {Key: "tenantId", Value: bson.D{{Key: "$ne", Value: tenantID}}}},
+		options.FindOne().SetProjection(bson.D{{Key: "_id", Value: 1}})).Err()
+	switch {
+	case errors.Is(err, driver.ErrNoDocuments):
+		return false, nil
+	case err != nil:
+		return false, translate(ctx, "mongo.EmailInOtherTenant", err)
+	}
+	return true, nil
+}
+
+// UpdateMember implements [sdk.MemberStore]: one replace conditional on the
+// version, preceded by taking seats (seatDelta > 0; given back if the
+// replace is refused) or followed by giving them back (seatDelta < 0).
+func (s *Store) UpdateMember(ctx context.Context, m *sdk.Member, expectedVersion int64, seatDelta int) error {
+	const op = "mongo.UpdateMember"
+	if seatDelta > 0 {
+		if err := s.takeSeats(ctx, op, m.TenantID, seatDelta); err != nil {
+			return err
+		}
+	}
+	doc := fromMember(m)
+	doc.Version = expectedVersion + 1
+	unlock, err := s.lock(ctx, collMembers, m.ID)
+	if err != nil {
+		return err
+	}
+	res, err := s.members.ReplaceOne(ctx,
+		bson.D{{Key: "_id", Value: m.ID}, {Key: "tenantId", Value: m.TenantID}, {Key: "version", Value: expectedVersion}},
+		doc)
+	unlock()
+	switch {
+	case err != nil && isDuplicate(err):
+		if seatDelta > 0 {
+			s.releaseSeats(ctx, op, m.TenantID, seatDelta)
+		}
+		return s.memberDuplicate(ctx, op, m, false, err)
+	case err != nil:
+		return translate(ctx, op, err)
+	case res.MatchedCount == 0:
+		if seatDelta > 0 {
+			s.releaseSeats(ctx, op, m.TenantID, seatDelta)
+		}
+		return s.memberGone(ctx, op, m.TenantID, m.ID)
+	}
+	m.Version = expectedVersion + 1
+	if err := s.crashPoint("UpdateMember.written"); err != nil {
+		return err
+	}
+	if seatDelta < 0 {
+		s.releaseSeats(ctx, op, m.TenantID, -seatDelta)
+	}
+	return nil
+}
+
+// DeleteMember implements [sdk.MemberStore]: one delete conditional on the
+// version, then giving the seat back.
+func (s *Store) DeleteMember(ctx context.Context, tenantID, id string, expectedVersion int64, releaseSeat bool) error {
+	const op = "mongo.DeleteMember"
+	unlock, err := s.lock(ctx, collMembers, id)
+	if err != nil {
+		return err
+	}
+	res, err := s.members.DeleteOne(ctx,
+		bson.D{{Key: "_id", Value: id}, {Key: "tenantId", Value: tenantID}, {Key: "version", Value: expectedVersion}})
+	unlock()
+	if err != nil {
+		return translate(ctx, op, err)
+	}
+	if res.DeletedCount == 0 {
+		return s.memberGone(ctx, op, tenantID, id)
+	}
+	if err := s.crashPoint("DeleteMember.deleted"); err != nil {
+		return err
+	}
+	if releaseSeat {
+		s.releaseSeats(ctx, op, tenantID, 1)
+	}
+	return nil
+}

@@ -1,0 +1,357 @@
+package mongo
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	driver "go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"github.com/rosterhq/roster/sdk"
+)
+
+// CreateTenant implements [sdk.TenantStore] in three ordered writes: insert
+// the tenant (carrying a copy of the owner member as pendingOwner), insert
+// the owner member, unset pendingOwner. A crash after the first write
+// leaves a tenant whose owner member is missing; [Store.RecountSeats], which
+// [sdk.Client.Reconcile] calls, inserts it from pendingOwner. A crash after
+// the second leaves only the stale copy, which the same repair removes.
+func (s *Store) CreateTenant(ctx context.Context, t *sdk.Tenant, owner *sdk.Member) error {
+	const op = "mongo.CreateTenant"
+	doc := fromTenant(t)
+	od := fromMember(owner)
+	doc.PendingOwner = od
+	if _, err := s.tenants.InsertOne(ctx, doc); err != nil {
+		if isDuplicate(err) {
+			return s.tenantDuplicate(ctx, op, t, err)
+		}
+		return translate(ctx, op, err)
+	}
+	if err := s.crashPoint("CreateTenant.tenantInserted"); err != nil {
+		return err
+	}
+	if _, err := s.members.InsertOne(ctx, od); err != nil {
+		if !isDuplicate(err) {
+			return translate(ctx, op, err)
+		}
+		// A concurrent repair may have inserted this very owner already;
+		// otherwise the owner's id is taken (in another tenant: this tenant
+		// is new, so its email and external id are free). Undo the tenant so
+		// that its slug is free again.
+		switch _, gerr := s.GetMember(ctx, t.ID, owner.ID); {
+		case errors.Is(gerr, sdk.ErrNotFound):
+			_, _ = s.tenants.DeleteOne(context.WithoutCancel(ctx), bson.D{{Key: "_id", Value: t.ID}})
+			return sdk.E(op, sdk.CodeAlreadyExists, "", "the owner's member id exists", nil)
+		case gerr != nil:
+			return gerr
+		}
+	}
+	if err := s.crashPoint("CreateTenant.ownerInserted"); err != nil {
+		return err
+	}
+	// Best effort: a leftover copy is harmless and removed by RecountSeats.
+	_ = s.clearPendingOwner(ctx, t.ID, owner.ID)
+	return nil
+}
+
+func (s *Store) clearPendingOwner(ctx context.Context, tenantID, ownerID string) error {
+	unlock, err := s.lock(ctx, collTenants, tenantID)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	_, err = s.tenants.UpdateOne(ctx,
+		bson.D{{Key: "_id", Value: tenantID}, {Key: "pendingOwner._id", Value: ownerID}},
+		bson.D{{Key: "$unset", Value: bson.D{{Key: "pendingOwner", Value: ""}}}})
+	return err
+}
+
+// tenantDuplicate says which uniqueness rule refused a tenant insert. The
+// slug is checked first, as the contract lists it first; FerretDB's
+// duplicate key message names no index, so the answer comes from a read.
+func (s *Store) tenantDuplicate(ctx context.Context, op string, t *sdk.Tenant, cause error) error {
+	err := s.tenants.FindOne(ctx, bson.D{{Key: "slug", Value: t.Slug}},
+		options.FindOne().SetProjection(bson.D{{Key: "_id", Value: 1}})).Err()
+	switch {
+	case err == nil:
+		return sdk.E(op, sdk.CodeAlreadyExists, sdk.ReasonSlugTaken, "the slug "+t.Slug+" is taken", nil)
+	case !errors.Is(err, driver.ErrNoDocuments):
+		return translate(ctx, op, err)
+	case duplicateIndex(cause) == idxSlug:
+		return sdk.E(op, sdk.CodeAlreadyExists, sdk.ReasonSlugTaken, "the slug "+t.Slug+" is taken", nil)
+	}
+	return sdk.E(op, sdk.CodeAlreadyExists, "", "tenant id exists", nil)
+}
+
+func (s *Store) findTenant(ctx context.Context, op string, filter bson.D) (*tenantDoc, error) {
+	var d tenantDoc
+	if err := s.tenants.FindOne(ctx, filter).Decode(&d); err != nil {
+		if errors.Is(err, driver.ErrNoDocuments) {
+			return nil, notFound(op, "tenant")
+		}
+		return nil, translate(ctx, op, err)
+	}
+	return &d, nil
+}
+
+// tenantExists answers, after a conditional write matched nothing, whether
+// the tenant is there at all.
+func (s *Store) tenantExists(ctx context.Context, op, id string) error {
+	err := s.tenants.FindOne(ctx, bson.D{{Key: "_id", Value: id}},
+		options.FindOne().SetProjection(bson.D{{Key: "_id", Value: 1}})).Err()
+	if errors.Is(err, driver.ErrNoDocuments) {
+		return notFound(op, "tenant")
+	}
+	return translate(ctx, op, err)
+}
+
+// GetTenant implements [sdk.TenantStore]. One command.
+func (s *Store) GetTenant(ctx context.Context, id string) (*sdk.Tenant, error) {
+	d, err := s.findTenant(ctx, "mongo.GetTenant", bson.D{{Key: "_id", Value: id}})
+	if err != nil {
+		return nil, err
+	}
+	return d.tenant(), nil
+}
+
+// GetTenantBySlug implements [sdk.TenantStore]. One command.
+func (s *Store) GetTenantBySlug(ctx context.Context, slug string) (*sdk.Tenant, error) {
+	d, err := s.findTenant(ctx, "mongo.GetTenantBySlug", bson.D{{Key: "slug", Value: slug}})
+	if err != nil {
+		return nil, err
+	}
+	return d.tenant(), nil
+}
+
+// ListTenants implements [sdk.TenantStore]: a range query on _id, one
+// command per page.
+func (s *Store) ListTenants(ctx context.Context, q sdk.TenantQuery) ([]*sdk.Tenant, error) {
+	const op = "mongo.ListTenants"
+	filter := bson.D{}
+	if q.After != "" {
+		filter = bson.D{{Key: "_id", Value: bson.D{{Key: "$gt", Value: q.After}}}}
+	}
+	cur, err := s.tenants.Find(ctx, filter, findOpts(bson.D{{Key: "_id", Value: 1}}, q.Limit))
+	if err != nil {
+		return nil, translate(ctx, op, err)
+	}
+	var docs []tenantDoc
+	if err := cur.All(ctx, &docs); err != nil {
+		return nil, translate(ctx, op, err)
+	}
+	out := make([]*sdk.Tenant, len(docs))
+	for i := range docs {
+		out[i] = docs[i].tenant()
+	}
+	return out, nil
+}
+
+// UpdateTenant implements [sdk.TenantStore]: one update conditional on the
+// version. It sets only name, roles, settings, version and updatedAt, so
+// the owner and the seat fields cannot change through it.
+func (s *Store) UpdateTenant(ctx context.Context, t *sdk.Tenant, expectedVersion int64) error {
+	const op = "mongo.UpdateTenant"
+	unlock, err := s.lock(ctx, collTenants, t.ID)
+	if err != nil {
+		return err
+	}
+	res, err := s.tenants.UpdateOne(ctx,
+		bson.D{{Key: "_id", Value: t.ID}, {Key: "version", Value: expectedVersion}},
+		bson.D{{Key: "$set", Value: bson.D{
+			{Key: "name", Value: t.Name},
+			{Key: "roles", Value: fromRoles(t.Roles)},
+			{Key: "settings", Value: fromSettings(&t.Settings)},
+			{Key: "version", Value: expectedVersion + 1},
+			{Key: "updatedAt", Value: t.UpdatedAt},
+		}}})
+	unlock()
+	if err != nil {
+		return translate(ctx, op, err)
+	}
+	if res.MatchedCount == 0 {
+		if err := s.tenantExists(ctx, op, t.ID); err != nil {
+			return err
+		}
+		return stale(op)
+	}
+	t.Version = expectedVersion + 1
+	return nil
+}
+
+// modifyTenant applies a conditional update to one tenant and returns the
+// tenant after it, in one findAndModify command. When nothing matched it
+// returns refused, or CodeNotFound when the tenant does not exist.
+func (s *Store) modifyTenant(ctx context.Context, op, id string, cond, update bson.D, refused error) (*sdk.Tenant, error) {
+	unlock, err := s.lock(ctx, collTenants, id)
+	if err != nil {
+		return nil, err
+	}
+	var d tenantDoc
+	err = s.tenants.FindOneAndUpdate(ctx, append(bson.D{{Key: "_id", Value: id}}, cond...), update,
+		options.FindOneAndUpdate().SetReturnDocument(options.After)).Decode(&d)
+	unlock()
+	if errors.Is(err, driver.ErrNoDocuments) {
+		if err := s.tenantExists(ctx, op, id); err != nil {
+			return nil, err
+		}
+		return nil, refused
+	}
+	if err != nil {
+		return nil, translate(ctx, op, err)
+	}
+	return d.tenant(), nil
+}
+
+// AdjustExtraSeats implements [sdk.TenantStore]: one findAndModify whose
+// filter encodes both limits (seatsFree >= -delta, extraSeats >= -delta) and
+// whose $inc moves extraSeats and seatsFree together.
+func (s *Store) AdjustExtraSeats(ctx context.Context, tenantID string, delta int, now time.Time) (*sdk.Tenant, error) {
+	const op = "mongo.AdjustExtraSeats"
+	return s.modifyTenant(ctx, op, tenantID,
+		bson.D{
+			{Key: "seatsFree", Value: bson.D{{Key: "$gte", Value: -delta}}},
+			{Key: "extraSeats", Value: bson.D{{Key: "$gte", Value: -delta}}},
+		},
+		bson.D{
+			{Key: "$inc", Value: bson.D{{Key: "extraSeats", Value: delta}, {Key: "seatsFree", Value: delta}, {Key: "version", Value: 1}}},
+			{Key: "$set", Value: bson.D{{Key: "updatedAt", Value: now}}},
+		},
+		seatsInUse(op))
+}
+
+// SetOwner implements [sdk.TenantStore]: a compare-and-set of ownerId in one
+// findAndModify.
+func (s *Store) SetOwner(ctx context.Context, tenantID, from, to string, now time.Time) (*sdk.Tenant, error) {
+	const op = "mongo.SetOwner"
+	return s.modifyTenant(ctx, op, tenantID,
+		bson.D{{Key: "ownerId", Value: from}},
+		bson.D{
+			{Key: "$set", Value: bson.D{{Key: "ownerId", Value: to}, {Key: "updatedAt", Value: now}}},
+			{Key: "$inc", Value: bson.D{{Key: "version", Value: 1}}},
+		},
+		stale(op))
+}
+
+// takeSeats takes n seats of the tenant in one conditional update, or
+// returns CodeResourceExhausted (ReasonSeatLimit) or CodeNotFound.
+func (s *Store) takeSeats(ctx context.Context, op, tenantID string, n int) error {
+	unlock, err := s.lock(ctx, collTenants, tenantID)
+	if err != nil {
+		return err
+	}
+	res, err := s.tenants.UpdateOne(ctx,
+		bson.D{{Key: "_id", Value: tenantID}, {Key: "seatsFree", Value: bson.D{{Key: "$gte", Value: n}}}},
+		bson.D{{Key: "$inc", Value: bson.D{{Key: "seatsUsed", Value: n}, {Key: "seatsFree", Value: -n}}}})
+	unlock()
+	if err != nil {
+		return translate(ctx, op, err)
+	}
+	if res.MatchedCount == 0 {
+		if err := s.tenantExists(ctx, op, tenantID); err != nil {
+			return err
+		}
+		return seatLimit(op)
+	}
+	return nil
+}
+
+// releaseSeats gives n seats back. It runs even when ctx is cancelled: the
+// write it completes has already happened. A failure leaves the counter too
+// high (never too low, so the limit still holds); it is logged, and
+// Reconcile repairs it.
+func (s *Store) releaseSeats(ctx context.Context, op, tenantID string, n int) {
+	ctx = context.WithoutCancel(ctx)
+	unlock, _ := s.lock(ctx, collTenants, tenantID)
+	_, err := s.tenants.UpdateOne(ctx,
+		bson.D{{Key: "_id", Value: tenantID}, {Key: "seatsUsed", Value: bson.D{{Key: "$gte", Value: n}}}},
+		bson.D{{Key: "$inc", Value: bson.D{{Key: "seatsUsed", Value: -n}, {Key: "seatsFree", Value: n}}}})
+	unlock()
+	if err != nil {
+		s.log.Warn("roster: could not give a seat back; the tenant's seat counter is too high until sdk.Client.Reconcile runs",
+			"op", op, "tenant", tenantID, "err", err)
+	}
+}
+
+// maxRecounts bounds how often RecountSeats retries when seat writes keep
+// racing with it.
+const maxRecounts = 8
+
+// RecountSeats implements [sdk.SeatCounter]. It first completes a tenant
+// creation a crash interrupted (inserting the owner member from
+// pendingOwner), then counts the members whose status is in holding and
+// sets seatsUsed and seatsFree with a compare-and-set on the values it
+// read, retrying when a seat write raced with it. A member write that took
+// its seat before the tenant was read but inserts its member only after
+// the count is not seen; as the SDK documents, a second run fixes that.
+func (s *Store) RecountSeats(ctx context.Context, tenantID string, holding []sdk.Status) (*sdk.Tenant, int, error) {
+	const op = "mongo.RecountSeats"
+	states := make([]string, len(holding))
+	for i, h := range holding {
+		states[i] = string(h)
+	}
+	for range maxRecounts {
+		d, err := s.findTenant(ctx, op, bson.D{{Key: "_id", Value: tenantID}})
+		if err != nil {
+			return nil, 0, err
+		}
+		if d.PendingOwner != nil {
+			if err := s.restoreOwner(ctx, op, d); err != nil {
+				return nil, 0, err
+			}
+		}
+		n64, err := s.members.CountDocuments(ctx, bson.D{
+			{Key: "tenantId", Value: tenantID},
+			{Key: "status", Value: bson.D{{Key: "$in", Value: states}}},
+		})
+		if err != nil {
+			return nil, 0, translate(ctx, op, err)
+		}
+		n := int(n64)
+		t := d.tenant()
+		prev := t.SeatsUsed
+		if n == prev && d.SeatsFree == t.SeatLimit()-n {
+			return t, prev, nil
+		}
+		unlock, err := s.lock(ctx, collTenants, tenantID)
+		if err != nil {
+			return nil, 0, err
+		}
+		res, err := s.tenants.UpdateOne(ctx,
+			bson.D{
+				{Key: "_id", Value: tenantID},
+				{Key: "seatsUsed", Value: d.SeatsUsed},
+				{Key: "includedSeats", Value: d.IncludedSeats},
+				{Key: "extraSeats", Value: d.ExtraSeats},
+			},
+			bson.D{{Key: "$set", Value: bson.D{{Key: "seatsUsed", Value: n}, {Key: "seatsFree", Value: t.SeatLimit() - n}}}})
+		unlock()
+		if err != nil {
+			return nil, 0, translate(ctx, op, err)
+		}
+		if res.MatchedCount == 1 {
+			t.SeatsUsed = n
+			return t, prev, nil
+		}
+	}
+	return nil, 0, sdk.E(op, sdk.CodeFailedPrecondition, sdk.ReasonVersionMismatch, "seat writes kept racing with the recount; run it again", nil)
+}
+
+// restoreOwner finishes a CreateTenant that stopped after inserting the
+// tenant. The copy is restored only while its member is still the owner:
+// an owner cannot be removed, so a missing owner member with that id can
+// only be a creation that never completed.
+func (s *Store) restoreOwner(ctx context.Context, op string, d *tenantDoc) error {
+	po := d.PendingOwner
+	if po.ID == d.OwnerID && po.TenantID == d.ID {
+		if _, err := s.members.InsertOne(ctx, po); err != nil && !isDuplicate(err) {
+			return translate(ctx, op, err)
+		}
+	}
+	if err := s.clearPendingOwner(ctx, d.ID, po.ID); err != nil {
+		return translate(ctx, op, err)
+	}
+	d.PendingOwner = nil
+	return nil
+}
