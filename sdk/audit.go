@@ -74,6 +74,21 @@ type AuditEvent struct {
 // describes has already happened, so a failing audit append is retried once
 // and then logged rather than reported as the operation's failure.
 func (c *Client) record(ctx context.Context, ev Event) {
+	a := c.auditEvent(ev)
+	ev.Time = a.Time
+	actx := context.WithoutCancel(ctx)
+	if err := c.store.AppendAudit(actx, a); err != nil {
+		if err = c.store.AppendAudit(actx, a); err != nil {
+			c.log.Error("roster: audit append failed", "tenant", a.TenantID, "action", a.Action, "target", a.TargetID, "err", err)
+		}
+	}
+	for _, o := range c.observers {
+		go c.notify(actx, o, ev)
+	}
+}
+
+// auditEvent builds the audit entry of an event.
+func (c *Client) auditEvent(ev Event) *AuditEvent {
 	ev.Time = c.Now()
 	a := &AuditEvent{
 		ID:        c.newID(),
@@ -90,15 +105,7 @@ func (c *Client) record(ctx context.Context, ev Event) {
 		a.TargetID = ev.Tenant.ID
 		a.After = tenantFields(ev.Tenant)
 	}
-	actx := context.WithoutCancel(ctx)
-	if err := c.store.AppendAudit(actx, a); err != nil {
-		if err = c.store.AppendAudit(actx, a); err != nil {
-			c.log.Error("roster: audit append failed", "tenant", a.TenantID, "action", a.Action, "target", a.TargetID, "err", err)
-		}
-	}
-	for _, o := range c.observers {
-		go c.notify(actx, o, ev)
-	}
+	return a
 }
 
 func (c *Client) notify(ctx context.Context, o Observer, ev Event) {

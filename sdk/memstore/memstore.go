@@ -228,6 +228,21 @@ func (tm *tenantMembers) insert(m *sdk.Member) {
 	}
 }
 
+// replace swaps a member's record for a new version of it (same id).
+func (tm *tenantMembers) replace(old, m *sdk.Member) {
+	if old.EmailKey != m.EmailKey {
+		delete(tm.byEmail, old.EmailKey)
+	}
+	if old.ExternalID != "" && old.ExternalID != m.ExternalID {
+		delete(tm.byExt, old.ExternalID)
+	}
+	tm.byID[m.ID] = m
+	tm.byEmail[m.EmailKey] = m.ID
+	if m.ExternalID != "" {
+		tm.byExt[m.ExternalID] = m.ID
+	}
+}
+
 func (tm *tenantMembers) remove(m *sdk.Member) {
 	delete(tm.byID, m.ID)
 	if i, ok := slices.BinarySearch(tm.ids, m.ID); ok {
@@ -447,10 +462,9 @@ func (s *Store) UpdateMember(ctx context.Context, m *sdk.Member, expected int64,
 		return seatLimit(op)
 	}
 	t.SeatsUsed = max(0, t.SeatsUsed+seatDelta)
-	tm.remove(cur)
 	nm := m.Clone()
 	nm.Version = expected + 1
-	tm.insert(nm)
+	tm.replace(cur, nm)
 	m.Version = nm.Version
 	return nil
 }

@@ -1,0 +1,781 @@
+package sdk
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// SyncField names a field of a [SyncRecord], for SyncRecord.Omit.
+type SyncField uint16
+
+// Sync fields.
+const (
+	SyncExternalID SyncField = 1 << iota
+	SyncGivenName
+	SyncFamilyName
+	SyncDisplayName
+	SyncDepartment
+	SyncTitle
+	SyncManager
+	SyncRole
+	SyncStatus
+)
+
+// SyncRecord is one person of an HR export: the desired state of a member.
+type SyncRecord struct {
+	// Line is the record's line in the source file, for reports (0 when
+	// unknown).
+	Line int `json:"line,omitempty"`
+
+	ExternalID  string `json:"external_id,omitempty" validate:"max=256,utf8"`
+	Email       string `json:"email" validate:"required,max=254,email"`
+	GivenName   string `json:"given_name,omitempty" validate:"max=100,utf8"`
+	FamilyName  string `json:"family_name,omitempty" validate:"max=100,utf8"`
+	DisplayName string `json:"display_name,omitempty" validate:"max=200,utf8"`
+	Department  string `json:"department,omitempty" validate:"max=200,utf8"`
+	Title       string `json:"title,omitempty" validate:"max=200,utf8"`
+	// Manager is the manager's external id or email address.
+	Manager string `json:"manager,omitempty" validate:"max=256,utf8"`
+	// Role is a role name; empty keeps the member's role (new members get
+	// the tenant's default role).
+	Role string `json:"role,omitempty" validate:"max=64"`
+	// Status is "active" (or empty) or "inactive".
+	Status string `json:"status,omitempty" validate:"omitempty,oneof=active inactive"`
+
+	// Omit lists fields the source does not carry (a CSV without that
+	// column): they are left as they are rather than cleared.
+	Omit SyncField `json:"-"`
+}
+
+func (r *SyncRecord) has(f SyncField) bool { return r.Omit&f == 0 }
+
+// Deprovision says what happens to members absent from a sync's input.
+type Deprovision string
+
+// Deprovisioning modes.
+const (
+	DeprovisionNone       Deprovision = "none"
+	DeprovisionDeactivate Deprovision = "deactivate"
+	DeprovisionDelete     Deprovision = "delete"
+)
+
+// SyncOptions tune a sync.
+type SyncOptions struct {
+	// Deprovision handles members absent from the input; default none. The
+	// owner is never deprovisioned (it is reported as skipped).
+	Deprovision Deprovision
+	// DryRun computes the report without writing anything.
+	DryRun bool
+	// Progress, when set, is called as work advances (phase is "read",
+	// "plan" or "write").
+	Progress func(phase string, done, total int)
+	// BatchSize is how many writes go to the store at once; default 1000.
+	BatchSize int
+}
+
+// SyncChange is one member a sync created or changed.
+type SyncChange struct {
+	Line     int      `json:"line,omitempty"`
+	MemberID string   `json:"memberId"`
+	Email    string   `json:"email"`
+	Fields   []string `json:"fields,omitempty"` // for updates: the fields that changed
+}
+
+// SyncFailure is one record a sync could not apply, or one member it left
+// alone on purpose (Skipped).
+type SyncFailure struct {
+	Line    int    `json:"line,omitempty"`
+	Key     string `json:"key"` // email or external id
+	Reason  Reason `json:"reason"`
+	Message string `json:"message"`
+}
+
+// SyncReport is what a sync did (or, for a dry run, would do).
+type SyncReport struct {
+	DryRun      bool          `json:"dryRun"`
+	Created     []SyncChange  `json:"-"`
+	Updated     []SyncChange  `json:"-"`
+	Deactivated []SyncChange  `json:"-"`
+	Reactivated []SyncChange  `json:"-"`
+	Deleted     []SyncChange  `json:"-"`
+	Unchanged   int           `json:"-"`
+	Failed      []SyncFailure `json:"-"`
+	Skipped     []SyncFailure `json:"-"`
+	// Writes counts the store writes the sync made (0 for a dry run and
+	// for an unchanged input).
+	Writes int `json:"-"`
+}
+
+// SyncSummary is the JSON form of a report: the counts under stable keys,
+// then the failures and the details.
+type SyncSummary struct {
+	DryRun      bool          `json:"dryRun"`
+	Created     int           `json:"created"`
+	Updated     int           `json:"updated"`
+	Deactivated int           `json:"deactivated"`
+	Reactivated int           `json:"reactivated"`
+	Deleted     int           `json:"deleted"`
+	Unchanged   int           `json:"unchanged"`
+	Failed      int           `json:"failed"`
+	Skipped     int           `json:"skipped"`
+	Failures    []SyncFailure `json:"failures"`
+	Skips       []SyncFailure `json:"skips"`
+	Changes     struct {
+		Created     []SyncChange `json:"created"`
+		Updated     []SyncChange `json:"updated"`
+		Deactivated []SyncChange `json:"deactivated"`
+		Reactivated []SyncChange `json:"reactivated"`
+		Deleted     []SyncChange `json:"deleted"`
+	} `json:"changes"`
+}
+
+// Summary returns the report's JSON form.
+func (r *SyncReport) Summary() *SyncSummary {
+	nz := func(s []SyncChange) []SyncChange {
+		if s == nil {
+			return []SyncChange{}
+		}
+		return s
+	}
+	nzf := func(s []SyncFailure) []SyncFailure {
+		if s == nil {
+			return []SyncFailure{}
+		}
+		return s
+	}
+	s := &SyncSummary{
+		DryRun: r.DryRun, Created: len(r.Created), Updated: len(r.Updated), Deactivated: len(r.Deactivated),
+		Reactivated: len(r.Reactivated), Deleted: len(r.Deleted), Unchanged: r.Unchanged, Failed: len(r.Failed),
+		Skipped: len(r.Skipped), Failures: nzf(r.Failed), Skips: nzf(r.Skipped),
+	}
+	s.Changes.Created, s.Changes.Updated, s.Changes.Deactivated = nz(r.Created), nz(r.Updated), nz(r.Deactivated)
+	s.Changes.Reactivated, s.Changes.Deleted = nz(r.Reactivated), nz(r.Deleted)
+	return s
+}
+
+// Reasons specific to syncs.
+const (
+	ReasonUnknownManager Reason = "unknown_manager"
+	ReasonManagerCycle   Reason = "manager_cycle"
+)
+
+// MaxSyncRecords is the largest input one sync takes.
+const MaxSyncRecords = 1_000_000
+
+type syncOp struct {
+	rec    *SyncRecord
+	idx    int
+	before *Member // nil for a create
+	after  *Member
+	fields []string
+	kind   EventType
+}
+
+// Sync makes the tenant's members match an HR export. Records are matched
+// to members by external id, then by email (case-insensitively); matched
+// members are updated where a field differs, unmatched records become new
+// active members, records with status inactive deactivate their member,
+// and members absent from the input are deprovisioned as opts say.
+//
+// Input that cannot be trusted as a whole — two records with one email or
+// external id, a cycle of managers — is refused before anything is
+// written. A record that is merely invalid (a bad email, an unknown role
+// or manager) fails alone and is reported with its line. When the seat
+// limit is reached the remaining creates fail with ReasonSeatLimit and
+// everything else applies.
+//
+// A sync is idempotent: re-running an unchanged input writes nothing, and a
+// run interrupted half-way, when re-run, converges to the state of one
+// clean run. Reads and writes go to the store in batches, so 100k records
+// cost a few hundred round trips, not 100k.
+func (c *Client) Sync(ctx context.Context, actor Actor, tenantID string, records []SyncRecord, opts SyncOptions) (*SyncReport, error) {
+	const op = "sdk.Sync"
+	switch opts.Deprovision {
+	case "":
+		opts.Deprovision = DeprovisionNone
+	case DeprovisionNone, DeprovisionDeactivate, DeprovisionDelete:
+	default:
+		return nil, invalid(op, "Deprovision", fmt.Sprintf("%q is not one of none, deactivate, delete", opts.Deprovision))
+	}
+	if len(records) > MaxSyncRecords {
+		return nil, invalid(op, "Records", fmt.Sprintf("at most %d records per sync (got %d)", MaxSyncRecords, len(records)))
+	}
+	if opts.BatchSize <= 0 {
+		opts.BatchSize = 1000
+	}
+	progress := opts.Progress
+	if progress == nil {
+		progress = func(string, int, int) {}
+	}
+	t, err := c.store.GetTenant(ctx, tenantID)
+	if err != nil {
+		return nil, withOp(op, err)
+	}
+	p, err := c.policyFor(ctx, op, t, actor)
+	if err != nil {
+		return nil, err
+	}
+	if p.refusal != "" {
+		return nil, deny(p.refusal).Err(op)
+	}
+	if !p.has(PermTeamManage) {
+		return nil, deny(ReasonMissingPermission).Err(op)
+	}
+	if err := checkSyncInput(op, records); err != nil {
+		return nil, err
+	}
+
+	// Read every member once, a page at a time.
+	total, err := c.store.CountMembers(ctx, t.ID, MemberFilter{})
+	if err != nil {
+		return nil, withOp(op, err)
+	}
+	existing := make([]*Member, 0, total)
+	for after := ""; ; {
+		page, err := c.store.ListMembers(ctx, t.ID, MemberQuery{After: after, Limit: 1000})
+		if err != nil {
+			return nil, withOp(op, err)
+		}
+		existing = append(existing, page...)
+		progress("read", len(existing), total)
+		if len(page) < 1000 {
+			break
+		}
+		after = page[len(page)-1].ID
+	}
+	pl := &syncPlan{c: c, t: t, p: p, op: op, rep: &SyncReport{DryRun: opts.DryRun}}
+	pl.index(existing)
+	pl.plan(records, opts, progress)
+	if opts.DryRun {
+		pl.simulateSeats()
+		return pl.rep, nil
+	}
+	if err := pl.apply(ctx, actor, opts, progress); err != nil {
+		return pl.rep, err
+	}
+	return pl.rep, nil
+}
+
+// checkSyncInput refuses inputs that cannot be applied record by record:
+// repeated emails or external ids, and manager cycles.
+func checkSyncInput(op string, records []SyncRecord) error {
+	emails := make(map[string]int, len(records))
+	exts := make(map[string]int, len(records))
+	line := func(i int) string {
+		if records[i].Line > 0 {
+			return fmt.Sprintf("line %d", records[i].Line)
+		}
+		return fmt.Sprintf("record %d", i+1)
+	}
+	for i := range records {
+		r := &records[i]
+		if k := NormalizeEmail(r.Email); k != "" {
+			if j, dup := emails[k]; dup {
+				return &Error{Op: op, Code: CodeInvalidArgument, Reason: ReasonDuplicateItem, Field: "email",
+					Message: fmt.Sprintf("%s: email %s is already on %s", line(i), r.Email, line(j))}
+			}
+			emails[k] = i
+		}
+		if r.ExternalID != "" {
+			if j, dup := exts[r.ExternalID]; dup {
+				return &Error{Op: op, Code: CodeInvalidArgument, Reason: ReasonDuplicateItem, Field: "external_id",
+					Message: fmt.Sprintf("%s: external id %s is already on %s", line(i), r.ExternalID, line(j))}
+			}
+			exts[r.ExternalID] = i
+		}
+	}
+	// Manager edges within the file; walk each chain with colouring.
+	mgr := func(i int) int {
+		m := records[i].Manager
+		if m == "" || !records[i].has(SyncManager) {
+			return -1
+		}
+		if j, ok := exts[m]; ok {
+			return j
+		}
+		if j, ok := emails[NormalizeEmail(m)]; ok {
+			return j
+		}
+		return -1
+	}
+	state := make([]uint8, len(records)) // 0 new, 1 on the current path, 2 done
+	for i := range records {
+		var path []int
+		j := i
+		for j >= 0 && state[j] == 0 {
+			state[j] = 1
+			path = append(path, j)
+			j = mgr(j)
+		}
+		if j >= 0 && state[j] == 1 {
+			start := slices.Index(path, j)
+			var names []string
+			for _, k := range path[start:] {
+				names = append(names, fmt.Sprintf("%s (%s)", records[k].Email, line(k)))
+			}
+			names = append(names, records[j].Email)
+			return &Error{Op: op, Code: CodeInvalidArgument, Reason: ReasonManagerCycle, Field: "manager",
+				Message: "managers form a cycle: " + strings.Join(names, " → ")}
+		}
+		for _, k := range path {
+			state[k] = 2
+		}
+	}
+	return nil
+}
+
+type syncPlan struct {
+	c   *Client
+	t   *Tenant
+	p   *Policy
+	op  string
+	rep *SyncReport
+
+	byID, byExt, byEmail map[string]*Member
+	// ids of members and records, for manager resolution
+	recID map[string]string // record external id / email key → member id
+
+	creates []*syncOp
+	updates []*syncOp // includes deactivations and reactivations
+	deletes []*syncOp
+}
+
+func (pl *syncPlan) index(ms []*Member) {
+	pl.byID = make(map[string]*Member, len(ms))
+	pl.byExt = make(map[string]*Member, len(ms))
+	pl.byEmail = make(map[string]*Member, len(ms))
+	for _, m := range ms {
+		pl.byID[m.ID] = m
+		pl.byEmail[m.EmailKey] = m
+		if m.ExternalID != "" {
+			pl.byExt[m.ExternalID] = m
+		}
+	}
+}
+
+func (pl *syncPlan) fail(r *SyncRecord, reason Reason, msg string) {
+	key := r.Email
+	if key == "" {
+		key = r.ExternalID
+	}
+	pl.rep.Failed = append(pl.rep.Failed, SyncFailure{Line: r.Line, Key: key, Reason: reason, Message: msg})
+}
+
+func (pl *syncPlan) failErr(r *SyncRecord, err error) {
+	msg := err.Error()
+	var se *Error
+	if e, ok := err.(*Error); ok {
+		se = e
+	}
+	if se != nil && se.Message != "" {
+		msg = se.Message
+		if se.Field != "" {
+			msg = se.Field + " " + msg
+		}
+	}
+	reason := ReasonOf(err)
+	if reason == "" {
+		reason = Reason(CodeOf(err).String())
+	}
+	pl.fail(r, reason, msg)
+}
+
+func (pl *syncPlan) plan(records []SyncRecord, opts SyncOptions, progress func(string, int, int)) {
+	t := pl.t
+	now := pl.c.Now()
+	matched := make(map[string]bool, len(records))
+	// First pass: match records to members and give new members their id,
+	// so managers resolve in one pass whatever the file's order.
+	type slot struct {
+		m   *Member
+		err error
+	}
+	slots := make([]slot, len(records))
+	pl.recID = make(map[string]string, 2*len(records))
+	for i := range records {
+		r := &records[i]
+		r.Email = strings.TrimSpace(r.Email)
+		if err := check(pl.op, r); err != nil {
+			slots[i].err = err
+			continue
+		}
+		m := pl.byExt[r.ExternalID]
+		if r.ExternalID == "" || m == nil {
+			m = pl.byEmail[NormalizeEmail(r.Email)]
+			if m != nil && r.ExternalID != "" && m.ExternalID != "" && m.ExternalID != r.ExternalID {
+				slots[i].err = &Error{Op: pl.op, Code: CodeAlreadyExists, Reason: ReasonEmailTaken,
+					Message: fmt.Sprintf("email %s belongs to the member with external id %s", r.Email, m.ExternalID)}
+				continue
+			}
+		}
+		if m == nil && r.ExternalID != "" {
+			if other := pl.byExt[r.ExternalID]; other != nil {
+				m = other
+			}
+		}
+		id := ""
+		if m != nil {
+			id = m.ID
+			matched[m.ID] = true
+		} else {
+			id = pl.c.newID()
+		}
+		slots[i].m = m
+		if r.ExternalID != "" {
+			pl.recID["x:"+r.ExternalID] = id
+		}
+		pl.recID["e:"+NormalizeEmail(r.Email)] = id
+		if m == nil {
+			slots[i].m = &Member{ID: id} // placeholder marks "new"
+		}
+	}
+	for i := range records {
+		r := &records[i]
+		if i%10000 == 0 {
+			progress("plan", i, len(records))
+		}
+		if slots[i].err != nil {
+			pl.failErr(r, slots[i].err)
+			continue
+		}
+		cur := pl.byID[slots[i].m.ID]
+		managerID := ""
+		if r.has(SyncManager) && r.Manager != "" {
+			managerID = pl.resolveManager(r.Manager)
+			if managerID == "" {
+				pl.fail(r, ReasonUnknownManager, fmt.Sprintf("manager %q is neither in the file nor a member", r.Manager))
+				continue
+			}
+		}
+		if r.has(SyncRole) && r.Role != "" {
+			if d := pl.p.grantable(r.Role); !d.Allowed {
+				pl.failErr(r, d.Err(pl.op))
+				continue
+			}
+		}
+		inactive := r.has(SyncStatus) && r.Status == "inactive"
+		if cur == nil {
+			if inactive {
+				// Nobody to deactivate: the desired state already holds.
+				pl.rep.Unchanged++
+				continue
+			}
+			role := r.Role
+			if role == "" || !r.has(SyncRole) {
+				role = t.DefaultRole()
+			}
+			m := &Member{
+				ID: slots[i].m.ID, TenantID: t.ID, Email: r.Email, EmailKey: NormalizeEmail(r.Email),
+				ExternalID: r.ExternalID, GivenName: r.GivenName, FamilyName: r.FamilyName, DisplayName: r.DisplayName,
+				Department: r.Department, Title: r.Title, ManagerID: managerID, Role: role, Status: StatusActive,
+				Version: 1, CreatedAt: now, UpdatedAt: now,
+			}
+			pl.creates = append(pl.creates, &syncOp{rec: r, idx: i, after: m, kind: EventMemberAdded})
+			continue
+		}
+		m := cur.Clone()
+		var fields []string
+		set := func(name string, f SyncField, dst *string, v string) {
+			if f != 0 && !r.has(f) {
+				return
+			}
+			if *dst != v {
+				*dst = v
+				fields = append(fields, name)
+			}
+		}
+		set("email", 0, &m.Email, r.Email)
+		m.EmailKey = NormalizeEmail(m.Email)
+		if r.ExternalID != "" {
+			set("externalId", SyncExternalID, &m.ExternalID, r.ExternalID)
+		}
+		set("givenName", SyncGivenName, &m.GivenName, r.GivenName)
+		set("familyName", SyncFamilyName, &m.FamilyName, r.FamilyName)
+		set("displayName", SyncDisplayName, &m.DisplayName, r.DisplayName)
+		set("department", SyncDepartment, &m.Department, r.Department)
+		set("title", SyncTitle, &m.Title, r.Title)
+		set("manager", SyncManager, &m.ManagerID, managerID)
+		if r.Role != "" {
+			set("role", SyncRole, &m.Role, r.Role)
+		}
+		kind := EventMemberUpdated
+		switch {
+		case inactive && m.Status != StatusDeactivated:
+			m.Status = StatusDeactivated
+			m.SessionEpoch++
+			kind = EventMemberDeactivated
+		case r.has(SyncStatus) && !inactive && m.Status == StatusDeactivated:
+			m.Status = StatusActive
+			kind = EventMemberReactivated
+		}
+		if len(fields) == 0 && kind == EventMemberUpdated {
+			pl.rep.Unchanged++
+			continue
+		}
+		action := ActionUpdateProfile
+		switch {
+		case kind == EventMemberDeactivated:
+			action = ActionDeactivate
+		case kind == EventMemberReactivated:
+			action = ActionReactivate
+		case slices.Contains(fields, "role"):
+			action = ActionChangeRole
+		}
+		if d := pl.p.Check(action, cur); !d.Allowed {
+			if d.Reason == ReasonTargetIsOwner {
+				pl.skip(r.Line, cur, d)
+			} else {
+				pl.failErr(r, d.Err(pl.op))
+			}
+			continue
+		}
+		m.UpdatedAt = now
+		pl.updates = append(pl.updates, &syncOp{rec: r, idx: i, before: cur, after: m, fields: fields, kind: kind})
+	}
+	progress("plan", len(records), len(records))
+
+	if opts.Deprovision == DeprovisionNone {
+		return
+	}
+	ids := make([]string, 0, len(pl.byID))
+	for id := range pl.byID {
+		if !matched[id] {
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids)
+	for _, id := range ids {
+		cur := pl.byID[id]
+		action := ActionRemove
+		if opts.Deprovision == DeprovisionDeactivate {
+			action = ActionDeactivate
+			if cur.Status == StatusDeactivated {
+				pl.rep.Unchanged++
+				continue
+			}
+		}
+		if d := pl.p.Check(action, cur); !d.Allowed {
+			pl.skip(0, cur, d)
+			continue
+		}
+		if action == ActionRemove {
+			pl.deletes = append(pl.deletes, &syncOp{before: cur, kind: EventMemberRemoved})
+			continue
+		}
+		m := cur.Clone()
+		m.Status = StatusDeactivated
+		m.SessionEpoch++
+		m.UpdatedAt = now
+		pl.updates = append(pl.updates, &syncOp{before: cur, after: m, kind: EventMemberDeactivated})
+	}
+}
+
+func (pl *syncPlan) skip(line int, m *Member, d Decision) {
+	msg := d.Message
+	if d.Reason == ReasonTargetIsOwner {
+		msg = "the owner is never changed or deprovisioned by a sync; transfer ownership first"
+	}
+	pl.rep.Skipped = append(pl.rep.Skipped, SyncFailure{Line: line, Key: m.Email, Reason: d.Reason, Message: msg})
+}
+
+func (pl *syncPlan) resolveManager(ref string) string {
+	if id, ok := pl.recID["x:"+ref]; ok {
+		return id
+	}
+	if id, ok := pl.recID["e:"+NormalizeEmail(ref)]; ok {
+		return id
+	}
+	if m := pl.byExt[ref]; m != nil {
+		return m.ID
+	}
+	if m := pl.byEmail[NormalizeEmail(ref)]; m != nil {
+		return m.ID
+	}
+	return ""
+}
+
+// simulateSeats fills a dry run's report as apply would, predicting the
+// seat limit from the tenant's counter.
+func (pl *syncPlan) simulateSeats() {
+	free := pl.t.SeatsFree()
+	s := &pl.t.Settings
+	for _, u := range pl.updates {
+		free -= seatDelta(pl.t, u.before.Status, u.after.Status)
+	}
+	for _, d := range pl.deletes {
+		if s.HoldsSeat(d.before.Status) {
+			free++
+		}
+	}
+	for _, u := range pl.updates {
+		pl.report(u)
+	}
+	for _, d := range pl.deletes {
+		pl.report(d)
+	}
+	for _, cr := range pl.creates {
+		if s.HoldsSeat(cr.after.Status) {
+			if free <= 0 {
+				pl.failErr(cr.rec, seatLimitErr(pl.op))
+				continue
+			}
+			free--
+		}
+		pl.report(cr)
+	}
+}
+
+func seatLimitErr(op string) error {
+	return &Error{Op: op, Code: CodeResourceExhausted, Reason: ReasonSeatLimit, Message: reasonMessage(ReasonSeatLimit)}
+}
+
+func (pl *syncPlan) report(o *syncOp) {
+	ch := SyncChange{MemberID: o.memberID(), Email: o.email(), Fields: o.fields}
+	if o.rec != nil {
+		ch.Line = o.rec.Line
+	}
+	r := pl.rep
+	switch o.kind {
+	case EventMemberAdded:
+		r.Created = append(r.Created, ch)
+	case EventMemberDeactivated:
+		r.Deactivated = append(r.Deactivated, ch)
+	case EventMemberReactivated:
+		r.Reactivated = append(r.Reactivated, ch)
+	case EventMemberRemoved:
+		r.Deleted = append(r.Deleted, ch)
+	default:
+		r.Updated = append(r.Updated, ch)
+	}
+}
+
+func (o *syncOp) memberID() string {
+	if o.after != nil {
+		return o.after.ID
+	}
+	return o.before.ID
+}
+
+func (o *syncOp) email() string {
+	if o.after != nil {
+		return o.after.Email
+	}
+	return o.before.Email
+}
+
+// apply writes the plan: changes that free seats first (deactivations and
+// removals), then updates that take seats, then creates, each in batches.
+func (pl *syncPlan) apply(ctx context.Context, actor Actor, opts SyncOptions, progress func(string, int, int)) error {
+	bs := pl.c.bulkStore()
+	t := pl.t
+	total := len(pl.updates) + len(pl.deletes) + len(pl.creates)
+	done := 0
+	var audit []*AuditEvent
+	var events []Event
+	succeeded := func(o *syncOp) {
+		pl.report(o)
+		pl.rep.Writes++
+		ev := Event{Type: o.kind, TenantID: t.ID, Actor: actor, MemberID: o.memberID(), Before: o.before, After: o.after}
+		a := pl.c.auditEvent(ev)
+		ev.Time = a.Time
+		events = append(events, ev)
+		audit = append(audit, a)
+	}
+	failed := func(o *syncOp, err error) {
+		if o.rec != nil {
+			pl.failErr(o.rec, err)
+			return
+		}
+		pl.rep.Failed = append(pl.rep.Failed, SyncFailure{Key: o.email(), Reason: ReasonOf(err), Message: err.Error()})
+	}
+	flushAudit := func() error {
+		if len(audit) == 0 {
+			return nil
+		}
+		if err := bs.AppendAudits(context.WithoutCancel(ctx), audit); err != nil {
+			pl.c.log.Error("roster: sync audit append failed", "tenant", t.ID, "events", len(audit), "err", err)
+		}
+		for _, ev := range events {
+			for _, o := range pl.c.observers {
+				go pl.c.notify(context.WithoutCancel(ctx), o, ev)
+			}
+		}
+		audit, events = audit[:0], events[:0]
+		return ctx.Err()
+	}
+
+	// Updates that give seats back go first, those that take seats last.
+	slices.SortStableFunc(pl.updates, func(a, b *syncOp) int {
+		return seatDelta(t, a.before.Status, a.after.Status) - seatDelta(t, b.before.Status, b.after.Status)
+	})
+	for batch := range slices.Chunk(pl.deletes, opts.BatchSize) {
+		for _, d := range batch {
+			if pl.c.reassigner != nil {
+				if _, err := pl.c.reassigner.Reassign(ctx, t.ID, d.before.ID, t.OwnerID); err != nil {
+					failed(d, &Error{Op: pl.op, Code: CodeFailedPrecondition, Reason: ReasonReassignFailed, Message: "reassigning the member's items failed", Err: err})
+					d.before = nil
+				}
+			}
+		}
+		var ds []MemberDelete
+		var ops []*syncOp
+		for _, d := range batch {
+			if d.before != nil {
+				ds = append(ds, MemberDelete{ID: d.before.ID, Expected: d.before.Version, ReleaseSeat: t.Settings.HoldsSeat(d.before.Status)})
+				ops = append(ops, d)
+			}
+		}
+		for i, err := range bs.DeleteMembers(ctx, t.ID, ds) {
+			if err != nil {
+				failed(ops[i], withOp(pl.op, err))
+			} else {
+				succeeded(ops[i])
+			}
+		}
+		done += len(batch)
+		progress("write", done, total)
+		if err := flushAudit(); err != nil {
+			return err
+		}
+	}
+	for batch := range slices.Chunk(pl.updates, opts.BatchSize) {
+		us := make([]MemberUpdate, len(batch))
+		for i, u := range batch {
+			us[i] = MemberUpdate{Member: u.after, Expected: u.before.Version, SeatDelta: seatDelta(t, u.before.Status, u.after.Status)}
+		}
+		for i, err := range bs.UpdateMembers(ctx, t.ID, us) {
+			if err != nil {
+				failed(batch[i], withOp(pl.op, err))
+			} else {
+				succeeded(batch[i])
+			}
+		}
+		done += len(batch)
+		progress("write", done, total)
+		if err := flushAudit(); err != nil {
+			return err
+		}
+	}
+	for batch := range slices.Chunk(pl.creates, opts.BatchSize) {
+		ms := make([]*Member, len(batch))
+		holds := make([]bool, len(batch))
+		for i, cr := range batch {
+			ms[i], holds[i] = cr.after, t.Settings.HoldsSeat(cr.after.Status)
+		}
+		for i, err := range bs.CreateMembers(ctx, t.ID, ms, holds) {
+			if err != nil {
+				failed(batch[i], withOp(pl.op, err))
+			} else {
+				succeeded(batch[i])
+			}
+		}
+		done += len(batch)
+		progress("write", done, total)
+		if err := flushAudit(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
