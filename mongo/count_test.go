@@ -63,6 +63,23 @@ func TestCommandCounts(t *testing.T) {
 		return s.AppendAudit(ctx, &sdk.AuditEvent{ID: sdk.NewID(), TenantID: tn.ID, Time: epoch, Action: "x"})
 	})
 	count("ListAudit", 1, func() error { _, err := s.ListAudit(ctx, tn.ID, sdk.AuditQuery{Limit: 51}); return err })
+	inv := &sdk.Invitation{ID: sdk.NewID(), TenantID: tn.ID, MemberID: m.ID, Email: m.Email, State: sdk.InvitationPending,
+		SecretHash: []byte{1}, ExpiresAt: epoch, Version: 1, CreatedAt: epoch, UpdatedAt: epoch}
+	count("CreateInvitation", 1, func() error { return s.CreateInvitation(ctx, inv) })
+	count("GetInvitation", 1, func() error { _, err := s.GetInvitation(ctx, tn.ID, inv.ID); return err })
+	count("GetInvitationByMember", 1, func() error { _, err := s.GetInvitationByMember(ctx, tn.ID, m.ID); return err })
+	count("UpdateInvitation", 1, func() error {
+		inv.State = sdk.InvitationAccepted
+		return s.UpdateInvitation(ctx, inv, inv.Version)
+	})
+	count("ListInvitations", 1, func() error {
+		_, err := s.ListInvitations(ctx, tn.ID, sdk.InvitationQuery{State: sdk.InvitationPending, Limit: 51})
+		return err
+	})
+	creds := &sdk.Credentials{TenantID: tn.ID, MemberID: m.ID, PasswordHash: "h", UpdatedAt: epoch}
+	count("PutCredentials", 1, func() error { return s.PutCredentials(ctx, creds) })
+	count("GetCredentials", 1, func() error { _, err := s.GetCredentials(ctx, tn.ID, m.ID); return err })
+	count("DeleteCredentials", 1, func() error { return s.DeleteCredentials(ctx, tn.ID, m.ID) })
 	count("DeleteMember (seat)", 2, func() error { return s.DeleteMember(ctx, tn.ID, m.ID, m.Version, true) })
 
 	// Paging: the first page and a deep one cost one command each, pages

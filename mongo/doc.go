@@ -18,7 +18,7 @@
 // index of such a collection starts with tenantId, so that a sharded
 // cluster can shard them on {tenantId: 1} (or {tenantId: 1, _id: 1}) and
 // every unique index stays enforceable (a unique index must be prefixed by
-// the shard key). Collections still to come (invitations, tokens, groups,
+// the shard key). Collections still to come (tokens, groups,
 // group_members: membership stored per edge, one document per member and
 // group) follow the same rules.
 //
@@ -41,6 +41,19 @@
 //	audit     _id = event id (sorts by time); tenantId, time, actorKind,
 //	          actorId, channel, action, targetId, before, after.
 //	          Indexes: tenantId_id {tenantId, _id} (newest-first paging).
+//	invitations
+//	          _id = invitation id; tenantId, memberId, email, role,
+//	          inviterId, state, secretHash (SHA-256; the secret is never
+//	          stored), expiresAt, resendCount, resends, version, createdAt,
+//	          updatedAt.
+//	          Indexes: tenantId_id, tenantId_state_id,
+//	          tenantId_memberId_id (a member's newest invitation).
+//	credentials
+//	          _id = tenantId + "/" + memberId; tenantId, memberId,
+//	          passwordHash, totpSecret, totpPending, totpLastStep,
+//	          updatedAt. Kept apart from members so that member reads and
+//	          lists never carry secrets. Reads match tenantId and memberId
+//	          as well as _id.
 //
 // emailKey_tenantId is the one index that does not start with tenantId:
 // [Store.EmailInOtherTenant] asks about every tenant but one ("is this
@@ -73,8 +86,8 @@
 //     seatsFree >= -delta and extraSeats >= -delta. Seat moves never touch
 //     the tenant's version.
 //   - One owner: SetOwner is a compare-and-set of ownerId.
-//   - Lost updates: UpdateMember, DeleteMember and UpdateTenant are
-//     conditional on the version they read.
+//   - Lost updates: UpdateMember, DeleteMember, UpdateTenant and
+//     UpdateInvitation are conditional on the version they read.
 //   - Uniqueness: the unique indexes above; a duplicate key is translated to
 //     ReasonEmailTaken, ReasonExternalIDTaken or ReasonSlugTaken.
 //

@@ -347,6 +347,30 @@ func TestVersionRace(t *testing.T) {
 	if got, _ := s.GetMember(ctx, tn.ID, m.ID); got.Version != 2 {
 		t.Fatalf("version %d, want 2", got.Version)
 	}
+
+	// Two accepts of one invitation: one wins.
+	inv := &sdk.Invitation{ID: sdk.NewID(), TenantID: tn.ID, MemberID: m.ID, State: sdk.InvitationPending, Version: 1}
+	if err := s.CreateInvitation(ctx, inv); err != nil {
+		t.Fatal(err)
+	}
+	wins.Store(0)
+	for range 10 {
+		wg.Go(func() {
+			c := *inv
+			c.State = sdk.InvitationAccepted
+			err := s.UpdateInvitation(ctx, &c, 1)
+			switch {
+			case err == nil:
+				wins.Add(1)
+			case sdk.ReasonOf(err) != sdk.ReasonVersionMismatch:
+				t.Errorf("accept: %v", err)
+			}
+		})
+	}
+	wg.Wait()
+	if wins.Load() != 1 {
+		t.Fatalf("%d accepts of one invitation won, want 1", wins.Load())
+	}
 }
 
 func TestPagingDeep(t *testing.T) {

@@ -17,13 +17,15 @@ import (
 	"github.com/rosterhq/roster/sdk"
 )
 
-// Collection names. Collections added later (invitations, tokens, groups,
+// Collection names. Collections added later (tokens, groups,
 // group_members) follow the same rules: documents carry tenantId and every
 // index starts with it.
 const (
-	collTenants = "tenants"
-	collMembers = "members"
-	collAudit   = "audit"
+	collTenants     = "tenants"
+	collMembers     = "members"
+	collAudit       = "audit"
+	collInvitations = "invitations"
+	collCredentials = "credentials"
 )
 
 // DefaultServerSelectionTimeout is how long an operation, and [Open], waits
@@ -38,15 +40,17 @@ const DefaultServerSelectionTimeout = 5 * time.Second
 // included). It is safe for concurrent use. Create it with [Open]; release
 // it with [Store.Close].
 type Store struct {
-	client    *driver.Client
-	ownClient bool
-	db        *driver.Database
-	tenants   *driver.Collection
-	members   *driver.Collection
-	audit     *driver.Collection
-	ferret    bool
-	locks     *docLocks // nil: the server applies conditional updates atomically
-	log       *slog.Logger
+	client      *driver.Client
+	ownClient   bool
+	db          *driver.Database
+	tenants     *driver.Collection
+	members     *driver.Collection
+	audit       *driver.Collection
+	invitations *driver.Collection
+	credentials *driver.Collection
+	ferret      bool
+	locks       *docLocks // nil: the server applies conditional updates atomically
+	log         *slog.Logger
 
 	// crash, when set by a test, is called at the points where a process
 	// could die between two writes; a non-nil error makes the method return
@@ -162,6 +166,8 @@ func Open(ctx context.Context, uri, dbName string, opts ...Option) (*Store, erro
 	s.tenants = s.db.Collection(collTenants)
 	s.members = s.db.Collection(collMembers)
 	s.audit = s.db.Collection(collAudit)
+	s.invitations = s.db.Collection(collInvitations)
+	s.credentials = s.db.Collection(collCredentials)
 
 	var info bson.M
 	if err := s.db.RunCommand(ctx, bson.D{{Key: "buildInfo", Value: 1}}).Decode(&info); err != nil {
@@ -241,6 +247,13 @@ var schema = []struct {
 	{collAudit, []index{
 		{"tenantId_id", bson.D{{Key: "tenantId", Value: 1}, {Key: "_id", Value: 1}}, false},
 	}},
+	{collInvitations, []index{
+		{"tenantId_id", bson.D{{Key: "tenantId", Value: 1}, {Key: "_id", Value: 1}}, false},
+		{"tenantId_state_id", bson.D{{Key: "tenantId", Value: 1}, {Key: "state", Value: 1}, {Key: "_id", Value: 1}}, false},
+		{"tenantId_memberId_id", bson.D{{Key: "tenantId", Value: 1}, {Key: "memberId", Value: 1}, {Key: "_id", Value: 1}}, false},
+	}},
+	// credentials: _id is "tenantId/memberId", no other index.
+	{collCredentials, nil},
 }
 
 // ensureSchema creates the collections and indexes that do not exist yet.
@@ -256,6 +269,9 @@ func (s *Store) ensureSchema(ctx context.Context) error {
 		var ce driver.CommandError
 		if err != nil && !(errors.As(err, &ce) && ce.Code == codeNamespaceExists) {
 			return fmt.Errorf("mongo.Open: creating collection %s: %w", c.coll, err)
+		}
+		if len(c.indexes) == 0 {
+			continue
 		}
 		iv := s.db.Collection(c.coll).Indexes()
 		specs, err := iv.ListSpecifications(ctx)
