@@ -1,0 +1,178 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/rosterhq/roster/internal/embedded"
+	"github.com/rosterhq/roster/sdk"
+)
+
+// raceEnabled makes the binary under test build with -race when the tests
+// do, so that it reuses their compiled packages.
+var raceEnabled bool
+
+// buildRoster builds the roster binary into a temporary directory.
+func buildRoster(t *testing.T) string {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("builds the binary; skipped with -short")
+	}
+	goTool, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("no go tool in PATH to build the binary")
+	}
+	bin := filepath.Join(t.TempDir(), "roster")
+	args := []string{"build", "-o", bin}
+	if raceEnabled {
+		args = append(args, "-race")
+	}
+	cmd := exec.Command(goTool, append(args, ".")...)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// cleanEnv is the test process's environment without ROSTER_ settings.
+func cleanEnv() []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "ROSTER_") {
+			env = append(env, kv)
+		}
+	}
+	return env
+}
+
+// runBin runs the binary to completion.
+func runBin(t *testing.T, bin string, args ...string) result {
+	t.Helper()
+	var out, errb syncBuffer
+	cmd := exec.Command(bin, args...)
+	cmd.Env = cleanEnv()
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	code := 0
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return result{code, out.String(), errb.String()}
+}
+
+func TestBinaryEndToEnd(t *testing.T) {
+	t.Parallel()
+	bin := buildRoster(t)
+	dir := filepath.Join(t.TempDir(), "data")
+	data := "--data=" + dir
+
+	var stderr syncBuffer
+	srv := exec.Command(bin, "serve", "--addr", "127.0.0.1:0", data)
+	srv.Env = cleanEnv()
+	srv.Stderr = &stderr
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- srv.Wait() }()
+	defer func() {
+		_ = srv.Process.Kill()
+	}()
+
+	var url string
+	for deadline := time.Now().Add(30 * time.Second); url == ""; {
+		if m := urlRe.FindStringSubmatch(stderr.String()); m != nil && strings.Contains(stderr.String(), "Roster is ready at "+m[1]) {
+			url = m[1]
+		}
+		select {
+		case err := <-exited:
+			t.Fatalf("serve exited: %v\n%s", err, stderr.String())
+		case <-time.After(20 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("serve not ready:\n%s", stderr.String())
+		}
+	}
+	if code, _ := get(t, url+"/healthz"); code != 200 {
+		t.Fatalf("healthz %d", code)
+	}
+
+	// Admin commands while the server runs.
+	r := runBin(t, bin, "tenant", "create", "acme", "--owner-email", "ann@acme.test", "--seats", "5", data)
+	if r.code != 0 || len(strings.TrimSpace(r.stdout)) != 26 {
+		t.Fatalf("tenant create: %s", r)
+	}
+	if r := runBin(t, bin, "member", "add", "--tenant", "acme", "--email", "bob@acme.test", "--given-name", "Bob", data); r.code != 0 {
+		t.Fatalf("member add: %s", r)
+	}
+	r = runBin(t, bin, "member", "list", "--tenant", "acme", "--json", data)
+	var ms []sdk.Member
+	if err := json.Unmarshal([]byte(r.stdout), &ms); r.code != 0 || err != nil {
+		t.Fatalf("member list --json: %v\n%s", err, r)
+	}
+	if len(ms) != 2 || ms[1].Email != "bob@acme.test" || ms[1].GivenName != "Bob" {
+		t.Errorf("members: %+v", ms)
+	}
+	r = runBin(t, bin, "tenant", "create", "Bad_Slug", "--owner-email", "x@y.test", data)
+	if r.code != 1 || !strings.Contains(r.stderr, `"Bad_Slug" is not a valid tenant slug`) {
+		t.Errorf("bad slug: %s", r)
+	}
+
+	// A second server on the same directory fails clearly; the first
+	// keeps serving.
+	r = runBin(t, bin, "serve", "--addr", "127.0.0.1:0", data)
+	if r.code != 1 || !strings.Contains(r.stderr, "a roster server is already running on data directory "+dir) {
+		t.Errorf("second serve: %s", r)
+	}
+	if code, _ := get(t, url+"/healthz"); code != 200 {
+		t.Fatalf("healthz after second serve: %d", code)
+	}
+
+	code, body := get(t, url+"/metrics")
+	if code != 200 || !strings.Contains(body, `roster_http_requests_total{code="200",method="GET",route="/healthz"}`) {
+		t.Errorf("metrics: %d\n%s", code, body)
+	}
+
+	// SIGTERM stops the server cleanly and releases the directory.
+	if err := srv.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-exited:
+		if err != nil {
+			t.Fatalf("exit after SIGTERM: %v\n%s", err, stderr.String())
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatalf("no exit after SIGTERM:\n%s", stderr.String())
+	}
+	if !strings.Contains(stderr.String(), "msg=stopped") {
+		t.Errorf("no clean stop logged:\n%s", stderr.String())
+	}
+	if _, err := os.Stat(filepath.Join(dir, embedded.SocketFile)); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("socket left behind: %v", err)
+	}
+	r = runBin(t, bin, "tenant", "list", data)
+	if r.code != 0 || !strings.Contains(r.stdout, "acme") || !strings.Contains(r.stdout, "2/5") {
+		t.Errorf("tenant list after the server stopped: %s", r)
+	}
+
+	// An unwritable data directory fails clearly.
+	file := filepath.Join(t.TempDir(), "file")
+	if err := os.WriteFile(file, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r = runBin(t, bin, "serve", "--addr", "127.0.0.1:0", "--data", filepath.Join(file, "d"))
+	if r.code != 1 || !strings.Contains(r.stderr, "roster: cannot create data directory "+filepath.Join(file, "d")+": not a directory") {
+		t.Errorf("unusable data dir: %s", r)
+	}
+}

@@ -1,0 +1,147 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+)
+
+// Environment variables holding global settings; a flag given on the
+// command line wins over its variable.
+const (
+	envData     = "ROSTER_DATA"
+	envMongoURI = "ROSTER_MONGODB_URI"
+	envDB       = "ROSTER_DB"
+	envAddr     = "ROSTER_ADDR"
+)
+
+// Defaults of the global settings.
+const (
+	defaultData = "./roster-data"
+	defaultDB   = "roster"
+	defaultAddr = "127.0.0.1:8080"
+)
+
+// app is what a command runs against: its output streams and environment.
+// Tests build one with buffers and a map.
+type app struct {
+	stdout io.Writer // machine output: tables, --json documents
+	stderr io.Writer // human messages and logs
+	getenv func(string) string
+
+	// Global flags, resolved against the environment by settings.
+	data      string
+	mongoURI  string
+	db        string
+	logLevel  string
+	logFormat string
+	jsonOut   bool
+}
+
+// run executes the command line args and returns the process exit code.
+func run(ctx context.Context, args []string, a *app) int {
+	root := newRootCmd(a)
+	root.SetArgs(args)
+	root.SetOut(a.stdout)
+	root.SetErr(a.stderr)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return 0
+	}
+	fmt.Fprintf(a.stderr, "roster: %s\n", friendly(err))
+	var u usageError
+	if errors.As(err, &u) || isCobraUsage(err) {
+		fmt.Fprintln(a.stderr, "Run 'roster --help' for usage.")
+		return 2
+	}
+	return 1
+}
+
+// isCobraUsage recognises the usage errors cobra returns as plain errors.
+func isCobraUsage(err error) bool {
+	msg := err.Error()
+	return strings.HasPrefix(msg, "unknown command ") || strings.HasPrefix(msg, "required flag(s) ")
+}
+
+// usageError is a command line the commands cannot make sense of.
+type usageError struct{ error }
+
+func (u usageError) Unwrap() error { return u.error }
+
+func newRootCmd(a *app) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "roster",
+		Short: "Team management for B2B software: tenants, members, roles, seats and SCIM provisioning",
+		Long: `Roster manages the teams of a B2B product: tenants, members, roles and seats.
+
+'roster serve' runs the server. The other commands administer the same
+store, and work while a server is running on it. The store is, in order of
+precedence: MongoDB (--mongo-uri), in-memory (serve --memory), or the
+embedded database in a data directory (--data, default ./roster-data).`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		// Bare 'roster' prints help rather than failing.
+		RunE: func(cmd *cobra.Command, args []string) error { return cmd.Help() },
+	}
+	root.CompletionOptions.DisableDefaultCmd = true
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+
+	pf := root.PersistentFlags()
+	pf.StringVar(&a.data, "data", defaultData, "data directory of the embedded database (env "+envData+")")
+	pf.StringVar(&a.mongoURI, "mongo-uri", "", "MongoDB connection URI; takes precedence over --data (env "+envMongoURI+")")
+	pf.StringVar(&a.db, "db", defaultDB, "MongoDB database name (env "+envDB+")")
+	pf.StringVar(&a.logLevel, "log-level", "", "log level: debug, info, warn or error (default info for serve, warn otherwise)")
+	pf.StringVar(&a.logFormat, "log-format", "text", "log format: text or json")
+
+	root.AddCommand(newServeCmd(a), newTenantCmd(a), newMemberCmd(a))
+	return root
+}
+
+// envOr sets a flag's value from the environment when the flag was not
+// given on the command line.
+func (a *app) envOr(fs *pflag.FlagSet, flag, env string, dst *string) {
+	if fs.Changed(flag) {
+		return
+	}
+	if v := a.getenv(env); v != "" {
+		*dst = v
+	}
+}
+
+// logger returns the logger for a command writing to stderr, at the level
+// of --log-level or def.
+func (a *app) logger(def slog.Level) (*slog.Logger, error) {
+	level := def
+	if a.logLevel != "" {
+		if err := level.UnmarshalText([]byte(a.logLevel)); err != nil {
+			return nil, usageError{fmt.Errorf("--log-level %q: use debug, info, warn or error", a.logLevel)}
+		}
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	switch strings.ToLower(a.logFormat) {
+	case "text", "":
+		return slog.New(slog.NewTextHandler(a.stderr, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(a.stderr, opts)), nil
+	}
+	return nil, usageError{fmt.Errorf("--log-format %q: use text or json", a.logFormat)}
+}
+
+// printJSON writes v to stdout as indented JSON.
+func (a *app) printJSON(v any) error {
+	enc := json.NewEncoder(a.stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+// say writes a human message to stderr.
+func (a *app) say(format string, args ...any) {
+	fmt.Fprintf(a.stderr, format+"\n", args...)
+}

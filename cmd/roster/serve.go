@@ -1,0 +1,275 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"path/filepath"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/rosterhq/roster/sdk"
+)
+
+// Environment variables of the start-up bootstrap.
+const (
+	envBootTenant = "ROSTER_BOOTSTRAP_TENANT"
+	envBootOwner  = "ROSTER_BOOTSTRAP_OWNER_EMAIL"
+	envBootSeats  = "ROSTER_BOOTSTRAP_SEATS"
+	envBootToken  = "ROSTER_BOOTSTRAP_TOKEN"
+)
+
+const (
+	defaultSeats   = 10
+	minTokenLength = 32
+)
+
+type serveOptions struct {
+	addr            string
+	memory          bool
+	shutdownTimeout time.Duration
+}
+
+func newServeCmd(a *app) *cobra.Command {
+	var o serveOptions
+	cmd := &cobra.Command{
+		Use:   "serve [--addr 127.0.0.1:8080] [--data ./roster-data | --mongo-uri URI | --memory] [--db roster]",
+		Short: "Run the Roster server",
+		Long: `Run the Roster server: GET /healthz answers 200 once the server is ready
+(503 before and while shutting down), /metrics exposes Prometheus metrics,
+and SIGINT or SIGTERM shut it down gracefully.
+
+Without --mongo-uri or --memory the data lives in the embedded database in
+--data (default ./roster-data), which one server at a time may use. Admin
+commands ('roster tenant ...', 'roster member ...') work on the same data
+directory while the server runs. The embedded database suits evaluation,
+development and small teams; point production at MongoDB with --mongo-uri.
+
+Bootstrap, for containers and for --memory: when ` + envBootTenant + ` is set,
+serve creates that tenant at start-up if it does not exist, owned by
+` + envBootOwner + ` with ` + envBootSeats + ` seats (default 10).
+` + envBootToken + `, when set, must be at least 32 characters.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			a.envOr(cmd.Flags(), "addr", envAddr, &o.addr)
+			return a.serve(cmd, o)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.addr, "addr", defaultAddr, "address to listen on; port 0 picks a free port (env "+envAddr+")")
+	f.BoolVar(&o.memory, "memory", false, "keep all data in memory: it is lost when the server exits")
+	f.DurationVar(&o.shutdownTimeout, "shutdown-timeout", 15*time.Second, "how long to let requests finish on shutdown")
+	return cmd
+}
+
+func (a *app) serve(cmd *cobra.Command, o serveOptions) error {
+	ctx := cmd.Context()
+	log, err := a.logger(slog.LevelInfo)
+	if err != nil {
+		return err
+	}
+	boot, err := bootstrapFromEnv(a.getenv)
+	if err != nil {
+		return err
+	}
+	choice := a.chooseStore(cmd, o.memory)
+	if choice.kind == storeMemory {
+		a.say("WARNING: --memory keeps all data in this process: every tenant and member is LOST when it exits.")
+	}
+
+	res, err := reserveStore(ctx, choice, openServe, log)
+	if err != nil {
+		return err
+	}
+	// From here on the reservation is released by st.Close, or below if
+	// the store never opens.
+	var st *openedStore
+	defer func() {
+		if st == nil {
+			_ = res.release()
+		}
+	}()
+
+	ln, err := net.Listen("tcp", o.addr)
+	if err != nil {
+		return fmt.Errorf("cannot listen on %s: %w", o.addr, err)
+	}
+	url := "http://" + ln.Addr().String()
+	m := newMetrics()
+	var ready atomic.Bool
+	var routes swapHandler
+	routes.set(NewRouter(nil, m, &ready))
+	srv := &http.Server{
+		Handler:           m.instrument(&routes),
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	log.Info("listening", "url", url)
+
+	shutdown := func() error {
+		ready.Store(false)
+		m.ready.Set(0)
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), o.shutdownTimeout)
+		defer cancel()
+		err := srv.Shutdown(sctx)
+		if errors.Is(err, context.DeadlineExceeded) {
+			log.Warn("requests still running at the shutdown timeout; closing them", "timeout", o.shutdownTimeout)
+			err = srv.Close()
+		}
+		if st != nil {
+			err = errors.Join(err, st.Close(sctx))
+		}
+		return err
+	}
+
+	opened, err := res.open(ctx)
+	if err != nil {
+		_ = shutdown()
+		return err
+	}
+	st = opened
+	client := sdk.New(st.store, sdk.WithLogger(log))
+	if boot != nil {
+		if err := boot.run(ctx, client, log); err != nil {
+			_ = shutdown()
+			return err
+		}
+	}
+	routes.set(NewRouter(client, m, &ready))
+	ready.Store(true)
+	m.ready.Set(1)
+	log.Info("ready", "url", url, "store", st.where)
+	a.nextSteps(url, choice, st, boot)
+
+	select {
+	case <-ctx.Done():
+		log.Info("shutting down")
+	case err := <-served:
+		_ = shutdown()
+		return fmt.Errorf("http server stopped: %w", err)
+	}
+	if err := shutdown(); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	log.Info("stopped")
+	return nil
+}
+
+// nextSteps tells the person who started the server what to do next.
+func (a *app) nextSteps(url string, c storeChoice, st *openedStore, boot *bootstrap) {
+	a.say("")
+	a.say("Roster is ready at %s (%s).", url, st.where)
+	a.say("  health:  %s/healthz", url)
+	a.say("  metrics: %s/metrics", url)
+	var where string
+	switch c.kind {
+	case storeMemory:
+		a.say("")
+		a.say("WARNING: admin commands (roster tenant ..., roster member ...) cannot reach an in-memory store.")
+		if boot == nil {
+			a.say("Create the first tenant at start-up with the bootstrap variables instead:")
+			a.say("  %s=acme %s=you@example.com roster serve --memory", envBootTenant, envBootOwner)
+		}
+		return
+	case storeMongo:
+		where = fmt.Sprintf(" --mongo-uri '%s' --db %s", redactURI(c.uri), c.db)
+	default:
+		dir, _ := filepath.Abs(c.dir)
+		where = " --data " + dir
+	}
+	a.say("")
+	a.say("Next, in another terminal (admin commands work while the server runs):")
+	if boot == nil {
+		a.say("  roster tenant create acme --owner-email you@example.com%s", where)
+	}
+	slug := "acme"
+	if boot != nil {
+		slug = boot.tenant
+	}
+	a.say("  roster member add --tenant %s --email colleague@example.com%s", slug, where)
+	a.say("  roster member list --tenant %s%s", slug, where)
+}
+
+// bootstrap is the tenant serve creates at start-up, from the environment.
+type bootstrap struct {
+	tenant string
+	owner  string
+	seats  int
+	// token is the operator-chosen SCIM token for the tenant. It is only
+	// validated: registering it needs SCIM tokens in the store.
+	token string
+}
+
+// bootstrapFromEnv reads and checks the bootstrap variables; it returns nil
+// when none is set.
+func bootstrapFromEnv(getenv func(string) string) (*bootstrap, error) {
+	b := &bootstrap{
+		tenant: getenv(envBootTenant),
+		owner:  getenv(envBootOwner),
+		token:  getenv(envBootToken),
+		seats:  defaultSeats,
+	}
+	seats := getenv(envBootSeats)
+	if b.tenant == "" {
+		for _, v := range []string{envBootOwner, envBootSeats, envBootToken} {
+			if getenv(v) != "" {
+				return nil, fmt.Errorf("%s is set but %s is not: set it to the slug of the tenant to create", v, envBootTenant)
+			}
+		}
+		return nil, nil
+	}
+	if b.owner == "" {
+		return nil, fmt.Errorf("%s=%s needs %s, the email address of the tenant's owner", envBootTenant, b.tenant, envBootOwner)
+	}
+	if seats != "" {
+		n, err := strconv.Atoi(seats)
+		if err != nil {
+			return nil, fmt.Errorf("%s=%q is not a number of seats", envBootSeats, seats)
+		}
+		b.seats = n
+	}
+	if b.token != "" && len(b.token) < minTokenLength {
+		return nil, fmt.Errorf("%s is too short: it has %d characters and needs at least %d (generate one with: openssl rand -hex 32)",
+			envBootToken, len(b.token), minTokenLength)
+	}
+	return b, nil
+}
+
+// run creates the bootstrap tenant unless it exists. The SDK validates the
+// request either way, so a malformed owner email fails every start, not
+// only the first.
+func (b *bootstrap) run(ctx context.Context, c *sdk.Client, log *slog.Logger) error {
+	t, owner, err := c.CreateTenant(ctx, sdk.SystemActor(), sdk.CreateTenantRequest{
+		Slug:          b.tenant,
+		OwnerEmail:    b.owner,
+		IncludedSeats: b.seats,
+	})
+	switch {
+	case err == nil:
+		log.Info("bootstrap: created tenant", "tenant", t.Slug, "id", t.ID, "owner", owner.Email, "seats", t.SeatLimit())
+	case sdk.ReasonOf(err) == sdk.ReasonSlugTaken:
+		t, err := c.TenantBySlug(ctx, b.tenant)
+		if err != nil {
+			return fmt.Errorf("bootstrap: reading tenant %q: %w", b.tenant, err)
+		}
+		log.Info("bootstrap: tenant exists; left as it is", "tenant", t.Slug, "id", t.ID, "seats", t.SeatLimit())
+	default:
+		env := map[string]string{"Slug": envBootTenant, "OwnerEmail": envBootOwner, "IncludedSeats": envBootSeats}[sdk.FieldOf(err)]
+		if env != "" && errors.Is(err, sdk.ErrInvalidArgument) {
+			return errorf(err, "%s: %s", env, reasonMessage(err))
+		}
+		return fmt.Errorf("bootstrap: creating tenant %q: %w", b.tenant, err)
+	}
+	if b.token != "" {
+		log.Warn("bootstrap: "+envBootToken+" is valid but not registered: this build has no SCIM tokens", "tenant", b.tenant)
+	}
+	return nil
+}
