@@ -98,8 +98,13 @@
 // depth (range queries on _id, never skips). CreateMember is two (take the
 // seat, or check that the tenant exists; insert); an update or delete that
 // moves a seat adds one. Refusals may cost one more read to tell "not
-// found" from "changed" or to name the violated index. [CommandCounter]
-// measures this.
+// found" from "changed" or to name the violated index. For the HR sync
+// ([sdk.BulkMemberStore]) CreateMembers costs three commands per batch
+// (read the tenant, take the seats, one unordered insertMany) and
+// AppendAudits one; UpdateMembers and DeleteMembers run the single-item
+// writes, because each is conditional on its own version and a bulk write
+// reports only how many matched, not which. [CommandCounter] measures all
+// this.
 //
 // # Crash windows and their repair
 //
