@@ -107,6 +107,9 @@ type MemberFilter struct {
 	// Prefix matches members whose EmailKey, or lower-cased given, family
 	// or display name, starts with it. The SDK passes it lower-cased.
 	Prefix string
+	// Where, when set, is an expression every matching member satisfies,
+	// with the semantics documented on [Cond] (the SDK validates it first).
+	Where *Cond
 }
 
 // MemberQuery selects a page of members.

@@ -362,6 +362,9 @@ func Matches(m *sdk.Member, f sdk.MemberFilter) bool {
 	if f.Role != "" && m.Role != f.Role {
 		return false
 	}
+	if f.Where != nil && !f.Where.Match(m) {
+		return false
+	}
 	if f.Prefix != "" {
 		return strings.HasPrefix(m.EmailKey, f.Prefix) ||
 			strings.HasPrefix(strings.ToLower(m.GivenName), f.Prefix) ||

@@ -40,6 +40,10 @@ func Run(t *testing.T, newStore func(t *testing.T) sdk.Store) {
 	t.Run("Filters", func(t *testing.T) { testFilters(t, newStore(t)) })
 	t.Run("Audit", func(t *testing.T) { testAudit(t, newStore(t)) })
 	t.Run("Reconcile", func(t *testing.T) { testReconcile(t, newStore(t)) })
+	t.Run("Where", func(t *testing.T) { testWhere(t, newStore(t)) })
+	t.Run("Groups", func(t *testing.T) { testGroups(t, newStore(t)) })
+	t.Run("GroupEdges", func(t *testing.T) { testGroupEdgesAtScale(t, newStore(t)) })
+	t.Run("Tokens", func(t *testing.T) { testTokens(t, newStore(t)) })
 	t.Run("Invitations", func(t *testing.T) { testInvitations(t, newStore(t)) })
 	t.Run("Credentials", func(t *testing.T) { testCredentials(t, newStore(t)) })
 	t.Run("Bulk", func(t *testing.T) { testBulk(t, newStore(t)) })
@@ -48,6 +52,7 @@ func Run(t *testing.T, newStore func(t *testing.T) sdk.Store) {
 		t.Run("OneEmail", func(t *testing.T) { testRaceOneEmail(t, newStore(t)) })
 		t.Run("Ownership", func(t *testing.T) { testRaceOwnership(t, newStore(t)) })
 		t.Run("SeatChurn", func(t *testing.T) { testRaceSeatChurn(t, newStore(t)) })
+		t.Run("GroupAdds", func(t *testing.T) { testRaceGroupAdds(t, newStore(t)) })
 	})
 }
 
