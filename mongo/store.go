@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -49,7 +50,8 @@ type Store struct {
 	invitations *driver.Collection
 	credentials *driver.Collection
 	ferret      bool
-	locks       *docLocks // nil: the server applies conditional updates atomically
+	locks       *docLocks     // nil: the server applies conditional updates atomically
+	gate        *sync.RWMutex // see WithWriteGate
 	log         *slog.Logger
 
 	// crash, when set by a test, is called at the points where a process
@@ -70,6 +72,7 @@ type config struct {
 	selTimeout time.Duration
 	serialize  *bool
 	log        *slog.Logger
+	gate       *sync.RWMutex
 }
 
 // Option configures [Open].
@@ -130,7 +133,7 @@ func Open(ctx context.Context, uri, dbName string, opts ...Option) (*Store, erro
 	if dbName == "" {
 		return nil, errors.New("mongo.Open: the database name is empty")
 	}
-	s := &Store{client: cfg.client, log: cfg.log}
+	s := &Store{client: cfg.client, log: cfg.log, gate: cfg.gate}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
@@ -300,7 +303,11 @@ func (s *Store) lock(ctx context.Context, coll, id string) (func(), error) {
 	if s.locks == nil {
 		return func() {}, nil
 	}
-	return s.locks.lock(ctx, s.db.Name()+"\x00"+coll+"\x00"+id)
+	unlock, err := s.locks.lock(ctx, s.db.Name()+"\x00"+coll+"\x00"+id)
+	if err != nil {
+		return nil, err
+	}
+	return s.gated(unlock), nil
 }
 
 // crashPoint lets tests stop a method between two of its writes.
