@@ -29,10 +29,10 @@
 //	          Indexes: _id; slug_unique {slug} (unique).
 //	          The tenants collection is small and stays unsharded.
 //	members   _id = member id; tenantId, email, emailKey, externalId,
-//	          extKey, the names and their lower-cased keys (givenKey,
-//	          familyKey, displayKey), department, title, managerId, role,
-//	          status, sessionEpoch, mfaEnrolled, version, createdAt,
-//	          updatedAt.
+//	          extKey, the names, department and title with their
+//	          lower-cased keys (givenKey, familyKey, displayKey,
+//	          departmentKey, titleKey), managerId, role, status,
+//	          sessionEpoch, mfaEnrolled, version, createdAt, updatedAt.
 //	          Indexes: tenantId_emailKey_unique {tenantId, emailKey} (unique);
 //	          tenantId_extKey_unique {tenantId, extKey} (unique);
 //	          tenantId_id {tenantId, _id} (paging);
@@ -143,7 +143,11 @@
 // transactions, collation, partial or TTL indexes, $expr, $facet,
 // arrayFilters, $elemMatch with field conditions or change streams.
 // Case-insensitive matching uses stored lower-cased keys and anchored,
-// quoted regular expressions. Four FerretDB behaviours shape the code:
+// quoted regular expressions. An [sdk.Cond] filter (MemberFilter.Where,
+// what a SCIM filter becomes) is translated into $and, $or, $nor,
+// comparisons and such regular expressions; absent text fields are those
+// missing or empty ($gt "" tells them apart), and times compare at the
+// second, as ranges on the stored dates. Four FerretDB behaviours shape the code:
 //
 //   - FerretDB v1 executes an update or findAndModify as a read followed by
 //     a whole-document write, not atomically: concurrent conditional

@@ -147,7 +147,8 @@ func (s *Store) GetMemberByExternalID(ctx context.Context, tenantID, externalID 
 
 // memberFilter translates f. The prefix is matched by anchored regular
 // expressions over the stored lower-case keys (the SDK passes the prefix
-// lower-cased), quoted so that it is never a pattern.
+// lower-cased), quoted so that it is never a pattern; f.Where by
+// whereFilter.
 func memberFilter(tenantID string, f sdk.MemberFilter) bson.D {
 	d := bson.D{{Key: "tenantId", Value: tenantID}}
 	if f.Status != "" {
@@ -164,6 +165,11 @@ func memberFilter(tenantID string, f sdk.MemberFilter) bson.D {
 			bson.D{{Key: "familyKey", Value: re}},
 			bson.D{{Key: "displayKey", Value: re}},
 		}})
+	}
+	if f.Where != nil {
+		if w := whereFilter(f.Where, memberPaths); len(w) > 0 {
+			d = append(d, bson.E{Key: "$and", Value: bson.A{w}})
+		}
 	}
 	return d
 }

@@ -46,6 +46,10 @@ type tenantDoc struct {
 	PendingOwner *memberDoc `bson:"pendingOwner,omitempty"`
 }
 
+// memberDoc stores, next to each case-insensitive text field, its
+// lower-cased key (emailKey, givenKey, familyKey, displayKey, titleKey,
+// departmentKey): case-insensitive matching uses them, never collation,
+// which FerretDB lacks.
 type memberDoc struct {
 	ID         string `bson:"_id"`
 	TenantID   string `bson:"tenantId"`
@@ -60,6 +64,8 @@ type memberDoc struct {
 	GivenKey    string    `bson:"givenKey,omitempty"`
 	FamilyKey   string    `bson:"familyKey,omitempty"`
 	DisplayKey  string    `bson:"displayKey,omitempty"`
+	TitleKey    string    `bson:"titleKey,omitempty"`
+	DeptKey     string    `bson:"departmentKey,omitempty"`
 	Department  string    `bson:"department,omitempty"`
 	Title       string    `bson:"title,omitempty"`
 	ManagerID   string    `bson:"managerId,omitempty"`
@@ -208,6 +214,8 @@ func fromMember(m *sdk.Member) *memberDoc {
 		GivenKey:    strings.ToLower(m.GivenName),
 		FamilyKey:   strings.ToLower(m.FamilyName),
 		DisplayKey:  strings.ToLower(m.DisplayName),
+		TitleKey:    strings.ToLower(m.Title),
+		DeptKey:     strings.ToLower(m.Department),
 		Department:  m.Department,
 		Title:       m.Title,
 		ManagerID:   m.ManagerID,
