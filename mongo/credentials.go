@@ -72,6 +72,24 @@ func (s *Store) PutCredentials(ctx context.Context, c *sdk.Credentials) error {
 	return translate(ctx, op, err)
 }
 
+// AdvanceTOTPStep implements [sdk.CredentialStore]: one conditional update
+// whose filter demands a lower stored step, so of two sign-ins with one code
+// exactly one advances.
+func (s *Store) AdvanceTOTPStep(ctx context.Context, tenantID, memberID string, step int64) (bool, error) {
+	const op = "mongo.AdvanceTOTPStep"
+	unlock, err := s.lock(ctx, collCredentials, credentialsID(tenantID, memberID))
+	if err != nil {
+		return false, err
+	}
+	filter := append(credentialsFilter(tenantID, memberID), bson.E{Key: "totpLastStep", Value: bson.D{{Key: "$lt", Value: step}}})
+	res, err := s.credentials.UpdateOne(ctx, filter, bson.D{{Key: "$set", Value: bson.D{{Key: "totpLastStep", Value: step}}}})
+	unlock()
+	if err != nil {
+		return false, translate(ctx, op, err)
+	}
+	return res.ModifiedCount == 1, nil
+}
+
 // DeleteCredentials implements [sdk.CredentialStore]. One command; deleting
 // absent credentials is not an error.
 func (s *Store) DeleteCredentials(ctx context.Context, tenantID, memberID string) error {

@@ -205,15 +205,21 @@ func (s *Store) modifyTenant(ctx context.Context, op, id string, cond, update bs
 }
 
 // AdjustExtraSeats implements [sdk.TenantStore]: one findAndModify whose
-// filter encodes both limits (seatsFree >= -delta, extraSeats >= -delta) and
-// whose $inc moves extraSeats and seatsFree together.
+// $inc moves extraSeats and seatsFree together and whose filter, for a
+// removal, encodes both limits (seatsFree >= -delta, extraSeats >= -delta).
+// Buying seats has no condition, so a tenant over its limit can buy its way
+// back under it.
 func (s *Store) AdjustExtraSeats(ctx context.Context, tenantID string, delta int, now time.Time) (*sdk.Tenant, error) {
 	const op = "mongo.AdjustExtraSeats"
-	return s.modifyTenant(ctx, op, tenantID,
-		bson.D{
+	cond := bson.D{}
+	if delta < 0 {
+		cond = bson.D{
 			{Key: "seatsFree", Value: bson.D{{Key: "$gte", Value: -delta}}},
 			{Key: "extraSeats", Value: bson.D{{Key: "$gte", Value: -delta}}},
-		},
+		}
+	}
+	return s.modifyTenant(ctx, op, tenantID,
+		cond,
 		bson.D{
 			{Key: "$inc", Value: bson.D{{Key: "extraSeats", Value: delta}, {Key: "seatsFree", Value: delta}, {Key: "version", Value: 1}}},
 			{Key: "$set", Value: bson.D{{Key: "updatedAt", Value: now}}},

@@ -85,8 +85,10 @@ func New(store Store, opts ...Option) *Client {
 // Store returns the store the client was built on.
 func (c *Client) Store() Store { return c.store }
 
-// Now returns the client's current time, from its clock.
-func (c *Client) Now() time.Time { return c.now().UTC() }
+// Now returns the client's current time, from its clock, in UTC and to the
+// millisecond: MongoDB keeps milliseconds, so a time the SDK returns from a
+// write equals what a later read returns.
+func (c *Client) Now() time.Time { return c.now().UTC().Truncate(time.Millisecond) }
 
 // NewID returns a 26-character identifier: a millisecond timestamp followed
 // by randomness, in Crockford base32, so ids sort by creation time. Ids made

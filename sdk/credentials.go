@@ -40,6 +40,11 @@ type CredentialStore interface {
 	// DeleteCredentials deletes them; deleting absent credentials is not an
 	// error.
 	DeleteCredentials(ctx context.Context, tenantID, memberID string) error
+	// AdvanceTOTPStep sets TOTPLastStep to step if, in one atomic step, the
+	// stored value is lower, and reports whether it did: of two concurrent
+	// sign-ins with one code, exactly one advances. Absent credentials
+	// report false.
+	AdvanceTOTPStep(ctx context.Context, tenantID, memberID string, step int64) (bool, error)
 }
 
 // Reasons for credential refusals.
@@ -329,8 +334,15 @@ func (c *Client) VerifyTOTP(ctx context.Context, tenantID, memberID, code string
 	if err != nil {
 		return err
 	}
-	cr.TOTPLastStep = step
-	return withOp(op, cs.PutCredentials(ctx, cr))
+	advanced, err := cs.AdvanceTOTPStep(ctx, tenantID, memberID, step)
+	if err != nil {
+		return withOp(op, err)
+	}
+	if !advanced {
+		// A concurrent sign-in used this code (or a later one) first.
+		return &Error{Op: op, Code: CodeUnauthenticated, Reason: ReasonWrongCode, Field: "Code", Message: "the code is wrong or expired"}
+	}
+	return nil
 }
 
 // validateCode accepts a 6-digit code for the current 30-second step or

@@ -44,9 +44,11 @@ type TenantStore interface {
 	// On success t.Version holds the new version.
 	UpdateTenant(ctx context.Context, t *Tenant, expectedVersion int64) error
 	// AdjustExtraSeats adds delta (may be negative) to ExtraSeats in one
-	// atomic step and returns the updated tenant. When the result would leave
-	// fewer seats than are in use, or ExtraSeats below zero, nothing changes
-	// and it returns CodeFailedPrecondition with ReasonSeatsInUse.
+	// atomic step and returns the updated tenant. When a removal (delta < 0)
+	// would leave fewer seats than are in use, or ExtraSeats below zero,
+	// nothing changes and it returns CodeFailedPrecondition with
+	// ReasonSeatsInUse. Buying seats always succeeds, even for a tenant that
+	// is over its limit (after a change of which states hold a seat).
 	AdjustExtraSeats(ctx context.Context, tenantID string, delta int, now time.Time) (*Tenant, error)
 	// SetOwner atomically changes OwnerID from `from` to `to`. It returns
 	// CodeFailedPrecondition with ReasonVersionMismatch when the owner is no

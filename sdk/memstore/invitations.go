@@ -173,6 +173,21 @@ func (s *Store) PutCredentials(ctx context.Context, c *sdk.Credentials) error {
 	return nil
 }
 
+// AdvanceTOTPStep implements sdk.CredentialStore.
+func (s *Store) AdvanceTOTPStep(ctx context.Context, tenantID, memberID string, step int64) (bool, error) {
+	if err := ctx.Err(); err != nil {
+		return false, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, ok := s.creds[invKey(tenantID, memberID)]
+	if !ok || c.TOTPLastStep >= step {
+		return false, nil
+	}
+	c.TOTPLastStep = step
+	return true, nil
+}
+
 // DeleteCredentials implements sdk.CredentialStore.
 func (s *Store) DeleteCredentials(ctx context.Context, tenantID, memberID string) error {
 	if err := ctx.Err(); err != nil {

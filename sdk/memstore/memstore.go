@@ -166,7 +166,7 @@ func (s *Store) AdjustExtraSeats(ctx context.Context, tenantID string, delta int
 	if !ok {
 		return nil, notFound(op, "tenant")
 	}
-	if t.ExtraSeats+delta < 0 || t.SeatLimit()+delta < t.SeatsUsed {
+	if t.ExtraSeats+delta < 0 || (delta < 0 && t.SeatLimit()+delta < t.SeatsUsed) {
 		return nil, sdk.E(op, sdk.CodeFailedPrecondition, sdk.ReasonSeatsInUse, "cannot remove seats that are in use or included in the plan", nil)
 	}
 	t.ExtraSeats += delta

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -109,6 +111,34 @@ func testCredentials(t *testing.T, s sdk.Store) {
 	}
 	if _, err := cs.GetCredentials(ctx, "t2", "m1"); !errors.Is(err, sdk.ErrNotFound) {
 		t.Fatalf("credentials leak across tenants: %v", err)
+	}
+	// TOTP steps only move forward, atomically.
+	if ok, err := cs.AdvanceTOTPStep(ctx, "t1", "m1", 42); err != nil || ok {
+		t.Fatalf("AdvanceTOTPStep(same step) = %v, %v; want false", ok, err)
+	}
+	if ok, err := cs.AdvanceTOTPStep(ctx, "t1", "m1", 43); err != nil || !ok {
+		t.Fatalf("AdvanceTOTPStep(next step) = %v, %v; want true", ok, err)
+	}
+	if got, _ := cs.GetCredentials(ctx, "t1", "m1"); got.TOTPLastStep != 43 || got.TOTPPending != "DEF" {
+		t.Fatalf("after AdvanceTOTPStep: %+v", got)
+	}
+	if ok, err := cs.AdvanceTOTPStep(ctx, "t9", "m9", 1); err != nil || ok {
+		t.Fatalf("AdvanceTOTPStep(absent) = %v, %v; want false", ok, err)
+	}
+	var wins atomic.Int32
+	var wg sync.WaitGroup
+	for range 10 {
+		wg.Go(func() {
+			if ok, err := cs.AdvanceTOTPStep(ctx, "t1", "m1", 44); err != nil {
+				t.Error(err)
+			} else if ok {
+				wins.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	if wins.Load() != 1 {
+		t.Fatalf("%d concurrent advances to one step won, want 1", wins.Load())
 	}
 	if err := cs.DeleteCredentials(ctx, "t1", "m1"); err != nil {
 		t.Fatal(err)

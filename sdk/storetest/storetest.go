@@ -47,6 +47,7 @@ func Run(t *testing.T, newStore func(t *testing.T) sdk.Store) {
 	t.Run("Invitations", func(t *testing.T) { testInvitations(t, newStore(t)) })
 	t.Run("Credentials", func(t *testing.T) { testCredentials(t, newStore(t)) })
 	t.Run("Bulk", func(t *testing.T) { testBulk(t, newStore(t)) })
+	t.Run("OverLimit", func(t *testing.T) { testOverLimit(t, newStore(t)) })
 	t.Run("Concurrency", func(t *testing.T) {
 		t.Run("LastSeat", func(t *testing.T) { testRaceLastSeat(t, newStore(t)) })
 		t.Run("OneEmail", func(t *testing.T) { testRaceOneEmail(t, newStore(t)) })
@@ -843,4 +844,40 @@ func testRaceSeatChurn(t *testing.T, s sdk.Store) {
 	}
 	wg.Wait()
 	checkInvariants(t, s, tn.ID)
+}
+
+// testOverLimit checks that a tenant pushed over its limit (here by a
+// recount under wider seat states) can still buy seats, while removals stay
+// refused.
+func testOverLimit(t *testing.T, s sdk.Store) {
+	sc, ok := s.(sdk.SeatCounter)
+	if !ok {
+		t.Skip("store keeps no seat counter")
+	}
+	ctx := t.Context()
+	tn, _ := fixture(t, s, "acme", 3)
+	for i := range 4 {
+		m := newMember(tn.ID, fmt.Sprintf("d%d@x.test", i))
+		m.Status = sdk.StatusDeactivated
+		if err := s.CreateMember(ctx, m, false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	over, _, err := sc.RecountSeats(ctx, tn.ID, []sdk.Status{sdk.StatusActive, sdk.StatusDeactivated})
+	if err != nil || over.SeatsUsed != 5 || over.SeatsFree() != -2 {
+		t.Fatalf("recount = used %d free %d, %v; want 5 and -2", over.SeatsUsed, over.SeatsFree(), err)
+	}
+	got, err := s.AdjustExtraSeats(ctx, tn.ID, 1, epoch)
+	if err != nil || got.ExtraSeats != 1 || got.SeatsFree() != -1 {
+		t.Fatalf("buying a seat while over the limit = %+v, %v", got, err)
+	}
+	_, err = s.AdjustExtraSeats(ctx, tn.ID, -1, epoch)
+	wantErr(t, "AdjustExtraSeats(-1) while over the limit", err, sdk.ErrFailedPrecondition, sdk.ReasonSeatsInUse)
+	wantErr(t, "CreateMember while over the limit", s.CreateMember(ctx, newMember(tn.ID, "n@x.test"), true), sdk.ErrResourceExhausted, sdk.ReasonSeatLimit)
+	if got, err := s.AdjustExtraSeats(ctx, tn.ID, 3, epoch); err != nil || got.SeatsFree() != 2 {
+		t.Fatalf("buying back under the limit = %+v, %v", got, err)
+	}
+	if err := s.CreateMember(ctx, newMember(tn.ID, "n@x.test"), true); err != nil {
+		t.Fatalf("CreateMember after buying seats: %v", err)
+	}
 }
