@@ -91,6 +91,12 @@ func describe(fe validator.FieldError) string {
 	return "is invalid (" + fe.Tag() + ")"
 }
 
+// CursorAfter returns the cursor of the page that starts right after the
+// item with the given id (a member, tenant or invitation id; for the audit
+// log, the page of older events). Lists are ordered by id, so a host can
+// resume a list from an item it holds without keeping cursors.
+func CursorAfter(id string) string { return encodeCursor(id) }
+
 func encodeCursor(id string) string {
 	if id == "" {
 		return ""

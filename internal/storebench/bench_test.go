@@ -1,0 +1,184 @@
+package storebench
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"slices"
+	"testing"
+
+	"github.com/rosterhq/roster/internal/embedded"
+	"github.com/rosterhq/roster/mongo"
+	"github.com/rosterhq/roster/sdk"
+	"github.com/rosterhq/roster/sdk/memstore"
+)
+
+type target struct {
+	name    string
+	client  *sdk.Client
+	counter *mongo.CommandCounter // nil for memstore
+}
+
+var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
+
+// embeddedStore starts a FerretDB server in a temporary directory and opens
+// the mongo store on it.
+func embeddedStore(tb testing.TB) (*mongo.Store, *mongo.CommandCounter) {
+	tb.Helper()
+	ctx := context.Background()
+	srv, err := embedded.Start(ctx, embedded.Config{Dir: tb.TempDir(), Logger: quiet})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { _ = srv.Close() })
+	counter := &mongo.CommandCounter{}
+	st, err := mongo.Open(ctx, srv.URI(), "bench", mongo.WithCommandMonitor(counter.Monitor()), mongo.WithWriteGate(srv.Gate()))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { _ = st.Close(context.Background()) })
+	return st, counter
+}
+
+func targets(tb testing.TB) []target {
+	st, counter := embeddedStore(tb)
+	return []target{
+		{name: "memstore", client: sdk.New(memstore.New(), sdk.WithLogger(quiet))},
+		{name: "embedded", client: sdk.New(st, sdk.WithLogger(quiet)), counter: counter},
+	}
+}
+
+func newTenant(tb testing.TB, c *sdk.Client, slug string, seats int) (*sdk.Tenant, *sdk.Member) {
+	tb.Helper()
+	t, owner, err := c.CreateTenant(context.Background(), sdk.SystemActor(), sdk.CreateTenantRequest{Slug: slug, OwnerEmail: "owner@" + slug + ".test", IncludedSeats: seats})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return t, owner
+}
+
+// BenchmarkAddMember adds members one by one through the SDK (policy
+// check, seat, insert, audit) on each store.
+func BenchmarkAddMember(b *testing.B) {
+	for _, tg := range targets(b) {
+		b.Run(tg.name, func(b *testing.B) {
+			ctx := context.Background()
+			t, owner := newTenant(b, tg.client, "add-"+tg.name, 10_000_000)
+			actor := sdk.MemberActor(owner.ID)
+			i := 0
+			for b.Loop() {
+				if _, err := tg.client.AddMember(ctx, actor, sdk.AddMemberRequest{TenantID: t.ID, Email: fmt.Sprintf("m%d@x.test", i)}); err != nil {
+					b.Fatal(err)
+				}
+				i++
+			}
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "ops/s")
+		})
+	}
+}
+
+// BenchmarkGetMember reads members by id from a tenant of 1000 members.
+func BenchmarkGetMember(b *testing.B) {
+	for _, tg := range targets(b) {
+		b.Run(tg.name, func(b *testing.B) {
+			ctx := context.Background()
+			t, _ := newTenant(b, tg.client, "get-"+tg.name, 10_000)
+			ids := load(b, tg.client, t, 1000)
+			i := 0
+			for b.Loop() {
+				if _, err := tg.client.Member(ctx, t.ID, ids[i%len(ids)]); err != nil {
+					b.Fatal(err)
+				}
+				i++
+			}
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "ops/s")
+		})
+	}
+}
+
+// load adds n members through a sync (bulk writes) and returns their ids in
+// list order.
+func load(tb testing.TB, c *sdk.Client, t *sdk.Tenant, n int) []string {
+	tb.Helper()
+	recs := make([]sdk.SyncRecord, n)
+	for i := range recs {
+		recs[i] = sdk.SyncRecord{ExternalID: fmt.Sprintf("E%07d", i), Email: fmt.Sprintf("p%07d@x.test", i), GivenName: "P", FamilyName: fmt.Sprint(i)}
+	}
+	rep, err := c.Sync(context.Background(), sdk.SyncActor("load"), t.ID, recs, sdk.SyncOptions{})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if len(rep.Created) != n {
+		tb.Fatalf("loaded %d of %d: %+v", len(rep.Created), n, rep.Failed)
+	}
+	ids := make([]string, 0, n)
+	for _, ch := range rep.Created {
+		ids = append(ids, ch.MemberID)
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+// BenchmarkSync100k syncs 100,000 HR rows: a first load into an empty
+// tenant, then an unchanged re-run, which must write nothing.
+func BenchmarkSync100k(b *testing.B) {
+	const rows = 100_000
+	recs := make([]sdk.SyncRecord, rows)
+	for i := range recs {
+		recs[i] = sdk.SyncRecord{
+			Line: i + 2, ExternalID: fmt.Sprintf("E%06d", i), Email: fmt.Sprintf("p%06d@corp.test", i),
+			GivenName: "Given", FamilyName: fmt.Sprint("F", i), Department: []string{"Eng", "Ops", "Sales"}[i%3], Title: "Staff",
+		}
+		if i > 0 {
+			recs[i].Manager = "E000000"
+		}
+	}
+	for _, tg := range targets(b) {
+		b.Run(tg.name, func(b *testing.B) {
+			ctx := context.Background()
+			t, _ := newTenant(b, tg.client, "sync-"+tg.name, 200_000)
+			b.Run("first-load", func(b *testing.B) {
+				b.StopTimer()
+				for b.Loop() {
+					// One load only: a second iteration would be a re-run.
+					b.StartTimer()
+					rep, err := tg.client.Sync(ctx, sdk.SyncActor("bench"), t.ID, slices.Clone(recs), sdk.SyncOptions{})
+					b.StopTimer()
+					if err != nil || len(rep.Created) != rows {
+						b.Fatalf("first load: %v, created %d", err, len(rep.Created))
+					}
+					break
+				}
+			})
+			b.Run("unchanged-rerun", func(b *testing.B) {
+				for b.Loop() {
+					if tg.counter != nil {
+						tg.counter.Reset()
+					}
+					rep, err := tg.client.Sync(ctx, sdk.SyncActor("bench"), t.ID, slices.Clone(recs), sdk.SyncOptions{})
+					if err != nil || rep.Writes != 0 || rep.Unchanged != rows {
+						b.Fatalf("re-run: %v, writes %d, unchanged %d", err, rep.Writes, rep.Unchanged)
+					}
+					if tg.counter != nil {
+						b.ReportMetric(float64(tg.counter.Count()), "db-commands")
+						if w := writes(tg.counter.ByName()); w != 0 {
+							b.Fatalf("re-run sent %d write commands", w)
+						}
+					}
+				}
+			})
+		})
+	}
+}
+
+func writes(byName map[string]int64) int64 {
+	var n int64
+	for name, c := range byName {
+		switch name {
+		case "insert", "update", "delete", "findAndModify":
+			n += c
+		}
+	}
+	return n
+}
