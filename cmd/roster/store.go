@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -120,6 +121,7 @@ type reservation struct {
 	c      storeChoice
 	dir    string           // storeEmbedded: absolute data directory
 	uri    string           // storeEmbedded: the embedded server's URI
+	gate   *sync.RWMutex    // storeEmbedded: the write gate of the server this process runs
 	server *embedded.Server // storeEmbedded: the server this process runs, if any
 	stop   func() error     // storeEmbedded: releases the server
 	log    *slog.Logger
@@ -145,7 +147,7 @@ func reserveStore(ctx context.Context, c storeChoice, mode openMode, log *slog.L
 		if err != nil {
 			return nil, err
 		}
-		r.uri, r.server, r.stop = srv.URI(), srv, srv.Close
+		r.uri, r.gate, r.server, r.stop = srv.URI(), srv.Gate(), srv, srv.Close
 		return r, nil
 	}
 	if mode == openAdmin {
@@ -157,7 +159,7 @@ func reserveStore(ctx context.Context, c storeChoice, mode openMode, log *slog.L
 	if err != nil {
 		return nil, err
 	}
-	r.uri, r.server, r.stop = conn.URI(), conn.Server(), conn.Close
+	r.uri, r.gate, r.server, r.stop = conn.URI(), conn.Gate(), conn.Server(), conn.Close
 	return r, nil
 }
 
@@ -186,7 +188,7 @@ func (r *reservation) open(ctx context.Context) (*openedStore, error) {
 			close: st.Close,
 		}, nil
 	}
-	st, err := mongoOpen(ctx, r.uri, r.c.db, r.log)
+	st, err := mongoOpen(ctx, r.uri, r.c.db, r.log, r.gate)
 	if err != nil {
 		return nil, fmt.Errorf("cannot open the embedded database in %s: %w", r.dir, err)
 	}
@@ -210,7 +212,7 @@ func openMongo(ctx context.Context, uri, db string, log *slog.Logger) (*mongo.St
 	hosts := strings.Join(cs.Hosts, ",")
 	ctx, cancel := context.WithTimeout(ctx, mongoTimeout)
 	defer cancel()
-	st, err := mongoOpen(ctx, uri, db, log)
+	st, err := mongoOpen(ctx, uri, db, log, nil)
 	if err != nil {
 		if why := unreachable(err); why != "" {
 			return nil, errorf(err, "cannot reach MongoDB at %s (from --mongo-uri or %s): %s", hosts, envMongoURI, why)

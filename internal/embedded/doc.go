@@ -7,17 +7,41 @@
 //
 // A data directory holds:
 //
-//	DIR/roster.lock   exclusive lock (flock) of the process serving DIR, and
-//	                  where its socket is, for other processes to find it
-//	DIR/mongod.sock   the Unix socket FerretDB listens on while running
-//	DIR/db/           the SQLite databases
+//	DIR/roster.lock    exclusive lock (flock) of the process serving DIR, and
+//	                   where its socket is, for other processes to find it
+//	DIR/mongod.sock    the Unix socket other processes connect to while a
+//	                   server runs: a proxy in front of FerretDB
+//	DIR/ferretdb.sock  FerretDB's own listener, used by the serving process
+//	DIR/db/            the SQLite databases
+//
+// (A socket whose path would be too long for the kernel lives in the
+// temporary directory instead, under a name derived from DIR.)
 //
 // Exactly one process serves a data directory at a time: [Start] takes the
 // lock and fails with a [*LockedError] (matching [ErrLocked]) when another
 // process holds it. Administrative commands use [Connect] instead: when a
-// server is running on the directory they talk to its FerretDB through its
-// socket, so the SQLite files are never opened by two processes; otherwise
-// they start a server of their own for the duration of the command.
+// server is running on the directory they talk to it through its socket,
+// so the SQLite files are never opened by two processes; otherwise they
+// start a server of their own for the duration of the command.
+//
+// # Writes from several processes
+//
+// FerretDB v1 executes a conditional update as a read followed by a
+// write, not atomically, so two concurrent updates of one document can
+// both pass their condition (two seat takers both see the last free
+// seat). The mongo store serialises its own writes per document within a
+// process, which does not cover writes coming from another process. So
+// the serving process does not expose FerretDB itself: its socket is a
+// small proxy that reads each MongoDB wire protocol message whole (framed
+// by its length header), forwards it to FerretDB's private socket and
+// relays the reply, holding the server's write gate ([Server.Gate], a
+// sync.RWMutex) exclusively while the request is in flight. The serving
+// process opens its store on [Server.URI] with mongo.WithWriteGate, which
+// holds the gate shared around each serialised write. Every conditional
+// write thus runs alone against the writes it could interleave with:
+// in-process ones per document, proxied ones one at a time. Requests that
+// expect no reply (OP_MSG moreToCome) are refused by closing the
+// connection; FerretDB would answer them anyway.
 //
 // FerretDB's own logging is reduced to errors unless the configured logger
 // is enabled at debug level, and its telemetry is disabled.

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"net"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -24,7 +25,8 @@ import (
 // Names inside the data directory.
 const (
 	LockFile   = "roster.lock"
-	SocketFile = "mongod.sock"
+	SocketFile = "mongod.sock"   // the proxy other processes connect to
+	FerretFile = "ferretdb.sock" // FerretDB's own listener, for the serving process
 	DBDir      = "db"
 )
 
@@ -56,21 +58,31 @@ type Config struct {
 	// is enabled at debug level, in which case all of them. Nil discards
 	// them.
 	Logger *slog.Logger
-	// TCP, when set, makes FerretDB also listen on this TCP address, such
-	// as "127.0.0.1:0". The Unix socket is always on.
+	// TCP, when set, makes the server also accept connections on this TCP
+	// address, such as "127.0.0.1:0", as it does on its Unix socket
+	// (through the write gate). The Unix socket is always on.
 	TCP string
 }
 
 // Server is a FerretDB instance running in this process on a data
 // directory whose lock it holds.
+//
+// FerretDB listens on a private socket that only this process uses
+// ([Server.URI]); other processes reach it through a proxy on the data
+// directory's socket ([Server.ProxyURI]) that forwards one request at a
+// time while holding [Server.Gate] exclusively.
 type Server struct {
-	dir    string
-	socket string
-	uri    string
-	tcpURI string
-	lock   *os.File
-	stop   context.CancelFunc
-	done   chan struct{}
+	dir      string
+	socket   string // the proxy's
+	private  string // FerretDB's
+	uri      string
+	proxyURI string
+	tcpURI   string
+	gate     sync.RWMutex
+	proxy    *proxy
+	lock     *os.File
+	stop     context.CancelFunc
+	done     chan struct{}
 
 	closeOnce sync.Once
 	closeErr  error
@@ -123,16 +135,22 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	return s, nil
 }
 
-// start runs FerretDB on dir, whose lock the caller holds.
+// start runs FerretDB and its proxy on dir, whose lock the caller holds.
 func start(cfg Config, dir string, lock *os.File) (*Server, error) {
-	socket, err := socketPath(dir)
+	socket, err := socketPath(dir, SocketFile)
 	if err != nil {
 		return nil, err
 	}
-	// Holding the lock means no live server uses the socket: any file
+	private, err := socketPath(dir, FerretFile)
+	if err != nil {
+		return nil, err
+	}
+	// Holding the lock means no live server uses the sockets: any file
 	// there is left over from one that crashed.
-	if err := os.Remove(socket); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("cannot remove stale socket %s: %w", socket, unwrapPath(err))
+	for _, p := range []string{socket, private} {
+		if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("cannot remove stale socket %s: %w", p, unwrapPath(err))
+		}
 	}
 	dbPath := filepath.Join(dir, DBDir)
 	if err := os.MkdirAll(dbPath, 0o700); err != nil {
@@ -145,7 +163,7 @@ func start(cfg Config, dir string, lock *os.File) (*Server, error) {
 
 	newMu.Lock()
 	f, err := ferretdb.New(&ferretdb.Config{
-		Listener:  ferretdb.ListenerConfig{Unix: socket, TCP: cfg.TCP},
+		Listener:  ferretdb.ListenerConfig{Unix: private},
 		Logger:    ferretLogger(cfg.Logger),
 		Handler:   "sqlite",
 		SQLiteURL: sqliteURL,
@@ -156,53 +174,88 @@ func start(cfg Config, dir string, lock *os.File) (*Server, error) {
 	}
 
 	s := &Server{
-		dir:    dir,
-		socket: socket,
-		uri:    SocketURI(socket),
-		lock:   lock,
-		done:   make(chan struct{}),
+		dir:      dir,
+		socket:   socket,
+		private:  private,
+		uri:      SocketURI(private),
+		proxyURI: SocketURI(socket),
+		lock:     lock,
+		done:     make(chan struct{}),
 	}
-	if cfg.TCP != "" {
-		// Listening has already happened in New, so this does not block.
-		s.tcpURI = f.MongoDBURI()
-	}
+	s.proxy = newProxy(private, &s.gate, cfg.Logger)
 	runCtx, stop := context.WithCancel(context.Background())
 	s.stop = stop
 	go func() {
 		defer close(s.done)
 		_ = f.Run(runCtx)
 	}()
-	if err := writeLockInfo(lock, lockInfo{PID: os.Getpid(), Socket: socket, URI: s.uri}); err != nil {
+	fail := func(err error) (*Server, error) {
+		s.proxy.close()
 		stop()
 		<-s.done
-		return nil, fmt.Errorf("data directory %s is not writable: %w", dir, err)
+		_ = os.Remove(socket)
+		return nil, err
+	}
+	ln, err := net.Listen("unix", socket)
+	if err != nil {
+		return fail(fmt.Errorf("cannot listen on %s: %w", socket, err))
+	}
+	s.proxy.serve(ln)
+	if cfg.TCP != "" {
+		ln, err := net.Listen("tcp", cfg.TCP)
+		if err != nil {
+			return fail(fmt.Errorf("cannot listen on %s: %w", cfg.TCP, err))
+		}
+		s.tcpURI = "mongodb://" + ln.Addr().String() + "/"
+		s.proxy.serve(ln)
+	}
+	if err := writeLockInfo(lock, lockInfo{PID: os.Getpid(), Socket: socket, URI: s.proxyURI}); err != nil {
+		return fail(fmt.Errorf("data directory %s is not writable: %w", dir, err))
 	}
 	return s, nil
 }
 
-// URI returns a MongoDB URI reaching the server through its Unix socket.
+// URI returns the MongoDB URI of FerretDB's private socket, for this
+// process only. Conditional writes through it must hold [Server.Gate]
+// shared, as the mongo store does when opened with
+// mongo.WithWriteGate(s.Gate()).
 func (s *Server) URI() string { return s.uri }
 
-// TCPURI returns the MongoDB URI of the TCP listener, or "" when
+// ProxyURI returns the MongoDB URI of the data directory's Unix socket,
+// which other processes use: their requests run one at a time, each with
+// the gate held exclusively.
+func (s *Server) ProxyURI() string { return s.proxyURI }
+
+// TCPURI returns the MongoDB URI of the proxy's TCP listener, or "" when
 // [Config.TCP] was empty.
 func (s *Server) TCPURI() string { return s.tcpURI }
+
+// Gate returns the server's write gate. FerretDB v1 executes a conditional
+// update as a read followed by a write, so two concurrent updates of one
+// document can both pass their condition; the mongo store serialises its
+// own writes per document, and holds the gate shared while doing so, and
+// the proxy takes it exclusively around each request from another process.
+func (s *Server) Gate() *sync.RWMutex { return &s.gate }
 
 // Dir returns the absolute data directory.
 func (s *Server) Dir() string { return s.dir }
 
-// Socket returns the path of the Unix socket.
+// Socket returns the path of the Unix socket other processes connect to.
 func (s *Server) Socket() string { return s.socket }
 
-// Close stops FerretDB (giving connected clients up to a few seconds to
-// finish), removes the socket and releases the lock. It is safe to call
-// more than once.
+// Close closes the proxy's connections, stops FerretDB (giving this
+// process's clients up to a few seconds to finish), removes the sockets
+// and releases the lock. It is safe to call more than once.
 func (s *Server) Close() error {
 	s.closeOnce.Do(func() {
+		s.proxy.close()
 		s.stop()
 		<-s.done
 		var errs []error
-		if err := os.Remove(s.socket); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			errs = append(errs, err)
+		for _, p := range []string{s.socket, s.private} {
+			if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				errs = append(errs, err)
+			}
 		}
 		if err := s.lock.Truncate(0); err != nil {
 			errs = append(errs, err)
@@ -225,8 +278,20 @@ type Conn struct {
 	srv *Server
 }
 
-// URI returns the MongoDB URI to connect to.
+// URI returns the MongoDB URI to connect to: the running server's proxy,
+// or the private socket of the server Connect started.
 func (c *Conn) URI() string { return c.uri }
+
+// Gate returns the write gate to open the store with
+// (mongo.WithWriteGate): that of the server Connect started, which other
+// processes may connect to meanwhile, or nil when another process serves
+// the directory and its proxy does the gating.
+func (c *Conn) Gate() *sync.RWMutex {
+	if c.srv == nil {
+		return nil
+	}
+	return c.srv.Gate()
+}
 
 // Server returns the server Connect started, or nil when another process
 // serves the directory.
@@ -308,17 +373,17 @@ func maxSocketPath() int {
 	return 103
 }
 
-// socketPath returns where the server of dir listens. It is DIR/mongod.sock
+// socketPath returns where the socket name of dir is. It is DIR/name
 // unless that path is too long for a Unix socket or contains a character
 // the driver's URI parsing cannot take (':'), in which case it is a file in
-// the temporary directory named after a hash of dir. Other processes find
-// it through the lock file either way.
-func socketPath(dir string) (string, error) {
-	p := filepath.Join(dir, SocketFile)
+// the temporary directory named after a hash of dir and name. Other
+// processes find the proxy's socket through the lock file either way.
+func socketPath(dir, name string) (string, error) {
+	p := filepath.Join(dir, name)
 	if len(p) <= maxSocketPath() && !strings.Contains(p, ":") {
 		return p, nil
 	}
-	sum := sha256.Sum256([]byte(dir))
+	sum := sha256.Sum256([]byte(dir + "\x00" + name))
 	p = filepath.Join(os.TempDir(), "roster-"+hex.EncodeToString(sum[:8])+".sock")
 	if len(p) > maxSocketPath() || strings.Contains(p, ":") {
 		return "", fmt.Errorf("data directory %s: its socket path is longer than the %d bytes a Unix socket allows, and so is the fallback %s; use a shorter data directory path or TMPDIR",

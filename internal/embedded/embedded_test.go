@@ -60,7 +60,11 @@ func TestStartServesAndPersists(t *testing.T) {
 	if !strings.HasPrefix(s.URI(), "mongodb://%2F") {
 		t.Errorf("URI = %q, want an escaped socket path", s.URI())
 	}
-	roundTrip(t, s.URI(), "socket")
+	roundTrip(t, s.URI(), "private")
+	if !strings.HasPrefix(s.ProxyURI(), "mongodb://%2F") || s.ProxyURI() == s.URI() {
+		t.Errorf("ProxyURI = %q, want the escaped path of another socket than %q", s.ProxyURI(), s.URI())
+	}
+	roundTrip(t, s.ProxyURI(), "socket")
 	if s.TCPURI() == "" {
 		t.Fatal("TCPURI is empty with Config.TCP set")
 	}
@@ -84,8 +88,8 @@ func TestStartServesAndPersists(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	if n := count(t, s.URI()); n != 2 {
-		t.Errorf("after restart: %d documents, want 2", n)
+	if n := count(t, s.URI()); n != 3 {
+		t.Errorf("after restart: %d documents, want 3", n)
 	}
 }
 
@@ -127,8 +131,8 @@ func TestConnectUsesRunningServer(t *testing.T) {
 	if c.Server() != nil {
 		t.Fatal("Connect started a server although one is running")
 	}
-	if c.URI() != s.URI() {
-		t.Errorf("Connect URI = %q, want the running server's %q", c.URI(), s.URI())
+	if c.URI() != s.ProxyURI() || c.Gate() != nil {
+		t.Errorf("Connect URI = %q, gate %p; want the running server's proxy %q and no gate", c.URI(), c.Gate(), s.ProxyURI())
 	}
 	roundTrip(t, c.URI(), "via connect")
 	if err := c.Close(); err != nil {
@@ -147,6 +151,9 @@ func TestConnectStartsServer(t *testing.T) {
 	}
 	if c.Server() == nil {
 		t.Fatal("Connect did not start a server on an idle directory")
+	}
+	if c.URI() != c.Server().URI() || c.Gate() != c.Server().Gate() {
+		t.Errorf("Connect on an idle directory: URI %q, want the private %q, with the server's gate", c.URI(), c.Server().URI())
 	}
 	roundTrip(t, c.URI(), "own")
 	if err := c.Close(); err != nil {
@@ -221,7 +228,7 @@ func TestLongPathFallsBack(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Server() != nil || c.URI() != s.URI() {
+	if c.Server() != nil || c.URI() != s.ProxyURI() {
 		t.Fatalf("Connect did not find the fallback socket: %q", c.URI())
 	}
 	roundTrip(t, c.URI(), "long")

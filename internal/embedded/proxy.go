@@ -1,0 +1,234 @@
+package embedded
+
+import (
+	"bufio"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"sync"
+)
+
+// MongoDB wire protocol framing (https://www.mongodb.com/docs/manual/reference/mongodb-wire-protocol/):
+// every message starts with a 16-byte header — messageLength (int32,
+// little-endian, the header included), requestID, responseTo, opCode — and
+// an OP_MSG continues with a uint32 of flag bits.
+const (
+	headerLen = 16
+	opMsg     = 2013
+
+	flagMoreToCome = 1 << 1
+
+	// maxMessageLen is MongoDB's maxMessageSizeBytes, which FerretDB
+	// advertises too.
+	maxMessageLen = 48_000_000
+)
+
+// proxy serves the listeners other processes connect to and forwards their
+// MongoDB wire protocol messages to FerretDB's private listener, one
+// connection upstream per connection accepted. It holds the write gate
+// exclusively while each request is in flight, from the moment the whole
+// request is read until the whole reply is, so that no request from
+// another process runs while this process has a serialised write under
+// way (FerretDB v1 executes an update as a read followed by a write).
+//
+// FerretDB answers every request with exactly one reply. A request with
+// moreToCome set expects no reply; FerretDB would send one anyway and the
+// connection would fall out of step, so such requests are refused by
+// closing the connection. exhaustAllowed is forwarded as it is: FerretDB
+// ignores it, and should a reply carry moreToCome, the replies that
+// follow are relayed, still under the gate, up to the one without it.
+type proxy struct {
+	upstream string // FerretDB's Unix socket
+	gate     *sync.RWMutex
+	log      *slog.Logger
+
+	mu     sync.Mutex
+	closed bool
+	lns    []net.Listener
+	conns  map[net.Conn]struct{}
+	wg     sync.WaitGroup
+}
+
+func newProxy(upstream string, gate *sync.RWMutex, log *slog.Logger) *proxy {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &proxy{upstream: upstream, gate: gate, log: log, conns: map[net.Conn]struct{}{}}
+}
+
+// serve accepts connections on ln until close.
+func (p *proxy) serve(ln net.Listener) {
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		_ = ln.Close()
+		return
+	}
+	p.lns = append(p.lns, ln)
+	p.wg.Add(1)
+	p.mu.Unlock()
+	go func() {
+		defer p.wg.Done()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				var ne net.Error
+				if errors.As(err, &ne) && ne.Timeout() {
+					continue
+				}
+				return
+			}
+			if !p.track(c) {
+				_ = c.Close()
+				return
+			}
+			go func() {
+				defer p.wg.Done()
+				defer p.untrack(c)
+				p.handle(c)
+			}()
+		}
+	}()
+}
+
+// track registers a connection (and a goroutine for wg), or reports false
+// once the proxy is closed.
+func (p *proxy) track(c net.Conn) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		return false
+	}
+	p.conns[c] = struct{}{}
+	p.wg.Add(1)
+	return true
+}
+
+// untrack forgets and closes a connection.
+func (p *proxy) untrack(c net.Conn) {
+	p.mu.Lock()
+	delete(p.conns, c)
+	p.mu.Unlock()
+	_ = c.Close()
+}
+
+// close stops accepting, closes every connection and waits for their
+// goroutines.
+func (p *proxy) close() {
+	p.mu.Lock()
+	p.closed = true
+	for _, ln := range p.lns {
+		_ = ln.Close()
+	}
+	for c := range p.conns {
+		_ = c.Close()
+	}
+	p.mu.Unlock()
+	p.wg.Wait()
+}
+
+// handle relays one client connection until either side closes it or it
+// breaks the protocol.
+func (p *proxy) handle(c net.Conn) {
+	up, err := net.Dial("unix", p.upstream)
+	if err != nil {
+		p.log.Error("embedded database proxy: cannot reach FerretDB", "err", err)
+		return
+	}
+	// Registered so that close also ends a read blocked upstream.
+	p.mu.Lock()
+	p.conns[up] = struct{}{}
+	p.mu.Unlock()
+	defer p.untrack(up)
+
+	cr, ur := bufio.NewReader(c), bufio.NewReader(up)
+	var buf, rbuf []byte
+	for {
+		buf, err = readMessage(cr, buf)
+		if err != nil {
+			if !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) {
+				p.log.Warn("embedded database proxy: dropping a client connection", "err", err)
+			}
+			return
+		}
+		if isOpMsg(buf) && flags(buf)&flagMoreToCome != 0 {
+			p.log.Warn("embedded database proxy: dropping a client connection: requests without a reply (moreToCome) are not supported")
+			return
+		}
+		rbuf, err = p.exchange(c, up, ur, buf, rbuf)
+		if err != nil {
+			if !errors.Is(err, net.ErrClosed) {
+				p.log.Warn("embedded database proxy: dropping a client connection", "err", err)
+			}
+			return
+		}
+	}
+}
+
+// exchange forwards one request and relays its reply (or replies), holding
+// the gate exclusively until the last reply has been read from FerretDB.
+func (p *proxy) exchange(c, up net.Conn, ur *bufio.Reader, req, rbuf []byte) ([]byte, error) {
+	p.gate.Lock()
+	locked := true
+	defer func() {
+		if locked {
+			p.gate.Unlock()
+		}
+	}()
+	if _, err := up.Write(req); err != nil {
+		return rbuf, fmt.Errorf("forwarding a request: %w", err)
+	}
+	for {
+		var err error
+		rbuf, err = readMessage(ur, rbuf)
+		if err != nil {
+			return rbuf, fmt.Errorf("reading FerretDB's reply: %w", err)
+		}
+		more := isOpMsg(rbuf) && flags(rbuf)&flagMoreToCome != 0
+		if !more {
+			// The reply is whole in memory: the client may read it at
+			// its own pace without holding up anyone.
+			p.gate.Unlock()
+			locked = false
+		}
+		if _, err := c.Write(rbuf); err != nil {
+			return rbuf, fmt.Errorf("relaying a reply: %w", err)
+		}
+		if !more {
+			return rbuf, nil
+		}
+	}
+}
+
+// readMessage reads one whole message into buf (grown as needed).
+func readMessage(r io.Reader, buf []byte) ([]byte, error) {
+	var h [4]byte
+	if _, err := io.ReadFull(r, h[:]); err != nil {
+		return buf, err
+	}
+	n := int(int32(binary.LittleEndian.Uint32(h[:])))
+	if n < headerLen || n > maxMessageLen {
+		return buf, fmt.Errorf("message length %d is outside [%d, %d]", n, headerLen, maxMessageLen)
+	}
+	if cap(buf) < n {
+		buf = make([]byte, n)
+	}
+	buf = buf[:n]
+	copy(buf, h[:])
+	if _, err := io.ReadFull(r, buf[4:]); err != nil {
+		if errors.Is(err, io.EOF) {
+			err = io.ErrUnexpectedEOF
+		}
+		return buf, err
+	}
+	return buf, nil
+}
+
+func isOpMsg(m []byte) bool {
+	return len(m) >= headerLen+4 && binary.LittleEndian.Uint32(m[12:16]) == opMsg
+}
+
+func flags(m []byte) uint32 { return binary.LittleEndian.Uint32(m[16:20]) }
