@@ -1,0 +1,603 @@
+package scim
+
+import (
+	"bufio"
+	"bytes"
+	"container/list"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/rosterhq/roster/sdk"
+)
+
+// listParams are the query parameters of a list or search (RFC 7644
+// §3.4.2 and §3.4.3).
+type listParams struct {
+	filter     string
+	startIndex int // 1-based
+	count      int
+	proj       projection
+}
+
+// queryParams reads GET parameters. sortBy and sortOrder are ignored:
+// results come in a stable order of creation, and ServiceProviderConfig
+// says sorting is not supported (RFC 7644 §3.4.2.3).
+func (h *Handler) queryParams(r *http.Request) (listParams, error) {
+	q := r.URL.Query()
+	lp := listParams{filter: q.Get("filter"), startIndex: 1, count: h.maxResults}
+	var err error
+	if v := q.Get("startIndex"); v != "" {
+		if lp.startIndex, err = strconv.Atoi(strings.TrimSpace(v)); err != nil {
+			return lp, badRequest(typeInvalidValue, "startIndex must be an integer.")
+		}
+	}
+	if v := q.Get("count"); v != "" {
+		if lp.count, err = strconv.Atoi(strings.TrimSpace(v)); err != nil {
+			return lp, badRequest(typeInvalidValue, "count must be an integer.")
+		}
+	}
+	lp.clamp(h.maxResults)
+	lp.proj, err = projectionFromQuery(r)
+	return lp, err
+}
+
+// clamp applies RFC 7644 §3.4.2.4: a startIndex below 1 is 1, a negative
+// count is 0, and count is capped at the server's maximum.
+func (lp *listParams) clamp(maxResults int) {
+	lp.startIndex = max(lp.startIndex, 1)
+	lp.count = min(max(lp.count, 0), maxResults)
+}
+
+// searchParams reads a POST …/.search body (RFC 7644 §3.4.3).
+func (h *Handler) searchParams(body []byte) (listParams, error) {
+	var sr struct {
+		Schemas            []string    `json:"schemas"`
+		Attributes         []string    `json:"attributes"`
+		ExcludedAttributes []string    `json:"excludedAttributes"`
+		Filter             string      `json:"filter"`
+		SortBy             string      `json:"sortBy"`
+		SortOrder          string      `json:"sortOrder"`
+		StartIndex         json.Number `json:"startIndex"`
+		Count              json.Number `json:"count"`
+	}
+	d := json.NewDecoder(bytes.NewReader(body))
+	d.UseNumber()
+	if err := d.Decode(&sr); err != nil {
+		return listParams{}, badRequest(typeInvalidSyntax, "The search request is not a JSON object of the SearchRequest schema.")
+	}
+	found := false
+	for _, s := range sr.Schemas {
+		found = found || s == searchURN
+	}
+	if !found {
+		return listParams{}, badRequest(typeInvalidValue, "schemas must contain %q.", searchURN)
+	}
+	lp := listParams{filter: sr.Filter, startIndex: 1, count: h.maxResults}
+	var err error
+	if sr.StartIndex != "" {
+		n, err := sr.StartIndex.Int64()
+		if err != nil {
+			return lp, badRequest(typeInvalidValue, "startIndex must be an integer.")
+		}
+		lp.startIndex = int(max(min(n, 1<<31), -1))
+	}
+	if sr.Count != "" {
+		n, err := sr.Count.Int64()
+		if err != nil {
+			return lp, badRequest(typeInvalidValue, "count must be an integer.")
+		}
+		lp.count = int(max(min(n, 1<<31), -1))
+	}
+	lp.clamp(h.maxResults)
+	lp.proj, err = parseProjection(sr.Attributes, sr.ExcludedAttributes)
+	return lp, err
+}
+
+// listResponse is RFC 7644 §3.4.2's ListResponse. Resources is never null.
+type listResponse struct {
+	Schemas      []string `json:"schemas"`
+	TotalResults int      `json:"totalResults"`
+	StartIndex   int      `json:"startIndex"`
+	ItemsPerPage int      `json:"itemsPerPage"`
+	Resources    []any    `json:"Resources"`
+}
+
+func (h *Handler) listUsers(w http.ResponseWriter, r *http.Request, req *request) {
+	lp, err := h.queryParams(r)
+	if err != nil {
+		writeError(w, errorFor(err))
+		return
+	}
+	h.serveUsers(w, r, req, lp)
+}
+
+func (h *Handler) searchUsers(w http.ResponseWriter, r *http.Request, req *request) {
+	lp, err := h.searchParams(req.body)
+	if err != nil {
+		writeError(w, errorFor(err))
+		return
+	}
+	h.serveUsers(w, r, req, lp)
+}
+
+// serveUsers answers a list or search of Users: filter translated to the
+// SDK's AST, exact totalResults, stable id order, and startIndex mapped to
+// a cursor (see seek).
+func (h *Handler) serveUsers(w http.ResponseWriter, r *http.Request, req *request, lp listParams) {
+	ctx := r.Context()
+	where, err := userFilter(lp.filter)
+	if err != nil {
+		writeError(w, errorFor(err))
+		return
+	}
+	key := req.tenantID + "\x00U\x00" + where.String()
+	fetch := func(cursor string, size int, total bool) (*sdk.Page[*sdk.Member], int, error) {
+		return h.client.SearchMembers(ctx, req.tenantID, sdk.MemberSearch{
+			Where: where, ListOptions: sdk.ListOptions{PageSize: size, Cursor: cursor}, Total: total,
+		})
+	}
+	cursor, end, err := h.seek(key, lp.startIndex, func(cursor string, size int) (string, int, error) {
+		p, _, err := fetch(cursor, size, false)
+		if err != nil {
+			return "", 0, err
+		}
+		return p.NextCursor, len(p.Items), nil
+	})
+	if err != nil {
+		writeError(w, h.fail(r, err))
+		return
+	}
+	page, total, err := fetch(cursor, max(lp.count, 1), true)
+	if err != nil {
+		writeError(w, h.fail(r, err))
+		return
+	}
+	items := page.Items
+	if end || lp.count == 0 {
+		items = nil
+	} else if page.NextCursor != "" {
+		h.cursors.put(key+"\x00"+strconv.Itoa(lp.startIndex+len(items)), page.NextCursor)
+	}
+	var groups map[string][]string
+	if len(items) > 0 && lp.proj.wants("groups") {
+		ids := make([]string, len(items))
+		for i, m := range items {
+			ids[i] = m.ID
+		}
+		groups, err = h.client.GroupIDsOf(ctx, req.tenantID, ids)
+		if err != nil && sdk.ReasonOf(err) != sdk.ReasonUnsupported {
+			writeError(w, h.fail(r, err))
+			return
+		}
+	}
+	res := listResponse{Schemas: []string{listURN}, TotalResults: total, StartIndex: lp.startIndex, ItemsPerPage: len(items), Resources: make([]any, len(items))}
+	for i, m := range items {
+		res.Resources[i] = lp.proj.apply(userResource(m, groups[m.ID], req.base))
+	}
+	writeJSON(w, http.StatusOK, res)
+}
+
+func (h *Handler) listGroups(w http.ResponseWriter, r *http.Request, req *request) {
+	lp, err := h.queryParams(r)
+	if err != nil {
+		writeError(w, errorFor(err))
+		return
+	}
+	h.serveGroups(w, r, req, lp)
+}
+
+func (h *Handler) searchGroups(w http.ResponseWriter, r *http.Request, req *request) {
+	lp, err := h.searchParams(req.body)
+	if err != nil {
+		writeError(w, errorFor(err))
+		return
+	}
+	h.serveGroups(w, r, req, lp)
+}
+
+// serveGroups answers a list or search of Groups, streaming each group's
+// members unless they are excluded.
+func (h *Handler) serveGroups(w http.ResponseWriter, r *http.Request, req *request, lp listParams) {
+	ctx := r.Context()
+	where, err := groupFilter(lp.filter)
+	if err != nil {
+		writeError(w, errorFor(err))
+		return
+	}
+	key := req.tenantID + "\x00G\x00" + where.String()
+	fetch := func(cursor string, size int, total bool) (*sdk.Page[*sdk.Group], int, error) {
+		return h.client.SearchGroups(ctx, req.tenantID, sdk.GroupSearch{
+			Where: where, ListOptions: sdk.ListOptions{PageSize: size, Cursor: cursor}, Total: total,
+		})
+	}
+	cursor, end, err := h.seek(key, lp.startIndex, func(cursor string, size int) (string, int, error) {
+		p, _, err := fetch(cursor, size, false)
+		if err != nil {
+			return "", 0, err
+		}
+		return p.NextCursor, len(p.Items), nil
+	})
+	if err != nil {
+		writeError(w, h.fail(r, err))
+		return
+	}
+	page, total, err := fetch(cursor, max(lp.count, 1), true)
+	if err != nil {
+		writeError(w, h.fail(r, err))
+		return
+	}
+	items := page.Items
+	if end || lp.count == 0 {
+		items = nil
+	} else if page.NextCursor != "" {
+		h.cursors.put(key+"\x00"+strconv.Itoa(lp.startIndex+len(items)), page.NextCursor)
+	}
+	h.stream(w, r, func(bw *bufio.Writer) error {
+		fmt.Fprintf(bw, `{"schemas":["%s"],"totalResults":%d,"startIndex":%d,"itemsPerPage":%d,"Resources":[`,
+			listURN, total, lp.startIndex, len(items))
+		for i, g := range items {
+			if i > 0 {
+				bw.WriteByte(',')
+			}
+			if err := h.writeGroup(ctx, bw, req, g, lp.proj); err != nil {
+				return err
+			}
+		}
+		_, err := bw.WriteString("]}")
+		return err
+	})
+}
+
+// seek returns the SDK cursor of the item before startIndex in the list
+// identified by key, and whether the list ends before it.
+//
+// SCIM pages by position (startIndex, RFC 7644 §3.4.2.4) while Roster's
+// stores page by range on the id (a cursor), so that every page costs the
+// same however deep it is and writes between pages neither repeat nor skip
+// items. The two meet in a cache: serving the page at startIndex s with n
+// items remembers the cursor of position s+n, which is exactly where a
+// client walking the list — as Okta and Entra ID do — asks next. A request
+// at a position the cache does not know (a jump, another server, an entry
+// evicted after 15 minutes) walks from the start in pages of 1000 once:
+// its cost grows with the position, and the position is cached for the next
+// request.
+func (h *Handler) seek(key string, startIndex int, fetch func(cursor string, size int) (next string, n int, err error)) (string, bool, error) {
+	if startIndex <= 1 {
+		return "", false, nil
+	}
+	ck := key + "\x00" + strconv.Itoa(startIndex)
+	if c, ok := h.cursors.get(ck); ok {
+		return c, c == endOfList, nil
+	}
+	cursor, pos := "", 1
+	for pos < startIndex {
+		size := min(startIndex-pos, sdk.MaxPageSize)
+		next, n, err := fetch(cursor, size)
+		if err != nil {
+			return "", false, err
+		}
+		pos += n
+		if n < size || next == "" {
+			return endOfList, true, nil
+		}
+		cursor = next
+	}
+	h.cursors.put(ck, cursor)
+	return cursor, false, nil
+}
+
+const endOfList = "\x00end"
+
+// cursorCache is a bounded LRU of list positions → SDK cursors.
+type cursorCache struct {
+	mu    sync.Mutex
+	max   int
+	ttl   time.Duration
+	now   func() time.Time
+	items map[string]*list.Element
+	order *list.List
+}
+
+type cursorEntry struct {
+	key, cursor string
+	expires     time.Time
+}
+
+func newCursorCache(n int, ttl time.Duration, now func() time.Time) *cursorCache {
+	return &cursorCache{max: n, ttl: ttl, now: now, items: map[string]*list.Element{}, order: list.New()}
+}
+
+func (c *cursorCache) get(key string) (string, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	el, ok := c.items[key]
+	if !ok {
+		return "", false
+	}
+	e := el.Value.(*cursorEntry)
+	if c.now().After(e.expires) {
+		c.order.Remove(el)
+		delete(c.items, key)
+		return "", false
+	}
+	c.order.MoveToFront(el)
+	return e.cursor, true
+}
+
+func (c *cursorCache) put(key, cursor string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if el, ok := c.items[key]; ok {
+		e := el.Value.(*cursorEntry)
+		e.cursor, e.expires = cursor, c.now().Add(c.ttl)
+		c.order.MoveToFront(el)
+		return
+	}
+	c.items[key] = c.order.PushFront(&cursorEntry{key: key, cursor: cursor, expires: c.now().Add(c.ttl)})
+	for c.order.Len() > c.max {
+		old := c.order.Back()
+		c.order.Remove(old)
+		delete(c.items, old.Value.(*cursorEntry).key)
+	}
+}
+
+// projection is the attributes / excludedAttributes of a request (RFC
+// 7644 §3.9, §3.4.2.5).
+type projection struct {
+	include []attrRef
+	exclude []attrRef
+}
+
+// attrRef is one attribute name: container "" for the core schema or an
+// extension URN (ext set), an attribute and an optional sub-attribute, all
+// lower-cased.
+type attrRef struct {
+	ext       bool
+	attr, sub string
+}
+
+const maxProjected = 100
+
+func projectionFromQuery(r *http.Request) (projection, error) {
+	q := r.URL.Query()
+	split := func(v string) []string {
+		if v == "" {
+			return nil
+		}
+		return strings.Split(v, ",")
+	}
+	return parseProjection(split(q.Get("attributes")), split(q.Get("excludedAttributes")))
+}
+
+func parseProjection(include, exclude []string) (projection, error) {
+	var p projection
+	if len(include)+len(exclude) > maxProjected {
+		return p, badRequest(typeInvalidValue, "At most %d attribute names can be given.", maxProjected)
+	}
+	parse := func(names []string) ([]attrRef, error) {
+		var out []attrRef
+		for _, n := range names {
+			n = strings.ToLower(strings.TrimSpace(n))
+			if n == "" {
+				continue
+			}
+			if len(n) > 300 {
+				return nil, badRequest(typeInvalidValue, "An attribute name is too long.")
+			}
+			var ref attrRef
+			switch {
+			case strings.HasPrefix(n, strings.ToLower(enterpriseURN)):
+				ref.ext = true
+				n = strings.TrimPrefix(strings.TrimPrefix(n, strings.ToLower(enterpriseURN)), ":")
+				if n == "" {
+					out = append(out, ref)
+					continue
+				}
+			case strings.HasPrefix(n, strings.ToLower(userURN)+":"):
+				n = n[len(userURN)+1:]
+			case strings.HasPrefix(n, strings.ToLower(groupURN)+":"):
+				n = n[len(groupURN)+1:]
+			}
+			ref.attr, ref.sub, _ = strings.Cut(n, ".")
+			out = append(out, ref)
+		}
+		return out, nil
+	}
+	var err error
+	if p.include, err = parse(include); err != nil {
+		return p, err
+	}
+	p.exclude, err = parse(exclude)
+	return p, err
+}
+
+// wants reports whether a core attribute is returned, so that costly ones
+// (a user's groups, a group's members) are fetched only when needed.
+func (p projection) wants(attr string) bool {
+	if len(p.include) > 0 {
+		for _, r := range p.include {
+			if !r.ext && r.attr == attr {
+				return true
+			}
+		}
+		return false
+	}
+	for _, r := range p.exclude {
+		if !r.ext && r.attr == attr && r.sub == "" {
+			return false
+		}
+	}
+	return true
+}
+
+// apply returns res projected. id and schemas are always returned (their
+// "returned" characteristic is "always", RFC 7643 §2.4); meta is returned
+// by default and, with attributes, only when asked for.
+func (p projection) apply(res map[string]any) map[string]any {
+	if len(p.include) == 0 && len(p.exclude) == 0 {
+		return res
+	}
+	var out map[string]any
+	if len(p.include) > 0 {
+		out = map[string]any{}
+		for _, k := range []string{"id", "schemas"} {
+			if v, ok := res[k]; ok {
+				out[k] = v
+			}
+		}
+		for _, r := range p.include {
+			if r.ext {
+				ext, ok := res[enterpriseURN].(map[string]any)
+				if !ok {
+					continue
+				}
+				if r.attr == "" {
+					out[enterpriseURN] = mergeSub(out[enterpriseURN], ext)
+					continue
+				}
+				k := canonical(ext, r.attr)
+				if k == "" {
+					continue
+				}
+				v := ext[k]
+				if r.sub != "" {
+					v = pickSub(v, r.sub)
+				}
+				out[enterpriseURN] = mergeSub(out[enterpriseURN], map[string]any{k: v})
+				continue
+			}
+			k := canonical(res, r.attr)
+			if k == "" || k == enterpriseURN {
+				continue
+			}
+			if r.sub == "" {
+				out[k] = res[k]
+			} else {
+				out[k] = mergeSub(out[k], pickSub(res[k], r.sub))
+			}
+		}
+	} else {
+		out = make(map[string]any, len(res))
+		for k, v := range res {
+			out[k] = v
+		}
+	}
+	for _, r := range p.exclude {
+		if r.ext {
+			ext, ok := out[enterpriseURN]
+			if !ok {
+				continue
+			}
+			if r.attr == "" {
+				delete(out, enterpriseURN)
+				continue
+			}
+			m := copyMap(ext)
+			k := canonical(m, r.attr)
+			if k == "" {
+				continue
+			}
+			if r.sub == "" {
+				delete(m, k)
+			} else {
+				m[k] = dropSub(m[k], r.sub)
+			}
+			out[enterpriseURN] = m
+			continue
+		}
+		k := canonical(out, r.attr)
+		if k == "" || k == "id" || k == "schemas" || k == enterpriseURN {
+			continue
+		}
+		if r.sub == "" {
+			delete(out, k)
+		} else {
+			out[k] = dropSub(out[k], r.sub)
+		}
+	}
+	return out
+}
+
+func canonical(m map[string]any, lower string) string {
+	for k := range m {
+		if strings.ToLower(k) == lower {
+			return k
+		}
+	}
+	return ""
+}
+
+func copyMap(v any) map[string]any {
+	m, _ := v.(map[string]any)
+	out := make(map[string]any, len(m))
+	for k, vv := range m {
+		out[k] = vv
+	}
+	return out
+}
+
+// pickSub keeps only sub of a complex value, or of each element of a
+// multi-valued one.
+func pickSub(v any, sub string) any {
+	switch x := v.(type) {
+	case map[string]any:
+		out := map[string]any{}
+		if k := canonical(x, sub); k != "" {
+			out[k] = x[k]
+		}
+		return out
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = pickSub(e, sub)
+		}
+		return out
+	}
+	return v
+}
+
+func dropSub(v any, sub string) any {
+	switch x := v.(type) {
+	case map[string]any:
+		out := copyMap(x)
+		delete(out, canonical(out, sub))
+		return out
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = dropSub(e, sub)
+		}
+		return out
+	}
+	return v
+}
+
+// mergeSub merges two projections of one attribute (name.givenName and
+// name.familyName both asked for).
+func mergeSub(have, add any) any {
+	switch a := add.(type) {
+	case map[string]any:
+		h, _ := have.(map[string]any)
+		out := copyMap(h)
+		for k, v := range a {
+			out[k] = v
+		}
+		return out
+	case []any:
+		h, _ := have.([]any)
+		if len(h) != len(a) {
+			return a
+		}
+		out := make([]any, len(a))
+		for i := range a {
+			out[i] = mergeSub(h[i], a[i])
+		}
+		return out
+	}
+	return add
+}
