@@ -82,7 +82,9 @@ func WithMaxBodyBytes(n int64) Option { return func(h *Handler) { h.maxBody = n 
 
 // WithMaxResults caps the page size of list responses (count is clamped
 // to it, RFC 7644 §3.4.2.4).
-func WithMaxResults(n int) Option { return func(h *Handler) { h.maxResults = max(1, min(n, sdk.MaxPageSize)) } }
+func WithMaxResults(n int) Option {
+	return func(h *Handler) { h.maxResults = max(1, min(n, sdk.MaxPageSize)) }
+}
 
 // WithRateLimit sets the per-token rate limit: a token bucket refilled at
 // perSecond requests per second holding up to burst. Beyond it requests get
