@@ -22,6 +22,16 @@ type BulkMemberStore interface {
 	AppendAudits(ctx context.Context, es []*AuditEvent) error
 }
 
+// MemberScanner is an optional capability of a [Store]: reading every
+// member of a tenant in one query, streamed in batches, for the HR sync.
+// Paging with ListMembers costs one query per page; on a server that cannot
+// serve a page from an index, each of those queries scans the collection.
+type MemberScanner interface {
+	// ScanMembers calls fn with every member of the tenant, in id order,
+	// stopping at the first error fn returns (and returning it).
+	ScanMembers(ctx context.Context, tenantID string, fn func(*Member) error) error
+}
+
 // MemberUpdate is one conditional replacement of a bulk update.
 type MemberUpdate struct {
 	Member    *Member

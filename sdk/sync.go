@@ -233,17 +233,31 @@ func (c *Client) Sync(ctx context.Context, actor Actor, tenantID string, records
 		return nil, withOp(op, err)
 	}
 	existing := make([]*Member, 0, total)
-	for after := ""; ; {
-		page, err := c.store.ListMembers(ctx, t.ID, MemberQuery{After: after, Limit: 1000})
+	if sc, ok := c.store.(MemberScanner); ok {
+		err := sc.ScanMembers(ctx, t.ID, func(m *Member) error {
+			existing = append(existing, m)
+			if len(existing)%1000 == 0 {
+				progress("read", len(existing), total)
+			}
+			return nil
+		})
 		if err != nil {
 			return nil, withOp(op, err)
 		}
-		existing = append(existing, page...)
 		progress("read", len(existing), total)
-		if len(page) < 1000 {
-			break
+	} else {
+		for after := ""; ; {
+			page, err := c.store.ListMembers(ctx, t.ID, MemberQuery{After: after, Limit: 1000})
+			if err != nil {
+				return nil, withOp(op, err)
+			}
+			existing = append(existing, page...)
+			progress("read", len(existing), total)
+			if len(page) < 1000 {
+				break
+			}
+			after = page[len(page)-1].ID
 		}
-		after = page[len(page)-1].ID
 	}
 	pl := &syncPlan{c: c, t: t, p: p, op: op, rep: &SyncReport{DryRun: opts.DryRun}}
 	pl.index(existing)

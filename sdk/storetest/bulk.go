@@ -1,7 +1,9 @@
 package storetest
 
 import (
+	"errors"
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -99,5 +101,52 @@ func testBulk(t *testing.T, s sdk.Store) {
 	got, err := s.ListAudit(ctx, tn.ID, sdk.AuditQuery{Limit: 1000})
 	if err != nil || len(got) != 250 || got[0].ID != evs[249].ID {
 		t.Fatalf("ListAudit after AppendAudits: %d events, %v", len(got), err)
+	}
+}
+
+func testScan(t *testing.T, s sdk.Store) {
+	sc, ok := s.(sdk.MemberScanner)
+	if !ok {
+		t.Skip("store does not implement sdk.MemberScanner")
+	}
+	ctx := t.Context()
+	tn, owner := fixture(t, s, "acme", 5000)
+	other, _ := fixture(t, s, "other", 10)
+	want := []string{owner.ID}
+	for i := range 2100 {
+		m := newMember(tn.ID, fmt.Sprintf("s%d@x.test", i))
+		if err := s.CreateMember(ctx, m, true); err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, m.ID)
+	}
+	if err := s.CreateMember(ctx, newMember(other.ID, "o@x.test"), true); err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(want)
+	var got []string
+	if err := sc.ScanMembers(ctx, tn.ID, func(m *sdk.Member) error {
+		if m.TenantID != tn.ID {
+			t.Fatalf("scan returned a member of tenant %s", m.TenantID)
+		}
+		got = append(got, m.ID)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("scan returned %d members (in order: %v), want %d", len(got), slices.IsSorted(got), len(want))
+	}
+	stop := errors.New("stop")
+	n := 0
+	err := sc.ScanMembers(ctx, tn.ID, func(*sdk.Member) error {
+		n++
+		if n == 10 {
+			return stop
+		}
+		return nil
+	})
+	if !errors.Is(err, stop) || n != 10 {
+		t.Fatalf("scan did not stop at fn's error: %v after %d", err, n)
 	}
 }

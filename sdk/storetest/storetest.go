@@ -48,6 +48,7 @@ func Run(t *testing.T, newStore func(t *testing.T) sdk.Store) {
 	t.Run("Credentials", func(t *testing.T) { testCredentials(t, newStore(t)) })
 	t.Run("Bulk", func(t *testing.T) { testBulk(t, newStore(t)) })
 	t.Run("OverLimit", func(t *testing.T) { testOverLimit(t, newStore(t)) })
+	t.Run("Scan", func(t *testing.T) { testScan(t, newStore(t)) })
 	t.Run("Concurrency", func(t *testing.T) {
 		t.Run("LastSeat", func(t *testing.T) { testRaceLastSeat(t, newStore(t)) })
 		t.Run("OneEmail", func(t *testing.T) { testRaceOneEmail(t, newStore(t)) })
