@@ -15,7 +15,7 @@ import (
 // parseFilter parses a filter expression (RFC 7644 §3.4.2.2). Before
 // parsing it rewrites the form Entra ID sends when matching on a work email,
 // attr[filter].sub op value — which the RFC grammar does not allow — into
-// the equivalent attr[(filter) and sub op value].
+// the equivalent attr[filter and sub op value].
 func parseFilter(s string) (expr filter.Expression, err error) {
 	if len(s) > maxFilterLength {
 		return nil, badRequest(typeInvalidFilter, "The filter is longer than %d bytes.", maxFilterLength)
@@ -44,9 +44,10 @@ func shorten(s string, n int) string {
 }
 
 // rewriteValuePathCompare turns every attr[inner].sub op value into
-// attr[(inner) and sub op value] (and attr[inner].sub pr into
-// attr[(inner) and sub pr]). It leaves anything it does not recognise as
-// it is, for the parser to judge.
+// attr[inner and sub op value] (and attr[inner].sub pr into
+// attr[inner and sub pr]) when inner has no "or" (the grammar allows no
+// parentheses inside brackets, and "and" binds tighter). It leaves anything
+// it does not recognise as it is, for the parser to judge.
 func rewriteValuePathCompare(s string) string {
 	if !strings.Contains(s, "].") {
 		return s
@@ -66,12 +67,12 @@ func rewriteValuePathCompare(s string) string {
 			open = out.Len()
 		case ch == ']' && open >= 0 && i+1 < len(s) && s[i+1] == '.':
 			sub, op, val, end, ok := valuePathTail(s, i+2)
-			if ok {
-				inner := out.String()[open+1:]
+			inner := out.String()[open+1:]
+			if ok && !hasOr(inner) {
 				prefix := out.String()[:open+1]
 				out.Reset()
 				out.WriteString(prefix)
-				out.WriteString("(" + inner + ") and " + sub + " " + op)
+				out.WriteString(inner + " and " + sub + " " + op)
 				if val != "" {
 					out.WriteString(" " + val)
 				}
@@ -85,6 +86,20 @@ func rewriteValuePathCompare(s string) string {
 		i++
 	}
 	return out.String()
+}
+
+// hasOr reports whether a filter has an "or" outside strings.
+func hasOr(s string) bool {
+	for i := 0; i < len(s); i++ {
+		switch {
+		case s[i] == '"':
+			i = skipString(s, i) - 1
+		case (s[i] == 'o' || s[i] == 'O') && i > 0 && i+2 < len(s) && (s[i-1] == ' ' || s[i-1] == ')') &&
+			(s[i+1] == 'r' || s[i+1] == 'R') && (s[i+2] == ' ' || s[i+2] == '('):
+			return true
+		}
+	}
+	return false
 }
 
 // skipString returns the index just after the JSON string starting at i.

@@ -209,6 +209,9 @@ func stringAttr(attrs map[string]any, name string) string {
 // member refuses the whole request and nothing is written.
 func (g groupHandler) Create(r *http.Request, attrs elim.ResourceAttributes) (elim.Resource, error) {
 	h, req := g.h, reqFrom(r)
+	if err := checkSchemas(req.body, groupURN); err != nil {
+		return elim.Resource{}, err
+	}
 	members, err := memberIDs(attrs["members"])
 	if err != nil {
 		return elim.Resource{}, err
@@ -250,6 +253,9 @@ func (g groupHandler) GetAll(r *http.Request, _ elim.ListRequestParams) (elim.Pa
 // members sent (none when absent), written as a batched difference.
 func (g groupHandler) Replace(r *http.Request, id string, attrs elim.ResourceAttributes) (elim.Resource, error) {
 	h, req, ctx := g.h, reqFrom(r), r.Context()
+	if err := checkSchemas(req.body, groupURN); err != nil {
+		return elim.Resource{}, err
+	}
 	members, err := memberIDs(attrs["members"])
 	if err != nil {
 		return elim.Resource{}, err

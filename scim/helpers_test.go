@@ -91,7 +91,8 @@ func newEnv(t *testing.T, opts ...func(*envOpt)) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	hopts := append([]scim.Option{scim.WithLogger(log), scim.WithClock(e.clock.Now), scim.WithBaseURL("https://roster.test")}, o.handler...)
+	hopts := append([]scim.Option{scim.WithLogger(log), scim.WithClock(e.clock.Now), scim.WithBaseURL("https://roster.test"),
+		scim.WithRateLimit(0, 0)}, o.handler...)
 	h := scim.NewHandler(e.client, hopts...)
 	mux := http.NewServeMux()
 	mux.Handle("/scim/v2/", h)
@@ -122,6 +123,12 @@ type resp struct {
 func (r resp) str(path string) string {
 	v := dig(r.body, path)
 	s, _ := v.(string)
+	return s
+}
+
+// ext reads an attribute of the enterprise extension.
+func (r resp) ext(path string) string {
+	s, _ := dig(r.body["urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"], path).(string)
 	return s
 }
 

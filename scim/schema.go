@@ -3,6 +3,7 @@ package scim
 import (
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -56,6 +57,29 @@ func ifMatch(r *http.Request, version int64) error {
 		}
 	}
 	return scimError{Status: http.StatusPreconditionFailed, Detail: "The resource changed since the version given in If-Match; fetch it again and retry."}
+}
+
+// checkSchemas refuses a resource whose "schemas" lists a URI that is not
+// one of the resource type's (RFC 7643 §3: schemas holds the resource's
+// schema and extensions only). Elimity checks only that the core schema is
+// present.
+func checkSchemas(body []byte, allowed ...string) error {
+	var r struct {
+		Schemas []any `json:"schemas"`
+	}
+	if err := json.Unmarshal(body, &r); err != nil {
+		return nil // elimity reports malformed bodies
+	}
+	for _, s := range r.Schemas {
+		u, ok := s.(string)
+		if !ok {
+			return badRequest(typeInvalidSyntax, "schemas must be a list of URIs.")
+		}
+		if !slices.ContainsFunc(allowed, func(a string) bool { return strings.EqualFold(a, u) }) {
+			return badRequest(typeInvalidValue, "Unknown schema %.200q for this resource type.", u)
+		}
+	}
+	return nil
 }
 
 func scimTime(t time.Time) string { return t.UTC().Format(time.RFC3339) }

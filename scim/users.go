@@ -162,6 +162,9 @@ type userHandler struct{ h *Handler }
 // creates a deactivated member; a password is set with SetPassword.
 func (u userHandler) Create(r *http.Request, attrs elim.ResourceAttributes) (elim.Resource, error) {
 	h, req, ctx := u.h, reqFrom(r), r.Context()
+	if err := checkSchemas(req.body, userURN, enterpriseURN); err != nil {
+		return elim.Resource{}, err
+	}
 	d, err := docFromAttrs(attrs)
 	if err != nil {
 		return elim.Resource{}, err
@@ -219,6 +222,9 @@ func (u userHandler) GetAll(r *http.Request, _ elim.ListRequestParams) (elim.Pag
 // ignored.
 func (u userHandler) Replace(r *http.Request, id string, attrs elim.ResourceAttributes) (elim.Resource, error) {
 	h, req, ctx := u.h, reqFrom(r), r.Context()
+	if err := checkSchemas(req.body, userURN, enterpriseURN); err != nil {
+		return elim.Resource{}, err
+	}
 	m, err := h.client.Member(ctx, req.tenantID, id)
 	if err != nil {
 		return elim.Resource{}, h.fail(r, err)
