@@ -68,8 +68,8 @@ type SyncOptions struct {
 	Deprovision Deprovision
 	// DryRun computes the report without writing anything.
 	DryRun bool
-	// Progress, when set, is called as work advances (phase is "read",
-	// "plan" or "write").
+	// Progress, when set, is called as work advances: phase is "read",
+	// "plan" or "write", done counts what is finished of total.
 	Progress func(phase string, done, total int)
 	// BatchSize is how many writes go to the store at once; default 1000.
 	BatchSize int
@@ -227,12 +227,15 @@ func (c *Client) Sync(ctx context.Context, actor Actor, tenantID string, records
 		return nil, err
 	}
 
-	// Read every member once, a page at a time.
-	total, err := c.store.CountMembers(ctx, t.ID, MemberFilter{})
-	if err != nil {
-		return nil, withOp(op, err)
+	// Read every member once. Counting them first costs a query of its
+	// own, so it is done only when someone watches the progress.
+	total := -1
+	if opts.Progress != nil {
+		if total, err = c.store.CountMembers(ctx, t.ID, MemberFilter{}); err != nil {
+			return nil, withOp(op, err)
+		}
 	}
-	existing := make([]*Member, 0, total)
+	existing := make([]*Member, 0, max(total, 0))
 	if sc, ok := c.store.(MemberScanner); ok {
 		err := sc.ScanMembers(ctx, t.ID, func(m *Member) error {
 			existing = append(existing, m)
