@@ -37,8 +37,8 @@ func badRequest(t scimerrors.ScimType, format string, args ...any) scimError {
 // Messages of refusals an identity-provider admin has to act on.
 const (
 	detailSeatLimit = "The tenant's seat limit is reached: buy more seats or remove a member in Roster, then retry."
-	detailOwner     = "This user is the tenant's owner, who cannot be deactivated, deleted or changed through SCIM. " +
-		"Transfer ownership to another member in Roster first."
+	detailOwner     = "This user is the tenant's owner and cannot be deactivated, deleted or changed through SCIM: " +
+		"transfer ownership to another member in Roster first."
 	detailInternal = "An internal error occurred; it has been logged. Retry later."
 )
 

@@ -86,6 +86,10 @@ func (h *Handler) writeGroup(ctx context.Context, w *bufio.Writer, req *request,
 // getGroup serves GET /Groups/{id} (RFC 7644 §3.4.1), streaming members
 // unless excludedAttributes=members (as Entra ID asks).
 func (h *Handler) getGroup(w http.ResponseWriter, r *http.Request, req *request) {
+	if mux.Vars(r)["id"] == ".search" {
+		h.methodNotAllowed(w, r)
+		return
+	}
 	proj, err := projectionFromQuery(r)
 	if err != nil {
 		writeError(w, errorFor(err))

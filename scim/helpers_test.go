@@ -79,7 +79,8 @@ func newEnv(t *testing.T, opts ...func(*envOpt)) *env {
 		return fmt.Sprintf("ID%024d", e.ids)
 	}
 	log := slog.New(slog.NewTextHandler(syncWriter{e}, nil))
-	e.client = sdk.New(e.store, sdk.WithClock(e.clock.Now), sdk.WithIDGenerator(newID), sdk.WithLogger(log))
+	e.client = sdk.New(e.store, sdk.WithClock(e.clock.Now), sdk.WithIDGenerator(newID), sdk.WithLogger(log),
+		sdk.WithPasswordParams(64, 1, 1))
 	var err error
 	e.tenant, e.owner, err = e.client.CreateTenant(t.Context(), sdk.SystemActor(), sdk.CreateTenantRequest{
 		Slug: "acme", OwnerEmail: "owner@acme.test", OwnerGivenName: "Olivia", OwnerFamilyName: "Owner", IncludedSeats: o.seats,

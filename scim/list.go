@@ -152,6 +152,9 @@ func (h *Handler) serveUsers(w http.ResponseWriter, r *http.Request, req *reques
 		writeError(w, h.fail(r, err))
 		return
 	}
+	if end {
+		cursor = "" // the page is empty; the fetch below is for the total
+	}
 	page, total, err := fetch(cursor, max(lp.count, 1), true)
 	if err != nil {
 		writeError(w, h.fail(r, err))
@@ -225,6 +228,9 @@ func (h *Handler) serveGroups(w http.ResponseWriter, r *http.Request, req *reque
 	if err != nil {
 		writeError(w, h.fail(r, err))
 		return
+	}
+	if end {
+		cursor = "" // the page is empty; the fetch below is for the total
 	}
 	page, total, err := fetch(cursor, max(lp.count, 1), true)
 	if err != nil {

@@ -98,6 +98,13 @@ func (h *Handler) elimUser(r *http.Request, req *request, m *sdk.Member) (elim.R
 	return elim.Resource{ID: m.ID, Attributes: attrs, Meta: elim.Meta{Created: &created, LastModified: &modified, Version: etag(m.Version)}}, nil
 }
 
+// passwords reports whether the store keeps credentials, so that a
+// password sent by the client can be set (otherwise it is ignored).
+func (h *Handler) passwords() bool {
+	_, ok := h.client.Store().(sdk.CredentialStore)
+	return ok
+}
+
 // groupsOf returns the ids of a member's groups; a store without groups
 // has none.
 func (h *Handler) groupsOf(ctx context.Context, req *request, memberID string) ([]string, error) {
@@ -111,6 +118,10 @@ func (h *Handler) groupsOf(ctx context.Context, req *request, memberID string) (
 // getUser serves GET /Users/{id} (RFC 7644 §3.4.1), with ETag and
 // If-None-Match.
 func (h *Handler) getUser(w http.ResponseWriter, r *http.Request, req *request) {
+	if mux.Vars(r)["id"] == ".search" {
+		h.methodNotAllowed(w, r)
+		return
+	}
 	proj, err := projectionFromQuery(r)
 	if err != nil {
 		writeError(w, errorFor(err))
@@ -171,6 +182,12 @@ func (u userHandler) Create(r *http.Request, attrs elim.ResourceAttributes) (eli
 	}
 	if err := d.check(); err != nil {
 		return elim.Resource{}, err
+	}
+	if d.password != nil && h.passwords() {
+		// Refuse a password the SDK would refuse before creating anyone.
+		if err := sdk.CheckPassword(*d.password); err != nil {
+			return elim.Resource{}, h.fail(r, err)
+		}
 	}
 	st := sdk.StatusActive
 	if !d.active {

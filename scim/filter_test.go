@@ -1,0 +1,170 @@
+package scim
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rosterhq/roster/sdk"
+)
+
+func TestUserFilterTranslation(t *testing.T) {
+	cases := []struct {
+		filter string
+		want   string // sdk.Cond.String(), or "error:<scimType>"
+	}{
+		{``, `true`},
+		{`userName eq "Bjensen@Example.com"`, `email eq "Bjensen@Example.com"`},
+		{`userName Eq "a" AND active Eq TRUE`, `(email eq "a" and active eq true)`},
+		{`USERNAME ne "a"`, `email ne "a"`},
+		{`userName co "jen"`, `email co "jen"`},
+		{`userName sw "J"`, `email sw "J"`},
+		{`userName ew ".com"`, `email ew ".com"`},
+		{`userName gt "m"`, `email gt "m"`},
+		{`userName ge "m"`, `email ge "m"`},
+		{`userName lt "m"`, `email lt "m"`},
+		{`userName le "m"`, `email le "m"`},
+		{`userName pr`, `email pr`},
+		{`urn:ietf:params:scim:schemas:core:2.0:User:userName sw "J"`, `email sw "J"`},
+		{`emails[type eq "work"].value eq "x@y"`, `email eq "x@y"`}, // Entra ID
+		{`emails[type eq "work" and value co "@example.com"]`, `email co "@example.com"`},
+		{`emails[type eq "home"].value eq "x@y"`, `(not (id pr) and email eq "x@y")`},
+		{`emails[primary eq true]`, `true`},
+		{`emails[not (type eq "work")]`, `not (id pr)`},
+		{`emails.value sw "j"`, `email sw "j"`},
+		{`emails eq "x@y"`, `email eq "x@y"`},
+		{`emails.type eq "WORK"`, `true`},
+		{`emails.display pr`, `not (id pr)`},
+		{`externalId eq "E-1"`, `externalId eq "E-1"`},
+		{`id eq "01ABC" or externalId eq "e"`, `(id eq "01ABC" or externalId eq "e")`},
+		{`displayName co "Smith"`, `displayName co "Smith"`},
+		{`name.givenName eq "Barbara" and name.familyName sw "J"`, `(givenName eq "Barbara" and familyName sw "J")`},
+		{`title pr`, `title pr`},
+		{`not (title pr) or name.familyName eq "O'Malley"`, `(not (title pr) or familyName eq "O'Malley")`},
+		{`(title eq "a" or title eq "b") and active eq false`, `((title eq "a" or title eq "b") and active eq false)`},
+		{`active eq "False"`, `active eq false`},
+		{`active ne true`, `active ne true`},
+		{`active pr`, `active pr`},
+		{`meta.created ge "2026-01-02T03:04:05Z"`, `created ge "2026-01-02T03:04:05Z"`},
+		{`meta.lastModified lt "2026-01-02T03:04:05.5+01:00"`, `updated lt "2026-01-02T02:04:05Z"`},
+		{`meta.resourceType eq "User"`, `true`},
+		{`meta.resourceType eq "Group"`, `not (id pr)`},
+		{`urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department eq "Sales"`, `department eq "Sales"`},
+		{`urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value eq "M1"`, `managerId eq "M1"`},
+		{`urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber eq "42"`, `not (id pr)`},
+		{`roles.value eq "admin"`, `role eq "admin"`},
+		{`nickName eq "x"`, `not (id pr)`},
+		{`nickName ne "x"`, `true`},
+		{`phoneNumbers[type eq "mobile"]`, `not (id pr)`},
+		{`userName eq "a\"b"`, `email eq "a\"b"`},
+		{`externalId eq 12`, `externalId eq "12"`},
+		{`userName eq null`, `email eq ""`},
+		// Refused.
+		{`foo eq "x"`, `error:invalidFilter`},
+		{`name.nickname eq "x"`, `error:invalidFilter`},
+		{`urn:example:other:attr eq "x"`, `error:invalidFilter`},
+		{`title gt "a"`, `error:invalidFilter`},
+		{`active eq "yes"`, `error:invalidFilter`},
+		{`active co "t"`, `error:invalidFilter`},
+		{`meta.created gt "yesterday"`, `error:invalidFilter`},
+		{`meta.created co "2026"`, `error:invalidFilter`},
+		{`meta.location eq "x"`, `error:invalidFilter`},
+		{`groups.value eq "x"`, `error:invalidFilter`},
+		{`password eq "x"`, `error:invalidFilter`},
+		{`title co ""`, `error:invalidFilter`},
+		{`userName eq "a" and`, `error:invalidFilter`},
+		{`userName eq`, `error:invalidFilter`},
+		{`(userName eq "a"`, `error:invalidFilter`},
+		{`userName xx "a"`, `error:invalidFilter`},
+		{`"just a string"`, `error:invalidFilter`},
+		{"userName eq \"\xff\"", `error:invalidFilter`},
+		{`userName eq "` + strings.Repeat("a", 9000) + `"`, `error:invalidFilter`},
+		{`userName eq "` + strings.Repeat("a", 2000) + `"`, `error:invalidFilter`},
+		{strings.Repeat("not (", 40) + `userName pr` + strings.Repeat(")", 40), `error:invalidFilter`},
+	}
+	for _, c := range cases {
+		got, err := userFilter(c.filter)
+		s := got.String()
+		if err != nil {
+			s = "error:" + string(errorFor(err).ScimType)
+			if errorFor(err).Status != 400 {
+				t.Errorf("%.80q: status %d", c.filter, errorFor(err).Status)
+			}
+		}
+		if s != c.want {
+			t.Errorf("userFilter(%.80q) = %s (%v); want %s", c.filter, s, err, c.want)
+		}
+	}
+}
+
+func TestGroupFilterTranslation(t *testing.T) {
+	cases := []struct{ filter, want string }{
+		{`displayName eq "Admins"`, `displayName eq "Admins"`},
+		{`displayName sw "adm" and externalId pr`, `(displayName sw "adm" and externalId pr)`},
+		{`urn:ietf:params:scim:schemas:core:2.0:Group:displayName eq "x"`, `displayName eq "x"`},
+		{`id eq "G1"`, `id eq "G1"`},
+		{`meta.lastModified gt "2026-01-01T00:00:00Z"`, `updated gt "2026-01-01T00:00:00Z"`},
+		{`members.display eq "x"`, `error:invalidFilter`},
+		{`members[value eq "u1"]`, `error:invalidFilter`},
+		{`userName eq "x"`, `error:invalidFilter`},
+		{`urn:ietf:params:scim:schemas:core:2.0:User:userName eq "x"`, `error:invalidFilter`},
+		{`displayName gt "a"`, `error:invalidFilter`},
+	}
+	for _, c := range cases {
+		got, err := groupFilter(c.filter)
+		s := got.String()
+		if err != nil {
+			s = "error:" + string(errorFor(err).ScimType)
+		}
+		if s != c.want {
+			t.Errorf("groupFilter(%q) = %s (%v); want %s", c.filter, s, err, c.want)
+		}
+	}
+}
+
+func TestRewriteValuePathCompare(t *testing.T) {
+	cases := []struct{ in, want string }{
+		{`emails[type eq "work"].value eq "a@b"`, `emails[type eq "work" and value eq "a@b"]`},
+		{`emails[type eq "work"].value pr`, `emails[type eq "work" and value pr]`},
+		{`userName eq "x" and emails[type eq "work"].value co "]."`, `userName eq "x" and emails[type eq "work" and value co "]."]`},
+		{`emails[type eq "a].b"].value eq 1`, `emails[type eq "a].b" and value eq 1]`},
+		{`emails[type eq "w" or primary eq true].value eq "a"`, `emails[type eq "w" or primary eq true].value eq "a"`}, // left for the parser
+		{`emails[type eq "w"].value`, `emails[type eq "w"].value`},
+		{`userName eq "x"`, `userName eq "x"`},
+	}
+	for _, c := range cases {
+		if got := rewriteValuePathCompare(c.in); got != c.want {
+			t.Errorf("rewrite(%q) = %q; want %q", c.in, got, c.want)
+		}
+	}
+}
+
+// TestFilterMatchesLikeSCIM checks translated filters against members with
+// the reference evaluator: the translation means what the RFC means.
+func TestFilterMatchesLikeSCIM(t *testing.T) {
+	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	m := &sdk.Member{ID: "M1", Email: "Barbara.Jensen@Example.com", EmailKey: "barbara.jensen@example.com", GivenName: "Barbara",
+		FamilyName: "Jensen", Title: "Tour Guide", Status: sdk.StatusActive, Role: "standard", CreatedAt: t0, UpdatedAt: t0.Add(time.Hour)}
+	for _, c := range []struct {
+		filter string
+		want   bool
+	}{
+		{`userName eq "barbara.jensen@EXAMPLE.com"`, true},
+		{`emails[type eq "work"].value eq "BARBARA.JENSEN@example.com"`, true},
+		{`emails[type eq "home"].value eq "barbara.jensen@example.com"`, false},
+		{`name.familyName eq "jensen" and title co "guide"`, true},
+		{`not (active eq true)`, false},
+		{`title pr and not (displayName pr)`, true},
+		{`meta.created eq "2026-01-02T03:04:05Z" and meta.lastModified gt "2026-01-02T03:04:05Z"`, true},
+		{`nickName pr or externalId pr`, false},
+		{`nickName ne "x"`, true},
+	} {
+		cond, err := userFilter(c.filter)
+		if err != nil {
+			t.Fatalf("%s: %v", c.filter, err)
+		}
+		if got := cond.Match(m); got != c.want {
+			t.Errorf("%s matched %v, want %v (cond %v)", c.filter, got, c.want, cond)
+		}
+	}
+}
