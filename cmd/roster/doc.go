@@ -7,18 +7,52 @@
 //	roster serve  [--addr 127.0.0.1:8080] [--data ./roster-data | --mongo-uri URI | --memory] [--db roster]
 //	roster tenant create SLUG --owner-email EMAIL [--name NAME] [--seats N] [--roles PRESET]
 //	roster tenant list
+//	roster tenant reconcile  SLUG
+//	roster token create      --tenant SLUG [--name NAME]
+//	roster token list        --tenant SLUG
+//	roster token revoke      --tenant SLUG ID
 //	roster member list       --tenant SLUG [--status STATUS] [--role ROLE] [--prefix TEXT]
 //	roster member add        --tenant SLUG --email EMAIL [--given-name NAME] [--family-name NAME] [--role ROLE]
+//	roster member invite     --tenant SLUG --email EMAIL [--given-name NAME] [--family-name NAME] [--role ROLE]
+//	roster member resend     --tenant SLUG MEMBER
+//	roster member revoke     --tenant SLUG MEMBER
 //	roster member deactivate --tenant SLUG MEMBER
 //	roster member reactivate --tenant SLUG MEMBER
 //	roster member logout     --tenant SLUG MEMBER
 //	roster member remove     --tenant SLUG MEMBER
+//	roster sync --tenant SLUG --file FILE [--format csv|jsonl] [--dry-run] [--deprovision none|deactivate|delete] [--json]
 //
 // MEMBER is an email address or a member id. Admin commands act as the
-// host system ([sdk.SystemActor]); every rule (seat limits, owner
-// protection) is the SDK's. Tables and, with --json, JSON documents go to
-// stdout ('tenant create' and 'member add' print the new id); messages and
-// logs go to stderr. A failing command exits 1, a malformed command line 2.
+// host system ([sdk.SystemActor]), sync as the run ([sdk.SyncActor]
+// "cli:FILE"); every rule (seat limits, owner protection) is the SDK's.
+// Tables and, with --json, JSON documents go to stdout, as do the values
+// a script captures: the new id ('tenant create', 'member add'), a SCIM
+// token ('token create') or an invitation secret ('member invite',
+// 'member resend'), each alone on its line and shown only that once.
+// Messages, reports for people and logs go to stderr. A failing command
+// exits 1, a malformed command line 2.
+//
+// # Sync
+//
+// 'roster sync' reads an HR export whole with [hrsync.Read] (the format
+// from --format, else from the file name), then runs [sdk.Client.Sync].
+// A file that cannot be trusted as a whole — unparsable, a duplicate
+// email or external id, a cycle of managers — is refused with its line and
+// column before anything is written; unknown columns are reported and
+// ignored. The report goes to stderr (counts, then every failed and
+// skipped row with its line, key, reason and message), or with --json to
+// stdout as [sdk.SyncSummary]. The exit status is 1 when any row failed.
+// A progress bar is drawn on stderr only when stdout and stderr are both
+// terminals.
+//
+// # Tokens and reconciliation
+//
+// 'token create' prints the SCIM bearer token alone on stdout; the store
+// keeps its hash, 'token list' shows ids, names, the last four characters
+// and when each was last used. 'tenant reconcile' runs
+// [sdk.Client.Reconcile] and [sdk.Client.ReconcileGroups] (when the store
+// has groups) and says what it repaired; serve runs the same for every
+// tenant in the background at start-up and logs what it repaired.
 //
 // # Store
 //
@@ -29,7 +63,10 @@
 // (--data, default ./roster-data). One server at a time may serve a data
 // directory; a second fails with a message saying so. Admin commands work
 // on the same directory while a server runs: they talk to the server's
-// embedded database through its Unix socket.
+// embedded database through the proxy on its Unix socket, which runs their
+// requests one at a time and never alongside the server's own conditional
+// writes (FerretDB v1 does not apply those atomically; see
+// [github.com/rosterhq/roster/internal/embedded]).
 //
 // # Environment
 //
@@ -43,9 +80,11 @@
 // At start-up, serve creates a tenant when ROSTER_BOOTSTRAP_TENANT names
 // one that does not exist yet, owned by ROSTER_BOOTSTRAP_OWNER_EMAIL with
 // ROSTER_BOOTSTRAP_SEATS seats (default 10); it leaves an existing tenant
-// as it is. ROSTER_BOOTSTRAP_TOKEN, when set, must be at least 32
-// characters. This is how a container, or a --memory server, gets its
-// first tenant. A malformed email or a short token stops the start.
+// as it is. ROSTER_BOOTSTRAP_TOKEN, when set (at least 32 characters), is
+// registered as the tenant's SCIM token named "bootstrap"; registering is
+// idempotent, so restarts keep one token. This is how a container, or a
+// --memory server, gets its first tenant and token. A malformed email or a
+// short token stops the start.
 //
 // # Serving
 //

@@ -123,6 +123,12 @@ func TestBinaryEndToEnd(t *testing.T) {
 	if len(ms) != 2 || ms[1].Email != "bob@acme.test" || ms[1].GivenName != "Bob" {
 		t.Errorf("members: %+v", ms)
 	}
+	// A sync from another process goes through the server's proxy.
+	people := writeFile(t, t.TempDir(), "people.csv", peopleCSV)
+	r = runBin(t, bin, "sync", "--tenant", "acme", "--file", people, "--json", data)
+	if sm := summary(t, r); r.code != 0 || sm.Created != 2 || sm.Updated != 1 || strings.Contains(r.stderr, "%") {
+		t.Errorf("sync: %+v\n%s", sm, r)
+	}
 	r = runBin(t, bin, "tenant", "create", "Bad_Slug", "--owner-email", "x@y.test", data)
 	if r.code != 1 || !strings.Contains(r.stderr, `"Bad_Slug" is not a valid tenant slug`) {
 		t.Errorf("bad slug: %s", r)
@@ -162,7 +168,7 @@ func TestBinaryEndToEnd(t *testing.T) {
 		t.Errorf("socket left behind: %v", err)
 	}
 	r = runBin(t, bin, "tenant", "list", data)
-	if r.code != 0 || !strings.Contains(r.stdout, "acme") || !strings.Contains(r.stdout, "2/5") {
+	if r.code != 0 || !strings.Contains(r.stdout, "acme") || !strings.Contains(r.stdout, "4/5") {
 		t.Errorf("tenant list after the server stopped: %s", r)
 	}
 

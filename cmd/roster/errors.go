@@ -37,6 +37,8 @@ var flagOf = map[string]string{
 	"Role":            "--role",
 	"Status":          "--status",
 	"Prefix":          "--prefix",
+	"Deprovision":     "--deprovision",
+	"Records":         "--file",
 }
 
 // friendly turns an error into the sentence printed after "roster: ".

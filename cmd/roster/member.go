@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -15,7 +16,7 @@ func newMemberCmd(a *app) *cobra.Command {
 	var slug string
 	cmd := &cobra.Command{
 		Use:   "member",
-		Short: "List, add, deactivate, reactivate, remove and log out members of a tenant",
+		Short: "List, add, invite, deactivate, reactivate, remove and log out members of a tenant",
 		Args:  cobra.NoArgs,
 		RunE:  func(cmd *cobra.Command, args []string) error { return cmd.Help() },
 	}
@@ -34,6 +35,9 @@ func newMemberCmd(a *app) *cobra.Command {
 		newMemberActionCmd(a, &slug, "logout", "End every session of a member",
 			"Logged out", (*sdk.Client).ForceLogout),
 		newMemberRemoveCmd(a, &slug),
+		newMemberInviteCmd(a, &slug),
+		newMemberResendCmd(a, &slug),
+		newMemberRevokeCmd(a, &slug),
 	)
 	return cmd
 }
@@ -206,4 +210,127 @@ func findMember(ctx context.Context, c *sdk.Client, slug, ref string) (*sdk.Tena
 		return nil, nil, memberErr(err, t.Slug, ref)
 	}
 	return t, m, nil
+}
+
+// inviteOutput is what 'member invite' and 'member resend' print with
+// --json.
+type inviteOutput struct {
+	Secret     string          `json:"secret"`
+	Member     *sdk.Member     `json:"member"`
+	Invitation *sdk.Invitation `json:"invitation"`
+}
+
+// printInvite prints an invitation's secret (shown this once) on stdout
+// and what to do with it on stderr.
+func (a *app) printInvite(res *sdk.InviteResult, t *sdk.Tenant, done string) error {
+	if a.jsonOut {
+		return a.printJSON(inviteOutput{res.Secret, res.Member, res.Invitation})
+	}
+	fmt.Fprintln(a.stdout, res.Secret)
+	a.say("%s %s to tenant %q as %s; the invitation expires at %s.", done, res.Member.Email, t.Slug, res.Member.Role,
+		res.Invitation.ExpiresAt.Format(time.RFC3339))
+	a.say("The invitation secret is shown once: send it to the invitee (typically in a link to your product's sign-up page).")
+	return nil
+}
+
+func newMemberInviteCmd(a *app, slug *string) *cobra.Command {
+	var req sdk.InviteRequest
+	cmd := &cobra.Command{
+		Use:   "invite --tenant SLUG --email EMAIL [--role ROLE] [--given-name NAME] [--family-name NAME] [--json]",
+		Short: "Invite a member and print the invitation secret on stdout",
+		Long: `Invite a member: they are listed as invited, hold a seat, and join when they
+accept the invitation with its secret. The secret is printed on stdout this
+once (with --json, in a JSON document); Roster keeps only its hash. Resend
+issues a new one; revoke withdraws the invitation and frees the seat.`,
+		Example: "  roster member invite --tenant acme --email dee@acme.example --role admin",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return a.withClient(cmd, openAdmin, func(ctx context.Context, c *sdk.Client) error {
+				t, err := tenantBySlug(ctx, c, *slug)
+				if err != nil {
+					return err
+				}
+				req.TenantID = t.ID
+				res, err := c.Invite(ctx, sdk.SystemActor(), req)
+				if err != nil {
+					return inviteErr(err, t.Slug, req.Email)
+				}
+				return a.printInvite(res, t, "Invited")
+			})
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&req.Email, "email", "", "email address (required)")
+	f.StringVar(&req.GivenName, "given-name", "", "given name")
+	f.StringVar(&req.FamilyName, "family-name", "", "family name")
+	f.StringVar(&req.Role, "role", "", "role (default: the tenant's default role)")
+	_ = cmd.MarkFlagRequired("email")
+	return cmd
+}
+
+func newMemberResendCmd(a *app, slug *string) *cobra.Command {
+	return &cobra.Command{
+		Use:   "resend --tenant SLUG MEMBER",
+		Short: "Issue a new invitation secret for an invited member and print it on stdout",
+		Long: `Issue a new invitation secret and expiry for an invited member and print the
+secret on stdout, once; the previous secret stops working. Resends are
+limited to a few a day and one a minute.
+
+MEMBER is the member's email address or id.`,
+		Args: exactArgs(1, "MEMBER (an email address or id)"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return a.withClient(cmd, openAdmin, func(ctx context.Context, c *sdk.Client) error {
+				t, m, err := findMember(ctx, c, *slug, args[0])
+				if err != nil {
+					return err
+				}
+				res, err := c.Resend(ctx, sdk.SystemActor(), t.ID, m.ID)
+				if err != nil {
+					return inviteErr(err, t.Slug, args[0])
+				}
+				return a.printInvite(res, t, "Re-invited")
+			})
+		},
+	}
+}
+
+func newMemberRevokeCmd(a *app, slug *string) *cobra.Command {
+	return &cobra.Command{
+		Use:   "revoke --tenant SLUG MEMBER",
+		Short: "Withdraw a pending invitation: the invited member is removed and the seat freed",
+		Long: `Withdraw a pending invitation: the invited member is removed, freeing the
+seat and the address, and the invitation's secret says it was revoked.
+
+MEMBER is the member's email address or id.`,
+		Args: exactArgs(1, "MEMBER (an email address or id)"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return a.withClient(cmd, openAdmin, func(ctx context.Context, c *sdk.Client) error {
+				t, m, err := findMember(ctx, c, *slug, args[0])
+				if err != nil {
+					return err
+				}
+				if err := c.Revoke(ctx, sdk.SystemActor(), t.ID, m.ID); err != nil {
+					return inviteErr(err, t.Slug, args[0])
+				}
+				if a.jsonOut {
+					return a.printJSON(struct {
+						Revoked string `json:"revoked"`
+					}{m.ID})
+				}
+				a.say("Revoked the invitation of %s to tenant %q; the seat is free.", m.Email, t.Slug)
+				return nil
+			})
+		},
+	}
+}
+
+// inviteErr phrases the errors of invitation operations on member ref.
+func inviteErr(err error, slug, ref string) error {
+	switch sdk.ReasonOf(err) {
+	case sdk.ReasonInvitationUsed, sdk.ReasonInvitationRevoked, sdk.ReasonResendRateLimited:
+		return errorf(err, "%s: %s", ref, reasonMessage(err))
+	case sdk.ReasonUnsupported:
+		return errorf(err, "this store does not support invitations")
+	}
+	return memberErr(err, slug, ref)
 }

@@ -35,6 +35,12 @@ type app struct {
 	stdout io.Writer // machine output: tables, --json documents
 	stderr io.Writer // human messages and logs
 	getenv func(string) string
+	// isTerminal reports whether a stream is a terminal; nil means the
+	// real check. Tests set it to see the progress bar.
+	isTerminal func(io.Writer) bool
+	// open opens the store of an admin command; nil means openStore.
+	// Tests set it to share one in-memory store between commands.
+	open func(ctx context.Context, c storeChoice, mode openMode, log *slog.Logger) (*openedStore, error)
 
 	// Global flags, resolved against the environment by settings.
 	data      string
@@ -100,7 +106,7 @@ embedded database in a data directory (--data, default ./roster-data).`,
 	pf.StringVar(&a.logLevel, "log-level", "", "log level: debug, info, warn or error (default info for serve, warn otherwise)")
 	pf.StringVar(&a.logFormat, "log-format", "text", "log format: text or json")
 
-	root.AddCommand(newServeCmd(a), newTenantCmd(a), newMemberCmd(a))
+	root.AddCommand(newServeCmd(a), newTenantCmd(a), newMemberCmd(a), newTokenCmd(a), newSyncCmd(a))
 	return root
 }
 

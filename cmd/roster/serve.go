@@ -51,10 +51,15 @@ commands ('roster tenant ...', 'roster member ...') work on the same data
 directory while the server runs. The embedded database suits evaluation,
 development and small teams; point production at MongoDB with --mongo-uri.
 
+At start-up serve checks every tenant in the background and repairs what a
+crash can leave behind (as 'roster tenant reconcile' does), logging what it
+repaired.
+
 Bootstrap, for containers and for --memory: when ` + envBootTenant + ` is set,
 serve creates that tenant at start-up if it does not exist, owned by
 ` + envBootOwner + ` with ` + envBootSeats + ` seats (default 10).
-` + envBootToken + `, when set, must be at least 32 characters.`,
+` + envBootToken + `, when set (at least 32 characters), is registered as
+the tenant's SCIM token "bootstrap"; restarts find it registered.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			a.envOr(cmd.Flags(), "addr", envAddr, &o.addr)
@@ -90,6 +95,7 @@ func (a *app) serve(cmd *cobra.Command, o serveOptions) error {
 	// From here on the reservation is released by st.Close, or below if
 	// the store never opens.
 	var st *openedStore
+	stopBackground := func() {}
 	defer func() {
 		if st == nil {
 			_ = res.release()
@@ -124,6 +130,7 @@ func (a *app) serve(cmd *cobra.Command, o serveOptions) error {
 			log.Warn("requests still running at the shutdown timeout; closing them", "timeout", o.shutdownTimeout)
 			err = srv.Close()
 		}
+		stopBackground()
 		if st != nil {
 			err = errors.Join(err, st.Close(sctx))
 		}
@@ -142,6 +149,19 @@ func (a *app) serve(cmd *cobra.Command, o serveOptions) error {
 			_ = shutdown()
 			return err
 		}
+	}
+	// Repairs run in the background: the server serves meanwhile, as the
+	// SDK's rules hold with a counter off (a counter too high refuses a
+	// seat that is free; Reconcile is safe alongside other writes).
+	recCtx, stopReconcile := context.WithCancel(ctx)
+	reconciled := make(chan struct{})
+	go func() {
+		defer close(reconciled)
+		reconcileAll(recCtx, client, log)
+	}()
+	stopBackground = func() {
+		stopReconcile()
+		<-reconciled
 	}
 	routes.set(NewRouter(client, m, &ready))
 	ready.Store(true)
@@ -176,7 +196,9 @@ func (a *app) nextSteps(url string, c storeChoice, st *openedStore, boot *bootst
 		a.say("WARNING: admin commands (roster tenant ..., roster member ...) cannot reach an in-memory store.")
 		if boot == nil {
 			a.say("Create the first tenant at start-up with the bootstrap variables instead:")
-			a.say("  %s=acme %s=you@example.com roster serve --memory", envBootTenant, envBootOwner)
+			a.say("  %s=acme %s=you@example.com %s=$(openssl rand -hex 32) roster serve --memory", envBootTenant, envBootOwner, envBootToken)
+		} else {
+			a.say("SCIM base URL of tenant %s: %s/scim/v2/%s", boot.tenant, url, boot.tenant)
 		}
 		return
 	case storeMongo:
@@ -196,6 +218,9 @@ func (a *app) nextSteps(url string, c storeChoice, st *openedStore, boot *bootst
 	}
 	a.say("  roster member add --tenant %s --email colleague@example.com%s", slug, where)
 	a.say("  roster member list --tenant %s%s", slug, where)
+	a.say("  roster sync --tenant %s --file people.csv --dry-run%s", slug, where)
+	a.say("  roster token create --tenant %s%s    # a SCIM token for your identity provider", slug, where)
+	a.say("SCIM base URL of tenant %s: %s/scim/v2/%s", slug, url, slug)
 }
 
 // bootstrap is the tenant serve creates at start-up, from the environment.
@@ -203,8 +228,8 @@ type bootstrap struct {
 	tenant string
 	owner  string
 	seats  int
-	// token is the operator-chosen SCIM token for the tenant. It is only
-	// validated: registering it needs SCIM tokens in the store.
+	// token is the operator-chosen SCIM token registered for the tenant
+	// (idempotently), or "".
 	token string
 }
 
@@ -256,7 +281,7 @@ func (b *bootstrap) run(ctx context.Context, c *sdk.Client, log *slog.Logger) er
 	case err == nil:
 		log.Info("bootstrap: created tenant", "tenant", t.Slug, "id", t.ID, "owner", owner.Email, "seats", t.SeatLimit())
 	case sdk.ReasonOf(err) == sdk.ReasonSlugTaken:
-		t, err := c.TenantBySlug(ctx, b.tenant)
+		t, err = c.TenantBySlug(ctx, b.tenant)
 		if err != nil {
 			return fmt.Errorf("bootstrap: reading tenant %q: %w", b.tenant, err)
 		}
@@ -268,8 +293,62 @@ func (b *bootstrap) run(ctx context.Context, c *sdk.Client, log *slog.Logger) er
 		}
 		return fmt.Errorf("bootstrap: creating tenant %q: %w", b.tenant, err)
 	}
-	if b.token != "" {
-		log.Warn("bootstrap: "+envBootToken+" is valid but not registered: this build has no SCIM tokens", "tenant", b.tenant)
+	if b.token == "" {
+		return nil
+	}
+	tok, err := c.RegisterToken(ctx, sdk.SystemActor(), t.ID, bootstrapTokenName, b.token)
+	switch {
+	case sdk.ReasonOf(err) == sdk.ReasonUnsupported:
+		log.Warn("bootstrap: "+envBootToken+" is not registered: the store does not support SCIM tokens yet", "tenant", b.tenant)
+	case errors.Is(err, sdk.ErrInvalidArgument):
+		return errorf(err, "%s: %s", envBootToken, reasonMessage(err))
+	case err != nil:
+		return fmt.Errorf("bootstrap: registering %s for tenant %q: %w", envBootToken, b.tenant, err)
+	default:
+		// Registering is idempotent: a restart finds the token it stored.
+		log.Info("bootstrap: SCIM token registered", "tenant", b.tenant, "token", tok.ID, "name", tok.Name, "ends_with", tok.Hint)
 	}
 	return nil
+}
+
+// bootstrapTokenName names the token registered from ROSTER_BOOTSTRAP_TOKEN.
+const bootstrapTokenName = "bootstrap"
+
+// reconcileAll runs the tenant repairs of 'roster tenant reconcile' on
+// every tenant, logging what it repaired: a crash between two store steps
+// (a member written, its seat not yet counted) can leave a counter off.
+// It stops early when ctx ends.
+func reconcileAll(ctx context.Context, c *sdk.Client, log *slog.Logger) {
+	start := time.Now()
+	opts := sdk.ListOptions{PageSize: sdk.MaxPageSize}
+	tenants, repaired := 0, 0
+	for {
+		p, err := c.ListTenants(ctx, opts)
+		if err != nil {
+			if ctx.Err() == nil {
+				log.Warn("reconcile: listing tenants failed", "err", err)
+			}
+			return
+		}
+		for _, t := range p.Items {
+			res, err := reconcileTenant(ctx, c, t)
+			if ctx.Err() != nil {
+				return
+			}
+			tenants++
+			if err != nil {
+				log.Warn("reconcile: failed; run 'roster tenant reconcile' to retry", "tenant", t.Slug, "err", err)
+				continue
+			}
+			if res.repaired() {
+				repaired++
+				log.Info("reconcile: "+res.String(), "tenant", t.Slug)
+			}
+		}
+		if p.NextCursor == "" {
+			break
+		}
+		opts.Cursor = p.NextCursor
+	}
+	log.Info("reconcile: done", "tenants", tenants, "repaired", repaired, "took", time.Since(start).Round(time.Millisecond))
 }

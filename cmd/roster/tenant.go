@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -21,7 +22,11 @@ func (a *app) withClient(cmd *cobra.Command, mode openMode, fn func(ctx context.
 		return err
 	}
 	ctx := cmd.Context()
-	st, err := openStore(ctx, a.chooseStore(cmd, false), mode, log)
+	open := a.open
+	if open == nil {
+		open = openStore
+	}
+	st, err := open(ctx, a.chooseStore(cmd, false), mode, log)
 	if err != nil {
 		return err
 	}
@@ -51,12 +56,12 @@ func tenantBySlug(ctx context.Context, c *sdk.Client, slug string) (*sdk.Tenant,
 func newTenantCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "tenant",
-		Short: "Create and list tenants",
+		Short: "Create, list and reconcile tenants",
 		Args:  cobra.NoArgs,
 		RunE:  func(cmd *cobra.Command, args []string) error { return cmd.Help() },
 	}
 	cmd.PersistentFlags().BoolVar(&a.jsonOut, "json", false, "print JSON on stdout instead of a table")
-	cmd.AddCommand(newTenantCreateCmd(a), newTenantListCmd(a))
+	cmd.AddCommand(newTenantCreateCmd(a), newTenantListCmd(a), newTenantReconcileCmd(a))
 	return cmd
 }
 
@@ -159,5 +164,99 @@ func exactArgs(n int, names string) cobra.PositionalArgs {
 			return usageError{fmt.Errorf("%s expects %s, got %d argument(s)", cmd.CommandPath(), names, len(args))}
 		}
 		return nil
+	}
+}
+
+// reconcileResult is what [reconcileTenant] repaired in one tenant.
+type reconcileResult struct {
+	Tenant        string `json:"tenant"`
+	SeatsBefore   int    `json:"seatsBefore"`
+	SeatsAfter    int    `json:"seatsAfter"`
+	RolesRepaired int    `json:"rolesRepaired"`
+	// Groups is nil when the store has no groups.
+	Groups *groupRepairs `json:"groups,omitempty"`
+}
+
+type groupRepairs struct {
+	EdgesRemoved int `json:"edgesRemoved"`
+	RolesChanged int `json:"rolesChanged"`
+}
+
+// repaired reports whether anything was out of order.
+func (r *reconcileResult) repaired() bool {
+	return r.SeatsBefore != r.SeatsAfter || r.RolesRepaired > 0 ||
+		(r.Groups != nil && (r.Groups.EdgesRemoved > 0 || r.Groups.RolesChanged > 0))
+}
+
+// String describes the repairs for people.
+func (r *reconcileResult) String() string {
+	if !r.repaired() {
+		return fmt.Sprintf("tenant %q: nothing to repair (%d seat(s) in use)", r.Tenant, r.SeatsAfter)
+	}
+	var parts []string
+	if r.SeatsBefore != r.SeatsAfter {
+		parts = append(parts, fmt.Sprintf("seat counter %d -> %d", r.SeatsBefore, r.SeatsAfter))
+	}
+	if r.RolesRepaired > 0 {
+		parts = append(parts, fmt.Sprintf("%d role(s) reset after an interrupted ownership transfer", r.RolesRepaired))
+	}
+	if g := r.Groups; g != nil && g.EdgesRemoved > 0 {
+		parts = append(parts, fmt.Sprintf("%d stale group membership(s) removed", g.EdgesRemoved))
+	}
+	if g := r.Groups; g != nil && g.RolesChanged > 0 {
+		parts = append(parts, fmt.Sprintf("%d role(s) set from group mappings", g.RolesChanged))
+	}
+	return fmt.Sprintf("tenant %q: repaired %s", r.Tenant, strings.Join(parts, "; "))
+}
+
+// reconcileTenant repairs what a crash can leave behind in a tenant: its
+// seat counter and owner roles ([sdk.Client.Reconcile]) and, when the
+// store has groups, its group memberships and mapped roles
+// ([sdk.Client.ReconcileGroups]).
+func reconcileTenant(ctx context.Context, c *sdk.Client, t *sdk.Tenant) (*reconcileResult, error) {
+	rep, err := c.Reconcile(ctx, t.ID)
+	if err != nil {
+		return nil, err
+	}
+	res := &reconcileResult{Tenant: t.Slug, SeatsBefore: rep.SeatsBefore, SeatsAfter: rep.SeatsAfter, RolesRepaired: rep.RolesRepaired}
+	g, err := c.ReconcileGroups(ctx, t.ID)
+	switch {
+	case sdk.ReasonOf(err) == sdk.ReasonUnsupported:
+	case err != nil:
+		return res, err
+	default:
+		res.Groups = &groupRepairs{EdgesRemoved: g.EdgesRemoved, RolesChanged: g.RolesChanged}
+	}
+	return res, nil
+}
+
+func newTenantReconcileCmd(a *app) *cobra.Command {
+	return &cobra.Command{
+		Use:   "reconcile SLUG",
+		Short: "Repair what a crash can leave behind in a tenant (seat counter, roles, groups)",
+		Long: `Repair what a crash between two database steps can leave behind in a tenant:
+a seat counter that disagrees with the members holding seats, member roles
+that disagree with the owner after an interrupted transfer, group
+memberships of deleted members or groups, and roles that disagree with the
+tenant's group mappings. It is safe to run at any time, also while a server
+runs; 'roster serve' runs it for every tenant when it starts.`,
+		Args: exactArgs(1, "SLUG"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return a.withClient(cmd, openAdmin, func(ctx context.Context, c *sdk.Client) error {
+				t, err := tenantBySlug(ctx, c, args[0])
+				if err != nil {
+					return err
+				}
+				res, err := reconcileTenant(ctx, c, t)
+				if err != nil {
+					return err
+				}
+				if a.jsonOut {
+					return a.printJSON(res)
+				}
+				a.say("%s.", res)
+				return nil
+			})
+		},
 	}
 }

@@ -1,0 +1,284 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/rosterhq/roster/hrsync"
+	"github.com/rosterhq/roster/sdk"
+)
+
+type syncOptions struct {
+	slug        string
+	file        string
+	format      string
+	dryRun      bool
+	deprovision string
+}
+
+func newSyncCmd(a *app) *cobra.Command {
+	var o syncOptions
+	cmd := &cobra.Command{
+		Use:   "sync --tenant SLUG --file FILE [--format csv|jsonl] [--dry-run] [--deprovision none|deactivate|delete] [--json]",
+		Short: "Make a tenant's members match an HR export (CSV or JSON Lines)",
+		Long: `Make a tenant's members match an HR export: records are matched to members
+by external id, then by email; matched members are updated where a field
+differs, new records become active members, records with status inactive
+deactivate their member, and --deprovision says what happens to members
+absent from the file (none, the default; deactivate; delete). The owner is
+never changed or deprovisioned by a sync. Re-running an unchanged file
+writes nothing.
+
+A CSV file has a header row; the columns are
+  external_id,email,given_name,family_name,display_name,department,title,manager,role,status
+in any order, and common HR names are accepted ("Work Email", "First Name",
+"Employee ID", "Job Title", "Manager Email", ...). Only email is required; a
+column the file lacks leaves that field as it is, and unknown columns are
+reported and ignored. JSON Lines files carry one object per line with the
+same keys. The format comes from --format, else from the file name
+(.jsonl, .ndjson and .json are JSON Lines, anything else CSV).
+
+A file that cannot be trusted as a whole (bad encoding, no email column, an
+unparsable row, an email or external id twice, a cycle of managers) is
+refused with its line and column, and nothing is written. A row that
+merely fails (a bad email, an unknown role or manager, no free seat) is
+reported and the others apply; the exit status is then 1.
+
+The report goes to stderr, or with --json to stdout as one JSON object
+(counts under created, updated, deactivated, reactivated, deleted,
+unchanged, failed and skipped, then the failures and the changes). A
+progress bar is drawn on stderr when stdout and stderr are both terminals.`,
+		Example: `  roster sync --tenant acme --file people.csv --dry-run
+  roster sync --tenant acme --file people.csv --deprovision deactivate
+  roster sync --tenant acme --file export.jsonl --json > report.json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return a.sync(cmd, o)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.slug, "tenant", "", "slug of the tenant (required)")
+	f.StringVar(&o.file, "file", "", "the HR export to read (required)")
+	f.StringVar(&o.format, "format", "", "csv or jsonl (default: from the file name)")
+	f.BoolVar(&o.dryRun, "dry-run", false, "report what would change without writing anything")
+	f.StringVar(&o.deprovision, "deprovision", string(sdk.DeprovisionNone), "what happens to members absent from the file: none, deactivate or delete")
+	f.BoolVar(&a.jsonOut, "json", false, "print the report on stdout as JSON")
+	_ = cmd.MarkFlagRequired("tenant")
+	_ = cmd.MarkFlagRequired("file")
+	return cmd
+}
+
+func (a *app) sync(cmd *cobra.Command, o syncOptions) error {
+	format := hrsync.Format(strings.ToLower(o.format))
+	switch format {
+	case "":
+		format = hrsync.FormatOf(o.file)
+	case hrsync.CSV, hrsync.JSONL:
+	default:
+		return usageError{fmt.Errorf("--format %q: use csv or jsonl", o.format)}
+	}
+	dep := sdk.Deprovision(strings.ToLower(o.deprovision))
+	switch dep {
+	case sdk.DeprovisionNone, sdk.DeprovisionDeactivate, sdk.DeprovisionDelete:
+	default:
+		return usageError{fmt.Errorf("--deprovision %q: use none, deactivate or delete", o.deprovision)}
+	}
+
+	// The file is read whole before the store is opened: a file that
+	// cannot be trusted costs nothing and writes nothing.
+	file, err := readExport(o.file, format)
+	if err != nil {
+		return err
+	}
+	if len(file.Unknown) > 0 {
+		what := "columns"
+		if format == hrsync.JSONL {
+			what = "keys"
+		}
+		a.say("%s: ignored %s: %s", o.file, what, strings.Join(file.Unknown, ", "))
+	}
+
+	return a.withClient(cmd, openAdmin, func(ctx context.Context, c *sdk.Client) error {
+		t, err := tenantBySlug(ctx, c, o.slug)
+		if err != nil {
+			return err
+		}
+		bar := a.newProgress()
+		start := time.Now()
+		rep, err := c.Sync(ctx, sdk.SyncActor("cli:"+filepath.Base(o.file)), t.ID, file.Records, sdk.SyncOptions{
+			Deprovision: dep,
+			DryRun:      o.dryRun,
+			Progress:    bar.update,
+		})
+		bar.finish()
+		if err != nil && rep == nil {
+			switch sdk.ReasonOf(err) {
+			case sdk.ReasonDuplicateItem, sdk.ReasonManagerCycle:
+				return errorf(err, "%s: %s; nothing was written", o.file, reasonMessage(err))
+			}
+			return err
+		}
+		if a.jsonOut {
+			if jerr := a.printJSON(rep.Summary()); jerr != nil {
+				return errors.Join(err, jerr)
+			}
+		} else {
+			a.printSyncReport(rep, o, t.Slug, time.Since(start))
+		}
+		if err != nil {
+			// Interrupted, or the store failed half-way: the report says
+			// what was done; a re-run completes the rest.
+			return fmt.Errorf("the sync stopped before the end (re-running it completes it): %w", err)
+		}
+		if n := len(rep.Failed); n > 0 {
+			where := "listed above"
+			if a.jsonOut {
+				where = "listed under \"failures\""
+			}
+			return errorf(nil, "%d of %d record(s) failed (%s)", n, len(file.Records), where)
+		}
+		return nil
+	})
+}
+
+// readExport reads and parses an HR export, phrasing its problems with the
+// file's name.
+func readExport(name string, format hrsync.Format) (*hrsync.File, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return nil, errorf(err, "cannot read %s: %v", name, err)
+	}
+	defer f.Close()
+	if fi, err := f.Stat(); err == nil && fi.Size() > hrsync.MaxFileBytes {
+		return nil, errorf(nil, "%s is %d bytes, more than the %d a sync reads; split it by department or site", name, fi.Size(), hrsync.MaxFileBytes)
+	}
+	file, err := hrsync.Read(f, format)
+	var he *hrsync.Error
+	switch {
+	case errors.As(err, &he):
+		return nil, errorf(err, "%s: %s; nothing was written", name, he)
+	case err != nil:
+		return nil, errorf(err, "cannot read %s: %v", name, err)
+	}
+	return file, nil
+}
+
+// printSyncReport writes a report for people to stderr: the counts, then
+// every failure and skip with its line, key, reason and message.
+func (a *app) printSyncReport(rep *sdk.SyncReport, o syncOptions, slug string, took time.Duration) {
+	s := rep.Summary()
+	if rep.DryRun {
+		a.say("Dry run of %s on tenant %q: nothing was written. It would make these changes:", o.file, slug)
+	} else {
+		a.say("Synced %s into tenant %q in %s (%d write(s)):", o.file, slug, took.Round(time.Millisecond), rep.Writes)
+	}
+	w := tabwriter.NewWriter(a.stderr, 0, 4, 2, ' ', 0)
+	for _, c := range []struct {
+		name string
+		n    int
+	}{
+		{"created", s.Created}, {"updated", s.Updated}, {"deactivated", s.Deactivated},
+		{"reactivated", s.Reactivated}, {"deleted", s.Deleted}, {"unchanged", s.Unchanged},
+		{"failed", s.Failed}, {"skipped", s.Skipped},
+	} {
+		fmt.Fprintf(w, "  %s\t%d\n", c.name, c.n)
+	}
+	_ = w.Flush()
+	list := func(title string, fs []sdk.SyncFailure) {
+		if len(fs) == 0 {
+			return
+		}
+		a.say("%s:", title)
+		w := tabwriter.NewWriter(a.stderr, 0, 4, 2, ' ', 0)
+		for _, f := range fs {
+			line := "-"
+			if f.Line > 0 {
+				line = fmt.Sprintf("line %d", f.Line)
+			}
+			fmt.Fprintf(w, "  %s\t%s\t%s\t%s\n", line, f.Key, f.Reason, f.Message)
+		}
+		_ = w.Flush()
+	}
+	list("Failed", s.Failures)
+	list("Skipped", s.Skips)
+	if rep.DryRun && s.Created+s.Updated+s.Deactivated+s.Reactivated+s.Deleted > 0 {
+		a.say("Run it again without --dry-run to apply it.")
+	}
+}
+
+// syncProgress draws a progress bar per phase of a sync on stderr, or
+// nothing when it is not for a person at a terminal.
+type syncProgress struct {
+	w     io.Writer // nil: silent
+	phase string
+	bar   *progressbar.ProgressBar
+}
+
+// syncPhases names the phases sdk.SyncOptions.Progress reports.
+var syncPhases = map[string]string{"read": "reading members", "plan": "planning", "write": "writing"}
+
+// newProgress returns the progress display of a sync: drawn on stderr when
+// both stdout and stderr are terminals, so that neither a redirected
+// report nor a log file fills with bar updates.
+func (a *app) newProgress() *syncProgress {
+	isTerm := a.isTerminal
+	if isTerm == nil {
+		isTerm = isTerminal
+	}
+	if !isTerm(a.stdout) || !isTerm(a.stderr) {
+		return &syncProgress{}
+	}
+	return &syncProgress{w: a.stderr}
+}
+
+func (p *syncProgress) update(phase string, done, total int) {
+	if p.w == nil || total <= 0 {
+		return
+	}
+	if phase != p.phase || p.bar == nil {
+		p.finish()
+		desc, ok := syncPhases[phase]
+		if !ok {
+			desc = phase
+		}
+		p.phase = phase
+		p.bar = progressbar.NewOptions(total,
+			progressbar.OptionSetWriter(p.w),
+			progressbar.OptionSetDescription(fmt.Sprintf("%-15s", desc)),
+			progressbar.OptionSetWidth(30),
+			progressbar.OptionShowCount(),
+			progressbar.OptionThrottle(100*time.Millisecond),
+			progressbar.OptionClearOnFinish(),
+		)
+	}
+	_ = p.bar.Set(done)
+}
+
+func (p *syncProgress) finish() {
+	if p.bar != nil {
+		_ = p.bar.Finish()
+		p.bar = nil
+	}
+}
+
+// isTerminal reports whether w is a terminal.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
