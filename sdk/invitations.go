@@ -385,17 +385,9 @@ func (c *Client) Resend(ctx context.Context, actor Actor, tenantID, memberID str
 	if err != nil {
 		return nil, err
 	}
-	t, err := c.store.GetTenant(ctx, tenantID)
-	if err != nil {
-		return nil, withOp(op, err)
-	}
-	p, err := c.policyFor(ctx, op, t, actor)
+	t, p, m, err := c.loadTarget(ctx, op, actor, tenantID, memberID)
 	if err != nil {
 		return nil, err
-	}
-	m, err := c.store.GetMember(ctx, tenantID, memberID)
-	if err != nil {
-		return nil, withOp(op, err)
 	}
 	if err := p.checkAdd(StatusDeactivated).Err(op); err != nil { // invite rights, no new seat
 		return nil, err
@@ -454,20 +446,12 @@ func (c *Client) Revoke(ctx context.Context, actor Actor, tenantID, memberID str
 	if err != nil {
 		return err
 	}
-	t, err := c.store.GetTenant(ctx, tenantID)
-	if err != nil {
-		return withOp(op, err)
-	}
-	p, err := c.policyFor(ctx, op, t, actor)
+	t, p, m, err := c.loadTarget(ctx, op, actor, tenantID, memberID)
 	if err != nil {
 		return err
 	}
 	if err := p.checkAdd(StatusDeactivated).Err(op); err != nil {
 		return err
-	}
-	m, err := c.store.GetMember(ctx, tenantID, memberID)
-	if err != nil {
-		return withOp(op, err)
 	}
 	if m.Status != StatusInvited {
 		return &Error{Op: op, Code: CodeFailedPrecondition, Reason: ReasonInvitationUsed, Message: "the member is not waiting on an invitation; remove them instead"}

@@ -359,17 +359,9 @@ func (c *Client) SessionValid(ctx context.Context, tenantID, memberID string, ep
 // [Client.Reconcile] if a crash interrupts them.
 func (c *Client) TransferOwnership(ctx context.Context, actor Actor, tenantID, toMemberID string) (*Tenant, error) {
 	const op = "sdk.TransferOwnership"
-	t, err := c.store.GetTenant(ctx, tenantID)
-	if err != nil {
-		return nil, withOp(op, err)
-	}
-	p, err := c.policyFor(ctx, op, t, actor)
+	t, p, to, err := c.loadTarget(ctx, op, actor, tenantID, toMemberID)
 	if err != nil {
 		return nil, err
-	}
-	to, err := c.store.GetMember(ctx, tenantID, toMemberID)
-	if err != nil {
-		return nil, withOp(op, err)
 	}
 	if err := p.Check(ActionTransferOwnership, to).Err(op); err != nil {
 		return nil, err
@@ -384,6 +376,24 @@ func (c *Client) TransferOwnership(ctx context.Context, actor Actor, tenantID, t
 	}
 	c.record(ctx, Event{Type: EventTenantOwnershipTransferred, TenantID: tenantID, Actor: actor, MemberID: to.ID, Tenant: nt.Clone()})
 	return nt, nil
+}
+
+// loadTarget reads what an operation on one member needs: the tenant, the
+// actor's policy in it and the target member.
+func (c *Client) loadTarget(ctx context.Context, op string, actor Actor, tenantID, memberID string) (*Tenant, *Policy, *Member, error) {
+	t, err := c.store.GetTenant(ctx, tenantID)
+	if err != nil {
+		return nil, nil, nil, withOp(op, err)
+	}
+	p, err := c.policyFor(ctx, op, t, actor)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	m, err := c.store.GetMember(ctx, tenantID, memberID)
+	if err != nil {
+		return nil, nil, nil, withOp(op, err)
+	}
+	return t, p, m, nil
 }
 
 // fixOwnerRoles makes member roles agree with t.OwnerID: the owner holds

@@ -69,17 +69,9 @@ func (c *Client) Remove(ctx context.Context, actor Actor, req RemoveRequest) (*R
 		return nil, err
 	}
 	for range maxRetries {
-		t, err := c.store.GetTenant(ctx, req.TenantID)
-		if err != nil {
-			return nil, withOp(op, err)
-		}
-		p, err := c.policyFor(ctx, op, t, actor)
+		t, p, m, err := c.loadTarget(ctx, op, actor, req.TenantID, req.MemberID)
 		if err != nil {
 			return nil, err
-		}
-		m, err := c.store.GetMember(ctx, req.TenantID, req.MemberID)
-		if err != nil {
-			return nil, withOp(op, err)
 		}
 		if err := p.Check(ActionRemove, m).Err(op); err != nil {
 			return nil, err

@@ -723,6 +723,23 @@ func (pl *syncPlan) apply(ctx context.Context, actor Actor, opts SyncOptions, pr
 		return ctx.Err()
 	}
 
+	// writeBatch sends one batch to the store, reports each item, and
+	// flushes the batch's audit events.
+	writeBatch := func(ops []*syncOp, size int, write func([]*syncOp) []error) error {
+		if len(ops) > 0 {
+			for i, err := range write(ops) {
+				if err != nil {
+					failed(ops[i], withOp(pl.op, err))
+				} else {
+					succeeded(ops[i])
+				}
+			}
+		}
+		done += size
+		progress("write", done, total)
+		return flushAudit()
+	}
+
 	// Updates that give seats back go first, those that take seats last.
 	slices.SortStableFunc(pl.updates, func(a, b *syncOp) int {
 		return seatDelta(t, a.before.Status, a.after.Status) - seatDelta(t, b.before.Status, b.after.Status)
@@ -736,61 +753,42 @@ func (pl *syncPlan) apply(ctx context.Context, actor Actor, opts SyncOptions, pr
 				}
 			}
 		}
-		var ds []MemberDelete
 		var ops []*syncOp
 		for _, d := range batch {
 			if d.before != nil {
-				ds = append(ds, MemberDelete{ID: d.before.ID, Expected: d.before.Version, ReleaseSeat: t.Settings.HoldsSeat(d.before.Status)})
 				ops = append(ops, d)
 			}
 		}
-		for i, err := range bs.DeleteMembers(ctx, t.ID, ds) {
-			if err != nil {
-				failed(ops[i], withOp(pl.op, err))
-			} else {
-				succeeded(ops[i])
+		if err := writeBatch(ops, len(batch), func(ops []*syncOp) []error {
+			ds := make([]MemberDelete, len(ops))
+			for i, d := range ops {
+				ds[i] = MemberDelete{ID: d.before.ID, Expected: d.before.Version, ReleaseSeat: t.Settings.HoldsSeat(d.before.Status)}
 			}
-		}
-		done += len(batch)
-		progress("write", done, total)
-		if err := flushAudit(); err != nil {
+			return bs.DeleteMembers(ctx, t.ID, ds)
+		}); err != nil {
 			return err
 		}
 	}
 	for batch := range slices.Chunk(pl.updates, opts.BatchSize) {
-		us := make([]MemberUpdate, len(batch))
-		for i, u := range batch {
-			us[i] = MemberUpdate{Member: u.after, Expected: u.before.Version, SeatDelta: seatDelta(t, u.before.Status, u.after.Status)}
-		}
-		for i, err := range bs.UpdateMembers(ctx, t.ID, us) {
-			if err != nil {
-				failed(batch[i], withOp(pl.op, err))
-			} else {
-				succeeded(batch[i])
+		if err := writeBatch(batch, len(batch), func(ops []*syncOp) []error {
+			us := make([]MemberUpdate, len(ops))
+			for i, u := range ops {
+				us[i] = MemberUpdate{Member: u.after, Expected: u.before.Version, SeatDelta: seatDelta(t, u.before.Status, u.after.Status)}
 			}
-		}
-		done += len(batch)
-		progress("write", done, total)
-		if err := flushAudit(); err != nil {
+			return bs.UpdateMembers(ctx, t.ID, us)
+		}); err != nil {
 			return err
 		}
 	}
 	for batch := range slices.Chunk(pl.creates, opts.BatchSize) {
-		ms := make([]*Member, len(batch))
-		holds := make([]bool, len(batch))
-		for i, cr := range batch {
-			ms[i], holds[i] = cr.after, t.Settings.HoldsSeat(cr.after.Status)
-		}
-		for i, err := range bs.CreateMembers(ctx, t.ID, ms, holds) {
-			if err != nil {
-				failed(batch[i], withOp(pl.op, err))
-			} else {
-				succeeded(batch[i])
+		if err := writeBatch(batch, len(batch), func(ops []*syncOp) []error {
+			ms := make([]*Member, len(ops))
+			holds := make([]bool, len(ops))
+			for i, cr := range ops {
+				ms[i], holds[i] = cr.after, t.Settings.HoldsSeat(cr.after.Status)
 			}
-		}
-		done += len(batch)
-		progress("write", done, total)
-		if err := flushAudit(); err != nil {
+			return bs.CreateMembers(ctx, t.ID, ms, holds)
+		}); err != nil {
 			return err
 		}
 	}
