@@ -95,5 +95,6 @@
 // log/slog (--log-format text|json, --log-level), and on SIGINT or SIGTERM
 // stops accepting requests, lets running ones finish (--shutdown-timeout),
 // then closes the store and the embedded database. [NewRouter] assembles
-// the routes; the SCIM endpoint mounts at /scim/v2/{tenant}.
+// the routes; the SCIM 2.0 endpoint ([scim.Handler]) serves every tenant
+// at /scim/v2/{tenant}, authenticated by the tenant's tokens.
 package main

@@ -5,8 +5,10 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -369,7 +371,8 @@ func get(t *testing.T, url string) (int, string) {
 
 func TestServeMemoryBootstrap(t *testing.T) {
 	t.Parallel()
-	env := map[string]string{envBootTenant: "acme", envBootOwner: "ann@acme.test", envBootSeats: "4"}
+	token := strings.Repeat("k", 40)
+	env := map[string]string{envBootTenant: "acme", envBootOwner: "ann@acme.test", envBootSeats: "4", envBootToken: token}
 	s := startServe(t, env, "--memory", "--log-format", "json")
 	for _, want := range []string{"WARNING: --memory", "LOST when it exits", "admin commands (roster tenant ..., roster member ...) cannot reach an in-memory store", `"msg":"bootstrap: created tenant"`, `"seats":4`} {
 		if !strings.Contains(s.stderr.String(), want) {
@@ -379,8 +382,25 @@ func TestServeMemoryBootstrap(t *testing.T) {
 	if code, body := get(t, s.url+"/healthz"); code != 200 || body != "ok\n" {
 		t.Errorf("healthz: %d %q", code, body)
 	}
-	if code, body := get(t, s.url+"/scim/v2/acme/Users"); code != http.StatusNotImplemented || !strings.Contains(body, "urn:ietf:params:scim:api:messages:2.0:Error") {
-		t.Errorf("scim: %d %q", code, body)
+	if code, body := get(t, s.url+"/scim/v2/acme/Users"); code != http.StatusUnauthorized || !strings.Contains(body, "urn:ietf:params:scim:api:messages:2.0:Error") {
+		t.Errorf("scim without a token: %d %q", code, body)
+	}
+	// The bootstrap token provisions the tenant over SCIM.
+	req, _ := http.NewRequest(http.MethodGet, s.url+"/scim/v2/acme/Users?filter="+url.QueryEscape(`userName eq "ANN@acme.test"`), nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var list struct {
+		TotalResults int
+		Resources    []struct{ UserName string }
+	}
+	err = json.NewDecoder(resp.Body).Decode(&list)
+	resp.Body.Close()
+	if err != nil || resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "application/scim+json" ||
+		list.TotalResults != 1 || list.Resources[0].UserName != "ann@acme.test" {
+		t.Errorf("scim with the bootstrap token: %d %s %+v %v", resp.StatusCode, resp.Header.Get("Content-Type"), list, err)
 	}
 	if code, _ := get(t, s.url+"/nope"); code != http.StatusNotFound {
 		t.Errorf("unknown path: %d", code)
@@ -391,7 +411,8 @@ func TestServeMemoryBootstrap(t *testing.T) {
 	}
 	for _, want := range []string{
 		`roster_http_requests_total{code="200",method="GET",route="/healthz"} 1`,
-		`roster_http_requests_total{code="501",method="GET",route="/scim/v2/{tenant}"} 1`,
+		`roster_http_requests_total{code="401",method="GET",route="/scim/v2/{tenant}"} 1`,
+		`roster_http_requests_total{code="200",method="GET",route="/scim/v2/{tenant}"} 1`,
 		`roster_http_requests_total{code="404",method="GET",route="unmatched"} 1`,
 		`roster_http_request_duration_seconds_count{code="200",method="GET",route="/healthz"} 1`,
 		"roster_ready 1",
@@ -466,7 +487,7 @@ func TestServeDataDir(t *testing.T) {
 func TestHealthzBeforeReady(t *testing.T) {
 	t.Parallel()
 	var ready atomic.Bool
-	r := NewRouter(nil, newMetrics(), &ready)
+	r := NewRouter(nil, newMetrics(), &ready, slog.New(slog.DiscardHandler))
 	for path, want := range map[string]int{"/healthz": 503, "/metrics": 200, "/scim/v2/acme/Users": 503} {
 		rec := httptest.NewRecorder()
 		r.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"io"
+	"log/slog"
 	"net/http"
 	"strconv"
 	"sync/atomic"
@@ -13,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/rosterhq/roster/scim"
 	"github.com/rosterhq/roster/sdk"
 )
 
@@ -107,9 +109,10 @@ func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter 
 
 // NewRouter returns the routes of 'roster serve': /healthz, which answers
 // 200 while ready reports true and 503 otherwise, /metrics, and — when
-// client is non-nil — the endpoints that serve tenants through it. The
-// server routes requests to NewRouter(nil, …) until its store is open.
-func NewRouter(client *sdk.Client, m *metrics, ready *atomic.Bool) *mux.Router {
+// client is non-nil — the endpoints that serve tenants through it, logging
+// to log. The server routes requests to NewRouter(nil, …) until its store
+// is open.
+func NewRouter(client *sdk.Client, m *metrics, ready *atomic.Bool, log *slog.Logger) *mux.Router {
 	r := mux.NewRouter()
 	r.Use(recordRoute)
 	r.Handle("/healthz", healthz(ready)).Methods(http.MethodGet, http.MethodHead)
@@ -120,7 +123,7 @@ func NewRouter(client *sdk.Client, m *metrics, ready *atomic.Bool) *mux.Router {
 		})
 		return r
 	}
-	mountSCIM(r, client)
+	mountSCIM(r, client, log)
 	return r
 }
 
@@ -137,19 +140,13 @@ func healthz(ready *atomic.Bool) http.Handler {
 	})
 }
 
-// mountSCIM serves SCIM 2.0 provisioning under /scim/v2/{tenant}. This
-// build has no SCIM handler, so the prefix answers with an RFC 7644 §3.12
-// error saying so, instead of a bare 404 that would look like a wrong URL
-// to an identity provider.
-func mountSCIM(r *mux.Router, client *sdk.Client) {
-	r.PathPrefix("/scim/v2/{tenant}").Handler(scimUnavailable)
+// mountSCIM serves SCIM 2.0 provisioning of every tenant under
+// /scim/v2/{tenant} ([scim.Handler], which reads the tenant from the path
+// itself). The route is a template so that metrics count SCIM requests
+// under one label, whatever the tenant.
+func mountSCIM(r *mux.Router, client *sdk.Client, log *slog.Logger) {
+	r.PathPrefix("/scim/v2/{tenant}").Handler(scim.NewHandler(client, scim.WithLogger(log)))
 }
-
-var scimUnavailable = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-	w.Header().Set("Content-Type", "application/scim+json")
-	w.WriteHeader(http.StatusNotImplemented)
-	_, _ = io.WriteString(w, `{"schemas":["urn:ietf:params:scim:api:messages:2.0:Error"],"status":"501","detail":"SCIM provisioning is not available in this build of roster"}`+"\n")
-})
 
 // swapHandler serves through a handler that can be replaced while
 // serving: the start-up router first, the full router once ready.

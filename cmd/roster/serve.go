@@ -41,9 +41,11 @@ func newServeCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "serve [--addr 127.0.0.1:8080] [--data ./roster-data | --mongo-uri URI | --memory] [--db roster]",
 		Short: "Run the Roster server",
-		Long: `Run the Roster server: GET /healthz answers 200 once the server is ready
-(503 before and while shutting down), /metrics exposes Prometheus metrics,
-and SIGINT or SIGTERM shut it down gracefully.
+		Long: `Run the Roster server: SCIM 2.0 provisioning of every tenant at
+/scim/v2/SLUG (with a token from 'roster token create'), GET /healthz,
+which answers 200 once the server is ready (503 before and while shutting
+down), and Prometheus metrics at /metrics. SIGINT or SIGTERM shut it down
+gracefully.
 
 Without --mongo-uri or --memory the data lives in the embedded database in
 --data (default ./roster-data), which one server at a time may use. Admin
@@ -110,7 +112,7 @@ func (a *app) serve(cmd *cobra.Command, o serveOptions) error {
 	m := newMetrics()
 	var ready atomic.Bool
 	var routes swapHandler
-	routes.set(NewRouter(nil, m, &ready))
+	routes.set(NewRouter(nil, m, &ready, log))
 	srv := &http.Server{
 		Handler:           m.instrument(&routes),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -163,7 +165,7 @@ func (a *app) serve(cmd *cobra.Command, o serveOptions) error {
 		stopReconcile()
 		<-reconciled
 	}
-	routes.set(NewRouter(client, m, &ready))
+	routes.set(NewRouter(client, m, &ready, log))
 	ready.Store(true)
 	m.ready.Set(1)
 	log.Info("ready", "url", url, "store", st.where)
