@@ -23,6 +23,9 @@ func parseFilter(s string) (expr filter.Expression, err error) {
 	if !utf8.ValidString(s) {
 		return nil, badRequest(typeInvalidFilter, "The filter is not valid UTF-8.")
 	}
+	if nesting(s) > maxFilterDepth {
+		return nil, badRequest(typeInvalidFilter, "The filter has more than %d parentheses and brackets.", maxFilterDepth)
+	}
 	s = rewriteValuePathCompare(strings.TrimSpace(s))
 	defer func() {
 		if p := recover(); p != nil {
@@ -100,6 +103,22 @@ func hasOr(s string) bool {
 		}
 	}
 	return false
+}
+
+// nesting counts the parentheses and brackets of a filter outside strings,
+// a bound on its depth checked before the parser, whose cost grows steeply
+// with nesting, sees it.
+func nesting(s string) int {
+	n := 0
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '"':
+			i = skipString(s, i) - 1
+		case '(', '[':
+			n++
+		}
+	}
+	return n
 }
 
 // skipString returns the index just after the JSON string starting at i.

@@ -33,7 +33,7 @@ const (
 	DefaultRatePerToken = 100 // requests per second
 	DefaultRateBurst    = 200
 	DefaultAuthCacheTTL = 10 * time.Second
-	maxFilterLength     = 8 << 10
+	maxFilterLength     = 2 << 10
 )
 
 // Handler serves the SCIM 2.0 endpoint of every tenant under
@@ -427,6 +427,12 @@ func (h *Handler) elimity(w http.ResponseWriter, r *http.Request, req *request) 
 	r2 := r.Clone(r.Context())
 	r2.URL.Path, r2.URL.RawPath = rest, ""
 	if req.body != nil {
+		if r.Method == http.MethodPatch {
+			if err := checkPatchCost(req.body); err != nil {
+				writeError(w, errorFor(err))
+				return
+			}
+		}
 		body, err := normalizeBody(rest, r.Method, req.body)
 		if err != nil {
 			writeError(w, errorFor(err))

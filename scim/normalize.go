@@ -212,3 +212,59 @@ func setKey(m map[string]any, key string, v any) {
 	}
 	m[key] = v
 }
+
+// Limits on what a PATCH asks the path parser to do: elimity parses every
+// path (and every key of a path-less value) with a parser whose cost grows
+// steeply with the length of its input, so a body of long paths would cost
+// seconds before any validation could refuse it.
+const (
+	maxPatchOps       = 1000
+	maxPathBytes      = 512
+	maxPathBytesTotal = 16 << 10
+)
+
+// checkPatchCost refuses a PATCH whose paths would be too costly to parse.
+// Malformed bodies pass, for elimity to reject.
+func checkPatchCost(body []byte) error {
+	var req struct {
+		Operations []struct {
+			Path  json.RawMessage `json:"path"`
+			Value json.RawMessage `json:"value"`
+		} `json:"Operations"`
+	}
+	if json.Unmarshal(body, &req) != nil {
+		return nil
+	}
+	if len(req.Operations) > maxPatchOps {
+		return badRequest(typeTooMany, "A PATCH request may have at most %d operations.", maxPatchOps)
+	}
+	total := 0
+	add := func(p string) error {
+		if len(p) > maxPathBytes {
+			return badRequest(typeInvalidPath, "A path is longer than %d bytes.", maxPathBytes)
+		}
+		if total += len(p); total > maxPathBytesTotal {
+			return badRequest(typeTooMany, "The paths of a PATCH request may total at most %d bytes.", maxPathBytesTotal)
+		}
+		return nil
+	}
+	for _, op := range req.Operations {
+		var p string
+		if json.Unmarshal(op.Path, &p) == nil {
+			if err := add(p); err != nil {
+				return err
+			}
+		}
+		if len(op.Value) > 0 && op.Value[0] == '{' {
+			var keys map[string]json.RawMessage
+			if json.Unmarshal(op.Value, &keys) == nil {
+				for k := range keys {
+					if err := add(k); err != nil {
+						return err
+					}
+				}
+			}
+		}
+	}
+	return nil
+}
