@@ -307,6 +307,20 @@ func (c *Client) checkMembers(ctx context.Context, op string, gs GroupStore, ten
 	return out, nil
 }
 
+// RequireMembers returns nil when every id is a member of the tenant, and
+// otherwise the CodeInvalidArgument error with ReasonUnknownMember, naming
+// an unknown one, that AddGroupMembers would return. A caller about to make
+// several writes uses it to refuse before the first.
+func (c *Client) RequireMembers(ctx context.Context, tenantID string, ids []string) error {
+	const op = "sdk.RequireMembers"
+	gs, err := c.groupStore(op)
+	if err != nil {
+		return err
+	}
+	_, err = c.checkMembers(ctx, op, gs, tenantID, ids)
+	return err
+}
+
 // Group returns a group of a tenant. Reads are not policy-checked.
 func (c *Client) Group(ctx context.Context, tenantID, groupID string) (*Group, error) {
 	const op = "sdk.Group"
