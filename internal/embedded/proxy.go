@@ -148,9 +148,14 @@ func (p *proxy) handle(c net.Conn) {
 	var buf, rbuf []byte
 	for {
 		buf, err = readMessage(cr, buf)
-		if err != nil {
+		switch {
+		case errors.Is(err, errFraming):
+			p.log.Warn("embedded database proxy: dropping a client connection", "err", err)
+			return
+		case err != nil:
+			// The client went away, possibly mid-message (killed).
 			if !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) {
-				p.log.Warn("embedded database proxy: dropping a client connection", "err", err)
+				p.log.Debug("embedded database proxy: client connection ended", "err", err)
 			}
 			return
 		}
@@ -203,6 +208,9 @@ func (p *proxy) exchange(c, up net.Conn, ur *bufio.Reader, req, rbuf []byte) ([]
 	}
 }
 
+// errFraming marks a message whose length header is out of bounds.
+var errFraming = errors.New("not a MongoDB wire protocol message")
+
 // readMessage reads one whole message into buf (grown as needed).
 func readMessage(r io.Reader, buf []byte) ([]byte, error) {
 	var h [4]byte
@@ -211,7 +219,7 @@ func readMessage(r io.Reader, buf []byte) ([]byte, error) {
 	}
 	n := int(int32(binary.LittleEndian.Uint32(h[:])))
 	if n < headerLen || n > maxMessageLen {
-		return buf, fmt.Errorf("message length %d is outside [%d, %d]", n, headerLen, maxMessageLen)
+		return buf, fmt.Errorf("%w: message length %d is outside [%d, %d]", errFraming, n, headerLen, maxMessageLen)
 	}
 	if cap(buf) < n {
 		buf = make([]byte, n)
