@@ -88,7 +88,8 @@ func (h *Handler) elimUser(r *http.Request, req *request, m *sdk.Member) (elim.R
 	if err != nil {
 		return elim.Resource{}, err
 	}
-	if proj.wants("groups") {
+	// A member created by this request is in no group yet.
+	if proj.wants("groups") && r.Method != http.MethodPost {
 		if groups, err = h.groupsOf(r.Context(), req, m.ID); err != nil {
 			return elim.Resource{}, h.fail(r, err)
 		}
