@@ -1,0 +1,33 @@
+package integration
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/rosterhq/roster/mongo"
+	"github.com/rosterhq/roster/sdk"
+	"github.com/rosterhq/roster/sdk/storetest"
+)
+
+// TestStoreConformance runs the store conformance suite on the server
+// under test, a fresh database per store.
+func TestStoreConformance(t *testing.T) {
+	uri := mongoURI(t)
+	storetest.Run(t, func(t *testing.T) sdk.Store {
+		d := database{uri: uri, name: dbName(t)}
+		s, err := mongo.Open(t.Context(), d.uri, d.name)
+		if err != nil {
+			t.Fatalf("mongo.Open: %v", err)
+		}
+		t.Cleanup(func() {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			if err := s.Database().Drop(ctx); err != nil {
+				t.Logf("dropping %s: %v", d.name, err)
+			}
+			_ = s.Close(ctx)
+		})
+		return s
+	})
+}
