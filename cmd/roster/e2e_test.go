@@ -3,10 +3,13 @@ package main
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -78,7 +81,8 @@ func TestBinaryEndToEnd(t *testing.T) {
 
 	var stderr syncBuffer
 	srv := exec.Command(bin, "serve", "--addr", "127.0.0.1:0", data)
-	srv.Env = cleanEnv()
+	scimToken := strings.Repeat("s", 40)
+	srv.Env = append(cleanEnv(), envBootTenant+"=boot", envBootOwner+"=owner@boot.test", envBootSeats+"=6", envBootToken+"="+scimToken)
 	srv.Stderr = &stderr
 	if err := srv.Start(); err != nil {
 		t.Fatal(err)
@@ -134,6 +138,8 @@ func TestBinaryEndToEnd(t *testing.T) {
 		t.Errorf("bad slug: %s", r)
 	}
 
+	seatsAcrossProcesses(t, bin, url, scimToken, data)
+
 	// A second server on the same directory fails clearly; the first
 	// keeps serving.
 	r = runBin(t, bin, "serve", "--addr", "127.0.0.1:0", data)
@@ -180,5 +186,70 @@ func TestBinaryEndToEnd(t *testing.T) {
 	r = runBin(t, bin, "serve", "--addr", "127.0.0.1:0", "--data", filepath.Join(file, "d"))
 	if r.code != 1 || !strings.Contains(r.stderr, "roster: cannot create data directory "+filepath.Join(file, "d")+": not a directory") {
 		t.Errorf("unusable data dir: %s", r)
+	}
+}
+
+// seatsAcrossProcesses takes the seats of tenant boot (6, one the owner's)
+// at once from inside the server (SCIM requests) and from other processes
+// ('roster member add', through the server's socket): the limit holds and
+// the seat counter equals the members holding seats.
+func seatsAcrossProcesses(t *testing.T, bin, url, token, data string) {
+	t.Helper()
+	const scimUsers, adders = 8, 5
+	var wg sync.WaitGroup
+	codes := make(chan int, scimUsers)
+	for i := range scimUsers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			body := fmt.Sprintf(`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"scim%d@boot.test","active":true}`, i)
+			req, _ := http.NewRequest(http.MethodPost, url+"/scim/v2/boot/Users", strings.NewReader(body))
+			req.Header.Set("Authorization", "Bearer "+token)
+			req.Header.Set("Content-Type", "application/scim+json")
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			resp.Body.Close()
+			codes <- resp.StatusCode
+		}()
+	}
+	results := make(chan result, adders)
+	for i := range adders {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			results <- runBin(t, bin, "member", "add", "--tenant", "boot", "--email", fmt.Sprintf("cli%d@boot.test", i), data)
+		}()
+	}
+	wg.Wait()
+	close(codes)
+	close(results)
+	created := 0
+	for c := range codes {
+		switch c {
+		case http.StatusCreated:
+			created++
+		case http.StatusForbidden: // the seat limit
+		default:
+			t.Errorf("SCIM POST: %d", c)
+		}
+	}
+	for r := range results {
+		switch {
+		case r.code == 0:
+			created++
+		case !strings.Contains(r.stderr, "has no free seat"):
+			t.Errorf("member add: %s", r)
+		}
+	}
+	r := runBin(t, bin, "tenant", "reconcile", "boot", "--json", data)
+	var rec reconcileResult
+	if err := json.Unmarshal([]byte(r.stdout), &rec); r.code != 0 || err != nil {
+		t.Fatalf("tenant reconcile: %v\n%s", err, r)
+	}
+	if rec.SeatsBefore != rec.SeatsAfter || rec.SeatsAfter != 1+created || rec.SeatsAfter > 6 {
+		t.Errorf("after %d creates: seat counter %d, members holding seats %d, limit 6", created, rec.SeatsBefore, rec.SeatsAfter)
 	}
 }
