@@ -149,10 +149,7 @@ func (h *Handler) routes() *mux.Router {
 		}
 	}
 	get, post := http.MethodGet, http.MethodPost
-	t("/ServiceProviderConfig", h.serviceProviderConfig, get)
-	for _, p := range []string{"/Schemas", "/Schemas/{id}", "/ResourceTypes", "/ResourceTypes/{id}"} {
-		t(p, h.elimity, get)
-	}
+	// Most requests first: mux tries routes in order.
 	t("/Users", h.listUsers, get)
 	t("/Users", h.elimity, post)
 	t("/Users/.search", h.searchUsers, post)
@@ -163,6 +160,10 @@ func (h *Handler) routes() *mux.Router {
 	t("/Groups/.search", h.searchGroups, post)
 	t("/Groups/{id}", h.getGroup, get)
 	t("/Groups/{id}", h.elimity, http.MethodPut, http.MethodPatch, http.MethodDelete)
+	t("/ServiceProviderConfig", h.serviceProviderConfig, get)
+	for _, p := range []string{"/Schemas", "/Schemas/{id}", "/ResourceTypes", "/ResourceTypes/{id}"} {
+		t(p, h.elimity, get)
+	}
 	// RFC 7644 §3.7 (bulk), §3.11 (/Me) and §3.4.3 (root search) are optional
 	// and not offered; ServiceProviderConfig says so.
 	for _, p := range []string{"/Bulk", "/Me", "/.search", "", "/"} {
@@ -424,8 +425,11 @@ func (h *Handler) elimity(w http.ResponseWriter, r *http.Request, req *request) 
 		return
 	}
 	rest := strings.TrimPrefix(r.URL.Path, h.prefix+"/"+req.slug)
-	r2 := r.Clone(r.Context())
-	r2.URL.Path, r2.URL.RawPath = rest, ""
+	r2 := new(http.Request)
+	*r2 = *r
+	u := *r.URL
+	u.Path, u.RawPath = rest, ""
+	r2.URL = &u
 	if req.body != nil {
 		if r.Method == http.MethodPatch {
 			if err := checkPatchCost(req.body); err != nil {
