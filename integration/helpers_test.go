@@ -307,8 +307,25 @@ type scimResponse struct {
 	Raw    []byte
 }
 
-// do sends one request; body is JSON or "".
-func (c *scimClient) do(ctx context.Context, method, path, body string) (*scimResponse, error) {
+// do sends one request; body is JSON or "", header holds pairs of extra
+// header names and values. A 429 is retried after its Retry-After, a few
+// times.
+func (c *scimClient) do(ctx context.Context, method, path, body string, header ...string) (*scimResponse, error) {
+	for attempt := 0; ; attempt++ {
+		r, err := c.once(ctx, method, path, body, header...)
+		if err != nil || r.Status != http.StatusTooManyRequests || attempt == 5 {
+			return r, err
+		}
+		wait, _ := strconv.Atoi(r.Header.Get("Retry-After"))
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(time.Duration(max(wait, 1)) * time.Second):
+		}
+	}
+}
+
+func (c *scimClient) once(ctx context.Context, method, path, body string, header ...string) (*scimResponse, error) {
 	var rd io.Reader
 	if body != "" {
 		rd = strings.NewReader(body)
@@ -321,6 +338,9 @@ func (c *scimClient) do(ctx context.Context, method, path, body string) (*scimRe
 	req.Header.Set("Accept", "application/scim+json")
 	if body != "" {
 		req.Header.Set("Content-Type", "application/scim+json")
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
 	}
 	resp, err := c.hc.Do(req)
 	if err != nil {
@@ -349,9 +369,9 @@ func ct(resp *http.Response) string {
 }
 
 // must sends a request and fails the test unless it answers want.
-func (c *scimClient) must(t testing.TB, want int, method, path, body string) *scimResponse {
+func (c *scimClient) must(t testing.TB, want int, method, path, body string, header ...string) *scimResponse {
 	t.Helper()
-	r, err := c.do(t.Context(), method, path, body)
+	r, err := c.do(t.Context(), method, path, body, header...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/docker/docker/api/types/container"
 	"github.com/docker/go-connections/nat"
 	"github.com/testcontainers/testcontainers-go"
 	tcmongo "github.com/testcontainers/testcontainers-go/modules/mongodb"
@@ -37,7 +38,8 @@ const (
 	ContainerLabel = "org.rosterhq.roster.integration"
 
 	// Bounds on starting things.
-	containerStartTimeout = 3 * time.Minute // includes pulling the image
+	pullTimeout           = 5 * time.Minute
+	containerStartTimeout = 2 * time.Minute
 	pingTimeout           = 60 * time.Second
 	buildTimeout          = 10 * time.Minute
 )
@@ -100,7 +102,7 @@ func startDatabase() {
 		shared.uri = uri
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), containerStartTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), pullTimeout+containerStartTimeout)
 	defer cancel()
 	if err := dockerHealthy(ctx); err != nil {
 		shared.skip = fmt.Sprintf("integration tests skipped: no Docker engine reachable (%v); "+
@@ -111,12 +113,18 @@ func startDatabase() {
 	if image == "" {
 		image = defaultImage
 	}
+	if err := ensureImage(ctx, image); err != nil {
+		shared.skip = fmt.Sprintf("integration tests skipped: image %s is not on this Docker engine and cannot be pulled (%v); "+
+			"set %s to an image that is, or %s to use an existing MongoDB server", image, oneLine(err), envImage, envMongoURI)
+		return
+	}
 	c, err := tcmongo.Run(ctx, image,
 		testcontainers.WithLabels(map[string]string{ContainerLabel: "true"}),
 		// The module waits for mongod's "Waiting for connections" log
 		// line; other MongoDB-compatible servers (the FerretDB image CI
 		// builds) print none, so wait for an answer to ping instead.
-		testcontainers.WithWaitStrategy(pingStrategy{port: mongoPort, timeout: pingTimeout}),
+		testcontainers.WithWaitStrategy(&pingStrategy{port: mongoPort, timeout: pingTimeout}),
+		loopbackOnly(),
 	)
 	if c != nil {
 		shared.container = c
@@ -131,6 +139,19 @@ func startDatabase() {
 		return
 	}
 	shared.uri = uri
+}
+
+// loopbackOnly publishes the container's port on the host's loopback
+// interface only, when the Docker engine runs on this host: nothing but
+// the tests needs to reach it. (An engine on another host, DOCKER_HOST
+// tcp:// or ssh://, publishes on all of its interfaces as usual.)
+func loopbackOnly() testcontainers.CustomizeRequestOption {
+	return testcontainers.WithHostConfigModifier(func(hc *container.HostConfig) {
+		if h := os.Getenv("DOCKER_HOST"); strings.HasPrefix(h, "tcp:") || strings.HasPrefix(h, "ssh:") {
+			return
+		}
+		hc.PortBindings = nat.PortMap{mongoPort: {{HostIP: "127.0.0.1"}}}
+	})
 }
 
 // dockerHealthy reports whether testcontainers can reach a Docker engine.
@@ -149,6 +170,21 @@ func dockerHealthy(ctx context.Context) (err error) {
 	return p.Health(ctx)
 }
 
+// ensureImage pulls image unless the Docker engine already has it.
+func ensureImage(ctx context.Context, image string) error {
+	p, err := testcontainers.NewDockerProvider()
+	if err != nil {
+		return err
+	}
+	defer p.Close()
+	if _, err := p.Client().ImageInspect(ctx, image); err == nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, pullTimeout)
+	defer cancel()
+	return p.PullImage(ctx, image)
+}
+
 // pingStrategy waits until the server at the container's mapped port
 // answers a MongoDB ping.
 type pingStrategy struct {
@@ -156,9 +192,13 @@ type pingStrategy struct {
 	timeout time.Duration
 }
 
-var _ wait.Strategy = pingStrategy{}
+var _ wait.Strategy = (*pingStrategy)(nil)
 
-func (s pingStrategy) WaitUntilReady(ctx context.Context, target wait.StrategyTarget) error {
+func (s *pingStrategy) String() string {
+	return fmt.Sprintf("a MongoDB ping on port %s", s.port)
+}
+
+func (s *pingStrategy) WaitUntilReady(ctx context.Context, target wait.StrategyTarget) error {
 	ctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
 	var last error
@@ -176,7 +216,7 @@ func (s pingStrategy) WaitUntilReady(ctx context.Context, target wait.StrategyTa
 	}
 }
 
-func (s pingStrategy) try(ctx context.Context, target wait.StrategyTarget) error {
+func (s *pingStrategy) try(ctx context.Context, target wait.StrategyTarget) error {
 	host, err := target.Host(ctx)
 	if err != nil {
 		return err
