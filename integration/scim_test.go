@@ -2,9 +2,9 @@ package integration
 
 import (
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
-	"strconv"
 
 	"github.com/rosterhq/roster/mongo"
 	"github.com/rosterhq/roster/sdk"
