@@ -78,13 +78,16 @@
 // their URN in a path); an id inside a PATCH value; full PUT including
 // password and groups (groups ignored, being read only); and Entra's filter
 // emails[type eq "work"].value eq "…", which the RFC grammar does not allow
-// and which is rewritten to emails[type eq "work" and value eq "…"].
+// and which is read as emails[type eq "work" and value eq "…"].
 //
 // # Filters, paging and projection
 //
 // Filters (RFC 7644 §3.4.2.2) support every operator, and, or, not,
-// parentheses and value paths. They are parsed by elimity's filter parser
-// and translated into the SDK's store-independent AST ([sdk.Cond]), which
+// parentheses and value paths. This package parses them (parse.go) into
+// the AST of github.com/scim2/filter-parser, the parser elimity uses —
+// whose own cost, hundreds of microseconds per filter and growing steeply
+// with nesting, would dominate a GET by userName — and translates them into
+// the SDK's store-independent AST ([sdk.Cond]), which
 // the store turns into a query: userName comparisons use the stored
 // lower-cased email key (SCIM's userName is case-insensitive) rather than a
 // collation, and "userName eq", "id eq" and "externalId eq" are one indexed
@@ -131,7 +134,7 @@
 // rate limiting and the body cap (elimity ignores read errors), the
 // normalisation of identity-provider quirks before validation, If-Match,
 // ServiceProviderConfig (elimity's says ETags and sorting are unsupported),
-// and all reads: lists, searches and GET by id are served directly, because
-// they need cursor paging, streamed group members, exact itemsPerPage,
-// projection, If-None-Match and the Entra filter form.
+// the filter parser, and all reads: lists, searches and GET by id are served
+// directly, because they need cursor paging, streamed group members, exact
+// itemsPerPage, projection, If-None-Match and the Entra filter form.
 package scim

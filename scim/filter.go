@@ -12,29 +12,18 @@ import (
 	"github.com/rosterhq/roster/sdk"
 )
 
-// parseFilter parses a filter expression (RFC 7644 §3.4.2.2). Before
-// parsing it rewrites the form Entra ID sends when matching on a work email,
-// attr[filter].sub op value — which the RFC grammar does not allow — into
-// the equivalent attr[filter and sub op value].
-func parseFilter(s string) (expr filter.Expression, err error) {
+// parseFilter parses a filter expression (RFC 7644 §3.4.2.2) with
+// parseFilterExpr (parse.go), within a length limit.
+func parseFilter(s string) (filter.Expression, error) {
 	if len(s) > maxFilterLength {
 		return nil, badRequest(typeInvalidFilter, "The filter is longer than %d bytes.", maxFilterLength)
 	}
 	if !utf8.ValidString(s) {
 		return nil, badRequest(typeInvalidFilter, "The filter is not valid UTF-8.")
 	}
-	if nesting(s) > maxFilterDepth {
-		return nil, badRequest(typeInvalidFilter, "The filter has more than %d parentheses and brackets.", maxFilterDepth)
-	}
-	s = rewriteValuePathCompare(strings.TrimSpace(s))
-	defer func() {
-		if p := recover(); p != nil {
-			expr, err = nil, badRequest(typeInvalidFilter, "The filter could not be parsed.")
-		}
-	}()
-	e, perr := filter.ParseFilter([]byte(s))
-	if perr != nil || e == nil {
-		return nil, badRequest(typeInvalidFilter, "The filter could not be parsed: %s.", shorten(fmt.Sprint(perr), 200))
+	e, err := parseFilterExpr(strings.TrimSpace(s))
+	if err != nil {
+		return nil, badRequest(typeInvalidFilter, "The filter could not be parsed: %s.", shorten(err.Error(), 200))
 	}
 	return e, nil
 }
@@ -46,82 +35,8 @@ func shorten(s string, n int) string {
 	return s[:n] + "…"
 }
 
-// rewriteValuePathCompare turns every attr[inner].sub op value into
-// attr[inner and sub op value] (and attr[inner].sub pr into
-// attr[inner and sub pr]) when inner has no "or" (the grammar allows no
-// parentheses inside brackets, and "and" binds tighter). It leaves anything
-// it does not recognise as it is, for the parser to judge.
-func rewriteValuePathCompare(s string) string {
-	if !strings.Contains(s, "].") {
-		return s
-	}
-	var out strings.Builder
-	open := -1 // position in out of the last '[' outside a string
-	i := 0
-	for i < len(s) {
-		ch := s[i]
-		switch {
-		case ch == '"':
-			j := skipString(s, i)
-			out.WriteString(s[i:j])
-			i = j
-			continue
-		case ch == '[':
-			open = out.Len()
-		case ch == ']' && open >= 0 && i+1 < len(s) && s[i+1] == '.':
-			sub, op, val, end, ok := valuePathTail(s, i+2)
-			inner := out.String()[open+1:]
-			if ok && !hasOr(inner) {
-				prefix := out.String()[:open+1]
-				out.Reset()
-				out.WriteString(prefix)
-				out.WriteString(inner + " and " + sub + " " + op)
-				if val != "" {
-					out.WriteString(" " + val)
-				}
-				out.WriteByte(']')
-				i = end
-				open = -1
-				continue
-			}
-		}
-		out.WriteByte(ch)
-		i++
-	}
-	return out.String()
-}
-
-// hasOr reports whether a filter has an "or" outside strings.
-func hasOr(s string) bool {
-	for i := 0; i < len(s); i++ {
-		switch {
-		case s[i] == '"':
-			i = skipString(s, i) - 1
-		case (s[i] == 'o' || s[i] == 'O') && i > 0 && i+2 < len(s) && (s[i-1] == ' ' || s[i-1] == ')') &&
-			(s[i+1] == 'r' || s[i+1] == 'R') && (s[i+2] == ' ' || s[i+2] == '('):
-			return true
-		}
-	}
-	return false
-}
-
-// nesting counts the parentheses and brackets of a filter outside strings,
-// a bound on its depth checked before the parser, whose cost grows steeply
-// with nesting, sees it.
-func nesting(s string) int {
-	n := 0
-	for i := 0; i < len(s); i++ {
-		switch s[i] {
-		case '"':
-			i = skipString(s, i) - 1
-		case '(', '[':
-			n++
-		}
-	}
-	return n
-}
-
-// skipString returns the index just after the JSON string starting at i.
+// skipString returns the index just after the JSON string starting at i
+// (len(s)+1 when it is not terminated).
 func skipString(s string, i int) int {
 	for j := i + 1; j < len(s); j++ {
 		switch s[j] {
@@ -131,55 +46,7 @@ func skipString(s string, i int) int {
 			return j + 1
 		}
 	}
-	return len(s)
-}
-
-// valuePathTail reads "sub op value" (or "sub pr") starting at i.
-func valuePathTail(s string, i int) (sub, op, val string, end int, ok bool) {
-	j := i
-	for j < len(s) && isNameChar(s[j]) {
-		j++
-	}
-	if j == i {
-		return "", "", "", 0, false
-	}
-	sub = s[i:j]
-	k := skipSpace(s, j)
-	if k == j {
-		return "", "", "", 0, false
-	}
-	m := k
-	for m < len(s) && isLetter(s[m]) {
-		m++
-	}
-	op = strings.ToLower(s[k:m])
-	switch op {
-	case "pr":
-		return sub, op, "", m, true
-	case "eq", "ne", "co", "sw", "ew", "gt", "ge", "lt", "le":
-	default:
-		return "", "", "", 0, false
-	}
-	v := skipSpace(s, m)
-	if v == m || v >= len(s) {
-		return "", "", "", 0, false
-	}
-	e := v
-	if s[v] == '"' {
-		e = skipString(s, v)
-	} else {
-		for e < len(s) && s[e] != ' ' && s[e] != ')' && s[e] != ']' {
-			e++
-		}
-	}
-	return sub, op, s[v:e], e, true
-}
-
-func skipSpace(s string, i int) int {
-	for i < len(s) && s[i] == ' ' {
-		i++
-	}
-	return i
+	return len(s) + 1
 }
 
 func isLetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
@@ -224,11 +91,13 @@ func tr(e filter.Expression, kind filterKind, depth int) (*sdk.Cond, error) {
 	}
 	switch x := e.(type) {
 	case *filter.LogicalExpression:
-		l, err := tr(x.Left, kind, depth+1)
+		// Chains of and/or recurse without counting: the SDK flattens
+		// them, and the filter's length bounds them.
+		l, err := tr(x.Left, kind, depth)
 		if err != nil {
 			return nil, err
 		}
-		r, err := tr(x.Right, kind, depth+1)
+		r, err := tr(x.Right, kind, depth)
 		if err != nil {
 			return nil, err
 		}

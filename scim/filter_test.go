@@ -1,6 +1,7 @@
 package scim
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -122,23 +123,6 @@ func TestGroupFilterTranslation(t *testing.T) {
 	}
 }
 
-func TestRewriteValuePathCompare(t *testing.T) {
-	cases := []struct{ in, want string }{
-		{`emails[type eq "work"].value eq "a@b"`, `emails[type eq "work" and value eq "a@b"]`},
-		{`emails[type eq "work"].value pr`, `emails[type eq "work" and value pr]`},
-		{`userName eq "x" and emails[type eq "work"].value co "]."`, `userName eq "x" and emails[type eq "work" and value co "]."]`},
-		{`emails[type eq "a].b"].value eq 1`, `emails[type eq "a].b" and value eq 1]`},
-		{`emails[type eq "w" or primary eq true].value eq "a"`, `emails[type eq "w" or primary eq true].value eq "a"`}, // left for the parser
-		{`emails[type eq "w"].value`, `emails[type eq "w"].value`},
-		{`userName eq "x"`, `userName eq "x"`},
-	}
-	for _, c := range cases {
-		if got := rewriteValuePathCompare(c.in); got != c.want {
-			t.Errorf("rewrite(%q) = %q; want %q", c.in, got, c.want)
-		}
-	}
-}
-
 // TestFilterMatchesLikeSCIM checks translated filters against members with
 // the reference evaluator: the translation means what the RFC means.
 func TestFilterMatchesLikeSCIM(t *testing.T) {
@@ -165,6 +149,42 @@ func TestFilterMatchesLikeSCIM(t *testing.T) {
 		}
 		if got := cond.Match(m); got != c.want {
 			t.Errorf("%s matched %v, want %v (cond %v)", c.filter, got, c.want, cond)
+		}
+	}
+}
+
+func TestParseFilterExpr(t *testing.T) {
+	cases := []struct{ in, want string }{
+		{`userName eq "a"`, `userName eq "a"`},
+		{`a pr or b pr and c pr`, `a pr or b pr and c pr`},
+		{`(a pr or b pr) and c pr`, `(a pr or b pr) and c pr`},
+		{`NOT (a pr) AND b Eq TRUE`, `not(a pr) and b eq true`},
+		{`not(a pr)`, `not(a pr)`},
+		{`a  eq   12`, `a eq 12`},
+		{`a eq -1.5e3`, `a eq -1500`},
+		{`a eq null`, `a eq`},
+		{`a eq "say \"hi\" \\ \u00e9"`, `a eq "say \"hi\" \\ é"`},
+		{`emails[type eq "work" and value co "@x"]`, `emails[type eq "work" and value co "@x"]`},
+		{`emails[type eq "work"].value eq "a@b"`, `emails[type eq "work" and value eq "a@b"]`},
+		{`emails[type eq "w" or primary eq true].value pr`, `emails[(type eq "w" or primary eq true) and value pr]`},
+		{`urn:ietf:params:scim:schemas:core:2.0:User:name.givenName sw "J"`, `urn:ietf:params:scim:schemas:core:2.0:User:name.givenName sw "J"`},
+		{`members[value eq "x"] and $ref pr`, `members[value eq "x"] and $ref pr`},
+		{`not eq "x"`, `not eq "x"`}, // an attribute named not
+	}
+	for _, c := range cases {
+		e, err := parseFilterExpr(c.in)
+		if err != nil {
+			t.Errorf("%s: %v", c.in, err)
+			continue
+		}
+		if got := fmt.Sprint(e); got != c.want {
+			t.Errorf("parse(%s) = %s; want %s", c.in, got, c.want)
+		}
+	}
+	for _, bad := range []string{``, `a`, `a eq`, `a eq "x`, `a xx "x"`, `(a pr`, `a pr)`, `a[b pr`, `a[b[c pr]]`, `1a pr`, `a.b.c pr`,
+		`a eq "x" and`, `a eq yes`, `http://x:a pr`, `a pr b pr`, `a[b pr].`, `a eq "\q"`, strings.Repeat("(", 40) + "a pr" + strings.Repeat(")", 40)} {
+		if e, err := parseFilterExpr(bad); err == nil {
+			t.Errorf("parse(%q) = %v; want an error", bad, e)
 		}
 	}
 }

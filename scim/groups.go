@@ -436,7 +436,7 @@ func memberFilterIDs(e filter.Expression) ([]string, error) {
 	case *filter.AttributeExpression:
 		if x.Operator == filter.EQ && strings.EqualFold(x.AttributePath.AttributeName, "value") && x.AttributePath.SubAttribute == nil {
 			if s, ok := x.CompareValue.(string); ok {
-				return []string{compareString(s)}, nil
+				return []string{pathString(s)}, nil
 			}
 		}
 	case *filter.LogicalExpression:

@@ -605,7 +605,7 @@ func matchEmail(vf filter.Expression, e emailEntry) (bool, error) {
 		default:
 			return false, badRequest(typeInvalidFilter, "Unsupported attribute %q in an emails filter.", name)
 		}
-		c := sdk.Compare(sdk.FieldTitle, sdk.CondOp(x.Operator), compareString(x.CompareValue))
+		c := sdk.Compare(sdk.FieldTitle, sdk.CondOp(x.Operator), pathString(x.CompareValue))
 		if x.Operator == filter.GT || x.Operator == filter.GE || x.Operator == filter.LT || x.Operator == filter.LE {
 			c.Field = sdk.FieldEmail // ordering is allowed on a case-insensitive key
 		}
@@ -625,7 +625,11 @@ func equalities(vf filter.Expression) (map[string]any, bool) {
 		if x.Operator != filter.EQ || x.AttributePath.SubAttribute != nil {
 			return nil, false
 		}
-		return map[string]any{strings.ToLower(x.AttributePath.AttributeName): x.CompareValue}, true
+		v := x.CompareValue
+		if _, ok := v.(string); ok {
+			v = pathString(v)
+		}
+		return map[string]any{strings.ToLower(x.AttributePath.AttributeName): v}, true
 	case *filter.LogicalExpression:
 		if x.Operator != filter.AND {
 			return nil, false
@@ -646,19 +650,12 @@ func equalities(vf filter.Expression) (map[string]any, bool) {
 	return nil, false
 }
 
-// compareString renders a filter operand as text: strings are unescaped
-// (the parser leaves JSON escapes in), other values formatted.
+// compareString renders a filter operand as text.
 func compareString(v any) string {
 	switch x := v.(type) {
 	case nil:
 		return ""
 	case string:
-		if strings.ContainsRune(x, '\\') {
-			var s string
-			if err := json.Unmarshal([]byte(`"`+x+`"`), &s); err == nil {
-				return s
-			}
-		}
 		return x
 	case bool:
 		return strconv.FormatBool(x)
@@ -668,6 +665,18 @@ func compareString(v any) string {
 		return strconv.FormatFloat(x, 'f', -1, 64)
 	}
 	return fmt.Sprint(v)
+}
+
+// pathString renders an operand of a PATCH path's value filter, which
+// elimity's parser hands over with JSON escapes left in.
+func pathString(v any) string {
+	if x, ok := v.(string); ok && strings.ContainsRune(x, '\\') {
+		var s string
+		if err := json.Unmarshal([]byte(`"`+x+`"`), &s); err == nil {
+			return s
+		}
+	}
+	return compareString(v)
 }
 
 func sortedKeys(m map[string]any) []string {
