@@ -44,8 +44,10 @@
 // manager.value is a member id), roles (read only: the member's role) and
 // groups (read only, RFC 7643 §4.1.2). Other attributes of the schema
 // (phoneNumbers, addresses, locale, …) are accepted and ignored (RFC 7644
-// §3.3). The password is set through [sdk.Client.SetPassword] when the store
-// keeps credentials, ignored otherwise, and never returned.
+// §3.3). The password is set through [sdk.Client.SetPassword] (Roster's
+// password policy applies; a new password ends the member's sessions) when
+// the store keeps credentials, ignored otherwise, and never returned; a PUT
+// that repeats the current password, as Okta's do, changes nothing.
 //
 // active=false deactivates the member (which logs them out), active=true
 // reactivates them, DELETE removes them (what they own is reassigned to the

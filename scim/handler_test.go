@@ -534,3 +534,25 @@ func TestAuditChannelIsSCIM(t *testing.T) {
 		t.Fatalf("event %+v", ev)
 	}
 }
+
+func TestPasswordThroughSCIM(t *testing.T) {
+	e := newEnv(t)
+	id := e.createUser("ann@acme.test", map[string]any{"password": "first-Secret-123"})
+	if _, err := e.client.VerifyPassword(t.Context(), e.tenant.ID, "ann@acme.test", "first-Secret-123"); err != nil {
+		t.Fatalf("password not set on create: %v", err)
+	}
+	epoch := e.member(id).SessionEpoch
+	put := `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"ann@acme.test","password":"%s"}`
+	r := e.do("PUT", "/Users/"+id, fmt.Sprintf(put, "first-Secret-123")).want(t, 200)
+	if _, ok := r.body["password"]; ok || e.member(id).SessionEpoch != epoch {
+		t.Fatalf("re-sending the same password logged the member out or returned it: %s", r.raw)
+	}
+	e.do("PUT", "/Users/"+id, fmt.Sprintf(put, "second-Secret-456")).want(t, 200)
+	if _, err := e.client.VerifyPassword(t.Context(), e.tenant.ID, "ann@acme.test", "second-Secret-456"); err != nil {
+		t.Fatalf("password not changed by PUT: %v", err)
+	}
+	if e.member(id).SessionEpoch == epoch {
+		t.Fatal("a new password did not end the member's sessions")
+	}
+	e.do("PATCH", "/Users/"+id, patchOp(map[string]any{"op": "replace", "path": "password", "value": "short"})).want(t, 400)
+}

@@ -106,6 +106,14 @@ func (h *Handler) passwords() bool {
 	return ok
 }
 
+// samePassword reports whether pw is already the member's password. Okta
+// re-sends the password with every PUT when password sync is on; setting
+// it again would log the member out each time.
+func (h *Handler) samePassword(r *http.Request, req *request, m *sdk.Member, pw string) bool {
+	_, err := h.client.VerifyPassword(r.Context(), req.tenantID, m.Email, pw)
+	return err == nil || sdk.ReasonOf(err) == sdk.ReasonInactive
+}
+
 // groupsOf returns the ids of a member's groups; a store without groups
 // has none.
 func (h *Handler) groupsOf(ctx context.Context, req *request, memberID string) ([]string, error) {
@@ -330,7 +338,7 @@ func (h *Handler) applyDoc(r *http.Request, req *request, m *sdk.Member, d *user
 			return nil, h.fail(r, err)
 		}
 	}
-	if d.password != nil {
+	if d.password != nil && h.passwords() && !h.samePassword(r, req, m, *d.password) {
 		pm, err := h.client.SetPassword(ctx, req.actor, req.tenantID, m.ID, *d.password)
 		if err != nil && sdk.ReasonOf(err) != sdk.ReasonUnsupported {
 			return nil, h.fail(r, err)
