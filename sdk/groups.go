@@ -843,6 +843,28 @@ func (c *Client) RemoveFromAllGroups(ctx context.Context, actor Actor, tenantID,
 	return nil
 }
 
+// dropMemberEdges deletes every membership edge of a member that no longer
+// exists, without policy checks or audit (the removal was audited). It is
+// for the member-removal paths of the SDK; a store without groups has
+// nothing to do, and a failure only leaves edges that reads skip and
+// ReconcileGroups removes.
+func (c *Client) dropMemberEdges(ctx context.Context, tenantID, memberID string) {
+	gs, ok := c.store.(GroupStore)
+	if !ok {
+		return
+	}
+	ctx = context.WithoutCancel(ctx)
+	edges, err := gs.ListMemberGroups(ctx, tenantID, []string{memberID})
+	if err == nil && len(edges) > 0 {
+		_, err = gs.DeleteEdges(ctx, tenantID, edges)
+	}
+	if err != nil {
+		c.log.Warn("roster: removing a removed member's group memberships failed", "tenant", tenantID, "member", memberID, "err", err)
+	}
+}
+
+var _ = (*Client).dropMemberEdges // called by the removal paths once they adopt it
+
 // SetGroupRole maps a group to a role ("" removes the mapping). From then
 // on a member's role is the highest-ranked role among the groups they
 // belong to that map to one, or the tenant's default role when none does;
