@@ -127,16 +127,19 @@
 //
 // # How elimity-com/scim is used
 //
-// Writes (POST, PUT, PATCH, DELETE) and the Schemas and ResourceTypes
-// endpoints go through elimity's server, which validates bodies and PATCH
-// operations against the User, enterprise User and Group schemas before
-// calling this package's resource callbacks. Around it, this package
-// supplies what elimity does not or gets in the way of: routing with
-// gorilla/mux (elimity answers 404 for a wrong method), authentication,
-// rate limiting and the body cap (elimity ignores read errors), the
-// normalisation of identity-provider quirks before validation, If-Match,
-// ServiceProviderConfig (elimity's says ETags and sorting are unsupported),
-// the filter parser, and all reads: lists, searches and GET by id are served
-// directly, because they need cursor paging, streamed group members, exact
+// POST, PUT and DELETE and the Schemas and ResourceTypes endpoints go
+// through elimity's server, which validates bodies against the User,
+// enterprise User and Group schemas (its definitions of RFC 7643 §4 and
+// §8.7.1) before calling this package's resource callbacks. Around it, this
+// package supplies what elimity does not, or gets in the way of: routing
+// with gorilla/mux (elimity answers 404 for a wrong method),
+// authentication, rate limiting and the body cap (elimity ignores read
+// errors), the normalisation of identity-provider quirks before validation,
+// If-Match, and ServiceProviderConfig (elimity's says ETags and sorting are
+// unsupported). Filters and PATCH paths are parsed by this package
+// (parse.go): elimity's parser costs most of a request and grows steeply
+// with nesting. So PATCH requests (RFC 7644 §3.5.2) are read and applied
+// here, and reads — lists, searches and GET by id — are served directly,
+// because they also need cursor paging, streamed group members, exact
 // itemsPerPage, projection, If-None-Match and the Entra filter form.
 package scim

@@ -353,7 +353,7 @@ func (c *groupChange) apply(op string, p *filter.Path, v any) error {
 				}
 				continue
 			}
-			kp, err := filter.ParsePath([]byte(k))
+			kp, err := parsePath(k)
 			if err != nil {
 				return badRequest(typeInvalidPath, "%.100q is not an attribute path.", k)
 			}
@@ -436,7 +436,7 @@ func memberFilterIDs(e filter.Expression) ([]string, error) {
 	case *filter.AttributeExpression:
 		if x.Operator == filter.EQ && strings.EqualFold(x.AttributePath.AttributeName, "value") && x.AttributePath.SubAttribute == nil {
 			if s, ok := x.CompareValue.(string); ok {
-				return []string{pathString(s)}, nil
+				return []string{s}, nil
 			}
 		}
 	case *filter.LogicalExpression:

@@ -154,12 +154,14 @@ func (h *Handler) routes() *mux.Router {
 	t("/Users", h.elimity, post)
 	t("/Users/.search", h.searchUsers, post)
 	t("/Users/{id}", h.getUser, get)
-	t("/Users/{id}", h.elimity, http.MethodPut, http.MethodPatch, http.MethodDelete)
+	t("/Users/{id}", h.patchUser, http.MethodPatch)
+	t("/Users/{id}", h.elimity, http.MethodPut, http.MethodDelete)
 	t("/Groups", h.listGroups, get)
 	t("/Groups", h.elimity, post)
 	t("/Groups/.search", h.searchGroups, post)
 	t("/Groups/{id}", h.getGroup, get)
-	t("/Groups/{id}", h.elimity, http.MethodPut, http.MethodPatch, http.MethodDelete)
+	t("/Groups/{id}", h.patchGroup, http.MethodPatch)
+	t("/Groups/{id}", h.elimity, http.MethodPut, http.MethodDelete)
 	t("/ServiceProviderConfig", h.serviceProviderConfig, get)
 	for _, p := range []string{"/Schemas", "/Schemas/{id}", "/ResourceTypes", "/ResourceTypes/{id}"} {
 		t(p, h.elimity, get)
@@ -431,12 +433,6 @@ func (h *Handler) elimity(w http.ResponseWriter, r *http.Request, req *request) 
 	u.Path, u.RawPath = rest, ""
 	r2.URL = &u
 	if req.body != nil {
-		if r.Method == http.MethodPatch {
-			if err := checkPatchCost(req.body); err != nil {
-				writeError(w, errorFor(err))
-				return
-			}
-		}
 		body, err := normalizeBody(rest, r.Method, req.body)
 		if err != nil {
 			writeError(w, errorFor(err))

@@ -213,17 +213,16 @@ func setKey(m map[string]any, key string, v any) {
 	m[key] = v
 }
 
-// Limits on what a PATCH asks the path parser to do: elimity parses every
-// path (and every key of a path-less value) with a parser whose cost grows
-// steeply with the length of its input, so a body of long paths would cost
-// seconds before any validation could refuse it.
+// Limits on the work one PATCH request asks for: operations, and the
+// length of its paths (and of the keys of path-less values, which are
+// paths too), each of which is parsed.
 const (
 	maxPatchOps       = 1000
 	maxPathBytes      = 512
 	maxPathBytesTotal = 16 << 10
 )
 
-// checkPatchCost refuses a PATCH whose paths would be too costly to parse.
+// checkPatchCost refuses a PATCH beyond those limits.
 // Malformed bodies pass, for elimity to reject.
 func checkPatchCost(body []byte) error {
 	var req struct {

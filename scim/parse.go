@@ -335,3 +335,41 @@ func validName(n string) bool {
 	}
 	return true
 }
+
+// parsePath parses a PATCH path (RFC 7644 §3.5.2, Figure 1):
+// attrPath, or attrPath "[" valFilter "]" optionally followed by
+// "." subAttr.
+func parsePath(s string) (filter.Path, error) {
+	p := &parser{s: s}
+	ap, err := p.attrPath()
+	if err != nil {
+		return filter.Path{}, err
+	}
+	path := filter.Path{AttributePath: ap}
+	if p.i < len(p.s) && p.s[p.i] == '[' {
+		p.i++
+		p.space()
+		vf, err := p.or(true)
+		if err != nil {
+			return filter.Path{}, err
+		}
+		p.space()
+		if p.i >= len(p.s) || p.s[p.i] != ']' {
+			return filter.Path{}, p.fail("missing ]")
+		}
+		p.i++
+		path.ValueExpression = vf
+		if p.i < len(p.s) && p.s[p.i] == '.' {
+			p.i++
+			sub, err := p.name()
+			if err != nil {
+				return filter.Path{}, err
+			}
+			path.SubAttribute = &sub
+		}
+	}
+	if p.i < len(p.s) {
+		return filter.Path{}, p.fail("unexpected %q", p.rest())
+	}
+	return path, nil
+}

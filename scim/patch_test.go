@@ -31,7 +31,7 @@ func decodeOps(t testing.TB, raw string) ([]string, []*filter.Path, []any, error
 	for _, o := range ops {
 		var p *filter.Path
 		if o.Path != "" {
-			pp, err := filter.ParsePath([]byte(o.Path))
+			pp, err := parsePath(o.Path)
 			if err != nil {
 				return nil, nil, nil, err
 			}

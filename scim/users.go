@@ -275,31 +275,36 @@ func (u userHandler) Replace(r *http.Request, id string, attrs elim.ResourceAttr
 	return h.elimUser(r, req, m)
 }
 
-// Patch maps PATCH /Users/{id} (RFC 7644 §3.5.2): the operations are
-// applied in order to the user's representation, then the difference is
-// written through the SDK.
+// Patch is unused: PATCH is served by Handler.patchUser (see readPatch).
+// It exists to satisfy elimity's interface.
 func (u userHandler) Patch(r *http.Request, id string, ops []elim.PatchOperation) (elim.Resource, error) {
-	h, req, ctx := u.h, reqFrom(r), r.Context()
-	m, err := h.client.Member(ctx, req.tenantID, id)
+	m, err := u.h.patchMember(r, reqFrom(r), id, ops)
 	if err != nil {
-		return elim.Resource{}, h.fail(r, err)
+		return elim.Resource{}, err
+	}
+	return u.h.elimUser(r, reqFrom(r), m)
+}
+
+// patchMember applies PATCH operations (RFC 7644 §3.5.2) in order to the
+// user's representation, then writes the difference through the SDK.
+func (h *Handler) patchMember(r *http.Request, req *request, id string, ops []elim.PatchOperation) (*sdk.Member, error) {
+	m, err := h.client.Member(r.Context(), req.tenantID, id)
+	if err != nil {
+		return nil, h.fail(r, err)
 	}
 	if err := ifMatch(r, m.Version); err != nil {
-		return elim.Resource{}, err
+		return nil, err
 	}
 	d := docFromMember(m)
 	for _, op := range ops {
 		if err := d.apply(op.Op, op.Path, op.Value); err != nil {
-			return elim.Resource{}, err
+			return nil, err
 		}
 	}
 	if err := d.check(); err != nil {
-		return elim.Resource{}, err
+		return nil, err
 	}
-	if m, err = h.applyDoc(r, req, m, d); err != nil {
-		return elim.Resource{}, err
-	}
-	return h.elimUser(r, req, m)
+	return h.applyDoc(r, req, m, d)
 }
 
 // applyDoc writes the difference between m and d through the SDK, in an
