@@ -3,8 +3,8 @@ package scim
 import (
 	"bytes"
 	"encoding/json"
-	"net/http"
 	"fmt"
+	"net/http"
 	"slices"
 	"strconv"
 	"strings"
