@@ -113,13 +113,7 @@ func (c *Client) hashPassword(pw string) (string, error) {
 	return argon2id.CreateHash(pw, p)
 }
 
-func (c *Client) credentials(op string) (CredentialStore, error) {
-	s, ok := c.store.(CredentialStore)
-	if !ok {
-		return nil, &Error{Op: op, Code: CodeFailedPrecondition, Reason: ReasonUnsupported, Message: "the store does not keep credentials"}
-	}
-	return s, nil
-}
+func (c *Client) credentials(string) (CredentialStore, error) { return c.store, nil }
 
 func (c *Client) loadCredentials(ctx context.Context, op string, cs CredentialStore, m *Member) (*Credentials, error) {
 	cr, err := cs.GetCredentials(ctx, m.TenantID, m.ID)

@@ -1,7 +1,6 @@
 package sdk_test
 
 import (
-	"context"
 	"fmt"
 	"slices"
 	"strings"
@@ -287,19 +286,4 @@ func TestGroupEdgesOfRemovedMembers(t *testing.T) {
 	if err != nil || rep.EdgesRemoved != 1 {
 		t.Fatalf("ReconcileGroups = %+v, %v", rep, err)
 	}
-}
-
-// storeWithout hides the optional interfaces of the memstore.
-type storeWithout struct{ sdk.Store }
-
-func TestGroupsAndTokensNeedTheirStores(t *testing.T) {
-	w := newWorld(t, sdk.CreateTenantRequest{})
-	c := sdk.New(storeWithout{w.store})
-	ctx := context.Background()
-	_, err := c.CreateGroup(ctx, w.system, sdk.CreateGroupRequest{TenantID: w.t.ID, DisplayName: "x"})
-	wantRefused(t, err, sdk.ErrFailedPrecondition, sdk.ReasonUnsupported)
-	_, _, err = c.CreateToken(ctx, w.system, w.t.ID, "x")
-	wantRefused(t, err, sdk.ErrFailedPrecondition, sdk.ReasonUnsupported)
-	_, err = c.AuthenticateToken(ctx, w.t.ID, "rst_x")
-	wantRefused(t, err, sdk.ErrFailedPrecondition, sdk.ReasonUnsupported)
 }

@@ -106,13 +106,9 @@ const (
 	EventInvitationAccepted EventType = "invitation.accepted"
 )
 
-func (c *Client) invitations(op string) (InvitationStore, error) {
-	s, ok := c.store.(InvitationStore)
-	if !ok {
-		return nil, &Error{Op: op, Code: CodeFailedPrecondition, Reason: ReasonUnsupported, Message: "the store does not support invitations"}
-	}
-	return s, nil
-}
+// invitations returns the store's invitation half. Every Store has one;
+// the indirection keeps the call sites uniform with optional capabilities.
+func (c *Client) invitations(string) (InvitationStore, error) { return c.store, nil }
 
 // ReasonUnsupported means the store lacks an optional capability.
 const ReasonUnsupported Reason = "unsupported"

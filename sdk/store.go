@@ -15,10 +15,18 @@ import (
 // conditional single-document write, or ordered idempotent steps whose
 // half-done state [Client.Reconcile] repairs. [github.com/rosterhq/roster/sdk/storetest]
 // checks a store against this contract.
+//
+// Optional capabilities — [BulkMemberStore], [MemberScanner], [SeatCounter]
+// — are discovered with a type assertion; the SDK falls back to the methods
+// above without them.
 type Store interface {
 	TenantStore
 	MemberStore
 	AuditStore
+	InvitationStore
+	CredentialStore
+	GroupStore
+	TokenStore
 }
 
 // TenantStore persists tenants. A tenant's Version counts changes to its

@@ -13,10 +13,7 @@ import (
 )
 
 func testInvitations(t *testing.T, s sdk.Store) {
-	is, ok := s.(sdk.InvitationStore)
-	if !ok {
-		t.Skip("store does not implement sdk.InvitationStore")
-	}
+	var is sdk.InvitationStore = s
 	ctx := t.Context()
 	tn, _ := fixture(t, s, "acme", 100)
 	newInv := func(memberID string, exp time.Time) *sdk.Invitation {
@@ -87,10 +84,7 @@ func testInvitations(t *testing.T, s sdk.Store) {
 }
 
 func testCredentials(t *testing.T, s sdk.Store) {
-	cs, ok := s.(sdk.CredentialStore)
-	if !ok {
-		t.Skip("store does not implement sdk.CredentialStore")
-	}
+	var cs sdk.CredentialStore = s
 	ctx := t.Context()
 	_, err := cs.GetCredentials(ctx, "t1", "m1")
 	wantErr(t, "GetCredentials(none)", err, sdk.ErrNotFound, "")
