@@ -165,21 +165,26 @@ func Read(r io.Reader, format Format) (*File, error) {
 	}
 	var f *File
 	var err error
+	cols := columnsAt{}
 	switch format {
 	case CSV, "":
-		f, err = readCSV(br)
+		f, err = readCSV(br, cols)
 	case JSONL:
-		f, err = readJSONL(br)
+		f, err = readJSONL(br, cols)
 	default:
 		return nil, fmt.Errorf("unknown format %q (csv or jsonl)", format)
 	}
 	if err != nil {
 		return nil, err
 	}
-	return f, checkDuplicates(f.Records)
+	return f, checkDuplicates(f.Records, cols)
 }
 
-func readCSV(r io.Reader) (*File, error) {
+// columnsAt remembers, per line, the columns of the email and external id,
+// so that a duplicate found after reading is still located.
+type columnsAt map[int][2]int
+
+func readCSV(r io.Reader, cols columnsAt) (*File, error) {
 	cr := csv.NewReader(r)
 	cr.FieldsPerRecord = -1
 	cr.ReuseRecord = true
@@ -245,6 +250,13 @@ func readCSV(r io.Reader) (*File, error) {
 				return nil, &Error{Line: line, Column: col, Field: name, Msg: err.Error()}
 			}
 		}
+		var at [2]int
+		for k, name := range []string{"email", "external_id"} {
+			if i, ok := idx[name]; ok && i < len(row) {
+				_, at[k] = cr.FieldPos(i)
+			}
+		}
+		cols[line] = at
 		f.Records = append(f.Records, rec)
 	}
 	return f, nil
@@ -288,7 +300,7 @@ func setField(r *sdk.SyncRecord, name, v string) error {
 	return nil
 }
 
-func readJSONL(r *bufio.Reader) (*File, error) {
+func readJSONL(r *bufio.Reader, cols columnsAt) (*File, error) {
 	f := &File{}
 	unknown := map[string]bool{}
 	sc := bufio.NewScanner(r)
@@ -353,9 +365,18 @@ func readJSONL(r *bufio.Reader) (*File, error) {
 				return nil, &Error{Line: line, Column: bytes.Index(b, []byte(`"`+k+`"`)) + 1, Field: name, Msg: err.Error()}
 			}
 		}
-		if _, ok := obj["email"]; !ok && rec.Email == "" {
+		if rec.Email == "" {
 			return nil, &Error{Line: line, Field: "email", Msg: "the object has no email"}
 		}
+		var at [2]int
+		for k, name := range []string{"email", "external_id"} {
+			for key := range obj {
+				if Columns[normalise(key)] == name {
+					at[k] = bytes.Index(b, []byte(`"`+key+`"`)) + 1
+				}
+			}
+		}
+		cols[line] = at
 		f.Records = append(f.Records, rec)
 	}
 	if err := sc.Err(); err != nil {
@@ -368,19 +389,19 @@ func readJSONL(r *bufio.Reader) (*File, error) {
 }
 
 // checkDuplicates refuses an email or external id that appears twice.
-func checkDuplicates(recs []sdk.SyncRecord) error {
+func checkDuplicates(recs []sdk.SyncRecord, cols columnsAt) error {
 	emails := make(map[string]int, len(recs))
 	exts := make(map[string]int, len(recs))
 	for _, r := range recs {
 		if k := sdk.NormalizeEmail(r.Email); k != "" {
 			if l, dup := emails[k]; dup {
-				return &Error{Line: r.Line, Field: "email", Msg: fmt.Sprintf("email %s is already on line %d", r.Email, l)}
+				return &Error{Line: r.Line, Column: cols[r.Line][0], Field: "email", Msg: fmt.Sprintf("email %s is already on line %d", r.Email, l)}
 			}
 			emails[k] = r.Line
 		}
 		if r.ExternalID != "" {
 			if l, dup := exts[r.ExternalID]; dup {
-				return &Error{Line: r.Line, Field: "external_id", Msg: fmt.Sprintf("external id %s is already on line %d", r.ExternalID, l)}
+				return &Error{Line: r.Line, Column: cols[r.Line][1], Field: "external_id", Msg: fmt.Sprintf("external id %s is already on line %d", r.ExternalID, l)}
 			}
 			exts[r.ExternalID] = r.Line
 		}

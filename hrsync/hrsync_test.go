@@ -65,8 +65,9 @@ func TestReadErrorsNameLineAndColumn(t *testing.T) {
 		{"bad utf8 value", "email,first name\na@x.test,\xff\xfe\n", CSV, 2, 10, "UTF-8"},
 		{"utf16", "\xFF\xFEe\x00", CSV, 1, 1, "UTF-16"},
 		{"unknown status", "email,status\na@x.test,active\nb@x.test,maybe\n", CSV, 3, 10, "unknown status"},
-		{"duplicate email", "email\na@x.test\nb@x.test\nA@X.test\n", CSV, 4, 0, "already on line 2"},
-		{"duplicate external id", "employee id,email\n7,a@x.test\n7,b@x.test\n", CSV, 3, 0, "already on line 2"},
+		{"duplicate email", "email\na@x.test\nb@x.test\nA@X.test\n", CSV, 4, 1, "already on line 2"},
+		{"duplicate external id", "employee id,email\n7,a@x.test\n7,b@x.test\n", CSV, 3, 1, "already on line 2"},
+		{"duplicate email, later column", "employee id,email\n7,a@x.test\n8,a@x.test\n", CSV, 3, 3, "already on line 2"},
 		{"too many fields", "email,first name\na@x.test,A,extra\n", CSV, 2, 12, "3 fields"},
 		{"bare quote", "email\n\"a@x.test\n", CSV, 2, 0, ""},
 		{"duplicate column", "email,Work Email\na,b\n", CSV, 1, 2, "same as column 1"},
@@ -74,7 +75,7 @@ func TestReadErrorsNameLineAndColumn(t *testing.T) {
 		{"jsonl type", "{\"email\":\"a@x.test\",\"title\":7}\n", JSONL, 1, 21, "must be a string"},
 		{"jsonl no email", "{\"title\":\"x\"}\n", JSONL, 1, 0, "no email"},
 		{"jsonl bad utf8", "{\"email\":\"a\xff@x.test\"}\n", JSONL, 1, 12, "UTF-8"},
-		{"jsonl duplicate", "{\"email\":\"a@x.test\"}\n{\"email\":\"A@x.test\"}\n", JSONL, 2, 0, "already on line 1"},
+		{"jsonl duplicate", "{\"email\":\"a@x.test\"}\n{\"email\":\"A@x.test\"}\n", JSONL, 2, 2, "already on line 1"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

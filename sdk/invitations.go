@@ -385,7 +385,7 @@ func (c *Client) Resend(ctx context.Context, actor Actor, tenantID, memberID str
 	if err != nil {
 		return nil, err
 	}
-	if err := p.checkAdd(StatusDeactivated).Err(op); err != nil { // invite rights, no new seat
+	if err := p.checkInviteRights().Err(op); err != nil {
 		return nil, err
 	}
 	if m.Status != StatusInvited {
@@ -446,7 +446,7 @@ func (c *Client) Revoke(ctx context.Context, actor Actor, tenantID, memberID str
 	if err != nil {
 		return err
 	}
-	if err := p.checkAdd(StatusDeactivated).Err(op); err != nil {
+	if err := p.checkInviteRights().Err(op); err != nil {
 		return err
 	}
 	if m.Status != StatusInvited {

@@ -153,6 +153,24 @@ func TestRevokeInvitation(t *testing.T) {
 	wantRefused(t, err, sdk.ErrFailedPrecondition, sdk.ReasonInvitationUsed)
 }
 
+func TestResendAndRevokeWorkWhenTheTenantIsFull(t *testing.T) {
+	w := newWorld(t, sdk.CreateTenantRequest{IncludedSeats: 6})
+	ctx := t.Context()
+	res, err := w.c.Invite(ctx, w.ownerA, sdk.InviteRequest{TenantID: w.t.ID, Email: "last@acme.test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.c.Resend(ctx, w.adminA, w.t.ID, res.Member.ID); err != nil {
+		t.Fatalf("resend in a full tenant: %v", err)
+	}
+	if err := w.c.Revoke(ctx, w.adminA, w.t.ID, res.Member.ID); err != nil {
+		t.Fatalf("revoking to free a seat in a full tenant: %v", err)
+	}
+	if free := w.tenant(t).SeatsFree(); free != 1 {
+		t.Fatalf("free seats after revoke %d, want 1", free)
+	}
+}
+
 func TestInvitationBadInput(t *testing.T) {
 	w := newWorld(t, sdk.CreateTenantRequest{})
 	ctx := t.Context()

@@ -214,14 +214,26 @@ func (p *Policy) Check(action Action, target *Member) Decision {
 	return p.checkTarget(action, target, isSelf, targetOwner, system)
 }
 
-// checkAdd decides whether the actor may add a member in state st.
-func (p *Policy) checkAdd(st Status) Decision {
-	t := p.tenant
-	if t.Settings.InvitePolicy == InviteOwnerOnly && p.actor.Kind == ActorMember && !p.owner {
+// checkInviteRights decides whether the actor may add, invite, or manage
+// pending invitations, whatever the seats.
+func (p *Policy) checkInviteRights() Decision {
+	if p.refusal != "" {
+		return deny(p.refusal)
+	}
+	if p.tenant.Settings.InvitePolicy == InviteOwnerOnly && p.actor.Kind == ActorMember && !p.owner {
 		return deny(ReasonOwnerOnly)
 	}
 	if !p.has(PermTeamManage) {
 		return deny(ReasonMissingPermission)
+	}
+	return allow
+}
+
+// checkAdd decides whether the actor may add a member in state st.
+func (p *Policy) checkAdd(st Status) Decision {
+	t := p.tenant
+	if d := p.checkInviteRights(); !d.Allowed {
+		return d
 	}
 	if t.SeatsFree() <= 0 && t.Settings.HoldsSeat(st) {
 		return deny(ReasonSeatLimit)
