@@ -72,6 +72,8 @@ func TestSyncKilled(t *testing.T) {
 	d := newDatabase(t)
 	d.createTenant(t, slug, "owner@big.test", rows+1)
 	file := writeHRFile(t, rows)
+	began := time.Now()
+	phase := func(what string) { t.Logf("%6.1fs %s", time.Since(began).Seconds(), what) }
 	srv := d.startServer(t)
 	client, store := d.open(t)
 	tn, err := client.TenantBySlug(t.Context(), slug)
@@ -139,8 +141,10 @@ func TestSyncKilled(t *testing.T) {
 	}
 
 	// Restart: the server's start-up reconcile repairs the counter.
+	phase("killed")
 	srv = d.startServer(t)
 	srv.waitLog(reconcileDone, 2*time.Minute)
+	phase("restarted and reconciled")
 	st = readTenant(t, client, store, slug)
 	if st.tenant.SeatsUsed != st.seatsHeld() {
 		t.Fatalf("after the restart's reconcile: seat counter %d, seats held %d", st.tenant.SeatsUsed, st.seatsHeld())
@@ -148,6 +152,7 @@ func TestSyncKilled(t *testing.T) {
 
 	// Re-run: the rest is created, nothing fails.
 	rep := parseSyncReport(t, d.roster(t, 5*time.Minute, "sync", "--tenant", slug, "--file", file, "--json"))
+	phase("re-ran the sync")
 	if rep.Failed != 0 || rep.Created != rows+1-atKill || rep.Created+rep.Unchanged+rep.Updated != rows {
 		t.Fatalf("re-run after the kill: %+v, want %d created and no failures", rep, rows+1-atKill)
 	}
@@ -167,8 +172,10 @@ func TestSyncKilled(t *testing.T) {
 		}
 	}
 
+	phase("checked every member")
 	// And once more: an unchanged file writes nothing.
 	rep = parseSyncReport(t, d.roster(t, 5*time.Minute, "sync", "--tenant", slug, "--file", file, "--json"))
+	phase("ran the unchanged sync")
 	if rep.Created != 0 || rep.Updated != 0 || rep.Failed != 0 || rep.Unchanged != rows {
 		t.Fatalf("unchanged re-run: %+v, want %d unchanged and nothing else", rep, rows)
 	}

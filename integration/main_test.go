@@ -105,7 +105,7 @@ func startDatabase() {
 	ctx, cancel := context.WithTimeout(context.Background(), pullTimeout+containerStartTimeout)
 	defer cancel()
 	if err := dockerHealthy(ctx); err != nil {
-		shared.skip = fmt.Sprintf("integration tests skipped: no Docker engine reachable (%v); "+
+		shared.skip = fmt.Sprintf("integration tests skipped: no Docker engine reachable (testcontainers: %v); "+
 			"start Docker, or set %s to use an existing MongoDB server", oneLine(err), envMongoURI)
 		return
 	}
