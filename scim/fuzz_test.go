@@ -127,7 +127,9 @@ func getFuzzEnv(tb testing.TB) *fuzzEnv {
 }
 
 func (fe *fuzzEnv) serve(method, target string, body string) *httptest.ResponseRecorder {
-	req := httptest.NewRequest(method, "http://x"+target, strings.NewReader(body))
+	path, query, _ := strings.Cut(target, "?")
+	req := httptest.NewRequest(method, "http://x"+path, strings.NewReader(body))
+	req.URL.RawQuery = query // as sent, however malformed
 	req.Header.Set("Authorization", "Bearer "+fe.token)
 	rec := httptest.NewRecorder()
 	fe.h.ServeHTTP(rec, req)
