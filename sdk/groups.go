@@ -57,10 +57,8 @@ type GroupQuery struct {
 	Limit int
 }
 
-// GroupStore persists groups and their membership edges. It is optional:
-// the SDK finds it on its [Store] with a type assertion, and group
-// operations fail with CodeFailedPrecondition and [ReasonUnsupported] on a
-// store without it. Like [Store], it knows nothing of policy, returns
+// GroupStore persists groups and their membership edges; it is part of
+// [Store]. Like the rest of the store it knows nothing of policy, returns
 // [*Error] values for the outcomes documented and passes context errors
 // through.
 //
@@ -838,14 +836,10 @@ func (c *Client) RemoveFromAllGroups(ctx context.Context, actor Actor, tenantID,
 
 // dropMemberEdges deletes every membership edge of a member that no longer
 // exists, without policy checks or audit (the removal was audited). It is
-// for the member-removal paths of the SDK; a store without groups has
-// nothing to do, and a failure only leaves edges that reads skip and
-// ReconcileGroups removes.
+// for the member-removal paths of the SDK; a failure only leaves edges
+// that reads skip and ReconcileGroups removes.
 func (c *Client) dropMemberEdges(ctx context.Context, tenantID, memberID string) {
-	gs, ok := c.store.(GroupStore)
-	if !ok {
-		return
-	}
+	gs := GroupStore(c.store)
 	ctx = context.WithoutCancel(ctx)
 	edges, err := gs.ListMemberGroups(ctx, tenantID, []string{memberID})
 	if err == nil && len(edges) > 0 {

@@ -30,9 +30,7 @@ type Token struct {
 	LastUsedAt time.Time `json:"lastUsedAt,omitzero"` // updated at most once per TokenTouchInterval
 }
 
-// TokenStore persists SCIM tokens. Like [GroupStore] it is optional,
-// found on the [Store] with a type assertion; token operations fail with
-// CodeFailedPrecondition and [ReasonUnsupported] without it. Its indexes
+// TokenStore persists SCIM tokens; it is part of [Store]. Its indexes
 // start with the tenant id.
 type TokenStore interface {
 	// CreateToken stores t. A token of the tenant with the same Hash returns
