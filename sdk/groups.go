@@ -156,13 +156,7 @@ func (c *Client) checkGroups(ctx context.Context, op, tenantID string, actor Act
 		if err != nil {
 			return withOp(op, err)
 		}
-		if p.refusal != "" {
-			return deny(p.refusal).Err(op)
-		}
-		if !p.has(PermTeamManage) {
-			return deny(ReasonMissingPermission).Err(op)
-		}
-		return nil
+		return p.Check(ActionManageGroups, nil).Err(op)
 	}
 	return deny(ReasonNotMember).Err(op)
 }
@@ -849,8 +843,6 @@ func (c *Client) dropMemberEdges(ctx context.Context, tenantID, memberID string)
 		c.log.Warn("roster: removing a removed member's group memberships failed", "tenant", tenantID, "member", memberID, "err", err)
 	}
 }
-
-var _ = (*Client).dropMemberEdges // called by the removal paths once they adopt it
 
 // SetGroupRole maps a group to a role ("" removes the mapping). From then
 // on a member's role is the highest-ranked role among the groups they

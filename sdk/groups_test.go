@@ -287,3 +287,26 @@ func TestGroupEdgesOfRemovedMembers(t *testing.T) {
 		t.Fatalf("ReconcileGroups = %+v, %v", rep, err)
 	}
 }
+
+func TestRemovingAMemberDropsTheirGroupMemberships(t *testing.T) {
+	w := newWorld(t, sdk.CreateTenantRequest{})
+	ctx := t.Context()
+	g, err := w.c.CreateGroup(ctx, w.system, sdk.CreateGroupRequest{TenantID: w.t.ID, DisplayName: "Ops"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.c.AddGroupMembers(ctx, w.system, w.t.ID, g.ID, []string{w.std.ID, w.std2.ID}); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.c.RemoveMember(ctx, w.adminA, w.t.ID, w.std.ID); err != nil {
+		t.Fatal(err)
+	}
+	edges, err := sdk.GroupStore(w.store).ListMemberGroups(ctx, w.t.ID, []string{w.std.ID})
+	if err != nil || len(edges) != 0 {
+		t.Fatalf("edges of a removed member: %v, %v", edges, err)
+	}
+	page, err := w.c.GroupMembers(ctx, w.t.ID, g.ID, sdk.ListOptions{})
+	if err != nil || len(page.Items) != 1 || page.Items[0] != w.std2.ID {
+		t.Fatalf("group members after removal: %+v, %v", page, err)
+	}
+}

@@ -302,7 +302,13 @@ func (p *Policy) checkTarget(action Action, target *Member, isSelf, targetOwner,
 		}
 		return allow
 
-	case ActionUpdateSettings, ActionManageRoles:
+	case ActionManageGroups:
+		if !p.has(PermTeamManage) {
+			return deny(ReasonMissingPermission)
+		}
+		return allow
+
+	case ActionUpdateSettings, ActionManageRoles, ActionManageTokens:
 		if !p.owner && !system {
 			return deny(ReasonOwnerOnly)
 		}

@@ -41,6 +41,12 @@ func TestCheckDecisions(t *testing.T) {
 		{"system logs out owner", w.system, sdk.ActionForceLogout, sdk.Target{MemberID: w.owner.ID}, ""},
 		{"owner changes settings", w.ownerA, sdk.ActionUpdateSettings, sdk.Target{}, ""},
 		{"admin changes settings", w.adminA, sdk.ActionUpdateSettings, sdk.Target{}, sdk.ReasonOwnerOnly},
+		{"admin manages groups", w.adminA, sdk.ActionManageGroups, sdk.Target{}, ""},
+		{"standard manages groups", w.stdA, sdk.ActionManageGroups, sdk.Target{}, sdk.ReasonMissingPermission},
+		{"scim token manages groups", w.scimToken, sdk.ActionManageGroups, sdk.Target{}, ""},
+		{"owner manages tokens", w.ownerA, sdk.ActionManageTokens, sdk.Target{}, ""},
+		{"admin manages tokens", w.adminA, sdk.ActionManageTokens, sdk.Target{}, sdk.ReasonOwnerOnly},
+		{"scim token manages tokens", w.scimToken, sdk.ActionManageTokens, sdk.Target{}, sdk.ReasonOwnerOnly},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -102,6 +102,7 @@ func (c *Client) Remove(ctx context.Context, actor Actor, req RemoveRequest) (*R
 		if err != nil {
 			return nil, withOp(op, err)
 		}
+		c.dropMemberEdges(ctx, t.ID, m.ID)
 		res.Broken = append(res.Broken, "all sessions of "+m.Email)
 		if cs, ok := c.store.(CredentialStore); ok {
 			if cr, err := cs.GetCredentials(ctx, t.ID, m.ID); err == nil {

@@ -694,6 +694,9 @@ func (pl *syncPlan) apply(ctx context.Context, actor Actor, opts SyncOptions, pr
 	succeeded := func(o *syncOp) {
 		pl.report(o)
 		pl.rep.Writes++
+		if o.kind == EventMemberRemoved {
+			pl.c.dropMemberEdges(ctx, t.ID, o.before.ID)
+		}
 		ev := Event{Type: o.kind, TenantID: t.ID, Actor: actor, MemberID: o.memberID(), Before: o.before, After: o.after}
 		a := pl.c.auditEvent(ev)
 		ev.Time = a.Time

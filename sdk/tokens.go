@@ -83,13 +83,7 @@ func (c *Client) checkTokens(ctx context.Context, op, tenantID string, actor Act
 	if err != nil {
 		return withOp(op, err)
 	}
-	if p.refusal != "" {
-		return deny(p.refusal).Err(op)
-	}
-	if !p.owner && actor.Kind != ActorSystem {
-		return deny(ReasonOwnerOnly).Err(op)
-	}
-	return nil
+	return p.Check(ActionManageTokens, nil).Err(op)
 }
 
 // HashToken returns the stored form of a token secret: its hex SHA-256.
