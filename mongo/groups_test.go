@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/rosterhq/roster/scim"
 	"github.com/rosterhq/roster/sdk"
@@ -116,7 +117,7 @@ func TestSCIMCommandCounts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(scim.NewHandler(c, scim.WithRateLimit(0, 0)))
+	srv := httptest.NewServer(scim.NewHandler(c, scim.WithRateLimit(0, 0), scim.WithAuthCacheTTL(time.Hour)))
 	defer srv.Close()
 	do := func(method, path, body string) int {
 		t.Helper()
