@@ -101,9 +101,10 @@ func (d database) roster(t testing.TB, timeout time.Duration, args ...string) st
 // stdout, stderr and error.
 func (d database) tryRoster(t testing.TB, timeout time.Duration, args ...string) (string, string, error) {
 	t.Helper()
+	bin := rosterBinary(t) // built on first use, outside the command's timeout
 	ctx, cancel := context.WithTimeout(t.Context(), timeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, rosterBinary(t), d.args(args...)...)
+	cmd := exec.CommandContext(ctx, bin, d.args(args...)...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
