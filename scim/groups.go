@@ -280,7 +280,7 @@ func (g groupHandler) Replace(r *http.Request, id string, attrs elim.ResourceAtt
 	if r.Header.Get("If-Match") != "" {
 		up.ExpectedVersion = grp.Version
 	}
-	if grp, err = h.client.UpdateGroup(ctx, req.actor, up); err != nil {
+	if _, err = h.client.UpdateGroup(ctx, req.actor, up); err != nil {
 		return elim.Resource{}, h.fail(r, err)
 	}
 	if grp, err = h.client.ReplaceGroupMembers(ctx, req.actor, req.tenantID, id, members); err != nil {
