@@ -120,7 +120,7 @@ func TestSync(t *testing.T) {
 	quote := writeFile(t, dir, "quote.csv", "email,given_name\neve@acme.test,Eve\nfay@acme.test,\"Fay\"x\n")
 	wantFail(t, roster(t, nil, "sync", "--tenant", "acme", "--file", quote, data), "line 3, column ")
 	dup := writeFile(t, dir, "dup.jsonl", `{"email":"eve@acme.test"}`+"\n"+`{"email":"EVE@acme.test"}`+"\n")
-	wantFail(t, roster(t, nil, "sync", "--tenant", "acme", "--file", dup, data), "line 2 (email): email EVE@acme.test is already on line 1")
+	wantFail(t, roster(t, nil, "sync", "--tenant", "acme", "--file", dup, data), "line 2, column 2 (email): email EVE@acme.test is already on line 1")
 	cycle := writeFile(t, dir, "cycle.csv", "email,manager\neve@acme.test,fay@acme.test\nfay@acme.test,eve@acme.test\n")
 	wantFail(t, roster(t, nil, "sync", "--tenant", "acme", "--file", cycle, data), "managers form a cycle: eve@acme.test (line 2)")
 	if ms := members(t, nil, data, "acme"); len(ms) != 4 {
