@@ -14,14 +14,15 @@ var _ sdk.MemberScanner = (*Store)(nil)
 // scanBatch is the number of members per reply of a scan.
 const scanBatch = 1000
 
-// ScanMembers implements [sdk.MemberScanner]: one find on (tenantId, _id)
-// whose cursor streams the members in batches of 1000 (one getMore per
-// batch). Unlike paging with ListMembers, the server runs the query once,
-// which matters on servers that scan rather than seek per page.
+// ScanMembers implements [sdk.MemberScanner]: one find on the tenant whose
+// cursor streams the members in batches of 1000 (one getMore per batch),
+// in no particular order so that the server need not sort. Unlike paging
+// with ListMembers, the server runs the query once, which matters on
+// servers that scan rather than seek per page.
 func (s *Store) ScanMembers(ctx context.Context, tenantID string, fn func(*sdk.Member) error) error {
 	const op = "mongo.ScanMembers"
 	cur, err := s.members.Find(ctx, bson.D{{Key: "tenantId", Value: tenantID}},
-		options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}).SetBatchSize(scanBatch))
+		options.Find().SetBatchSize(scanBatch))
 	if err != nil {
 		return translate(ctx, op, err)
 	}

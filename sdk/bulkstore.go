@@ -27,8 +27,9 @@ type BulkMemberStore interface {
 // Paging with ListMembers costs one query per page; on a server that cannot
 // serve a page from an index, each of those queries scans the collection.
 type MemberScanner interface {
-	// ScanMembers calls fn with every member of the tenant, in id order,
-	// stopping at the first error fn returns (and returning it).
+	// ScanMembers calls fn with every member of the tenant, in no
+	// particular order, stopping at the first error fn returns (and
+	// returning it). Members written during a scan may or may not be seen.
 	ScanMembers(ctx context.Context, tenantID string, fn func(*Member) error) error
 }
 
