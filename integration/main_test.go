@@ -121,8 +121,8 @@ func startDatabase() {
 	c, err := tcmongo.Run(ctx, image,
 		testcontainers.WithLabels(map[string]string{ContainerLabel: "true"}),
 		// The module waits for mongod's "Waiting for connections" log
-		// line; other MongoDB-compatible servers (the FerretDB image CI
-		// builds) print none, so wait for an answer to ping instead.
+		// line, which other MongoDB-compatible servers need not print;
+		// an answer to ping is what the tests need, from any image.
 		testcontainers.WithWaitStrategy(&pingStrategy{port: mongoPort, timeout: pingTimeout}),
 		loopbackOnly(),
 	)
