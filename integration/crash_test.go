@@ -124,11 +124,11 @@ func TestSyncKilled(t *testing.T) {
 	}
 
 	// The sync takes a batch's seats, then inserts the batch. A crash
-	// between the two leaves the counter too high; the server completes a
-	// request whose client died, so the kill above rarely lands there.
-	// Make sure it did: take the seats of a batch that will never be
-	// inserted, with the update the store itself makes (mongo.Store
-	// takeUpTo).
+	// between the two leaves the counter too high, but the server
+	// completes a request whose client died, so the kill above seldom
+	// lands there. Simulate that crash: take the seats of a batch that
+	// will never be inserted, with the update the store itself makes
+	// (mongo.Store.takeUpTo).
 	const leaked = 1000
 	res, err := store.Database().Collection("tenants").UpdateOne(t.Context(),
 		bson.D{{Key: "_id", Value: tn.ID}},
