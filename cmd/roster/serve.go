@@ -7,8 +7,10 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -185,6 +187,18 @@ func (a *app) serve(cmd *cobra.Command, o serveOptions) error {
 	return nil
 }
 
+// commandName is how the person who started the server runs roster: "go
+// run ./cmd/roster" when the binary is one `go run` built in its cache
+// (a newcomer on a fresh clone has no roster on their PATH), else
+// "roster".
+func commandName() string {
+	exe, err := os.Executable()
+	if err == nil && strings.Contains(filepath.ToSlash(exe), "/go-build") {
+		return "go run ./cmd/roster"
+	}
+	return "roster"
+}
+
 // nextSteps tells the person who started the server what to do next.
 func (a *app) nextSteps(url string, c storeChoice, st *openedStore, boot *bootstrap) {
 	a.say("")
@@ -211,17 +225,18 @@ func (a *app) nextSteps(url string, c storeChoice, st *openedStore, boot *bootst
 	}
 	a.say("")
 	a.say("Next, in another terminal (admin commands work while the server runs):")
+	cmd := commandName()
 	if boot == nil {
-		a.say("  roster tenant create acme --owner-email you@example.com%s", where)
+		a.say("  %s tenant create acme --owner-email you@example.com%s", cmd, where)
 	}
 	slug := "acme"
 	if boot != nil {
 		slug = boot.tenant
 	}
-	a.say("  roster member add --tenant %s --email colleague@example.com%s", slug, where)
-	a.say("  roster member list --tenant %s%s", slug, where)
-	a.say("  roster sync --tenant %s --file people.csv --dry-run%s", slug, where)
-	a.say("  roster token create --tenant %s%s    # a SCIM token for your identity provider", slug, where)
+	a.say("  %s member add --tenant %s --email colleague@example.com%s", cmd, slug, where)
+	a.say("  %s member list --tenant %s%s", cmd, slug, where)
+	a.say("  %s sync --tenant %s --file people.csv --dry-run%s", cmd, slug, where)
+	a.say("  %s token create --tenant %s%s    # a SCIM token for your identity provider", cmd, slug, where)
 	a.say("SCIM base URL of tenant %s: %s/scim/v2/%s", slug, url, slug)
 }
 
