@@ -105,8 +105,6 @@ func errorFor(err error) scimError {
 			return scimError{Status: http.StatusPreconditionFailed, Detail: "The resource changed since the version given in If-Match; fetch it again and retry."}
 		case sdk.ReasonTargetIsOwner:
 			return scimError{Status: http.StatusForbidden, Detail: detailOwner}
-		case sdk.ReasonUnsupported:
-			return scimError{Status: http.StatusNotImplemented, Detail: "This Roster deployment's store does not support the operation."}
 		case sdk.ReasonReassignFailed:
 			return scimError{Status: http.StatusInternalServerError, Detail: "The user's data could not be reassigned, so the user was not deleted; retry later."}
 		}

@@ -36,7 +36,6 @@ func TestErrorFor(t *testing.T) {
 		{"group name taken", e(sdk.CodeAlreadyExists, sdk.ReasonGroupNameTaken, ""), 409, "uniqueness", "displayName"},
 		{"version mismatch", e(sdk.CodeFailedPrecondition, sdk.ReasonVersionMismatch, ""), 412, "", "If-Match"},
 		{"owner", e(sdk.CodeFailedPrecondition, sdk.ReasonTargetIsOwner, ""), 403, "", "transfer ownership"},
-		{"unsupported", e(sdk.CodeFailedPrecondition, sdk.ReasonUnsupported, ""), 501, "", "not support"},
 		{"reassign failed", e(sdk.CodeFailedPrecondition, sdk.ReasonReassignFailed, "hook: db down"), 500, "", "not deleted"},
 		{"other precondition", e(sdk.CodeFailedPrecondition, sdk.ReasonTargetNotActive, "the member's invitation is pending"), 400, "mutability", "invitation is pending"},
 		{"permission", e(sdk.CodePermissionDenied, sdk.ReasonRankTooLow, "you can only act on members ranked below you"), 403, "", "ranked below"},

@@ -173,7 +173,7 @@ func (h *Handler) serveUsers(w http.ResponseWriter, r *http.Request, req *reques
 			ids[i] = m.ID
 		}
 		groups, err = h.client.GroupIDsOf(ctx, req.tenantID, ids)
-		if err != nil && sdk.ReasonOf(err) != sdk.ReasonUnsupported {
+		if err != nil {
 			writeError(w, h.fail(r, err))
 			return
 		}

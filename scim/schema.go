@@ -10,8 +10,6 @@ import (
 
 	"github.com/elimity-com/scim/optional"
 	"github.com/elimity-com/scim/schema"
-
-	"github.com/rosterhq/roster/sdk"
 )
 
 // Schema URIs (RFC 7643 §8.7.1, §4.3; RFC 7644 §3.4.2, §3.5.2, §3.12).
@@ -87,14 +85,13 @@ func scimTime(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 // serviceProviderConfig answers RFC 7643 §5 itself: elimity's hard-codes
 // ETag and sort support to false and advertises a bulk payload size.
 func (h *Handler) serviceProviderConfig(w http.ResponseWriter, r *http.Request, req *request) {
-	_, creds := h.client.Store().(sdk.CredentialStore)
 	body := map[string]any{
 		"schemas":          []string{spcURN},
 		"documentationUri": "https://github.com/rosterhq/roster#scim",
 		"patch":            map[string]any{"supported": true},
 		"bulk":             map[string]any{"supported": false, "maxOperations": 0, "maxPayloadSize": h.maxBody},
 		"filter":           map[string]any{"supported": true, "maxResults": h.maxResults},
-		"changePassword":   map[string]any{"supported": creds},
+		"changePassword":   map[string]any{"supported": true},
 		"sort":             map[string]any{"supported": false},
 		"etag":             map[string]any{"supported": true},
 		"authenticationSchemes": []map[string]any{{

@@ -99,13 +99,6 @@ func (h *Handler) elimUser(r *http.Request, req *request, m *sdk.Member) (elim.R
 	return elim.Resource{ID: m.ID, Attributes: attrs, Meta: elim.Meta{Created: &created, LastModified: &modified, Version: etag(m.Version)}}, nil
 }
 
-// passwords reports whether the store keeps credentials, so that a
-// password sent by the client can be set (otherwise it is ignored).
-func (h *Handler) passwords() bool {
-	_, ok := h.client.Store().(sdk.CredentialStore)
-	return ok
-}
-
 // samePassword reports whether pw is already the member's password. Okta
 // re-sends the password with every PUT when password sync is on; setting
 // it again would log the member out each time.
@@ -114,13 +107,9 @@ func (h *Handler) samePassword(r *http.Request, req *request, m *sdk.Member, pw 
 	return err == nil || sdk.ReasonOf(err) == sdk.ReasonInactive
 }
 
-// groupsOf returns the ids of a member's groups; a store without groups
-// has none.
+// groupsOf returns the ids of a member's groups.
 func (h *Handler) groupsOf(ctx context.Context, req *request, memberID string) ([]string, error) {
 	of, err := h.client.GroupIDsOf(ctx, req.tenantID, []string{memberID})
-	if sdk.ReasonOf(err) == sdk.ReasonUnsupported {
-		return nil, nil
-	}
 	return of[memberID], err
 }
 
@@ -192,7 +181,7 @@ func (u userHandler) Create(r *http.Request, attrs elim.ResourceAttributes) (eli
 	if err := d.check(); err != nil {
 		return elim.Resource{}, err
 	}
-	if d.password != nil && h.passwords() {
+	if d.password != nil {
 		// Refuse a password the SDK would refuse before creating anyone.
 		if err := sdk.CheckPassword(*d.password); err != nil {
 			return elim.Resource{}, h.fail(r, err)
@@ -212,7 +201,7 @@ func (u userHandler) Create(r *http.Request, attrs elim.ResourceAttributes) (eli
 	}
 	if d.password != nil {
 		pm, err := h.client.SetPassword(ctx, req.actor, req.tenantID, m.ID, *d.password)
-		if err != nil && sdk.ReasonOf(err) != sdk.ReasonUnsupported {
+		if err != nil {
 			// Creating a user with an unacceptable password must not leave
 			// the user behind: the client will retry the POST.
 			if rerr := h.client.RemoveMember(context.WithoutCancel(ctx), req.actor, req.tenantID, m.ID); rerr != nil {
@@ -343,9 +332,9 @@ func (h *Handler) applyDoc(r *http.Request, req *request, m *sdk.Member, d *user
 			return nil, h.fail(r, err)
 		}
 	}
-	if d.password != nil && h.passwords() && !h.samePassword(r, req, m, *d.password) {
+	if d.password != nil && !h.samePassword(r, req, m, *d.password) {
 		pm, err := h.client.SetPassword(ctx, req.actor, req.tenantID, m.ID, *d.password)
-		if err != nil && sdk.ReasonOf(err) != sdk.ReasonUnsupported {
+		if err != nil {
 			return nil, h.fail(r, err)
 		}
 		if pm != nil {
@@ -360,9 +349,9 @@ func (h *Handler) applyDoc(r *http.Request, req *request, m *sdk.Member, d *user
 	return m, nil
 }
 
-// Delete maps DELETE /Users/{id} (RFC 7644 §3.6) to sdk RemoveMember
-// (what the member owns is reassigned to the owner), then takes the member
-// out of every group.
+// Delete maps DELETE /Users/{id} (RFC 7644 §3.6) to sdk RemoveMember, which
+// reassigns what the member owns to the owner and takes them out of every
+// group.
 func (u userHandler) Delete(r *http.Request, id string) error {
 	h, req, ctx := u.h, reqFrom(r), r.Context()
 	if r.Header.Get("If-Match") != "" {
@@ -376,12 +365,6 @@ func (u userHandler) Delete(r *http.Request, id string) error {
 	}
 	if err := h.client.RemoveMember(ctx, req.actor, req.tenantID, id); err != nil {
 		return h.fail(r, err)
-	}
-	if err := h.client.RemoveFromAllGroups(context.WithoutCancel(ctx), req.actor, req.tenantID, id); err != nil &&
-		sdk.ReasonOf(err) != sdk.ReasonUnsupported {
-		// The member is gone; edges left behind are skipped by reads and
-		// removed by ReconcileGroups.
-		h.log.Warn("scim: removing a deleted member from its groups failed", "member", id, "err", err)
 	}
 	return nil
 }

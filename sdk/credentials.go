@@ -113,8 +113,6 @@ func (c *Client) hashPassword(pw string) (string, error) {
 	return argon2id.CreateHash(pw, p)
 }
 
-func (c *Client) credentials(string) (CredentialStore, error) { return c.store, nil }
-
 func (c *Client) loadCredentials(ctx context.Context, op string, cs CredentialStore, m *Member) (*Credentials, error) {
 	cr, err := cs.GetCredentials(ctx, m.TenantID, m.ID)
 	if isNotFound(err) {
@@ -126,10 +124,7 @@ func (c *Client) loadCredentials(ctx context.Context, op string, cs CredentialSt
 // storePassword sets a member's password hash and bumps their session
 // epoch, so that every other session ends with the old password.
 func (c *Client) storePassword(ctx context.Context, op string, m *Member, hash string) error {
-	cs, err := c.credentials(op)
-	if err != nil {
-		return err
-	}
+	cs := c.store
 	cr, err := c.loadCredentials(ctx, op, cs, m)
 	if err != nil {
 		return err
@@ -146,9 +141,6 @@ func (c *Client) SetPassword(ctx context.Context, actor Actor, tenantID, memberI
 	const op = "sdk.SetPassword"
 	if err := CheckPassword(password); err != nil {
 		return nil, withField(op, err, "Password")
-	}
-	if _, err := c.credentials(op); err != nil {
-		return nil, err
 	}
 	hash, err := c.hashPassword(password)
 	if err != nil {
@@ -194,10 +186,7 @@ type SignIn struct {
 func (c *Client) VerifyPassword(ctx context.Context, tenantID, email, password string) (*SignIn, error) {
 	const op = "sdk.VerifyPassword"
 	wrong := &Error{Op: op, Code: CodeUnauthenticated, Reason: ReasonWrongCredentials, Message: "wrong email or password"}
-	cs, err := c.credentials(op)
-	if err != nil {
-		return nil, err
-	}
+	cs := c.store
 	if len(password) > 4*MaxPasswordLength {
 		return nil, wrong
 	}
@@ -313,10 +302,7 @@ func (c *Client) ConfirmTOTP(ctx context.Context, actor Actor, tenantID, code st
 // is CodeUnauthenticated with ReasonWrongCode.
 func (c *Client) VerifyTOTP(ctx context.Context, tenantID, memberID, code string) error {
 	const op = "sdk.VerifyTOTP"
-	cs, err := c.credentials(op)
-	if err != nil {
-		return err
-	}
+	cs := c.store
 	cr, err := cs.GetCredentials(ctx, tenantID, memberID)
 	if isNotFound(err) || (err == nil && cr.TOTPSecret == "") {
 		return &Error{Op: op, Code: CodeFailedPrecondition, Reason: ReasonMFANotEnrolled, Message: "the member has not enrolled TOTP"}
@@ -365,10 +351,7 @@ func (c *Client) validateCode(op, secret, code string, lastStep int64) (int64, e
 
 // selfCredentials resolves an actor acting on their own credentials.
 func (c *Client) selfCredentials(ctx context.Context, op string, actor Actor, tenantID string) (CredentialStore, *Member, error) {
-	cs, err := c.credentials(op)
-	if err != nil {
-		return nil, nil, err
-	}
+	cs := c.store
 	if actor.Kind != ActorMember {
 		return nil, nil, deny(ReasonNotMember).Err(op)
 	}

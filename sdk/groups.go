@@ -143,8 +143,6 @@ const (
 // Batch sizes: how many ids one store call carries.
 const edgeBatch = 1000
 
-func (c *Client) groupStore(string) (GroupStore, error) { return c.store, nil }
-
 // checkGroups decides ActionManageGroups. Provisioning principals and the
 // system need no read; a member actor is checked on fresh data.
 func (c *Client) checkGroups(ctx context.Context, op, tenantID string, actor Actor) error {
@@ -228,10 +226,7 @@ type CreateGroupRequest struct {
 // external ids.
 func (c *Client) CreateGroup(ctx context.Context, actor Actor, req CreateGroupRequest) (*Group, error) {
 	const op = "sdk.CreateGroup"
-	gs, err := c.groupStore(op)
-	if err != nil {
-		return nil, err
-	}
+	gs := c.store
 	req.DisplayName = strings.TrimSpace(req.DisplayName)
 	if err := check(op, &req); err != nil {
 		return nil, err
@@ -298,21 +293,14 @@ func (c *Client) checkMembers(ctx context.Context, op string, gs GroupStore, ten
 // several writes uses it to refuse before the first.
 func (c *Client) RequireMembers(ctx context.Context, tenantID string, ids []string) error {
 	const op = "sdk.RequireMembers"
-	gs, err := c.groupStore(op)
-	if err != nil {
-		return err
-	}
-	_, err = c.checkMembers(ctx, op, gs, tenantID, ids)
+	_, err := c.checkMembers(ctx, op, c.store, tenantID, ids)
 	return err
 }
 
 // Group returns a group of a tenant. Reads are not policy-checked.
 func (c *Client) Group(ctx context.Context, tenantID, groupID string) (*Group, error) {
 	const op = "sdk.Group"
-	gs, err := c.groupStore(op)
-	if err != nil {
-		return nil, err
-	}
+	gs := c.store
 	g, err := gs.GetGroup(ctx, tenantID, groupID)
 	return g, withOp(op, err)
 }
@@ -329,10 +317,7 @@ type GroupSearch struct {
 // order and, when s.Total is set, how many match in all (otherwise -1).
 func (c *Client) SearchGroups(ctx context.Context, tenantID string, s GroupSearch) (*Page[*Group], int, error) {
 	const op = "sdk.SearchGroups"
-	gs, err := c.groupStore(op)
-	if err != nil {
-		return nil, 0, err
-	}
+	gs := c.store
 	size, after, err := pageParams(op, s.ListOptions)
 	if err != nil {
 		return nil, 0, err
@@ -421,10 +406,7 @@ func (c *Client) UpdateGroup(ctx context.Context, actor Actor, req UpdateGroupRe
 // optimistic concurrency, like mutate does for members.
 func (c *Client) mutateGroup(ctx context.Context, op string, actor Actor, tenantID, groupID string, expected int64,
 	ev EventType, fn func(g *Group) error) (*Group, error) {
-	gs, err := c.groupStore(op)
-	if err != nil {
-		return nil, err
-	}
+	gs := c.store
 	for range maxRetries {
 		before, err := gs.GetGroup(ctx, tenantID, groupID)
 		if err != nil {
@@ -460,10 +442,7 @@ func (c *Client) mutateGroup(ctx context.Context, op string, actor Actor, tenant
 // whose role came from the group get their role recomputed.
 func (c *Client) DeleteGroup(ctx context.Context, actor Actor, tenantID, groupID string, expectedVersion int64) error {
 	const op = "sdk.DeleteGroup"
-	gs, err := c.groupStore(op)
-	if err != nil {
-		return err
-	}
+	gs := c.store
 	if err := c.checkGroups(ctx, op, tenantID, actor); err != nil {
 		return err
 	}
@@ -517,10 +496,7 @@ func (c *Client) allGroupMembers(ctx context.Context, op string, gs GroupStore, 
 // group. It returns the group after the change.
 func (c *Client) AddGroupMembers(ctx context.Context, actor Actor, tenantID, groupID string, memberIDs []string) (*Group, error) {
 	const op = "sdk.AddGroupMembers"
-	gs, err := c.groupStore(op)
-	if err != nil {
-		return nil, err
-	}
+	gs := c.store
 	if err := c.checkGroups(ctx, op, tenantID, actor); err != nil {
 		return nil, err
 	}
@@ -569,10 +545,7 @@ func soleID(ids []string) string {
 // are ignored. It returns the group after the change.
 func (c *Client) RemoveGroupMembers(ctx context.Context, actor Actor, tenantID, groupID string, memberIDs []string) (*Group, error) {
 	const op = "sdk.RemoveGroupMembers"
-	gs, err := c.groupStore(op)
-	if err != nil {
-		return nil, err
-	}
+	gs := c.store
 	if err := c.checkGroups(ctx, op, tenantID, actor); err != nil {
 		return nil, err
 	}
@@ -615,10 +588,7 @@ func (c *Client) removeEdges(ctx context.Context, op string, gs GroupStore, acto
 // whole. It returns the group after the change.
 func (c *Client) ReplaceGroupMembers(ctx context.Context, actor Actor, tenantID, groupID string, memberIDs []string) (*Group, error) {
 	const op = "sdk.ReplaceGroupMembers"
-	gs, err := c.groupStore(op)
-	if err != nil {
-		return nil, err
-	}
+	gs := c.store
 	if err := c.checkGroups(ctx, op, tenantID, actor); err != nil {
 		return nil, err
 	}
@@ -712,10 +682,7 @@ func (c *Client) removeEdgesNoRoles(ctx context.Context, op string, gs GroupStor
 // cleaned up on the way).
 func (c *Client) GroupMembers(ctx context.Context, tenantID, groupID string, opts ListOptions) (*Page[string], error) {
 	const op = "sdk.GroupMembers"
-	gs, err := c.groupStore(op)
-	if err != nil {
-		return nil, err
-	}
+	gs := c.store
 	size, after, err := pageParams(op, opts)
 	if err != nil {
 		return nil, err
@@ -754,10 +721,7 @@ func (c *Client) GroupMembers(ctx context.Context, tenantID, groupID string, opt
 // keyed by member id (members in no group are absent), with one store call.
 func (c *Client) GroupIDsOf(ctx context.Context, tenantID string, memberIDs []string) (map[string][]string, error) {
 	const op = "sdk.GroupIDsOf"
-	gs, err := c.groupStore(op)
-	if err != nil {
-		return nil, err
-	}
+	gs := c.store
 	out := map[string][]string{}
 	if len(memberIDs) == 0 {
 		return out, nil
@@ -775,10 +739,7 @@ func (c *Client) GroupIDsOf(ctx context.Context, tenantID string, memberIDs []st
 // GroupsOf returns the groups a member belongs to, in id order.
 func (c *Client) GroupsOf(ctx context.Context, tenantID, memberID string) ([]*Group, error) {
 	const op = "sdk.GroupsOf"
-	gs, err := c.groupStore(op)
-	if err != nil {
-		return nil, err
-	}
+	gs := c.store
 	edges, err := gs.ListMemberGroups(ctx, tenantID, []string{memberID})
 	if err != nil {
 		return nil, withOp(op, err)
@@ -794,15 +755,12 @@ func (c *Client) GroupsOf(ctx context.Context, tenantID, memberID string) ([]*Gr
 	return groups, withOp(op, err)
 }
 
-// RemoveFromAllGroups takes a member out of every group. Call it after
-// removing a member (the SCIM endpoint does) so that no edge outlives
-// them; on a member that still exists it also recomputes their role.
+// RemoveFromAllGroups takes a member out of every group and recomputes
+// their role. Removing a member already drops their memberships; this is
+// for a member who stays.
 func (c *Client) RemoveFromAllGroups(ctx context.Context, actor Actor, tenantID, memberID string) error {
 	const op = "sdk.RemoveFromAllGroups"
-	gs, err := c.groupStore(op)
-	if err != nil {
-		return err
-	}
+	gs := c.store
 	if err := c.checkGroups(ctx, op, tenantID, actor); err != nil {
 		return err
 	}
@@ -878,7 +836,7 @@ func (c *Client) SetGroupRole(ctx context.Context, actor Actor, tenantID, groupI
 	if err != nil || old == role {
 		return g, err
 	}
-	gs, _ := c.groupStore(op)
+	gs := GroupStore(c.store)
 	after := ""
 	for {
 		ids, err := gs.ListGroupMembers(ctx, tenantID, groupID, after, edgeBatch)
@@ -921,10 +879,7 @@ func (c *Client) recomputeRoles(ctx context.Context, op, tenantID string, actor 
 	if len(memberIDs) == 0 {
 		return nil
 	}
-	gs, err := c.groupStore(op)
-	if err != nil {
-		return err
-	}
+	gs := c.store
 	t, err := c.store.GetTenant(ctx, tenantID)
 	if err != nil {
 		return withOp(op, err)
@@ -981,10 +936,7 @@ type GroupReconcileReport struct {
 // at any time.
 func (c *Client) ReconcileGroups(ctx context.Context, tenantID string) (*GroupReconcileReport, error) {
 	const op = "sdk.ReconcileGroups"
-	gs, err := c.groupStore(op)
-	if err != nil {
-		return nil, err
-	}
+	gs := c.store
 	t, err := c.store.GetTenant(ctx, tenantID)
 	if err != nil {
 		return nil, withOp(op, err)

@@ -256,7 +256,7 @@ func TestGroupEdgesOfRemovedMembers(t *testing.T) {
 	ctx := t.Context()
 	g := w.group(t, "G", w.std.ID, w.std2.ID, w.admin.ID)
 	h := w.group(t, "H", w.std.ID)
-	// RemoveMember alone leaves edges; listing skips and cleans them.
+	// RemoveMember drops the removed member's memberships.
 	if err := w.c.RemoveMember(ctx, w.ownerA, w.t.ID, w.std2.ID); err != nil {
 		t.Fatal(err)
 	}

@@ -106,13 +106,6 @@ const (
 	EventInvitationAccepted EventType = "invitation.accepted"
 )
 
-// invitations returns the store's invitation half. Every Store has one;
-// the indirection keeps the call sites uniform with optional capabilities.
-func (c *Client) invitations(string) (InvitationStore, error) { return c.store, nil }
-
-// ReasonUnsupported means the store lacks an optional capability.
-const ReasonUnsupported Reason = "unsupported"
-
 // InviteRequest describes an invitation.
 type InviteRequest struct {
 	TenantID   string `validate:"required,max=64"`
@@ -140,10 +133,7 @@ func (c *Client) Invite(ctx context.Context, actor Actor, req InviteRequest) (*I
 	if err := check(op, &req); err != nil {
 		return nil, err
 	}
-	is, err := c.invitations(op)
-	if err != nil {
-		return nil, err
-	}
+	is := c.store
 	t, err := c.store.GetTenant(ctx, req.TenantID)
 	if err != nil {
 		return nil, withOp(op, err)
@@ -271,10 +261,7 @@ func (c *Client) Accept(ctx context.Context, req AcceptRequest) (*Member, error)
 	if err := check(op, &req); err != nil {
 		return nil, err
 	}
-	is, err := c.invitations(op)
-	if err != nil {
-		return nil, err
-	}
+	is := c.store
 	var pwHash string
 	if req.Password != "" {
 		if err := CheckPassword(req.Password); err != nil {
@@ -377,10 +364,7 @@ func (c *Client) markAccepted(ctx context.Context, is InvitationStore, inv *Invi
 // record was lost (a crash during Invite) creates it.
 func (c *Client) Resend(ctx context.Context, actor Actor, tenantID, memberID string) (*InviteResult, error) {
 	const op = "sdk.Resend"
-	is, err := c.invitations(op)
-	if err != nil {
-		return nil, err
-	}
+	is := c.store
 	t, p, m, err := c.loadTarget(ctx, op, actor, tenantID, memberID)
 	if err != nil {
 		return nil, err
@@ -438,10 +422,7 @@ func (c *Client) Resend(ctx context.Context, actor Actor, tenantID, memberID str
 // so that its link says so.
 func (c *Client) Revoke(ctx context.Context, actor Actor, tenantID, memberID string) error {
 	const op = "sdk.Revoke"
-	is, err := c.invitations(op)
-	if err != nil {
-		return err
-	}
+	is := c.store
 	t, p, m, err := c.loadTarget(ctx, op, actor, tenantID, memberID)
 	if err != nil {
 		return err
@@ -483,10 +464,7 @@ type ListInvitationsOptions struct {
 // creation order.
 func (c *Client) ListInvitations(ctx context.Context, tenantID string, opts ListInvitationsOptions) (*Page[*Invitation], error) {
 	const op = "sdk.ListInvitations"
-	is, err := c.invitations(op)
-	if err != nil {
-		return nil, err
-	}
+	is := c.store
 	size, after, err := pageParams(op, opts.ListOptions)
 	if err != nil {
 		return nil, err

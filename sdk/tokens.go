@@ -75,8 +75,6 @@ const (
 	TokenTouchInterval = time.Minute
 )
 
-func (c *Client) tokenStore(string) (TokenStore, error) { return c.store, nil }
-
 // checkTokens decides ActionManageTokens: the owner or the host system.
 func (c *Client) checkTokens(ctx context.Context, op, tenantID string, actor Actor) error {
 	p, err := c.Policy(ctx, actor, tenantID)
@@ -144,7 +142,7 @@ func (c *Client) RegisterToken(ctx context.Context, actor Actor, tenantID, name,
 	}
 	t, err := c.storeToken(ctx, op, actor, tenantID, name, secret)
 	if ReasonOf(err) == ReasonTokenExists {
-		ts, _ := c.tokenStore(op)
+		ts := TokenStore(c.store)
 		t, err = ts.GetTokenByHash(ctx, tenantID, HashToken(secret))
 		if err != nil {
 			return nil, withOp(op, err)
@@ -156,11 +154,9 @@ func (c *Client) RegisterToken(ctx context.Context, actor Actor, tenantID, name,
 }
 
 func (c *Client) storeToken(ctx context.Context, op string, actor Actor, tenantID, name, secret string) (*Token, error) {
-	ts, err := c.tokenStore(op)
+	ts := c.store
+	name, err := tokenName(op, name)
 	if err != nil {
-		return nil, err
-	}
-	if name, err = tokenName(op, name); err != nil {
 		return nil, err
 	}
 	if err := c.checkTokens(ctx, op, tenantID, actor); err != nil {
@@ -184,10 +180,7 @@ func (c *Client) storeToken(ctx context.Context, op string, actor Actor, tenantI
 // owner or the host system may.
 func (c *Client) ListTokens(ctx context.Context, actor Actor, tenantID string) ([]*Token, error) {
 	const op = "sdk.ListTokens"
-	ts, err := c.tokenStore(op)
-	if err != nil {
-		return nil, err
-	}
+	ts := c.store
 	if err := c.checkTokens(ctx, op, tenantID, actor); err != nil {
 		return nil, err
 	}
@@ -205,10 +198,7 @@ func (c *Client) ListTokens(ctx context.Context, actor Actor, tenantID string) (
 // the owner or the host system may.
 func (c *Client) RevokeToken(ctx context.Context, actor Actor, tenantID, tokenID string) error {
 	const op = "sdk.RevokeToken"
-	ts, err := c.tokenStore(op)
-	if err != nil {
-		return err
-	}
+	ts := c.store
 	if err := c.checkTokens(ctx, op, tenantID, actor); err != nil {
 		return err
 	}
@@ -229,10 +219,7 @@ func (c *Client) RevokeToken(ctx context.Context, actor Actor, tenantID, tokenID
 func (c *Client) AuthenticateToken(ctx context.Context, tenantID, secret string) (*Token, error) {
 	const op = "sdk.AuthenticateToken"
 	unauth := &Error{Op: op, Code: CodeUnauthenticated, Message: "the token is missing, invalid or revoked"}
-	ts, err := c.tokenStore(op)
-	if err != nil {
-		return nil, err
-	}
+	ts := c.store
 	if secret == "" || tenantID == "" || !validSecret(secret) {
 		return nil, unauth
 	}

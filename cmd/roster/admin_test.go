@@ -103,10 +103,6 @@ func TestTokenCommandsEmbedded(t *testing.T) {
 	t.Parallel()
 	data := "--data=" + t.TempDir()
 	mustRun(t, nil, "tenant", "create", "acme", "--owner-email", "ann@acme.test", data)
-	if _, ok := any((*mongo.Store)(nil)).(sdk.TokenStore); !ok {
-		wantFail(t, roster(t, nil, "token", "create", "--tenant", "acme", data), "this store does not support SCIM tokens yet")
-		t.Skip("the mongo store has no SCIM tokens yet")
-	}
 	dir := data[len("--data="):]
 	c, done := openDirect(t, dir)
 	defer done()
@@ -287,9 +283,6 @@ func TestServeRegistersBootstrapToken(t *testing.T) {
 	for range 2 {
 		s := startServe(t, env)
 		s.stop(t)
-	}
-	if _, ok := any((*mongo.Store)(nil)).(sdk.TokenStore); !ok {
-		return
 	}
 	c, done := openDirect(t, dir)
 	defer done()

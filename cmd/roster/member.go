@@ -329,8 +329,6 @@ func inviteErr(err error, slug, ref string) error {
 	switch sdk.ReasonOf(err) {
 	case sdk.ReasonInvitationUsed, sdk.ReasonInvitationRevoked, sdk.ReasonResendRateLimited:
 		return errorf(err, "%s: %s", ref, reasonMessage(err))
-	case sdk.ReasonUnsupported:
-		return errorf(err, "this store does not support invitations")
 	}
 	return memberErr(err, slug, ref)
 }

@@ -315,8 +315,6 @@ func (b *bootstrap) run(ctx context.Context, c *sdk.Client, log *slog.Logger) er
 	}
 	tok, err := c.RegisterToken(ctx, sdk.SystemActor(), t.ID, bootstrapTokenName, b.token)
 	switch {
-	case sdk.ReasonOf(err) == sdk.ReasonUnsupported:
-		log.Warn("bootstrap: "+envBootToken+" is not registered: the store does not support SCIM tokens yet", "tenant", b.tenant)
 	case errors.Is(err, sdk.ErrInvalidArgument):
 		return errorf(err, "%s: %s", envBootToken, reasonMessage(err))
 	case err != nil:

@@ -221,7 +221,6 @@ func reconcileTenant(ctx context.Context, c *sdk.Client, t *sdk.Tenant) (*reconc
 	res := &reconcileResult{Tenant: t.Slug, SeatsBefore: rep.SeatsBefore, SeatsAfter: rep.SeatsAfter, RolesRepaired: rep.RolesRepaired}
 	g, err := c.ReconcileGroups(ctx, t.ID)
 	switch {
-	case sdk.ReasonOf(err) == sdk.ReasonUnsupported:
 	case err != nil:
 		return res, err
 	default:

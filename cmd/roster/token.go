@@ -129,8 +129,6 @@ func newTokenRevokeCmd(a *app, slug *string) *cobra.Command {
 // tokenErr phrases the errors of token operations on tenant slug.
 func tokenErr(err error, slug, id string) error {
 	switch {
-	case sdk.ReasonOf(err) == sdk.ReasonUnsupported:
-		return errorf(err, "this store does not support SCIM tokens yet")
 	case id != "" && errors.Is(err, sdk.ErrNotFound):
 		return errorf(err, "tenant %q has no token %q (list them with 'roster token list --tenant %s')", slug, id, slug)
 	}
