@@ -141,30 +141,10 @@ func (h *Handler) serveUsers(w http.ResponseWriter, r *http.Request, req *reques
 			Where: where, ListOptions: sdk.ListOptions{PageSize: size, Cursor: cursor}, Total: total,
 		})
 	}
-	cursor, end, err := h.seek(key, lp.startIndex, func(cursor string, size int) (string, int, error) {
-		p, _, err := fetch(cursor, size, false)
-		if err != nil {
-			return "", 0, err
-		}
-		return p.NextCursor, len(p.Items), nil
-	})
+	items, total, err := window(h, key, lp, fetch)
 	if err != nil {
 		writeError(w, h.fail(r, err))
 		return
-	}
-	if end {
-		cursor = "" // the page is empty; the fetch below is for the total
-	}
-	page, total, err := fetch(cursor, max(lp.count, 1), true)
-	if err != nil {
-		writeError(w, h.fail(r, err))
-		return
-	}
-	items := page.Items
-	if end || lp.count == 0 {
-		items = nil
-	} else if page.NextCursor != "" {
-		h.cursors.put(key+"\x00"+strconv.Itoa(lp.startIndex+len(items)), page.NextCursor)
 	}
 	var groups map[string][]string
 	if len(items) > 0 && lp.proj.wants("groups") {
@@ -183,6 +163,37 @@ func (h *Handler) serveUsers(w http.ResponseWriter, r *http.Request, req *reques
 		res.Resources[i] = lp.proj.apply(userResource(m, groups[m.ID], req.base))
 	}
 	writeJSON(w, http.StatusOK, res)
+}
+
+// window returns the page of a list that startIndex and count select and
+// the list's exact total, remembering the cursor of the page after it, so
+// that an identity provider walking the list pays one range query a page.
+func window[T any](h *Handler, key string, lp listParams, fetch func(cursor string, size int, total bool) (*sdk.Page[T], int, error)) ([]T, int, error) {
+	cursor, end, err := h.seek(key, lp.startIndex, func(cursor string, size int) (string, int, error) {
+		p, _, err := fetch(cursor, size, false)
+		if err != nil {
+			return "", 0, err
+		}
+		return p.NextCursor, len(p.Items), nil
+	})
+	if err != nil {
+		return nil, 0, err
+	}
+	if end {
+		cursor = "" // the page is empty; the fetch below is for the total
+	}
+	page, total, err := fetch(cursor, max(lp.count, 1), true)
+	if err != nil {
+		return nil, 0, err
+	}
+	items := page.Items
+	if end || lp.count == 0 {
+		return nil, total, nil
+	}
+	if page.NextCursor != "" {
+		h.cursors.put(key+"\x00"+strconv.Itoa(lp.startIndex+len(items)), page.NextCursor)
+	}
+	return items, total, nil
 }
 
 func (h *Handler) listGroups(w http.ResponseWriter, r *http.Request, req *request) {
@@ -218,30 +229,10 @@ func (h *Handler) serveGroups(w http.ResponseWriter, r *http.Request, req *reque
 			Where: where, ListOptions: sdk.ListOptions{PageSize: size, Cursor: cursor}, Total: total,
 		})
 	}
-	cursor, end, err := h.seek(key, lp.startIndex, func(cursor string, size int) (string, int, error) {
-		p, _, err := fetch(cursor, size, false)
-		if err != nil {
-			return "", 0, err
-		}
-		return p.NextCursor, len(p.Items), nil
-	})
+	items, total, err := window(h, key, lp, fetch)
 	if err != nil {
 		writeError(w, h.fail(r, err))
 		return
-	}
-	if end {
-		cursor = "" // the page is empty; the fetch below is for the total
-	}
-	page, total, err := fetch(cursor, max(lp.count, 1), true)
-	if err != nil {
-		writeError(w, h.fail(r, err))
-		return
-	}
-	items := page.Items
-	if end || lp.count == 0 {
-		items = nil
-	} else if page.NextCursor != "" {
-		h.cursors.put(key+"\x00"+strconv.Itoa(lp.startIndex+len(items)), page.NextCursor)
 	}
 	h.stream(w, r, func(bw *bufio.Writer) error {
 		fmt.Fprintf(bw, `{"schemas":["%s"],"totalResults":%d,"startIndex":%d,"itemsPerPage":%d,"Resources":[`,
