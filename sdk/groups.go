@@ -253,7 +253,7 @@ func (c *Client) CreateGroup(ctx context.Context, actor Actor, req CreateGroupRe
 	if len(members) == 0 {
 		return g, nil
 	}
-	return c.addEdges(ctx, op, gs, actor, g.TenantID, g.ID, members)
+	return c.changeEdges(ctx, op, actor, g.TenantID, g.ID, members, true)
 }
 
 // checkMembers dedupes and sorts ids, checks they are well formed and
@@ -508,23 +508,40 @@ func (c *Client) AddGroupMembers(ctx context.Context, actor Actor, tenantID, gro
 		g, err := gs.GetGroup(ctx, tenantID, groupID)
 		return g, withOp(op, err)
 	}
-	return c.addEdges(ctx, op, gs, actor, tenantID, groupID, ids)
+	return c.changeEdges(ctx, op, actor, tenantID, groupID, ids, true)
 }
 
-// addEdges writes checked member ids in batches, audits each batch and
-// recomputes roles when the group maps to one.
-func (c *Client) addEdges(ctx context.Context, op string, gs GroupStore, actor Actor, tenantID, groupID string, ids []string) (*Group, error) {
+// writeEdges adds (or, with add false, removes) checked member ids in
+// batches of edgeBatch, auditing each batch that changed something. It
+// leaves roles alone; changeEdges recomputes them.
+func (c *Client) writeEdges(ctx context.Context, op string, actor Actor, tenantID, groupID string, ids []string, add bool) (*Group, error) {
 	var g *Group
-	for b := 0; b < len(ids); b += edgeBatch {
-		batch := ids[b:min(b+edgeBatch, len(ids))]
-		ng, n, err := gs.AddGroupMembers(ctx, tenantID, groupID, batch, c.Now())
+	for batch := range slices.Chunk(ids, edgeBatch) {
+		var n int
+		var err error
+		ev, before, after := EventGroupMembersAdded, map[string]string(nil), idList(batch)
+		if add {
+			g, n, err = c.store.AddGroupMembers(ctx, tenantID, groupID, batch, c.Now())
+		} else {
+			g, n, err = c.store.RemoveGroupMembers(ctx, tenantID, groupID, batch, c.Now())
+			ev, before, after = EventGroupMembersRemoved, after, nil
+		}
 		if err != nil {
 			return nil, withOp(op, err)
 		}
-		g = ng
 		if n > 0 {
-			c.recordDetail(ctx, Event{Type: EventGroupMembersAdded, TenantID: tenantID, Actor: actor, MemberID: soleID(batch)}, g.ID, nil, idList(batch))
+			c.recordDetail(ctx, Event{Type: ev, TenantID: tenantID, Actor: actor, MemberID: soleID(batch)}, g.ID, before, after)
 		}
+	}
+	return g, nil
+}
+
+// changeEdges is writeEdges followed, when the group maps to a role, by
+// recomputing the roles of the members it touched.
+func (c *Client) changeEdges(ctx context.Context, op string, actor Actor, tenantID, groupID string, ids []string, add bool) (*Group, error) {
+	g, err := c.writeEdges(ctx, op, actor, tenantID, groupID, ids, add)
+	if err != nil {
+		return nil, err
 	}
 	if g.Role != "" {
 		if err := c.recomputeRoles(ctx, op, tenantID, actor, ids); err != nil {
@@ -556,28 +573,7 @@ func (c *Client) RemoveGroupMembers(ctx context.Context, actor Actor, tenantID, 
 		g, err := gs.GetGroup(ctx, tenantID, groupID)
 		return g, withOp(op, err)
 	}
-	return c.removeEdges(ctx, op, gs, actor, tenantID, groupID, ids)
-}
-
-func (c *Client) removeEdges(ctx context.Context, op string, gs GroupStore, actor Actor, tenantID, groupID string, ids []string) (*Group, error) {
-	var g *Group
-	for b := 0; b < len(ids); b += edgeBatch {
-		batch := ids[b:min(b+edgeBatch, len(ids))]
-		ng, n, err := gs.RemoveGroupMembers(ctx, tenantID, groupID, batch, c.Now())
-		if err != nil {
-			return nil, withOp(op, err)
-		}
-		g = ng
-		if n > 0 {
-			c.recordDetail(ctx, Event{Type: EventGroupMembersRemoved, TenantID: tenantID, Actor: actor, MemberID: soleID(batch)}, g.ID, idList(batch), nil)
-		}
-	}
-	if g.Role != "" {
-		if err := c.recomputeRoles(ctx, op, tenantID, actor, ids); err != nil {
-			return nil, err
-		}
-	}
-	return g, nil
+	return c.changeEdges(ctx, op, actor, tenantID, groupID, ids, false)
 }
 
 // ReplaceGroupMembers makes memberIDs the group's exact membership (SCIM's
@@ -603,14 +599,14 @@ func (c *Client) ReplaceGroupMembers(ctx context.Context, actor Actor, tenantID,
 	var add, remove, changed []string
 	flush := func(final bool) error {
 		if len(add) >= edgeBatch || (final && len(add) > 0) {
-			ng, err := c.addEdgesNoRoles(ctx, op, gs, actor, tenantID, groupID, add)
+			ng, err := c.writeEdges(ctx, op, actor, tenantID, groupID, add, true)
 			if err != nil {
 				return err
 			}
 			g, changed, add = ng, append(changed, add...), nil
 		}
 		if len(remove) >= edgeBatch || (final && len(remove) > 0) {
-			ng, err := c.removeEdgesNoRoles(ctx, op, gs, actor, tenantID, groupID, remove)
+			ng, err := c.writeEdges(ctx, op, actor, tenantID, groupID, remove, false)
 			if err != nil {
 				return err
 			}
@@ -651,28 +647,6 @@ func (c *Client) ReplaceGroupMembers(ctx context.Context, actor Actor, tenantID,
 		if err := c.recomputeRoles(ctx, op, tenantID, actor, changed); err != nil {
 			return nil, err
 		}
-	}
-	return g, nil
-}
-
-func (c *Client) addEdgesNoRoles(ctx context.Context, op string, gs GroupStore, actor Actor, tenantID, groupID string, ids []string) (*Group, error) {
-	g, n, err := gs.AddGroupMembers(ctx, tenantID, groupID, ids, c.Now())
-	if err != nil {
-		return nil, withOp(op, err)
-	}
-	if n > 0 {
-		c.recordDetail(ctx, Event{Type: EventGroupMembersAdded, TenantID: tenantID, Actor: actor, MemberID: soleID(ids)}, groupID, nil, idList(ids))
-	}
-	return g, nil
-}
-
-func (c *Client) removeEdgesNoRoles(ctx context.Context, op string, gs GroupStore, actor Actor, tenantID, groupID string, ids []string) (*Group, error) {
-	g, n, err := gs.RemoveGroupMembers(ctx, tenantID, groupID, ids, c.Now())
-	if err != nil {
-		return nil, withOp(op, err)
-	}
-	if n > 0 {
-		c.recordDetail(ctx, Event{Type: EventGroupMembersRemoved, TenantID: tenantID, Actor: actor, MemberID: soleID(ids)}, groupID, idList(ids), nil)
 	}
 	return g, nil
 }
