@@ -301,30 +301,18 @@ func (tg *tenantGroups) unlink(gid, mid string) bool {
 
 // AddGroupMembers implements sdk.GroupStore.
 func (s *Store) AddGroupMembers(ctx context.Context, tenantID, groupID string, memberIDs []string, now time.Time) (*sdk.Group, int, error) {
-	const op = "memstore.AddGroupMembers"
-	if err := ctx.Err(); err != nil {
-		return nil, 0, err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	g, tg, err := s.group(op, tenantID, groupID)
-	if err != nil {
-		return nil, 0, err
-	}
-	n := 0
-	for _, mid := range memberIDs {
-		if tg.link(groupID, mid) {
-			n++
-		}
-	}
-	g.Version++
-	g.UpdatedAt = now
-	return g.Clone(), n, nil
+	return s.editEdges(ctx, "memstore.AddGroupMembers", tenantID, groupID, memberIDs, now, (*tenantGroups).link)
 }
 
 // RemoveGroupMembers implements sdk.GroupStore.
 func (s *Store) RemoveGroupMembers(ctx context.Context, tenantID, groupID string, memberIDs []string, now time.Time) (*sdk.Group, int, error) {
-	const op = "memstore.RemoveGroupMembers"
+	return s.editEdges(ctx, "memstore.RemoveGroupMembers", tenantID, groupID, memberIDs, now, (*tenantGroups).unlink)
+}
+
+// editEdges applies edit (link or unlink) to each member under one lock,
+// bumps the group's version and returns how many edges changed.
+func (s *Store) editEdges(ctx context.Context, op, tenantID, groupID string, memberIDs []string, now time.Time,
+	edit func(tg *tenantGroups, groupID, memberID string) bool) (*sdk.Group, int, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, 0, err
 	}
@@ -336,7 +324,7 @@ func (s *Store) RemoveGroupMembers(ctx context.Context, tenantID, groupID string
 	}
 	n := 0
 	for _, mid := range memberIDs {
-		if tg.unlink(groupID, mid) {
+		if edit(tg, groupID, mid) {
 			n++
 		}
 	}
