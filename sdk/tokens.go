@@ -130,6 +130,16 @@ func (c *Client) CreateToken(ctx context.Context, actor Actor, tenantID, name st
 	return secret, t, nil
 }
 
+// CheckTokenSecret reports whether an operator-chosen secret is acceptable
+// to RegisterToken: MinTokenLength to MaxTokenLength printable ASCII
+// characters without spaces. A host can call it before it opens a store.
+func CheckTokenSecret(secret string) error {
+	if len(secret) < MinTokenLength || !validSecret(secret) {
+		return invalid("sdk.CheckTokenSecret", "Secret", fmt.Sprintf("a token must be %d to %d printable ASCII characters without spaces (this one has %d)", MinTokenLength, MaxTokenLength, len(secret)))
+	}
+	return nil
+}
+
 // RegisterToken stores an operator-chosen secret (at least MinTokenLength
 // printable ASCII characters, such as ROSTER_BOOTSTRAP_TOKEN) as a token of
 // the tenant. It is idempotent: registering a secret the tenant already has
@@ -137,8 +147,8 @@ func (c *Client) CreateToken(ctx context.Context, actor Actor, tenantID, name st
 // may.
 func (c *Client) RegisterToken(ctx context.Context, actor Actor, tenantID, name, secret string) (*Token, error) {
 	const op = "sdk.RegisterToken"
-	if len(secret) < MinTokenLength || !validSecret(secret) {
-		return nil, invalid(op, "Secret", fmt.Sprintf("a token must be %d to %d printable ASCII characters without spaces", MinTokenLength, MaxTokenLength))
+	if err := CheckTokenSecret(secret); err != nil {
+		return nil, withOp(op, err)
 	}
 	t, err := c.storeToken(ctx, op, actor, tenantID, name, secret)
 	if ReasonOf(err) == ReasonTokenExists {

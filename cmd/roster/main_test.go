@@ -269,7 +269,7 @@ func TestBootstrapFromEnv(t *testing.T) {
 		{"no owner", map[string]string{envBootTenant: "acme"}, nil, "needs " + envBootOwner},
 		{"no tenant", map[string]string{envBootOwner: "a@b.test"}, nil, envBootOwner + " is set but " + envBootTenant + " is not"},
 		{"bad seats", map[string]string{envBootTenant: "acme", envBootOwner: "a@b.test", envBootSeats: "ten"}, nil, `ROSTER_BOOTSTRAP_SEATS="ten" is not a number`},
-		{"short token", map[string]string{envBootTenant: "acme", envBootOwner: "a@b.test", envBootToken: token[1:]}, nil, "it has 31 characters and needs at least 32"},
+		{"short token", map[string]string{envBootTenant: "acme", envBootOwner: "a@b.test", envBootToken: token[1:]}, nil, "must be 32 to 512 printable ASCII characters without spaces (this one has 31)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got, err := bootstrapFromEnv(func(k string) string { return tc.env[k] })
@@ -433,7 +433,7 @@ func TestServeBootstrapErrors(t *testing.T) {
 	r = roster(t, map[string]string{envBootTenant: "Acme", envBootOwner: "ann@acme.test"}, "serve", "--memory", "--addr", "127.0.0.1:0")
 	wantFail(t, r, `ROSTER_BOOTSTRAP_TENANT: "Acme" is not a valid slug`)
 	r = roster(t, map[string]string{envBootTenant: "acme", envBootOwner: "ann@acme.test", envBootToken: "short"}, "serve", "--memory", "--addr", "127.0.0.1:0")
-	wantFail(t, r, "ROSTER_BOOTSTRAP_TOKEN is too short")
+	wantFail(t, r, "ROSTER_BOOTSTRAP_TOKEN: a token must be 32 to 512")
 }
 
 func TestServeDataDir(t *testing.T) {

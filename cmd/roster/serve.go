@@ -28,8 +28,7 @@ const (
 )
 
 const (
-	defaultSeats   = 10
-	minTokenLength = 32
+	defaultSeats = 10
 )
 
 type serveOptions struct {
@@ -278,9 +277,10 @@ func bootstrapFromEnv(getenv func(string) string) (*bootstrap, error) {
 		}
 		b.seats = n
 	}
-	if b.token != "" && len(b.token) < minTokenLength {
-		return nil, fmt.Errorf("%s is too short: it has %d characters and needs at least %d (generate one with: openssl rand -hex 32)",
-			envBootToken, len(b.token), minTokenLength)
+	if b.token != "" {
+		if err := sdk.CheckTokenSecret(b.token); err != nil {
+			return nil, fmt.Errorf("%s: %s (generate one with: openssl rand -hex 32)", envBootToken, reasonMessage(err))
+		}
 	}
 	return b, nil
 }
