@@ -74,7 +74,11 @@ type AuditEvent struct {
 // describes has already happened, so a failing audit append is retried once
 // and then logged rather than reported as the operation's failure.
 func (c *Client) record(ctx context.Context, ev Event) {
-	a := c.auditEvent(ev)
+	c.publish(ctx, ev, c.auditEvent(ev))
+}
+
+// publish appends a, the audit entry of ev, and notifies observers of ev.
+func (c *Client) publish(ctx context.Context, ev Event, a *AuditEvent) {
 	ev.Time = a.Time
 	actx := context.WithoutCancel(ctx)
 	if err := c.store.AppendAudit(actx, a); err != nil {

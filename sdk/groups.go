@@ -162,28 +162,9 @@ func (c *Client) checkGroups(ctx context.Context, op, tenantID string, actor Act
 // recordDetail writes an audit event with explicit before/after fields and
 // notifies observers, like record does for member and tenant events.
 func (c *Client) recordDetail(ctx context.Context, ev Event, target string, before, after map[string]string) {
-	ev.Time = c.Now()
-	a := &AuditEvent{
-		ID:        c.newID(),
-		TenantID:  ev.TenantID,
-		Time:      ev.Time,
-		ActorKind: ev.Actor.Kind,
-		ActorID:   ev.Actor.ID,
-		Channel:   ev.Actor.Channel(),
-		Action:    string(ev.Type),
-		TargetID:  target,
-		Before:    before,
-		After:     after,
-	}
-	actx := context.WithoutCancel(ctx)
-	if err := c.store.AppendAudit(actx, a); err != nil {
-		if err = c.store.AppendAudit(actx, a); err != nil {
-			c.log.Error("roster: audit append failed", "tenant", a.TenantID, "action", a.Action, "target", a.TargetID, "err", err)
-		}
-	}
-	for _, o := range c.observers {
-		go c.notify(actx, o, ev)
-	}
+	a := c.auditEvent(ev)
+	a.TargetID, a.Before, a.After = target, before, after
+	c.publish(ctx, ev, a)
 }
 
 func groupFields(g *Group) map[string]string {
