@@ -133,19 +133,8 @@ func (c *Client) Invite(ctx context.Context, actor Actor, req InviteRequest) (*I
 	if err := check(op, &req); err != nil {
 		return nil, err
 	}
-	is := c.store
-	t, err := c.store.GetTenant(ctx, req.TenantID)
+	t, err := c.admit(ctx, op, actor, req.TenantID, StatusInvited, &req.Role)
 	if err != nil {
-		return nil, withOp(op, err)
-	}
-	p, err := c.policyFor(ctx, op, t, actor)
-	if err != nil {
-		return nil, err
-	}
-	if req.Role == "" {
-		req.Role = t.DefaultRole()
-	}
-	if err := p.checkAddAs(StatusInvited, req.Role).Err(op); err != nil {
 		return nil, err
 	}
 	now := c.Now()
@@ -166,7 +155,7 @@ func (c *Client) Invite(ctx context.Context, actor Actor, req InviteRequest) (*I
 		State: InvitationPending, SecretHash: hash, ExpiresAt: now.Add(invitationTTL(t)),
 		Version: 1, CreatedAt: now, UpdatedAt: now,
 	}
-	if err := is.CreateInvitation(ctx, inv); err != nil {
+	if err := c.store.CreateInvitation(ctx, inv); err != nil {
 		return nil, withOp(op, err)
 	}
 	c.record(ctx, Event{Type: EventMemberInvited, TenantID: t.ID, Actor: actor, MemberID: m.ID, After: m.Clone()})

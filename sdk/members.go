@@ -42,18 +42,8 @@ func (c *Client) AddMember(ctx context.Context, actor Actor, req AddMemberReques
 	case StatusInvited:
 		return nil, invalid(op, "Status", "members are invited with Invite, not added as invited")
 	}
-	t, err := c.store.GetTenant(ctx, req.TenantID)
+	t, err := c.admit(ctx, op, actor, req.TenantID, req.Status, &req.Role)
 	if err != nil {
-		return nil, withOp(op, err)
-	}
-	p, err := c.policyFor(ctx, op, t, actor)
-	if err != nil {
-		return nil, err
-	}
-	if req.Role == "" {
-		req.Role = t.DefaultRole()
-	}
-	if err := p.checkAddAs(req.Status, req.Role).Err(op); err != nil {
 		return nil, err
 	}
 	now := c.Now()
@@ -80,6 +70,24 @@ func (c *Client) AddMember(ctx context.Context, actor Actor, req AddMemberReques
 	}
 	c.record(ctx, Event{Type: EventMemberAdded, TenantID: t.ID, Actor: actor, MemberID: m.ID, After: m.Clone()})
 	return m, nil
+}
+
+// admit loads the tenant a member is about to join and decides whether
+// actor may add one in state st with *role (defaulted to the tenant's
+// default role when empty).
+func (c *Client) admit(ctx context.Context, op string, actor Actor, tenantID string, st Status, role *string) (*Tenant, error) {
+	t, err := c.store.GetTenant(ctx, tenantID)
+	if err != nil {
+		return nil, withOp(op, err)
+	}
+	p, err := c.policyFor(ctx, op, t, actor)
+	if err != nil {
+		return nil, err
+	}
+	if *role == "" {
+		*role = t.DefaultRole()
+	}
+	return t, p.checkAddAs(st, *role).Err(op)
 }
 
 // createMember enforces cross-tenant email uniqueness and stores m, taking
