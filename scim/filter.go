@@ -364,7 +364,7 @@ func constCond(op sdk.CondOp, have string, v any, fold bool) (*sdk.Cond, error) 
 			return nil, badRequest(typeInvalidFilter, "%s", messageOf(err))
 		}
 	}
-	m := &sdk.Member{ExternalID: have, EmailKey: strings.ToLower(have)}
+	m := &sdk.Member{ExternalID: have, EmailKey: sdk.NormalizeEmail(have)}
 	if c.Match(m) {
 		return nil, nil
 	}

@@ -616,7 +616,7 @@ func matchEmail(vf filter.Expression, e emailEntry) (bool, error) {
 		if err := c.Validate(false); err != nil {
 			return false, badRequest(typeInvalidFilter, "%s", messageOf(err))
 		}
-		return c.Match(&sdk.Member{Title: field, EmailKey: strings.ToLower(field)}), nil
+		return c.Match(&sdk.Member{Title: field, EmailKey: sdk.NormalizeEmail(field)}), nil
 	}
 	return false, badRequest(typeInvalidFilter, "Unsupported emails filter.")
 }
