@@ -113,8 +113,8 @@ func (c *Client) hashPassword(pw string) (string, error) {
 	return argon2id.CreateHash(pw, p)
 }
 
-func (c *Client) loadCredentials(ctx context.Context, op string, cs CredentialStore, m *Member) (*Credentials, error) {
-	cr, err := cs.GetCredentials(ctx, m.TenantID, m.ID)
+func (c *Client) loadCredentials(ctx context.Context, op string, m *Member) (*Credentials, error) {
+	cr, err := c.store.GetCredentials(ctx, m.TenantID, m.ID)
 	if isNotFound(err) {
 		return &Credentials{TenantID: m.TenantID, MemberID: m.ID}, nil
 	}
@@ -124,13 +124,12 @@ func (c *Client) loadCredentials(ctx context.Context, op string, cs CredentialSt
 // storePassword sets a member's password hash and bumps their session
 // epoch, so that every other session ends with the old password.
 func (c *Client) storePassword(ctx context.Context, op string, m *Member, hash string) error {
-	cs := c.store
-	cr, err := c.loadCredentials(ctx, op, cs, m)
+	cr, err := c.loadCredentials(ctx, op, m)
 	if err != nil {
 		return err
 	}
 	cr.PasswordHash, cr.UpdatedAt = hash, c.Now()
-	return withOp(op, cs.PutCredentials(ctx, cr))
+	return withOp(op, c.store.PutCredentials(ctx, cr))
 }
 
 // SetPassword sets a member's password. Members set their own; setting
@@ -186,7 +185,6 @@ type SignIn struct {
 func (c *Client) VerifyPassword(ctx context.Context, tenantID, email, password string) (*SignIn, error) {
 	const op = "sdk.VerifyPassword"
 	wrong := &Error{Op: op, Code: CodeUnauthenticated, Reason: ReasonWrongCredentials, Message: "wrong email or password"}
-	cs := c.store
 	if len(password) > 4*MaxPasswordLength {
 		return nil, wrong
 	}
@@ -200,7 +198,7 @@ func (c *Client) VerifyPassword(ctx context.Context, tenantID, email, password s
 	if err != nil {
 		return nil, withOp(op, err)
 	}
-	cr, err := c.loadCredentials(ctx, op, cs, m)
+	cr, err := c.loadCredentials(ctx, op, m)
 	if err != nil {
 		return nil, err
 	}
@@ -240,11 +238,11 @@ type TOTPEnrollment struct {
 // returns a new secret, pending until ConfirmTOTP proves the app has it.
 func (c *Client) EnrollTOTP(ctx context.Context, actor Actor, tenantID string) (*TOTPEnrollment, error) {
 	const op = "sdk.EnrollTOTP"
-	cs, m, err := c.selfCredentials(ctx, op, actor, tenantID)
+	m, err := c.selfMember(ctx, op, actor, tenantID)
 	if err != nil {
 		return nil, err
 	}
-	cr, err := c.loadCredentials(ctx, op, cs, m)
+	cr, err := c.loadCredentials(ctx, op, m)
 	if err != nil {
 		return nil, err
 	}
@@ -260,7 +258,7 @@ func (c *Client) EnrollTOTP(ctx context.Context, actor Actor, tenantID string) (
 		return nil, withOp(op, err)
 	}
 	cr.TOTPPending, cr.UpdatedAt = key.Secret(), c.Now()
-	if err := cs.PutCredentials(ctx, cr); err != nil {
+	if err := c.store.PutCredentials(ctx, cr); err != nil {
 		return nil, withOp(op, err)
 	}
 	return &TOTPEnrollment{Secret: key.Secret(), URL: key.URL()}, nil
@@ -270,11 +268,11 @@ func (c *Client) EnrollTOTP(ctx context.Context, actor Actor, tenantID string) (
 // then MFA-enrolled.
 func (c *Client) ConfirmTOTP(ctx context.Context, actor Actor, tenantID, code string) (*Member, error) {
 	const op = "sdk.ConfirmTOTP"
-	cs, m, err := c.selfCredentials(ctx, op, actor, tenantID)
+	m, err := c.selfMember(ctx, op, actor, tenantID)
 	if err != nil {
 		return nil, err
 	}
-	cr, err := c.loadCredentials(ctx, op, cs, m)
+	cr, err := c.loadCredentials(ctx, op, m)
 	if err != nil {
 		return nil, err
 	}
@@ -286,7 +284,7 @@ func (c *Client) ConfirmTOTP(ctx context.Context, actor Actor, tenantID, code st
 		return nil, err
 	}
 	cr.TOTPSecret, cr.TOTPPending, cr.TOTPLastStep, cr.UpdatedAt = cr.TOTPPending, "", step, c.Now()
-	if err := cs.PutCredentials(ctx, cr); err != nil {
+	if err := c.store.PutCredentials(ctx, cr); err != nil {
 		return nil, withOp(op, err)
 	}
 	return c.mutate(ctx, op, actor, tenantID, m.ID, 0, EventMemberUpdated, func(_ *Policy, before, m *Member) (int, error) {
@@ -302,8 +300,7 @@ func (c *Client) ConfirmTOTP(ctx context.Context, actor Actor, tenantID, code st
 // is CodeUnauthenticated with ReasonWrongCode.
 func (c *Client) VerifyTOTP(ctx context.Context, tenantID, memberID, code string) error {
 	const op = "sdk.VerifyTOTP"
-	cs := c.store
-	cr, err := cs.GetCredentials(ctx, tenantID, memberID)
+	cr, err := c.store.GetCredentials(ctx, tenantID, memberID)
 	if isNotFound(err) || (err == nil && cr.TOTPSecret == "") {
 		return &Error{Op: op, Code: CodeFailedPrecondition, Reason: ReasonMFANotEnrolled, Message: "the member has not enrolled TOTP"}
 	}
@@ -314,7 +311,7 @@ func (c *Client) VerifyTOTP(ctx context.Context, tenantID, memberID, code string
 	if err != nil {
 		return err
 	}
-	advanced, err := cs.AdvanceTOTPStep(ctx, tenantID, memberID, step)
+	advanced, err := c.store.AdvanceTOTPStep(ctx, tenantID, memberID, step)
 	if err != nil {
 		return withOp(op, err)
 	}
@@ -349,21 +346,21 @@ func (c *Client) validateCode(op, secret, code string, lastStep int64) (int64, e
 	return 0, wrong
 }
 
-// selfCredentials resolves an actor acting on their own credentials.
-func (c *Client) selfCredentials(ctx context.Context, op string, actor Actor, tenantID string) (CredentialStore, *Member, error) {
-	cs := c.store
+// selfMember returns the active member an actor acting on their own
+// credentials is.
+func (c *Client) selfMember(ctx context.Context, op string, actor Actor, tenantID string) (*Member, error) {
 	if actor.Kind != ActorMember {
-		return nil, nil, deny(ReasonNotMember).Err(op)
+		return nil, deny(ReasonNotMember).Err(op)
 	}
 	m, err := c.store.GetMember(ctx, tenantID, actor.ID)
 	if isNotFound(err) {
-		return nil, nil, deny(ReasonNotMember).Err(op)
+		return nil, deny(ReasonNotMember).Err(op)
 	}
 	if err != nil {
-		return nil, nil, withOp(op, err)
+		return nil, withOp(op, err)
 	}
 	if m.Status != StatusActive {
-		return nil, nil, deny(ReasonInactive).Err(op)
+		return nil, deny(ReasonInactive).Err(op)
 	}
-	return cs, m, nil
+	return m, nil
 }

@@ -207,7 +207,6 @@ type CreateGroupRequest struct {
 // external ids.
 func (c *Client) CreateGroup(ctx context.Context, actor Actor, req CreateGroupRequest) (*Group, error) {
 	const op = "sdk.CreateGroup"
-	gs := c.store
 	req.DisplayName = strings.TrimSpace(req.DisplayName)
 	if err := check(op, &req); err != nil {
 		return nil, err
@@ -218,7 +217,7 @@ func (c *Client) CreateGroup(ctx context.Context, actor Actor, req CreateGroupRe
 	if err := c.checkGroups(ctx, op, req.TenantID, actor); err != nil {
 		return nil, err
 	}
-	members, err := c.checkMembers(ctx, op, gs, req.TenantID, req.Members)
+	members, err := c.checkMembers(ctx, op, req.TenantID, req.Members)
 	if err != nil {
 		return nil, err
 	}
@@ -227,7 +226,7 @@ func (c *Client) CreateGroup(ctx context.Context, actor Actor, req CreateGroupRe
 		ID: c.newID(), TenantID: req.TenantID, DisplayName: req.DisplayName, NameKey: NormalizeGroupName(req.DisplayName),
 		ExternalID: req.ExternalID, Version: 1, CreatedAt: now, UpdatedAt: now,
 	}
-	if err := gs.CreateGroup(ctx, g); err != nil {
+	if err := c.store.CreateGroup(ctx, g); err != nil {
 		return nil, withOp(op, err)
 	}
 	c.recordDetail(ctx, Event{Type: EventGroupCreated, TenantID: g.TenantID, Actor: actor}, g.ID, nil, groupFields(g))
@@ -239,7 +238,7 @@ func (c *Client) CreateGroup(ctx context.Context, actor Actor, req CreateGroupRe
 
 // checkMembers dedupes and sorts ids, checks they are well formed and
 // members of the tenant, and returns them.
-func (c *Client) checkMembers(ctx context.Context, op string, gs GroupStore, tenantID string, ids []string) ([]string, error) {
+func (c *Client) checkMembers(ctx context.Context, op string, tenantID string, ids []string) ([]string, error) {
 	if len(ids) == 0 {
 		return nil, nil
 	}
@@ -253,7 +252,7 @@ func (c *Client) checkMembers(ctx context.Context, op string, gs GroupStore, ten
 	slices.Sort(out)
 	out = slices.Compact(out)
 	for b := 0; b < len(out); b += edgeBatch {
-		missing, err := gs.MissingMembers(ctx, tenantID, out[b:min(b+edgeBatch, len(out))])
+		missing, err := c.store.MissingMembers(ctx, tenantID, out[b:min(b+edgeBatch, len(out))])
 		if err != nil {
 			return nil, withOp(op, err)
 		}
@@ -274,15 +273,14 @@ func (c *Client) checkMembers(ctx context.Context, op string, gs GroupStore, ten
 // several writes uses it to refuse before the first.
 func (c *Client) RequireMembers(ctx context.Context, tenantID string, ids []string) error {
 	const op = "sdk.RequireMembers"
-	_, err := c.checkMembers(ctx, op, c.store, tenantID, ids)
+	_, err := c.checkMembers(ctx, op, tenantID, ids)
 	return err
 }
 
 // Group returns a group of a tenant. Reads are not policy-checked.
 func (c *Client) Group(ctx context.Context, tenantID, groupID string) (*Group, error) {
 	const op = "sdk.Group"
-	gs := c.store
-	g, err := gs.GetGroup(ctx, tenantID, groupID)
+	g, err := c.store.GetGroup(ctx, tenantID, groupID)
 	return g, withOp(op, err)
 }
 
@@ -298,7 +296,6 @@ type GroupSearch struct {
 // order and, when s.Total is set, how many match in all (otherwise -1).
 func (c *Client) SearchGroups(ctx context.Context, tenantID string, s GroupSearch) (*Page[*Group], int, error) {
 	const op = "sdk.SearchGroups"
-	gs := c.store
 	size, after, err := pageParams(op, s.ListOptions)
 	if err != nil {
 		return nil, 0, err
@@ -308,7 +305,7 @@ func (c *Client) SearchGroups(ctx context.Context, tenantID string, s GroupSearc
 	}
 	total := -1
 	if _, id, rest, ok := s.Where.pinned(FieldID); ok {
-		g, err := gs.GetGroup(ctx, tenantID, id)
+		g, err := c.store.GetGroup(ctx, tenantID, id)
 		if err != nil && !isNotFound(err) {
 			return nil, 0, withOp(op, err)
 		}
@@ -326,12 +323,12 @@ func (c *Client) SearchGroups(ctx context.Context, tenantID string, s GroupSearc
 		}
 		return &Page[*Group]{Items: items}, total, nil
 	}
-	groups, err := gs.ListGroups(ctx, tenantID, GroupQuery{Where: s.Where, After: after, Limit: size + 1})
+	groups, err := c.store.ListGroups(ctx, tenantID, GroupQuery{Where: s.Where, After: after, Limit: size + 1})
 	if err != nil {
 		return nil, 0, withOp(op, err)
 	}
 	if s.Total {
-		if total, err = gs.CountGroups(ctx, tenantID, s.Where); err != nil {
+		if total, err = c.store.CountGroups(ctx, tenantID, s.Where); err != nil {
 			return nil, 0, withOp(op, err)
 		}
 	}
@@ -387,9 +384,8 @@ func (c *Client) UpdateGroup(ctx context.Context, actor Actor, req UpdateGroupRe
 // optimistic concurrency, like mutate does for members.
 func (c *Client) mutateGroup(ctx context.Context, op string, actor Actor, tenantID, groupID string, expected int64,
 	ev EventType, fn func(g *Group) error) (*Group, error) {
-	gs := c.store
 	for range maxRetries {
-		before, err := gs.GetGroup(ctx, tenantID, groupID)
+		before, err := c.store.GetGroup(ctx, tenantID, groupID)
 		if err != nil {
 			return nil, withOp(op, err)
 		}
@@ -404,7 +400,7 @@ func (c *Client) mutateGroup(ctx context.Context, op string, actor Actor, tenant
 			return before, nil
 		}
 		g.UpdatedAt = c.Now()
-		err = gs.UpdateGroup(ctx, g, before.Version)
+		err = c.store.UpdateGroup(ctx, g, before.Version)
 		if ReasonOf(err) == ReasonVersionMismatch && expected == 0 {
 			continue
 		}
@@ -423,12 +419,11 @@ func (c *Client) mutateGroup(ctx context.Context, op string, actor Actor, tenant
 // whose role came from the group get their role recomputed.
 func (c *Client) DeleteGroup(ctx context.Context, actor Actor, tenantID, groupID string, expectedVersion int64) error {
 	const op = "sdk.DeleteGroup"
-	gs := c.store
 	if err := c.checkGroups(ctx, op, tenantID, actor); err != nil {
 		return err
 	}
 	for range maxRetries {
-		g, err := gs.GetGroup(ctx, tenantID, groupID)
+		g, err := c.store.GetGroup(ctx, tenantID, groupID)
 		if err != nil {
 			return withOp(op, err)
 		}
@@ -437,11 +432,11 @@ func (c *Client) DeleteGroup(ctx context.Context, actor Actor, tenantID, groupID
 		}
 		var affected []string
 		if g.Role != "" {
-			if affected, err = c.allGroupMembers(ctx, op, gs, tenantID, groupID); err != nil {
+			if affected, err = c.allGroupMembers(ctx, op, tenantID, groupID); err != nil {
 				return err
 			}
 		}
-		err = gs.DeleteGroup(ctx, tenantID, groupID, g.Version)
+		err = c.store.DeleteGroup(ctx, tenantID, groupID, g.Version)
 		if ReasonOf(err) == ReasonVersionMismatch && expectedVersion == 0 {
 			continue
 		}
@@ -454,11 +449,11 @@ func (c *Client) DeleteGroup(ctx context.Context, actor Actor, tenantID, groupID
 	return errStale(op)
 }
 
-func (c *Client) allGroupMembers(ctx context.Context, op string, gs GroupStore, tenantID, groupID string) ([]string, error) {
+func (c *Client) allGroupMembers(ctx context.Context, op string, tenantID, groupID string) ([]string, error) {
 	var all []string
 	after := ""
 	for {
-		ids, err := gs.ListGroupMembers(ctx, tenantID, groupID, after, edgeBatch)
+		ids, err := c.store.ListGroupMembers(ctx, tenantID, groupID, after, edgeBatch)
 		if err != nil {
 			return nil, withOp(op, err)
 		}
@@ -477,16 +472,15 @@ func (c *Client) allGroupMembers(ctx context.Context, op string, gs GroupStore, 
 // group. It returns the group after the change.
 func (c *Client) AddGroupMembers(ctx context.Context, actor Actor, tenantID, groupID string, memberIDs []string) (*Group, error) {
 	const op = "sdk.AddGroupMembers"
-	gs := c.store
 	if err := c.checkGroups(ctx, op, tenantID, actor); err != nil {
 		return nil, err
 	}
-	ids, err := c.checkMembers(ctx, op, gs, tenantID, memberIDs)
+	ids, err := c.checkMembers(ctx, op, tenantID, memberIDs)
 	if err != nil {
 		return nil, err
 	}
 	if len(ids) == 0 {
-		g, err := gs.GetGroup(ctx, tenantID, groupID)
+		g, err := c.store.GetGroup(ctx, tenantID, groupID)
 		return g, withOp(op, err)
 	}
 	return c.changeEdges(ctx, op, actor, tenantID, groupID, ids, true)
@@ -543,7 +537,6 @@ func soleID(ids []string) string {
 // are ignored. It returns the group after the change.
 func (c *Client) RemoveGroupMembers(ctx context.Context, actor Actor, tenantID, groupID string, memberIDs []string) (*Group, error) {
 	const op = "sdk.RemoveGroupMembers"
-	gs := c.store
 	if err := c.checkGroups(ctx, op, tenantID, actor); err != nil {
 		return nil, err
 	}
@@ -551,7 +544,7 @@ func (c *Client) RemoveGroupMembers(ctx context.Context, actor Actor, tenantID, 
 	slices.Sort(ids)
 	ids = slices.Compact(ids)
 	if len(ids) == 0 {
-		g, err := gs.GetGroup(ctx, tenantID, groupID)
+		g, err := c.store.GetGroup(ctx, tenantID, groupID)
 		return g, withOp(op, err)
 	}
 	return c.changeEdges(ctx, op, actor, tenantID, groupID, ids, false)
@@ -565,15 +558,14 @@ func (c *Client) RemoveGroupMembers(ctx context.Context, actor Actor, tenantID, 
 // whole. It returns the group after the change.
 func (c *Client) ReplaceGroupMembers(ctx context.Context, actor Actor, tenantID, groupID string, memberIDs []string) (*Group, error) {
 	const op = "sdk.ReplaceGroupMembers"
-	gs := c.store
 	if err := c.checkGroups(ctx, op, tenantID, actor); err != nil {
 		return nil, err
 	}
-	want, err := c.checkMembers(ctx, op, gs, tenantID, memberIDs)
+	want, err := c.checkMembers(ctx, op, tenantID, memberIDs)
 	if err != nil {
 		return nil, err
 	}
-	g, err := gs.GetGroup(ctx, tenantID, groupID)
+	g, err := c.store.GetGroup(ctx, tenantID, groupID)
 	if err != nil {
 		return nil, withOp(op, err)
 	}
@@ -597,7 +589,7 @@ func (c *Client) ReplaceGroupMembers(ctx context.Context, actor Actor, tenantID,
 	}
 	i, after := 0, ""
 	for {
-		have, err := gs.ListGroupMembers(ctx, tenantID, groupID, after, edgeBatch)
+		have, err := c.store.ListGroupMembers(ctx, tenantID, groupID, after, edgeBatch)
 		if err != nil {
 			return nil, withOp(op, err)
 		}
@@ -637,12 +629,11 @@ func (c *Client) ReplaceGroupMembers(ctx context.Context, actor Actor, tenantID,
 // cleaned up on the way).
 func (c *Client) GroupMembers(ctx context.Context, tenantID, groupID string, opts ListOptions) (*Page[string], error) {
 	const op = "sdk.GroupMembers"
-	gs := c.store
 	size, after, err := pageParams(op, opts)
 	if err != nil {
 		return nil, err
 	}
-	ids, err := gs.ListGroupMembers(ctx, tenantID, groupID, after, size+1)
+	ids, err := c.store.ListGroupMembers(ctx, tenantID, groupID, after, size+1)
 	if err != nil {
 		return nil, withOp(op, err)
 	}
@@ -655,7 +646,7 @@ func (c *Client) GroupMembers(ctx context.Context, tenantID, groupID string, opt
 		page.Items = []string{}
 		return page, nil
 	}
-	missing, err := gs.MissingMembers(ctx, tenantID, page.Items)
+	missing, err := c.store.MissingMembers(ctx, tenantID, page.Items)
 	if err != nil {
 		return nil, withOp(op, err)
 	}
@@ -664,7 +655,7 @@ func (c *Client) GroupMembers(ctx context.Context, tenantID, groupID string, opt
 		for i, id := range missing {
 			edges[i] = GroupEdge{GroupID: groupID, MemberID: id}
 		}
-		if _, err := gs.DeleteEdges(context.WithoutCancel(ctx), tenantID, edges); err != nil {
+		if _, err := c.store.DeleteEdges(context.WithoutCancel(ctx), tenantID, edges); err != nil {
 			c.log.Warn("roster: removing edges of deleted members failed", "tenant", tenantID, "group", groupID, "err", err)
 		}
 		page.Items = slices.DeleteFunc(slices.Clone(page.Items), func(id string) bool { return slices.Contains(missing, id) })
@@ -676,12 +667,11 @@ func (c *Client) GroupMembers(ctx context.Context, tenantID, groupID string, opt
 // keyed by member id (members in no group are absent), with one store call.
 func (c *Client) GroupIDsOf(ctx context.Context, tenantID string, memberIDs []string) (map[string][]string, error) {
 	const op = "sdk.GroupIDsOf"
-	gs := c.store
 	out := map[string][]string{}
 	if len(memberIDs) == 0 {
 		return out, nil
 	}
-	edges, err := gs.ListMemberGroups(ctx, tenantID, memberIDs)
+	edges, err := c.store.ListMemberGroups(ctx, tenantID, memberIDs)
 	if err != nil {
 		return nil, withOp(op, err)
 	}
@@ -694,8 +684,7 @@ func (c *Client) GroupIDsOf(ctx context.Context, tenantID string, memberIDs []st
 // GroupsOf returns the groups a member belongs to, in id order.
 func (c *Client) GroupsOf(ctx context.Context, tenantID, memberID string) ([]*Group, error) {
 	const op = "sdk.GroupsOf"
-	gs := c.store
-	edges, err := gs.ListMemberGroups(ctx, tenantID, []string{memberID})
+	edges, err := c.store.ListMemberGroups(ctx, tenantID, []string{memberID})
 	if err != nil {
 		return nil, withOp(op, err)
 	}
@@ -706,7 +695,7 @@ func (c *Client) GroupsOf(ctx context.Context, tenantID, memberID string) ([]*Gr
 	if len(ids) == 0 {
 		return []*Group{}, nil
 	}
-	groups, err := gs.GetGroups(ctx, tenantID, ids)
+	groups, err := c.store.GetGroups(ctx, tenantID, ids)
 	return groups, withOp(op, err)
 }
 
@@ -715,15 +704,14 @@ func (c *Client) GroupsOf(ctx context.Context, tenantID, memberID string) ([]*Gr
 // for a member who stays.
 func (c *Client) RemoveFromAllGroups(ctx context.Context, actor Actor, tenantID, memberID string) error {
 	const op = "sdk.RemoveFromAllGroups"
-	gs := c.store
 	if err := c.checkGroups(ctx, op, tenantID, actor); err != nil {
 		return err
 	}
-	edges, err := gs.ListMemberGroups(ctx, tenantID, []string{memberID})
+	edges, err := c.store.ListMemberGroups(ctx, tenantID, []string{memberID})
 	if err != nil || len(edges) == 0 {
 		return withOp(op, err)
 	}
-	n, err := gs.DeleteEdges(ctx, tenantID, edges)
+	n, err := c.store.DeleteEdges(ctx, tenantID, edges)
 	if err != nil {
 		return withOp(op, err)
 	}
@@ -746,11 +734,10 @@ func (c *Client) RemoveFromAllGroups(ctx context.Context, actor Actor, tenantID,
 // for the member-removal paths of the SDK; a failure only leaves edges
 // that reads skip and ReconcileGroups removes.
 func (c *Client) dropMemberEdges(ctx context.Context, tenantID, memberID string) {
-	gs := GroupStore(c.store)
 	ctx = context.WithoutCancel(ctx)
-	edges, err := gs.ListMemberGroups(ctx, tenantID, []string{memberID})
+	edges, err := c.store.ListMemberGroups(ctx, tenantID, []string{memberID})
 	if err == nil && len(edges) > 0 {
-		_, err = gs.DeleteEdges(ctx, tenantID, edges)
+		_, err = c.store.DeleteEdges(ctx, tenantID, edges)
 	}
 	if err != nil {
 		c.log.Warn("roster: removing a removed member's group memberships failed", "tenant", tenantID, "member", memberID, "err", err)
@@ -791,10 +778,9 @@ func (c *Client) SetGroupRole(ctx context.Context, actor Actor, tenantID, groupI
 	if err != nil || old == role {
 		return g, err
 	}
-	gs := GroupStore(c.store)
 	after := ""
 	for {
-		ids, err := gs.ListGroupMembers(ctx, tenantID, groupID, after, edgeBatch)
+		ids, err := c.store.ListGroupMembers(ctx, tenantID, groupID, after, edgeBatch)
 		if err != nil {
 			return nil, withOp(op, err)
 		}
@@ -834,14 +820,13 @@ func (c *Client) recomputeRoles(ctx context.Context, op, tenantID string, actor 
 	if len(memberIDs) == 0 {
 		return nil
 	}
-	gs := c.store
 	t, err := c.store.GetTenant(ctx, tenantID)
 	if err != nil {
 		return withOp(op, err)
 	}
 	for b := 0; b < len(memberIDs); b += edgeBatch / 2 {
 		batch := memberIDs[b:min(b+edgeBatch/2, len(memberIDs))]
-		edges, err := gs.ListMemberGroups(ctx, tenantID, batch)
+		edges, err := c.store.ListMemberGroups(ctx, tenantID, batch)
 		if err != nil {
 			return withOp(op, err)
 		}
@@ -850,7 +835,7 @@ func (c *Client) recomputeRoles(ctx context.Context, op, tenantID string, actor 
 			gids = append(gids, e.GroupID)
 		}
 		slices.Sort(gids)
-		groups, err := gs.GetGroups(ctx, tenantID, slices.Compact(gids))
+		groups, err := c.store.GetGroups(ctx, tenantID, slices.Compact(gids))
 		if err != nil {
 			return withOp(op, err)
 		}
@@ -891,31 +876,30 @@ type GroupReconcileReport struct {
 // at any time.
 func (c *Client) ReconcileGroups(ctx context.Context, tenantID string) (*GroupReconcileReport, error) {
 	const op = "sdk.ReconcileGroups"
-	gs := c.store
 	t, err := c.store.GetTenant(ctx, tenantID)
 	if err != nil {
 		return nil, withOp(op, err)
 	}
 	rep := &GroupReconcileReport{TenantID: tenantID}
-	mapped, err := gs.CountGroups(ctx, tenantID, Present(FieldRole))
+	mapped, err := c.store.CountGroups(ctx, tenantID, Present(FieldRole))
 	if err != nil {
 		return nil, withOp(op, err)
 	}
 	// Edges of deleted members: walk each group's membership.
 	gafter := ""
 	for {
-		groups, err := gs.ListGroups(ctx, tenantID, GroupQuery{After: gafter, Limit: 100})
+		groups, err := c.store.ListGroups(ctx, tenantID, GroupQuery{After: gafter, Limit: 100})
 		if err != nil {
 			return nil, withOp(op, err)
 		}
 		for _, g := range groups {
 			after := ""
 			for {
-				ids, err := gs.ListGroupMembers(ctx, tenantID, g.ID, after, edgeBatch)
+				ids, err := c.store.ListGroupMembers(ctx, tenantID, g.ID, after, edgeBatch)
 				if err != nil {
 					return nil, withOp(op, err)
 				}
-				missing, err := gs.MissingMembers(ctx, tenantID, ids)
+				missing, err := c.store.MissingMembers(ctx, tenantID, ids)
 				if err != nil {
 					return nil, withOp(op, err)
 				}
@@ -924,7 +908,7 @@ func (c *Client) ReconcileGroups(ctx context.Context, tenantID string) (*GroupRe
 					for i, id := range missing {
 						edges[i] = GroupEdge{GroupID: g.ID, MemberID: id}
 					}
-					n, err := gs.DeleteEdges(ctx, tenantID, edges)
+					n, err := c.store.DeleteEdges(ctx, tenantID, edges)
 					if err != nil {
 						return nil, withOp(op, err)
 					}
@@ -952,7 +936,7 @@ func (c *Client) ReconcileGroups(ctx context.Context, tenantID string) (*GroupRe
 		for i, m := range ms {
 			ids[i] = m.ID
 		}
-		edges, err := gs.ListMemberGroups(ctx, tenantID, ids)
+		edges, err := c.store.ListMemberGroups(ctx, tenantID, ids)
 		if err != nil {
 			return nil, withOp(op, err)
 		}
@@ -961,7 +945,7 @@ func (c *Client) ReconcileGroups(ctx context.Context, tenantID string) (*GroupRe
 			gids = append(gids, e.GroupID)
 		}
 		slices.Sort(gids)
-		groups, err := gs.GetGroups(ctx, tenantID, slices.Compact(gids))
+		groups, err := c.store.GetGroups(ctx, tenantID, slices.Compact(gids))
 		if err != nil {
 			return nil, withOp(op, err)
 		}
@@ -979,7 +963,7 @@ func (c *Client) ReconcileGroups(ctx context.Context, tenantID string) (*GroupRe
 			}
 		}
 		if len(orphans) > 0 {
-			n, err := gs.DeleteEdges(ctx, tenantID, orphans)
+			n, err := c.store.DeleteEdges(ctx, tenantID, orphans)
 			if err != nil {
 				return nil, withOp(op, err)
 			}

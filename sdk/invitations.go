@@ -201,12 +201,12 @@ func parseSecret(op, s string) (tenantID, invID, secret string, err error) {
 
 // lookupInvitation resolves a secret to its invitation, failing alike for
 // unknown invitations and wrong secrets so that neither can be probed.
-func (c *Client) lookupInvitation(ctx context.Context, op string, is InvitationStore, s string) (*Invitation, error) {
+func (c *Client) lookupInvitation(ctx context.Context, op string, s string) (*Invitation, error) {
 	tenantID, invID, secret, err := parseSecret(op, s)
 	if err != nil {
 		return nil, err
 	}
-	inv, err := is.GetInvitation(ctx, tenantID, invID)
+	inv, err := c.store.GetInvitation(ctx, tenantID, invID)
 	if isNotFound(err) || (err == nil && subtle.ConstantTimeCompare(inv.SecretHash, hashSecret(secret)) != 1) {
 		return nil, &Error{Op: op, Code: CodeNotFound, Reason: ReasonInvitationNotFound,
 			Message: "the invitation does not exist or the link was replaced by a newer one"}
@@ -250,14 +250,13 @@ func (c *Client) Accept(ctx context.Context, req AcceptRequest) (*Member, error)
 	if err := check(op, &req); err != nil {
 		return nil, err
 	}
-	is := c.store
 	var pwHash string
 	if req.Password != "" {
 		if err := CheckPassword(req.Password); err != nil {
 			return nil, withField(op, err, "Password")
 		}
 	}
-	inv, err := c.lookupInvitation(ctx, op, is, req.Secret)
+	inv, err := c.lookupInvitation(ctx, op, req.Secret)
 	if err != nil {
 		return nil, err
 	}
@@ -285,7 +284,7 @@ func (c *Client) Accept(ctx context.Context, req AcceptRequest) (*Member, error)
 		if before.Status != StatusInvited {
 			// Someone accepted first (or a crash left the invitation
 			// pending after the member was activated): settle the record.
-			c.markAccepted(ctx, is, inv, now)
+			c.markAccepted(ctx, inv, now)
 			return nil, &Error{Op: op, Code: CodeFailedPrecondition, Reason: ReasonInvitationUsed, Message: "the invitation was already accepted"}
 		}
 		m := before.Clone()
@@ -311,7 +310,7 @@ func (c *Client) Accept(ctx context.Context, req AcceptRequest) (*Member, error)
 				return nil, err
 			}
 		}
-		c.markAccepted(ctx, is, inv, now)
+		c.markAccepted(ctx, inv, now)
 		actor := MemberActor(m.ID)
 		c.record(ctx, Event{Type: EventInvitationAccepted, TenantID: m.TenantID, Actor: actor, MemberID: m.ID, Before: before, After: m.Clone()})
 		return m, nil
@@ -322,14 +321,14 @@ func (c *Client) Accept(ctx context.Context, req AcceptRequest) (*Member, error)
 // markAccepted records that an invitation was used. Failure is harmless:
 // the member's state already says so, and the next accept attempt or
 // Reconcile writes it again.
-func (c *Client) markAccepted(ctx context.Context, is InvitationStore, inv *Invitation, now time.Time) {
+func (c *Client) markAccepted(ctx context.Context, inv *Invitation, now time.Time) {
 	for range maxRetries {
 		if inv.State != InvitationPending {
 			return
 		}
 		cp := *inv
 		cp.State, cp.UpdatedAt = InvitationAccepted, now
-		err := is.UpdateInvitation(ctx, &cp, inv.Version)
+		err := c.store.UpdateInvitation(ctx, &cp, inv.Version)
 		if err == nil {
 			*inv = cp
 			return
@@ -338,7 +337,7 @@ func (c *Client) markAccepted(ctx context.Context, is InvitationStore, inv *Invi
 			c.log.Warn("roster: marking invitation accepted failed", "invitation", inv.ID, "err", err)
 			return
 		}
-		fresh, err := is.GetInvitation(ctx, inv.TenantID, inv.ID)
+		fresh, err := c.store.GetInvitation(ctx, inv.TenantID, inv.ID)
 		if err != nil {
 			return
 		}
@@ -353,7 +352,6 @@ func (c *Client) markAccepted(ctx context.Context, is InvitationStore, inv *Invi
 // record was lost (a crash during Invite) creates it.
 func (c *Client) Resend(ctx context.Context, actor Actor, tenantID, memberID string) (*InviteResult, error) {
 	const op = "sdk.Resend"
-	is := c.store
 	t, p, m, err := c.loadTarget(ctx, op, actor, tenantID, memberID)
 	if err != nil {
 		return nil, err
@@ -366,14 +364,14 @@ func (c *Client) Resend(ctx context.Context, actor Actor, tenantID, memberID str
 	}
 	now := c.Now()
 	secret, hash := newSecret()
-	inv, err := is.GetInvitationByMember(ctx, tenantID, memberID)
+	inv, err := c.store.GetInvitationByMember(ctx, tenantID, memberID)
 	if isNotFound(err) {
 		inv = &Invitation{
 			ID: c.newID(), TenantID: t.ID, MemberID: m.ID, Email: m.Email, Role: m.Role, InviterID: actor.ID,
 			State: InvitationPending, SecretHash: hash, ExpiresAt: now.Add(invitationTTL(t)),
 			Version: 1, CreatedAt: now, UpdatedAt: now,
 		}
-		if err := is.CreateInvitation(ctx, inv); err != nil {
+		if err := c.store.CreateInvitation(ctx, inv); err != nil {
 			return nil, withOp(op, err)
 		}
 	} else if err != nil {
@@ -397,7 +395,7 @@ func (c *Client) Resend(ctx context.Context, actor Actor, tenantID, memberID str
 		upd.Resends = append(recent, now)
 		upd.ResendCount++
 		upd.UpdatedAt = now
-		if err := is.UpdateInvitation(ctx, &upd, inv.Version); err != nil {
+		if err := c.store.UpdateInvitation(ctx, &upd, inv.Version); err != nil {
 			return nil, withOp(op, err)
 		}
 		inv = &upd
@@ -411,7 +409,6 @@ func (c *Client) Resend(ctx context.Context, actor Actor, tenantID, memberID str
 // so that its link says so.
 func (c *Client) Revoke(ctx context.Context, actor Actor, tenantID, memberID string) error {
 	const op = "sdk.Revoke"
-	is := c.store
 	t, p, m, err := c.loadTarget(ctx, op, actor, tenantID, memberID)
 	if err != nil {
 		return err
@@ -424,10 +421,10 @@ func (c *Client) Revoke(ctx context.Context, actor Actor, tenantID, memberID str
 	}
 	// Mark first: a crash after it leaves an invited member whose
 	// invitation is revoked, which Revoke (run again) removes.
-	if inv, err := is.GetInvitationByMember(ctx, tenantID, memberID); err == nil && inv.State == InvitationPending {
+	if inv, err := c.store.GetInvitationByMember(ctx, tenantID, memberID); err == nil && inv.State == InvitationPending {
 		upd := *inv
 		upd.State, upd.UpdatedAt = InvitationRevoked, c.Now()
-		if err := is.UpdateInvitation(ctx, &upd, inv.Version); err != nil {
+		if err := c.store.UpdateInvitation(ctx, &upd, inv.Version); err != nil {
 			return withOp(op, err)
 		}
 	} else if err != nil && !isNotFound(err) {
@@ -453,7 +450,6 @@ type ListInvitationsOptions struct {
 // creation order.
 func (c *Client) ListInvitations(ctx context.Context, tenantID string, opts ListInvitationsOptions) (*Page[*Invitation], error) {
 	const op = "sdk.ListInvitations"
-	is := c.store
 	size, after, err := pageParams(op, opts.ListOptions)
 	if err != nil {
 		return nil, err
@@ -464,7 +460,7 @@ func (c *Client) ListInvitations(ctx context.Context, tenantID string, opts List
 	} else {
 		q.ValidAfter = c.Now()
 	}
-	invs, err := is.ListInvitations(ctx, tenantID, q)
+	invs, err := c.store.ListInvitations(ctx, tenantID, q)
 	if err != nil {
 		return nil, withOp(op, err)
 	}

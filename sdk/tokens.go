@@ -152,8 +152,7 @@ func (c *Client) RegisterToken(ctx context.Context, actor Actor, tenantID, name,
 	}
 	t, err := c.storeToken(ctx, op, actor, tenantID, name, secret)
 	if ReasonOf(err) == ReasonTokenExists {
-		ts := TokenStore(c.store)
-		t, err = ts.GetTokenByHash(ctx, tenantID, HashToken(secret))
+		t, err = c.store.GetTokenByHash(ctx, tenantID, HashToken(secret))
 		if err != nil {
 			return nil, withOp(op, err)
 		}
@@ -164,7 +163,6 @@ func (c *Client) RegisterToken(ctx context.Context, actor Actor, tenantID, name,
 }
 
 func (c *Client) storeToken(ctx context.Context, op string, actor Actor, tenantID, name, secret string) (*Token, error) {
-	ts := c.store
 	name, err := tokenName(op, name)
 	if err != nil {
 		return nil, err
@@ -176,7 +174,7 @@ func (c *Client) storeToken(ctx context.Context, op string, actor Actor, tenantI
 		ID: c.newID(), TenantID: tenantID, Name: name, Hash: HashToken(secret), Hint: secret[len(secret)-4:],
 		CreatedBy: actor.String(), CreatedAt: c.Now(),
 	}
-	if err := ts.CreateToken(ctx, t); err != nil {
+	if err := c.store.CreateToken(ctx, t); err != nil {
 		return nil, withOp(op, err)
 	}
 	c.recordDetail(ctx, Event{Type: EventTokenCreated, TenantID: tenantID, Actor: actor}, t.ID, nil,
@@ -190,11 +188,10 @@ func (c *Client) storeToken(ctx context.Context, op string, actor Actor, tenantI
 // owner or the host system may.
 func (c *Client) ListTokens(ctx context.Context, actor Actor, tenantID string) ([]*Token, error) {
 	const op = "sdk.ListTokens"
-	ts := c.store
 	if err := c.checkTokens(ctx, op, tenantID, actor); err != nil {
 		return nil, err
 	}
-	toks, err := ts.ListTokens(ctx, tenantID)
+	toks, err := c.store.ListTokens(ctx, tenantID)
 	if err != nil {
 		return nil, withOp(op, err)
 	}
@@ -208,11 +205,10 @@ func (c *Client) ListTokens(ctx context.Context, actor Actor, tenantID string) (
 // the owner or the host system may.
 func (c *Client) RevokeToken(ctx context.Context, actor Actor, tenantID, tokenID string) error {
 	const op = "sdk.RevokeToken"
-	ts := c.store
 	if err := c.checkTokens(ctx, op, tenantID, actor); err != nil {
 		return err
 	}
-	if err := ts.DeleteToken(ctx, tenantID, tokenID); err != nil {
+	if err := c.store.DeleteToken(ctx, tenantID, tokenID); err != nil {
 		return withOp(op, err)
 	}
 	c.recordDetail(ctx, Event{Type: EventTokenRevoked, TenantID: tenantID, Actor: actor}, tokenID, nil, nil)
@@ -229,12 +225,11 @@ func (c *Client) RevokeToken(ctx context.Context, actor Actor, tenantID, tokenID
 func (c *Client) AuthenticateToken(ctx context.Context, tenantID, secret string) (*Token, error) {
 	const op = "sdk.AuthenticateToken"
 	unauth := &Error{Op: op, Code: CodeUnauthenticated, Message: "the token is missing, invalid or revoked"}
-	ts := c.store
 	if secret == "" || tenantID == "" || !validSecret(secret) {
 		return nil, unauth
 	}
 	want := HashToken(secret)
-	t, err := ts.GetTokenByHash(ctx, tenantID, want)
+	t, err := c.store.GetTokenByHash(ctx, tenantID, want)
 	if isNotFound(err) {
 		return nil, unauth
 	}
@@ -245,7 +240,7 @@ func (c *Client) AuthenticateToken(ctx context.Context, tenantID, secret string)
 		return nil, unauth
 	}
 	if now := c.Now(); now.Sub(t.LastUsedAt) >= TokenTouchInterval {
-		if err := ts.TouchToken(context.WithoutCancel(ctx), tenantID, t.ID, now); err != nil && !isNotFound(err) {
+		if err := c.store.TouchToken(context.WithoutCancel(ctx), tenantID, t.ID, now); err != nil && !isNotFound(err) {
 			c.log.Warn("roster: recording token use failed", "tenant", tenantID, "token", t.ID, "err", err)
 		}
 		t.LastUsedAt = now
