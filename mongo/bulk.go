@@ -145,7 +145,7 @@ func (s *Store) takeUpTo(ctx context.Context, op, tenantID string, n int) (int, 
 		if k <= 0 {
 			return 0, nil
 		}
-		err = s.takeSeats(ctx, op, tenantID, k)
+		err = s.takeSeats(ctx, op, tenantID, k, 0)
 		if err == nil {
 			return k, nil
 		}

@@ -17,7 +17,7 @@ func TestCommandCounts(t *testing.T) {
 	var ids []string
 	for i := range 300 {
 		m := newMember(tn.ID, fmt.Sprintf("u%03d@x.test", i))
-		if err := s.CreateMember(ctx, m, true); err != nil {
+		if err := s.CreateMember(ctx, m, true, 0); err != nil {
 			t.Fatal(err)
 		}
 		ids = append(ids, m.ID)
@@ -35,11 +35,11 @@ func TestCommandCounts(t *testing.T) {
 			t.Errorf("%s: %d commands, want %d", name, got, want)
 		}
 	}
-	count("CreateMember (seat)", 2, func() error { return s.CreateMember(ctx, m, true) })
+	count("CreateMember (seat)", 2, func() error { return s.CreateMember(ctx, m, true, 0) })
 	count("CreateMember (no seat)", 2, func() error {
 		n := newMember(tn.ID, "noseat@x.test")
 		n.Status = sdk.StatusDeactivated
-		return s.CreateMember(ctx, n, false)
+		return s.CreateMember(ctx, n, false, 0)
 	})
 	count("GetTenant", 1, func() error { _, err := s.GetTenant(ctx, tn.ID); return err })
 	count("GetMember", 1, func() error { _, err := s.GetMember(ctx, tn.ID, m.ID); return err })

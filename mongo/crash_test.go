@@ -39,7 +39,7 @@ func TestCrashSeatWindows(t *testing.T) {
 		run   func(t *testing.T, s *Store, tn *sdk.Tenant, m *sdk.Member) error
 	}{
 		{"CreateMember.seatTaken", func(t *testing.T, s *Store, tn *sdk.Tenant, _ *sdk.Member) error {
-			return s.CreateMember(t.Context(), newMember(tn.ID, "new@x.test"), true)
+			return s.CreateMember(t.Context(), newMember(tn.ID, "new@x.test"), true, 0)
 		}},
 		{"UpdateMember.written", func(t *testing.T, s *Store, tn *sdk.Tenant, m *sdk.Member) error {
 			d := m.Clone()
@@ -60,7 +60,7 @@ func TestCrashSeatWindows(t *testing.T) {
 				t.Fatal(err)
 			}
 			m := newMember(tn.ID, "m@x.test")
-			if err := s.CreateMember(t.Context(), m, true); err != nil {
+			if err := s.CreateMember(t.Context(), m, true, 0); err != nil {
 				t.Fatal(err)
 			}
 			crashAt(s, c.point)

@@ -51,7 +51,7 @@ func TestGroupCommandCounts(t *testing.T) {
 		}
 	}
 	m := newMember(tn.ID, "new@x.test")
-	if err := s.CreateMember(ctx, m, true); err != nil {
+	if err := s.CreateMember(ctx, m, true, 0); err != nil {
 		t.Fatal(err)
 	}
 	count("AddGroupMembers (1, small group)", 2, func() error {
@@ -157,7 +157,7 @@ func TestSCIMCommandCounts(t *testing.T) {
 	}
 	filter := url.QueryEscape(`userName eq "U007@acme.test"`)
 	count("GET /Users?filter=userName eq", 200, 2, "GET", "/Users?filter="+filter, "")
-	count("POST /Users", 201, 0, "POST", "/Users", `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"new@acme.test"}`)
+	count("POST /Users", 201, 3, "POST", "/Users", `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"new@acme.test"}`)
 	count("PATCH /Groups (add 1 member)", 204, 0, "PATCH", "/Groups/"+g.ID,
 		`{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"add","path":"members","value":[{"value":"`+ids[299]+`"}]}]}`)
 	count("PATCH /Users (deactivate)", 200, 0, "PATCH", "/Users/"+ids[1],

@@ -13,21 +13,22 @@ import (
 )
 
 // CreateMember implements [sdk.MemberStore] in two commands: take the seat
-// (a conditional $inc on the tenant; without a seat, a read that the tenant
-// exists), then insert. When the insert is refused as a duplicate the seat
+// (a $inc on the tenant conditional on a free seat and on tenantVersion;
+// without a seat, a read that the tenant exists at that version), then
+// insert. When the insert is refused as a duplicate the seat
 // is given back. When it fails otherwise it is unknown whether the server
 // applied it, so the seat stays taken: the counter errs high, never low,
 // and Reconcile repairs it.
-func (s *Store) CreateMember(ctx context.Context, m *sdk.Member, holdsSeat bool) error {
+func (s *Store) CreateMember(ctx context.Context, m *sdk.Member, holdsSeat bool, tenantVersion int64) error {
 	const op = "mongo.CreateMember"
 	if holdsSeat {
-		if err := s.takeSeats(ctx, op, m.TenantID, 1); err != nil {
+		if err := s.takeSeats(ctx, op, m.TenantID, 1, tenantVersion); err != nil {
 			return err
 		}
 		if err := s.crashPoint("CreateMember.seatTaken"); err != nil {
 			return err
 		}
-	} else if err := s.tenantExists(ctx, op, m.TenantID); err != nil {
+	} else if err := s.tenantAt(ctx, op, m.TenantID, tenantVersion); err != nil {
 		return err
 	}
 	_, err := s.members.InsertOne(ctx, fromMember(m))
@@ -230,7 +231,7 @@ func (s *Store) EmailInOtherTenant(ctx context.Context, tenantID, emailKey strin
 func (s *Store) UpdateMember(ctx context.Context, m *sdk.Member, expectedVersion int64, seatDelta int) error {
 	const op = "mongo.UpdateMember"
 	if seatDelta > 0 {
-		if err := s.takeSeats(ctx, op, m.TenantID, seatDelta); err != nil {
+		if err := s.takeSeats(ctx, op, m.TenantID, seatDelta, 0); err != nil {
 			return err
 		}
 	}

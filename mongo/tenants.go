@@ -99,12 +99,27 @@ func (s *Store) findTenant(ctx context.Context, op string, filter bson.D) (*tena
 // tenantExists answers, after a conditional write matched nothing, whether
 // the tenant is there at all.
 func (s *Store) tenantExists(ctx context.Context, op, id string) error {
-	err := s.tenants.FindOne(ctx, bson.D{{Key: "_id", Value: id}},
-		options.FindOne().SetProjection(bson.D{{Key: "_id", Value: 1}})).Err()
-	if errors.Is(err, driver.ErrNoDocuments) {
-		return notFound(op, "tenant")
+	return s.tenantAt(ctx, op, id, 0)
+}
+
+// tenantAt returns CodeNotFound when the tenant does not exist, and, with
+// a version other than zero, CodeFailedPrecondition (ReasonVersionMismatch)
+// when the tenant's version is another: one find.
+func (s *Store) tenantAt(ctx context.Context, op, id string, version int64) error {
+	var d struct {
+		Version int64 `bson:"version"`
 	}
-	return translate(ctx, op, err)
+	err := s.tenants.FindOne(ctx, bson.D{{Key: "_id", Value: id}},
+		options.FindOne().SetProjection(bson.D{{Key: "version", Value: 1}})).Decode(&d)
+	switch {
+	case errors.Is(err, driver.ErrNoDocuments):
+		return notFound(op, "tenant")
+	case err != nil:
+		return translate(ctx, op, err)
+	case version != 0 && d.Version != version:
+		return stale(op)
+	}
+	return nil
 }
 
 // GetTenant implements [sdk.TenantStore]. One command.
@@ -241,21 +256,26 @@ func (s *Store) SetOwner(ctx context.Context, tenantID, from, to string, now tim
 }
 
 // takeSeats takes n seats of the tenant in one conditional update, or
-// returns CodeResourceExhausted (ReasonSeatLimit) or CodeNotFound.
-func (s *Store) takeSeats(ctx context.Context, op, tenantID string, n int) error {
+// returns CodeResourceExhausted (ReasonSeatLimit) or CodeNotFound. With a
+// tenantVersion other than zero the update is also conditional on the
+// tenant's version (CodeFailedPrecondition, ReasonVersionMismatch).
+func (s *Store) takeSeats(ctx context.Context, op, tenantID string, n int, tenantVersion int64) error {
+	filter := bson.D{{Key: "_id", Value: tenantID}, {Key: "seatsFree", Value: bson.D{{Key: "$gte", Value: n}}}}
+	if tenantVersion != 0 {
+		filter = append(filter, bson.E{Key: "version", Value: tenantVersion})
+	}
 	unlock, err := s.lock(ctx, collTenants, tenantID)
 	if err != nil {
 		return err
 	}
-	res, err := s.tenants.UpdateOne(ctx,
-		bson.D{{Key: "_id", Value: tenantID}, {Key: "seatsFree", Value: bson.D{{Key: "$gte", Value: n}}}},
+	res, err := s.tenants.UpdateOne(ctx, filter,
 		bson.D{{Key: "$inc", Value: bson.D{{Key: "seatsUsed", Value: n}, {Key: "seatsFree", Value: -n}}}})
 	unlock()
 	if err != nil {
 		return translate(ctx, op, err)
 	}
 	if res.MatchedCount == 0 {
-		if err := s.tenantExists(ctx, op, tenantID); err != nil {
+		if err := s.tenantAt(ctx, op, tenantID, tenantVersion); err != nil {
 			return err
 		}
 		return seatLimit(op)

@@ -53,7 +53,7 @@ type loopBulk struct{ Store }
 func (l loopBulk) CreateMembers(ctx context.Context, _ string, ms []*Member, holds []bool) []error {
 	errs := make([]error, len(ms))
 	for i, m := range ms {
-		errs[i] = l.CreateMember(ctx, m, holds[i])
+		errs[i] = l.CreateMember(ctx, m, holds[i], 0)
 	}
 	return errs
 }

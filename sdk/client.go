@@ -27,6 +27,9 @@ type Client struct {
 	pwParams     *argon2id.Params
 	issuer       string
 	reassigner   Reassigner
+	// tenants holds tenant snapshots for decisions whose writes are
+	// conditional on the tenant's version.
+	tenants tenantCache
 }
 
 // Option configures a [Client].

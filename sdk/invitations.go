@@ -133,22 +133,21 @@ func (c *Client) Invite(ctx context.Context, actor Actor, req InviteRequest) (*I
 	if err := check(op, &req); err != nil {
 		return nil, err
 	}
-	t, err := c.admit(ctx, op, actor, req.TenantID, StatusInvited, &req.Role)
-	if err != nil {
-		return nil, err
-	}
-	now := c.Now()
-	m := &Member{
-		ID: c.newID(), TenantID: t.ID, Email: req.Email, EmailKey: NormalizeEmail(req.Email),
-		GivenName: req.GivenName, FamilyName: req.FamilyName, Role: req.Role, Status: StatusInvited,
-		Version: 1, CreatedAt: now, UpdatedAt: now,
-	}
 	// The member first: it carries the seat and the email uniqueness. A
 	// crash before the invitation record leaves an invited member that
 	// Resend completes.
-	if err := c.createMember(ctx, op, t, m); err != nil {
+	t, m, err := c.admitMember(ctx, op, actor, req.TenantID, StatusInvited, req.Role, func(t *Tenant, role string) *Member {
+		now := c.Now()
+		return &Member{
+			ID: c.newID(), TenantID: t.ID, Email: req.Email, EmailKey: NormalizeEmail(req.Email),
+			GivenName: req.GivenName, FamilyName: req.FamilyName, Role: role, Status: StatusInvited,
+			Version: 1, CreatedAt: now, UpdatedAt: now,
+		}
+	})
+	if err != nil {
 		return nil, err
 	}
+	now := m.CreatedAt
 	secret, hash := newSecret()
 	inv := &Invitation{
 		ID: c.newID(), TenantID: t.ID, MemberID: m.ID, Email: m.Email, Role: m.Role, InviterID: actor.ID,

@@ -42,61 +42,41 @@ func (c *Client) AddMember(ctx context.Context, actor Actor, req AddMemberReques
 	case StatusInvited:
 		return nil, invalid(op, "Status", "members are invited with Invite, not added as invited")
 	}
-	t, err := c.admit(ctx, op, actor, req.TenantID, req.Status, &req.Role)
+	t, m, err := c.admitMember(ctx, op, actor, req.TenantID, req.Status, req.Role, func(t *Tenant, role string) *Member {
+		now := c.Now()
+		return &Member{
+			ID:          c.newID(),
+			TenantID:    t.ID,
+			Email:       req.Email,
+			EmailKey:    NormalizeEmail(req.Email),
+			ExternalID:  req.ExternalID,
+			GivenName:   req.GivenName,
+			FamilyName:  req.FamilyName,
+			DisplayName: req.DisplayName,
+			Department:  req.Department,
+			Title:       req.Title,
+			ManagerID:   req.ManagerID,
+			Role:        role,
+			Status:      req.Status,
+			Version:     1,
+			CreatedAt:   now,
+			UpdatedAt:   now,
+		}
+	})
 	if err != nil {
-		return nil, err
-	}
-	now := c.Now()
-	m := &Member{
-		ID:          c.newID(),
-		TenantID:    t.ID,
-		Email:       req.Email,
-		EmailKey:    NormalizeEmail(req.Email),
-		ExternalID:  req.ExternalID,
-		GivenName:   req.GivenName,
-		FamilyName:  req.FamilyName,
-		DisplayName: req.DisplayName,
-		Department:  req.Department,
-		Title:       req.Title,
-		ManagerID:   req.ManagerID,
-		Role:        req.Role,
-		Status:      req.Status,
-		Version:     1,
-		CreatedAt:   now,
-		UpdatedAt:   now,
-	}
-	if err := c.createMember(ctx, op, t, m); err != nil {
 		return nil, err
 	}
 	c.record(ctx, Event{Type: EventMemberAdded, TenantID: t.ID, Actor: actor, MemberID: m.ID, After: m.Clone()})
 	return m, nil
 }
 
-// admit loads the tenant a member is about to join and decides whether
-// actor may add one in state st with *role (defaulted to the tenant's
-// default role when empty).
-func (c *Client) admit(ctx context.Context, op string, actor Actor, tenantID string, st Status, role *string) (*Tenant, error) {
-	t, err := c.store.GetTenant(ctx, tenantID)
-	if err != nil {
-		return nil, withOp(op, err)
-	}
-	p, err := c.policyFor(ctx, op, t, actor)
-	if err != nil {
-		return nil, err
-	}
-	if *role == "" {
-		*role = t.DefaultRole()
-	}
-	return t, p.checkAddAs(st, *role).Err(op)
-}
-
 // createMember enforces cross-tenant email uniqueness and stores m, taking
-// a seat when its state holds one.
+// a seat when its state holds one, if the tenant is still at t's version.
 func (c *Client) createMember(ctx context.Context, op string, t *Tenant, m *Member) error {
 	if err := c.checkEmailElsewhere(ctx, op, t, m.EmailKey); err != nil {
 		return err
 	}
-	if err := c.store.CreateMember(ctx, m, t.Settings.HoldsSeat(m.Status)); err != nil {
+	if err := c.store.CreateMember(ctx, m, t.Settings.HoldsSeat(m.Status), t.Version); err != nil {
 		return withOp(op, err)
 	}
 	if t.Settings.UniqueEmailAcrossTenants || c.globalEmails {

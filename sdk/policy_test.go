@@ -266,10 +266,10 @@ func TestReconcileRepairsInterruptedTransfer(t *testing.T) {
 // leakSeat takes a seat and then "crashes" before the member is stored.
 type leakSeat struct{ *memstore.Store }
 
-func (s leakSeat) CreateMember(ctx context.Context, m *sdk.Member, holdsSeat bool) error {
+func (s leakSeat) CreateMember(ctx context.Context, m *sdk.Member, holdsSeat bool, tenantVersion int64) error {
 	// Simulate a store whose seat step succeeded but whose insert never
 	// happened: create then delete without giving the seat back.
-	if err := s.Store.CreateMember(ctx, m, holdsSeat); err != nil {
+	if err := s.Store.CreateMember(ctx, m, holdsSeat, tenantVersion); err != nil {
 		return err
 	}
 	if err := s.Store.DeleteMember(ctx, m.TenantID, m.ID, m.Version, false); err != nil {

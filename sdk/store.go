@@ -72,13 +72,16 @@ type TenantQuery struct {
 
 // MemberStore persists members and keeps the seat counter.
 type MemberStore interface {
-	// CreateMember stores m. When holdsSeat is true it first takes a seat:
-	// if none is free it returns CodeResourceExhausted with ReasonSeatLimit
-	// and writes nothing. A duplicate EmailKey within the tenant returns
-	// CodeAlreadyExists with ReasonEmailTaken, a duplicate ExternalID
-	// CodeAlreadyExists with ReasonExternalIDTaken; in both cases the seat
-	// taken is given back. An unknown tenant returns CodeNotFound.
-	CreateMember(ctx context.Context, m *Member, holdsSeat bool) error
+	// CreateMember stores m. When tenantVersion is not zero, the tenant's
+	// Version must equal it (the SDK decided on that version): otherwise
+	// nothing is written and it returns CodeFailedPrecondition with
+	// ReasonVersionMismatch. When holdsSeat is true it takes a seat in the
+	// same step: if none is free it returns CodeResourceExhausted with
+	// ReasonSeatLimit and writes nothing. A duplicate EmailKey within the
+	// tenant returns CodeAlreadyExists with ReasonEmailTaken, a duplicate
+	// ExternalID CodeAlreadyExists with ReasonExternalIDTaken; in both cases
+	// the seat taken is given back. An unknown tenant returns CodeNotFound.
+	CreateMember(ctx context.Context, m *Member, holdsSeat bool, tenantVersion int64) error
 	// GetMember returns the member of the tenant, or CodeNotFound.
 	GetMember(ctx context.Context, tenantID, id string) (*Member, error)
 	// GetMemberByEmail returns the member whose EmailKey equals emailKey, or

@@ -272,7 +272,7 @@ func seatLimit(op string) error {
 }
 
 // CreateMember implements sdk.MemberStore.
-func (s *Store) CreateMember(ctx context.Context, m *sdk.Member, holdsSeat bool) error {
+func (s *Store) CreateMember(ctx context.Context, m *sdk.Member, holdsSeat bool, tenantVersion int64) error {
 	const op = "memstore.CreateMember"
 	if err := ctx.Err(); err != nil {
 		return err
@@ -282,6 +282,9 @@ func (s *Store) CreateMember(ctx context.Context, m *sdk.Member, holdsSeat bool)
 	t, ok := s.tenants[m.TenantID]
 	if !ok {
 		return notFound(op, "tenant")
+	}
+	if tenantVersion != 0 && t.Version != tenantVersion {
+		return stale(op)
 	}
 	tm := s.members[m.TenantID]
 	if _, ok := tm.byID[m.ID]; ok {

@@ -83,7 +83,7 @@ func testGroups(t *testing.T, s sdk.Store) {
 	var ms []string
 	for i := range 5 {
 		m := newMember(tn.ID, fmt.Sprintf("m%d@x.test", i))
-		if err := s.CreateMember(ctx, m, true); err != nil {
+		if err := s.CreateMember(ctx, m, true, 0); err != nil {
 			t.Fatal(err)
 		}
 		ms = append(ms, m.ID)

@@ -210,7 +210,7 @@ func testMembers(t *testing.T, s sdk.Store) {
 	m.Department, m.Title, m.ManagerID = "Eng", "Dev", "mgr"
 	m.SessionEpoch = 3
 	m.MFAEnrolled = true
-	if err := s.CreateMember(ctx, m, true); err != nil {
+	if err := s.CreateMember(ctx, m, true, 0); err != nil {
 		t.Fatalf("CreateMember: %v", err)
 	}
 	got, err := s.GetMember(ctx, tn.ID, m.ID)
@@ -247,7 +247,7 @@ func testMembers(t *testing.T, s sdk.Store) {
 		t.Fatalf("EmailInOtherTenant(own tenant) = %v, %v; want false", in, err)
 	}
 
-	err = s.CreateMember(ctx, newMember("no-such-tenant", "x@example.com"), true)
+	err = s.CreateMember(ctx, newMember("no-such-tenant", "x@example.com"), true, 0)
 	wantErr(t, "CreateMember(unknown tenant)", err, sdk.ErrNotFound, "")
 
 	// Update replaces the document and bumps the version.
@@ -274,7 +274,7 @@ func testMembers(t *testing.T, s sdk.Store) {
 	// The freed email and external id can be reused.
 	reuse := newMember(tn.ID, "BOB.SMITH@example.com")
 	reuse.ExternalID = "E-1"
-	if err := s.CreateMember(ctx, reuse, true); err != nil {
+	if err := s.CreateMember(ctx, reuse, true, 0); err != nil {
 		t.Fatalf("reusing a freed email and external id: %v", err)
 	}
 
@@ -296,16 +296,16 @@ func testUniqueness(t *testing.T, s sdk.Store) {
 	tn, _ := fixture(t, s, "acme", 100)
 	a := newMember(tn.ID, "ann@example.com")
 	a.ExternalID = "X1"
-	if err := s.CreateMember(ctx, a, true); err != nil {
+	if err := s.CreateMember(ctx, a, true, 0); err != nil {
 		t.Fatal(err)
 	}
 	before := mustGetTenant(t, s, tn.ID).SeatsUsed
 
 	dupEmail := newMember(tn.ID, "ANN@Example.COM")
-	wantErr(t, "CreateMember(same email, other case)", s.CreateMember(ctx, dupEmail, true), sdk.ErrAlreadyExists, sdk.ReasonEmailTaken)
+	wantErr(t, "CreateMember(same email, other case)", s.CreateMember(ctx, dupEmail, true, 0), sdk.ErrAlreadyExists, sdk.ReasonEmailTaken)
 	dupExt := newMember(tn.ID, "other@example.com")
 	dupExt.ExternalID = "X1"
-	wantErr(t, "CreateMember(same external id)", s.CreateMember(ctx, dupExt, true), sdk.ErrAlreadyExists, sdk.ReasonExternalIDTaken)
+	wantErr(t, "CreateMember(same external id)", s.CreateMember(ctx, dupExt, true, 0), sdk.ErrAlreadyExists, sdk.ReasonExternalIDTaken)
 	if after := mustGetTenant(t, s, tn.ID).SeatsUsed; after != before {
 		t.Fatalf("a refused create kept a seat: SeatsUsed %d → %d", before, after)
 	}
@@ -313,13 +313,13 @@ func testUniqueness(t *testing.T, s sdk.Store) {
 	// Plus-addressing is a different address; members without an external
 	// id don't collide with each other.
 	for _, e := range []string{"ann+sales@example.com", "bob@example.com", "carl@example.com"} {
-		if err := s.CreateMember(ctx, newMember(tn.ID, e), true); err != nil {
+		if err := s.CreateMember(ctx, newMember(tn.ID, e), true, 0); err != nil {
 			t.Fatalf("CreateMember(%s): %v", e, err)
 		}
 	}
 	// The same address in another tenant is fine at the store level.
 	other, _ := fixture(t, s, "other", 5)
-	if err := s.CreateMember(ctx, newMember(other.ID, "ann@example.com"), true); err != nil {
+	if err := s.CreateMember(ctx, newMember(other.ID, "ann@example.com"), true, 0); err != nil {
 		t.Fatalf("same email in another tenant: %v", err)
 	}
 	// Updating into a taken email is refused and changes nothing.
@@ -340,21 +340,21 @@ func testSeats(t *testing.T, s sdk.Store) {
 	tn, _ := fixture(t, s, "acme", 3)
 	m1 := newMember(tn.ID, "a@x.test")
 	m2 := newMember(tn.ID, "b@x.test")
-	if err := s.CreateMember(ctx, m1, true); err != nil {
+	if err := s.CreateMember(ctx, m1, true, 0); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.CreateMember(ctx, m2, true); err != nil {
+	if err := s.CreateMember(ctx, m2, true, 0); err != nil {
 		t.Fatal(err)
 	}
 	full := newMember(tn.ID, "c@x.test")
-	wantErr(t, "CreateMember(no seat left)", s.CreateMember(ctx, full, true), sdk.ErrResourceExhausted, sdk.ReasonSeatLimit)
+	wantErr(t, "CreateMember(no seat left)", s.CreateMember(ctx, full, true, 0), sdk.ErrResourceExhausted, sdk.ReasonSeatLimit)
 	if _, err := s.GetMember(ctx, tn.ID, full.ID); !errors.Is(err, sdk.ErrNotFound) {
 		t.Fatalf("refused member was stored: %v", err)
 	}
 	// A member that holds no seat can still be created.
 	free := newMember(tn.ID, "d@x.test")
 	free.Status = sdk.StatusDeactivated
-	if err := s.CreateMember(ctx, free, false); err != nil {
+	if err := s.CreateMember(ctx, free, false, 0); err != nil {
 		t.Fatalf("CreateMember(no seat needed): %v", err)
 	}
 	if got := mustGetTenant(t, s, tn.ID); got.SeatsUsed != 3 || got.Version != 1 {
@@ -404,7 +404,7 @@ func testVersions(t *testing.T, s sdk.Store) {
 	ctx := t.Context()
 	tn, _ := fixture(t, s, "acme", 10)
 	m := newMember(tn.ID, "a@x.test")
-	if err := s.CreateMember(ctx, m, true); err != nil {
+	if err := s.CreateMember(ctx, m, true, 0); err != nil {
 		t.Fatal(err)
 	}
 	a, _ := s.GetMember(ctx, tn.ID, m.ID)
@@ -433,13 +433,31 @@ func testVersions(t *testing.T, s sdk.Store) {
 	if got := mustGetTenant(t, s, tn.ID).Version; got != v+1 {
 		t.Fatalf("AdjustExtraSeats: version %d, want %d", got, v+1)
 	}
+	// A create decided on an older tenant version writes nothing and takes
+	// no seat, with or without one; on the current version it lands.
+	for _, holds := range []bool{true, false} {
+		used := mustGetTenant(t, s, tn.ID).SeatsUsed
+		late := newMember(tn.ID, fmt.Sprintf("late-%t@x.test", holds))
+		wantErr(t, fmt.Sprintf("CreateMember(stale tenant version, holdsSeat %t)", holds),
+			s.CreateMember(ctx, late, holds, v), sdk.ErrFailedPrecondition, sdk.ReasonVersionMismatch)
+		if _, err := s.GetMember(ctx, tn.ID, late.ID); !errors.Is(err, sdk.ErrNotFound) {
+			t.Fatalf("a create on a stale tenant version was stored: %v", err)
+		}
+		if got := mustGetTenant(t, s, tn.ID).SeatsUsed; got != used {
+			t.Fatalf("a create on a stale tenant version kept a seat: %d → %d", used, got)
+		}
+		if err := s.CreateMember(ctx, late, holds, v+1); err != nil {
+			t.Fatalf("CreateMember(current tenant version, holdsSeat %t): %v", holds, err)
+		}
+	}
+	wantErr(t, "CreateMember(missing tenant, with a version)", s.CreateMember(ctx, newMember("no-such-tenant", "z@x.test"), true, 1), sdk.ErrNotFound, "")
 }
 
 func testOwner(t *testing.T, s sdk.Store) {
 	ctx := t.Context()
 	tn, owner := fixture(t, s, "acme", 10)
 	m := newMember(tn.ID, "a@x.test")
-	if err := s.CreateMember(ctx, m, true); err != nil {
+	if err := s.CreateMember(ctx, m, true, 0); err != nil {
 		t.Fatal(err)
 	}
 	nt, err := s.SetOwner(ctx, tn.ID, owner.ID, m.ID, epoch)
@@ -462,7 +480,7 @@ func testPagination(t *testing.T, s sdk.Store) {
 	want := []string{owner.ID}
 	for i := range 120 {
 		m := newMember(tn.ID, fmt.Sprintf("user%03d@x.test", i))
-		if err := s.CreateMember(ctx, m, true); err != nil {
+		if err := s.CreateMember(ctx, m, true, 0); err != nil {
 			t.Fatal(err)
 		}
 		want = append(want, m.ID)
@@ -513,7 +531,7 @@ func testFilters(t *testing.T, s sdk.Store) {
 	add := func(email, given, family, display, role string, st sdk.Status) {
 		m := newMember(tn.ID, email)
 		m.GivenName, m.FamilyName, m.DisplayName, m.Role, m.Status = given, family, display, role, st
-		if err := s.CreateMember(ctx, m, true); err != nil {
+		if err := s.CreateMember(ctx, m, true, 0); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -625,20 +643,20 @@ func testReconcile(t *testing.T, s sdk.Store) {
 	ctx := t.Context()
 	tn, _ := fixture(t, s, "acme", 10)
 	for i := range 3 {
-		if err := s.CreateMember(ctx, newMember(tn.ID, fmt.Sprintf("m%d@x.test", i)), true); err != nil {
+		if err := s.CreateMember(ctx, newMember(tn.ID, fmt.Sprintf("m%d@x.test", i)), true, 0); err != nil {
 			t.Fatal(err)
 		}
 	}
 	d := newMember(tn.ID, "d@x.test")
 	d.Status = sdk.StatusDeactivated
-	if err := s.CreateMember(ctx, d, true); err != nil {
+	if err := s.CreateMember(ctx, d, true, 0); err != nil {
 		t.Fatal(err)
 	}
 	nt, prev, err := sc.RecountSeats(ctx, tn.ID, []sdk.Status{sdk.StatusActive})
 	if err != nil || prev != 5 || nt.SeatsUsed != 4 {
 		t.Fatalf("RecountSeats(active only) = used %d prev %d, %v; want 4, 5", nt.SeatsUsed, prev, err)
 	}
-	if err := s.CreateMember(ctx, newMember(tn.ID, "n@x.test"), true); err != nil {
+	if err := s.CreateMember(ctx, newMember(tn.ID, "n@x.test"), true, 0); err != nil {
 		t.Fatal(err)
 	}
 	if got := mustGetTenant(t, s, tn.ID); got.SeatsUsed != 5 || got.SeatsFree() != 5 {
@@ -860,7 +878,7 @@ func testOverLimit(t *testing.T, s sdk.Store) {
 	for i := range 4 {
 		m := newMember(tn.ID, fmt.Sprintf("d%d@x.test", i))
 		m.Status = sdk.StatusDeactivated
-		if err := s.CreateMember(ctx, m, false); err != nil {
+		if err := s.CreateMember(ctx, m, false, 0); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -874,11 +892,11 @@ func testOverLimit(t *testing.T, s sdk.Store) {
 	}
 	_, err = s.AdjustExtraSeats(ctx, tn.ID, -1, epoch)
 	wantErr(t, "AdjustExtraSeats(-1) while over the limit", err, sdk.ErrFailedPrecondition, sdk.ReasonSeatsInUse)
-	wantErr(t, "CreateMember while over the limit", s.CreateMember(ctx, newMember(tn.ID, "n@x.test"), true), sdk.ErrResourceExhausted, sdk.ReasonSeatLimit)
+	wantErr(t, "CreateMember while over the limit", s.CreateMember(ctx, newMember(tn.ID, "n@x.test"), true, 0), sdk.ErrResourceExhausted, sdk.ReasonSeatLimit)
 	if got, err := s.AdjustExtraSeats(ctx, tn.ID, 3, epoch); err != nil || got.SeatsFree() != 2 {
 		t.Fatalf("buying back under the limit = %+v, %v", got, err)
 	}
-	if err := s.CreateMember(ctx, newMember(tn.ID, "n@x.test"), true); err != nil {
+	if err := s.CreateMember(ctx, newMember(tn.ID, "n@x.test"), true, 0); err != nil {
 		t.Fatalf("CreateMember after buying seats: %v", err)
 	}
 }

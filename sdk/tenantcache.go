@@ -1,0 +1,112 @@
+package sdk
+
+import (
+	"context"
+	"sync"
+)
+
+// tenantCacheSize bounds how many tenant snapshots a Client keeps.
+const tenantCacheSize = 1024
+
+// maxAdmitAttempts bounds how often adding a member re-decides after the
+// tenant changed between the decision and the write.
+const maxAdmitAttempts = 4
+
+// tenantCache keeps the last tenant record a Client read, by id, so that
+// adding a member (the hot path of a provisioning run) decides its policy
+// without a read. A snapshot may be stale: it is only ever used for a
+// decision whose write is conditional on the snapshot's Version (see
+// [MemberStore.CreateMember]), and a refusal made on a snapshot is made
+// again on fresh data. Seat counts in a snapshot are not trusted: the store
+// takes seats atomically.
+type tenantCache struct {
+	mu sync.Mutex
+	m  map[string]*Tenant
+}
+
+func (tc *tenantCache) get(id string) *Tenant {
+	tc.mu.Lock()
+	defer tc.mu.Unlock()
+	return tc.m[id].Clone()
+}
+
+func (tc *tenantCache) put(t *Tenant) {
+	tc.mu.Lock()
+	defer tc.mu.Unlock()
+	if tc.m == nil {
+		tc.m = make(map[string]*Tenant)
+	}
+	if _, ok := tc.m[t.ID]; !ok && len(tc.m) >= tenantCacheSize {
+		for id := range tc.m { // map order: an arbitrary victim
+			delete(tc.m, id)
+			break
+		}
+	}
+	tc.m[t.ID] = t.Clone()
+}
+
+func (tc *tenantCache) forget(id string) {
+	tc.mu.Lock()
+	defer tc.mu.Unlock()
+	delete(tc.m, id)
+}
+
+// tenantSnapshot returns the cached snapshot of the tenant, or, when there
+// is none or fresh is set, reads it and caches it.
+func (c *Client) tenantSnapshot(ctx context.Context, op, id string, fresh bool) (t *Tenant, cached bool, err error) {
+	if !fresh {
+		if t := c.tenants.get(id); t != nil {
+			return t, true, nil
+		}
+	}
+	t, err = c.store.GetTenant(ctx, id)
+	if err != nil {
+		if isNotFound(err) {
+			c.tenants.forget(id)
+		}
+		return nil, false, withOp(op, err)
+	}
+	c.tenants.put(t)
+	return t, false, nil
+}
+
+// admitMember decides whether actor may add a member of the tenant in
+// state st with role (the tenant's default role when empty), then stores
+// the member build returns for the tenant and the role decided. The
+// decision is made on a snapshot of the tenant and the write is
+// conditional on its version: when the tenant changed in between, or the
+// snapshot refused, it decides again on fresh data.
+func (c *Client) admitMember(ctx context.Context, op string, actor Actor, tenantID string, st Status, role string,
+	build func(t *Tenant, role string) *Member) (*Tenant, *Member, error) {
+	fresh := false
+	for attempt := 1; ; attempt++ {
+		t, cached, err := c.tenantSnapshot(ctx, op, tenantID, fresh)
+		if err != nil {
+			return nil, nil, err
+		}
+		fresh = true
+		p, err := c.policyFor(ctx, op, t, actor)
+		if err != nil {
+			return nil, nil, err
+		}
+		r := role
+		if r == "" {
+			r = t.DefaultRole()
+		}
+		if err := p.checkAddAs(st, r).Err(op); err != nil {
+			if cached {
+				continue
+			}
+			return nil, nil, err
+		}
+		m := build(t, r)
+		err = c.createMember(ctx, op, t, m)
+		if ReasonOf(err) == ReasonVersionMismatch && attempt < maxAdmitAttempts {
+			continue
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+		return t, m, nil
+	}
+}

@@ -1,0 +1,103 @@
+package sdk_test
+
+import (
+	"context"
+	"errors"
+	"sync/atomic"
+	"testing"
+
+	"github.com/rosterhq/roster/sdk"
+	"github.com/rosterhq/roster/sdk/memstore"
+)
+
+// tenantReads counts GetTenant calls.
+type tenantReads struct {
+	sdk.Store
+	n atomic.Int64
+}
+
+func (s *tenantReads) GetTenant(ctx context.Context, id string) (*sdk.Tenant, error) {
+	s.n.Add(1)
+	return s.Store.GetTenant(ctx, id)
+}
+
+// Two clients on one store, as two servers on one database: each decides
+// on its own snapshot of the tenant, and the store's version condition
+// keeps a stale decision from landing.
+func TestAddMemberTenantSnapshots(t *testing.T) {
+	ctx := t.Context()
+	store := &tenantReads{Store: memstore.New()}
+	a, b := sdk.New(store), sdk.New(store)
+	sys := sdk.SystemActor()
+	tn, _, err := a.CreateTenant(ctx, sys, sdk.CreateTenantRequest{Slug: "acme", OwnerEmail: "o@acme.test", IncludedSeats: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	add := func(c *sdk.Client, email, role string) (*sdk.Member, error) {
+		return c.AddMember(ctx, sys, sdk.AddMemberRequest{TenantID: tn.ID, Email: email, Role: role})
+	}
+	members := func() int {
+		n, err := a.CountMembers(ctx, tn.ID, sdk.ListMembersOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+
+	// Warm: the first add reads the tenant, the next ones do not.
+	if _, err := add(a, "m1@acme.test", ""); err != nil {
+		t.Fatal(err)
+	}
+	reads := store.n.Load()
+	m2, err := add(a, "m2@acme.test", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := store.n.Load() - reads; got != 0 {
+		t.Errorf("AddMember on a cached tenant read it %d time(s), want 0", got)
+	}
+
+	// A refusal made on a snapshot is made again on fresh data: the seat
+	// limit is reached (a snapshot records it), then b frees a seat, which
+	// does not change the tenant's version.
+	if _, err := add(a, "m3@acme.test", ""); !errors.Is(err, sdk.ErrResourceExhausted) {
+		t.Fatalf("add past the limit = %v, want the seat limit", err)
+	}
+	if err := b.RemoveMember(ctx, sys, tn.ID, m2.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := add(a, "m3@acme.test", ""); err != nil {
+		t.Fatalf("add after b freed a seat, on a snapshot that says full: %v", err)
+	}
+
+	// b adds two roles and a reads them (a role unknown to a snapshot is
+	// looked up again).
+	cur, err := b.Tenant(ctx, tn.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	low := cur.Roles[len(cur.Roles)-1].Rank
+	roles := append(cur.Roles, sdk.Role{Name: "temp1", Rank: low - 1}, sdk.Role{Name: "temp2", Rank: low - 2})
+	if _, err := b.AddSeats(ctx, sys, tn.ID, 5); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.UpdateTenant(ctx, sys, sdk.UpdateTenantRequest{TenantID: tn.ID, Roles: roles}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := add(a, "t1@acme.test", "temp1"); err != nil {
+		t.Fatalf("add with a role b just created: %v", err)
+	}
+	// b deletes temp2, which a's snapshot still has: the snapshot allows,
+	// the store refuses the stale version, the fresh decision refuses.
+	if _, err := b.UpdateTenant(ctx, sys, sdk.UpdateTenantRequest{TenantID: tn.ID, Roles: roles[:len(roles)-1]}); err != nil {
+		t.Fatal(err)
+	}
+	before := members()
+	_, err = add(a, "t2@acme.test", "temp2")
+	if sdk.ReasonOf(err) != sdk.ReasonUnknownRole {
+		t.Fatalf("add with a role b deleted = %v, want %s", err, sdk.ReasonUnknownRole)
+	}
+	if got := members(); got != before {
+		t.Fatalf("the refused add wrote a member: %d → %d", before, got)
+	}
+}
