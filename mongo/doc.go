@@ -18,9 +18,8 @@
 // index of such a collection starts with tenantId, so that a sharded
 // cluster can shard them on {tenantId: 1} (or {tenantId: 1, _id: 1}) and
 // every unique index stays enforceable (a unique index must be prefixed by
-// the shard key). Collections still to come (tokens, groups,
-// group_members: membership stored per edge, one document per member and
-// group) follow the same rules.
+// the shard key). The collections of groups and tokens follow the same
+// rules (see groups.go and tokens.go).
 //
 //	tenants   _id = tenant id; slug, name, ownerId, includedSeats,
 //	          extraSeats, seatsUsed, seatsFree, roles, settings, version,
@@ -32,12 +31,16 @@
 //	          extKey, the names, department and title with their
 //	          lower-cased keys (givenKey, familyKey, displayKey,
 //	          departmentKey, titleKey), managerId, role, status,
-//	          sessionEpoch, mfaEnrolled, version, createdAt, updatedAt.
+//	          sessionEpoch, mfaEnrolled, version, createdAt, updatedAt, and
+//	          groups: the ids of the groups the member is in (its side of
+//	          each membership edge; see "Group membership" below).
 //	          Indexes: tenantId_emailKey_unique {tenantId, emailKey} (unique);
 //	          tenantId_extKey_unique {tenantId, extKey} (unique);
 //	          tenantId_id {tenantId, _id} (paging);
 //	          tenantId_status_id and tenantId_role_id (filtered paging and
-//	          counts); emailKey_tenantId {emailKey, tenantId}.
+//	          counts); emailKey_tenantId {emailKey, tenantId};
+//	          tenantId_groups_id {tenantId, groups, _id} (multikey: a
+//	          group's members, paged by _id).
 //	audit     _id = event id (sorts by time); tenantId, time, actorKind,
 //	          actorId, channel, action, targetId, before, after.
 //	          Indexes: tenantId_id {tenantId, _id} (newest-first paging).
@@ -96,7 +99,8 @@
 // SetOwner, CountMembers, EmailInOtherTenant, AppendAudit and every page of
 // ListMembers, ListTenants and ListAudit are one command each, at any page
 // depth (range queries on _id, never skips). CreateMember is two (take the
-// seat, or check that the tenant exists; insert); an update or delete that
+// seat, conditional on the tenant's version, or check that the tenant
+// exists at that version; insert); an update or delete that
 // moves a seat adds one. Refusals may cost one more read to tell "not
 // found" from "changed" or to name the violated index. For the HR sync
 // ([sdk.BulkMemberStore]) CreateMembers costs three commands per batch
@@ -105,6 +109,32 @@
 // writes, because each is conditional on its own version and a bulk write
 // reports only how many matched, not which. [CommandCounter] measures all
 // this.
+//
+// # Group membership
+//
+// A membership edge is an element of the member document's groups array,
+// written with $addToSet and removed with $pullAll (FerretDB v1 ignores a
+// $pull condition such as $in). So an edge cannot outlive its member or
+// name one that does not exist, a member's memberships go with the member
+// in one delete, and no command reads or rewrites a group's whole
+// membership. Adding one member to a group is two commands whatever the
+// group's size: updateOne({_id, tenantId}, {$addToSet: {groups: g}}),
+// whose match count is the member's existence check, then the
+// findAndModify that bumps the group's version. Several members cost a
+// find of the missing ones first and one updateMany. [Store.UpdateMember]
+// sets every field but groups ($set and $unset, never a replacement
+// document), so writing a member keeps its memberships.
+//
+// A member's groups grow with the number of groups it is in (identity
+// providers keep that to tens or hundreds), never with the size of a group.
+// The price is on FerretDB, whose updateMany rewrites one document at a
+// time at a cost that grows with the collection: adding many members to a
+// group in one call costs there about as much as writing each member.
+//
+// Databases written before edges lived on member documents kept them in
+// group_members, one document per edge; [Open] moves them onto the members
+// in steps and drops that collection (idempotent, so a crash part-way is
+// completed by the next Open).
 //
 // # Crash windows and their repair
 //
@@ -131,6 +161,12 @@
 //   - Ownership transfer: SetOwner switches ownerId in one write, so there
 //     is never zero or two owners; the SDK then moves the roles, and
 //     Reconcile's role repair finishes a transfer a crash interrupted.
+//   - DeleteGroup deletes the group, then pulls it from its members a page
+//     at a time; AddGroupMembers adds the edges before it bumps the group
+//     and pulls them again when the group turns out to be missing. Edges
+//     to a deleted group that a crash leaves behind are skipped by every
+//     read that resolves groups, and [sdk.Client.ReconcileGroups] removes
+//     them.
 //
 // The recount sets seatsUsed and seatsFree with a compare-and-set on the
 // values it read, so it never overwrites a seat move made meanwhile; a

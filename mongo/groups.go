@@ -3,6 +3,9 @@ package mongo
 import (
 	"context"
 	"errors"
+	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -20,21 +23,29 @@ import (
 //	               extKey), role, version, createdAt, updatedAt.
 //	               Indexes: tenantId_nameKey_unique, tenantId_extKey_unique
 //	               (unique), tenantId_id (paging).
-//	group_members  one document per edge: _id = tenantId|groupId|memberId
-//	               (so that adding an edge twice is a duplicate _id, which an
-//	               unordered insert skips), tenantId, groupId, memberId.
-//	               Indexes: tenantId_groupId_memberId (a group's members in
-//	               order, by range), tenantId_memberId_groupId (a member's
-//	               groups). Every document of one tenant lands on one shard
-//	               under a {tenantId: 1} shard key, where _id is unique.
+//	members        (see doc.go) carry their side of the membership: groups,
+//	               the ids of the groups the member belongs to, an array
+//	               that $addToSet and $pullAll change one edge at a time.
+//	               Index: tenantId_groups_id (multikey: a group's members in
+//	               id order, by range).
 //
-// Adding members to a group is two commands whatever the size of the group
-// (a findAndModify that bumps the group's version and returns it, then one
-// unordered insertMany of the edges); no command reads or writes a whole
-// membership.
+// An edge is an element of a member document, never a list on the group,
+// so no command reads or rewrites a group's whole membership, and an edge
+// can neither outlive its member nor point at one that does not exist.
+// Adding one member to a group is two commands whatever the size of the
+// group: the $addToSet on the member (whose match count proves the member
+// exists) and a findAndModify that bumps the group's version and returns
+// it. A member's groups grow with the number of groups it is in, which
+// identity providers keep to tens or hundreds.
+//
+// Databases written before edges moved onto member documents kept them in
+// group_members, one document per edge; Open moves them (see
+// migrateEdges).
 const (
-	collGroups       = "groups"
-	collGroupMembers = "group_members"
+	collGroups = "groups"
+	// collLegacyEdges held one document per edge ({_id, tenantId,
+	// groupId, memberId}) before edges moved onto member documents.
+	collLegacyEdges = "group_members"
 
 	idxGroupName = "tenantId_nameKey_unique"
 	idxGroupExt  = "tenantId_extKey_unique"
@@ -49,13 +60,6 @@ func init() {
 			{idxGroupName, bson.D{{Key: "tenantId", Value: 1}, {Key: "nameKey", Value: 1}}, true},
 			{idxGroupExt, bson.D{{Key: "tenantId", Value: 1}, {Key: "extKey", Value: 1}}, true},
 			{"tenantId_id", bson.D{{Key: "tenantId", Value: 1}, {Key: "_id", Value: 1}}, false},
-		}},
-		struct {
-			coll    string
-			indexes []index
-		}{collGroupMembers, []index{
-			{"tenantId_groupId_memberId", bson.D{{Key: "tenantId", Value: 1}, {Key: "groupId", Value: 1}, {Key: "memberId", Value: 1}}, false},
-			{"tenantId_memberId_groupId", bson.D{{Key: "tenantId", Value: 1}, {Key: "memberId", Value: 1}, {Key: "groupId", Value: 1}}, false},
 		}},
 	)
 }
@@ -89,17 +93,6 @@ func (d *groupDoc) group() *sdk.Group {
 	}
 }
 
-type edgeDoc struct {
-	ID       string `bson:"_id"`
-	TenantID string `bson:"tenantId"`
-	GroupID  string `bson:"groupId"`
-	MemberID string `bson:"memberId"`
-}
-
-func edgeID(tenantID, groupID, memberID string) string {
-	return tenantID + "|" + groupID + "|" + memberID
-}
-
 // groupPaths maps sdk.Cond fields to group document fields (see
 // whereFilter); displayName compares the lower-cased nameKey.
 var groupPaths = map[sdk.Field]string{
@@ -111,8 +104,7 @@ var groupPaths = map[sdk.Field]string{
 	sdk.FieldUpdated:     "updatedAt",
 }
 
-func (s *Store) groups() *driver.Collection     { return s.db.Collection(collGroups) }
-func (s *Store) groupEdges() *driver.Collection { return s.db.Collection(collGroupMembers) }
+func (s *Store) groups() *driver.Collection { return s.db.Collection(collGroups) }
 
 func groupNameTaken(op string) error {
 	return sdk.E(op, sdk.CodeAlreadyExists, sdk.ReasonGroupNameTaken, "a group with this display name exists", nil)
@@ -280,7 +272,8 @@ func (s *Store) UpdateGroup(ctx context.Context, g *sdk.Group, expectedVersion i
 }
 
 // DeleteGroup implements [sdk.GroupStore]: a delete conditional on the
-// version, then one deleteMany of the group's edges.
+// version, then the group pulled from its members' documents, a page at a
+// time.
 func (s *Store) DeleteGroup(ctx context.Context, tenantID, id string, expectedVersion int64) error {
 	const op = "mongo.DeleteGroup"
 	unlock, err := s.lock(ctx, collGroups, id)
@@ -295,8 +288,7 @@ func (s *Store) DeleteGroup(ctx context.Context, tenantID, id string, expectedVe
 	if res.DeletedCount == 0 {
 		return s.groupGone(ctx, op, tenantID, id)
 	}
-	_, err = s.groupEdges().DeleteMany(context.WithoutCancel(ctx), bson.D{{Key: "tenantId", Value: tenantID}, {Key: "groupId", Value: id}})
-	return translate(ctx, op, err)
+	return s.dropGroupEdges(context.WithoutCancel(ctx), op, tenantID, id)
 }
 
 // bumpGroup increments a group's version and sets updatedAt, returning the
@@ -321,118 +313,246 @@ func (s *Store) bumpGroup(ctx context.Context, op, tenantID, groupID string, now
 	return d.group(), nil
 }
 
-// AddGroupMembers implements [sdk.GroupStore] in two commands whatever the
-// size of the group: bump the group (which also proves it exists), then
-// insert the edges with one unordered insertMany, existing edges being
-// duplicate _ids the server skips.
-func (s *Store) AddGroupMembers(ctx context.Context, tenantID, groupID string, memberIDs []string, now time.Time) (*sdk.Group, int, error) {
-	const op = "mongo.AddGroupMembers"
-	g, err := s.bumpGroup(ctx, op, tenantID, groupID, now)
-	if err != nil || len(memberIDs) == 0 {
-		return g, 0, err
-	}
-	docs := make([]any, len(memberIDs))
-	for i, m := range memberIDs {
-		docs[i] = edgeDoc{ID: edgeID(tenantID, groupID, m), TenantID: tenantID, GroupID: groupID, MemberID: m}
-	}
-	res, err := s.groupEdges().InsertMany(ctx, docs, options.InsertMany().SetOrdered(false))
-	if err == nil {
-		return g, len(res.InsertedIDs), nil
-	}
-	var bwe driver.BulkWriteException
-	if !errors.As(err, &bwe) || bwe.WriteConcernError != nil {
-		return nil, 0, translate(ctx, op, err)
-	}
-	for _, we := range bwe.WriteErrors {
-		if we.Code != codeDuplicateKey && !isDuplicate(we) {
-			return nil, 0, sdk.E(op, sdk.CodeUnknown, "", "database error", we)
+// unknownMembers is the refusal of an edge to a member that does not exist.
+func unknownMembers(op string, missing []string) error {
+	return sdk.UnknownMembersError(op, missing)
+}
+
+// addToGroup writes the edges from groupID to the member documents of ids
+// ($addToSet, idempotent) and returns how many were new. One id costs one
+// update whose match count also proves the member exists; several cost a
+// find of the missing ones first. An unknown id writes nothing.
+func (s *Store) addToGroup(ctx context.Context, op, tenantID, groupID string, ids []string) (int, error) {
+	if len(ids) > 1 {
+		missing, err := s.MissingMembers(ctx, tenantID, ids)
+		if err != nil {
+			return 0, err
+		}
+		if len(missing) > 0 {
+			return 0, unknownMembers(op, missing)
 		}
 	}
-	return g, len(memberIDs) - len(bwe.WriteErrors), nil
+	res, err := s.updateMembers(ctx, tenantID, ids, nil, bson.D{{Key: "$addToSet", Value: bson.D{{Key: "groups", Value: groupID}}}})
+	if err != nil {
+		return 0, translate(ctx, op, err)
+	}
+	if len(ids) == 1 && res.MatchedCount == 0 {
+		return 0, unknownMembers(op, ids)
+	}
+	return int(res.ModifiedCount), nil
 }
 
-// RemoveGroupMembers implements [sdk.GroupStore] in two commands: bump the
-// group, delete the edges by _id.
-func (s *Store) RemoveGroupMembers(ctx context.Context, tenantID, groupID string, memberIDs []string, now time.Time) (*sdk.Group, int, error) {
-	const op = "mongo.RemoveGroupMembers"
-	g, err := s.bumpGroup(ctx, op, tenantID, groupID, now)
-	if err != nil || len(memberIDs) == 0 {
+// pullFromGroup deletes the edges from groupID to the member documents of
+// ids and returns how many existed.
+func (s *Store) pullFromGroup(ctx context.Context, tenantID, groupID string, ids []string) (int, error) {
+	res, err := s.updateMembers(ctx, tenantID, ids, bson.D{{Key: "groups", Value: groupID}},
+		bson.D{{Key: "$pullAll", Value: bson.D{{Key: "groups", Value: bson.A{groupID}}}}})
+	if err != nil {
+		return 0, err
+	}
+	return int(res.ModifiedCount), nil
+}
+
+// updateMembers applies update to the member documents of ids (with the
+// extra conditions cond): updateOne for one id,
+// updateMany for several, under the documents' write locks.
+func (s *Store) updateMembers(ctx context.Context, tenantID string, ids []string, cond bson.D, update bson.D) (*driver.UpdateResult, error) {
+	filter := bson.D{{Key: "tenantId", Value: tenantID}}
+	if len(ids) == 1 {
+		filter = append(filter, bson.E{Key: "_id", Value: ids[0]})
+	} else {
+		filter = append(filter, bson.E{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}})
+	}
+	filter = append(filter, cond...)
+	unlock, err := s.lockMany(ctx, collMembers, ids)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	if len(ids) == 1 {
+		return s.members.UpdateOne(ctx, filter, update)
+	}
+	return s.members.UpdateMany(ctx, filter, update)
+}
+
+// AddGroupMembers implements [sdk.GroupStore]. An edge lives on the member
+// document (its groups array), so adding one member is two commands
+// whatever the size of the group: an $addToSet on the member, whose match
+// count proves the member exists, then the findAndModify that bumps the
+// group and proves it exists. When the group turns out to be missing the
+// edges are pulled again.
+func (s *Store) AddGroupMembers(ctx context.Context, tenantID, groupID string, memberIDs []string, now time.Time) (*sdk.Group, int, error) {
+	const op = "mongo.AddGroupMembers"
+	if len(memberIDs) == 0 {
+		g, err := s.bumpGroup(ctx, op, tenantID, groupID, now)
 		return g, 0, err
 	}
-	ids := make([]string, len(memberIDs))
-	for i, m := range memberIDs {
-		ids[i] = edgeID(tenantID, groupID, m)
-	}
-	res, err := s.groupEdges().DeleteMany(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}, {Key: "tenantId", Value: tenantID}})
+	n, err := s.addToGroup(ctx, op, tenantID, groupID, memberIDs)
 	if err != nil {
-		return nil, 0, translate(ctx, op, err)
+		if sdk.ReasonOf(err) == sdk.ReasonUnknownMember {
+			// A missing group is the answer that comes first.
+			if _, gerr := s.GetGroup(ctx, tenantID, groupID); gerr != nil {
+				return nil, 0, gerr
+			}
+		}
+		return nil, 0, err
 	}
-	return g, int(res.DeletedCount), nil
+	g, err := s.bumpGroup(ctx, op, tenantID, groupID, now)
+	if err != nil {
+		if sdk.CodeOf(err) == sdk.CodeNotFound {
+			if _, perr := s.pullFromGroup(context.WithoutCancel(ctx), tenantID, groupID, memberIDs); perr != nil {
+				s.log.Warn("roster: could not take back edges to a missing group; ReconcileGroups removes them",
+					"tenant", tenantID, "group", groupID, "err", perr)
+			}
+		}
+		return nil, 0, err
+	}
+	return g, n, nil
 }
 
-// ListGroupMembers implements [sdk.GroupStore]: one find, a range on
-// memberId within the group, on tenantId_groupId_memberId.
+// RemoveGroupMembers implements [sdk.GroupStore] in two commands: pull the
+// group from the members' documents, then bump the group.
+func (s *Store) RemoveGroupMembers(ctx context.Context, tenantID, groupID string, memberIDs []string, now time.Time) (*sdk.Group, int, error) {
+	const op = "mongo.RemoveGroupMembers"
+	n := 0
+	if len(memberIDs) > 0 {
+		var err error
+		if n, err = s.pullFromGroup(ctx, tenantID, groupID, memberIDs); err != nil {
+			return nil, 0, translate(ctx, op, err)
+		}
+	}
+	g, err := s.bumpGroup(ctx, op, tenantID, groupID, now)
+	if err != nil {
+		return nil, 0, err
+	}
+	return g, n, nil
+}
+
+// ListGroupMembers implements [sdk.GroupStore]: one find of the member
+// documents whose groups hold the group, a range on _id, on
+// tenantId_groups_id.
 func (s *Store) ListGroupMembers(ctx context.Context, tenantID, groupID, after string, limit int) ([]string, error) {
 	const op = "mongo.ListGroupMembers"
-	filter := bson.D{{Key: "tenantId", Value: tenantID}, {Key: "groupId", Value: groupID}}
+	filter := bson.D{{Key: "tenantId", Value: tenantID}, {Key: "groups", Value: groupID}}
 	if after != "" {
-		filter = append(filter, bson.E{Key: "memberId", Value: bson.D{{Key: "$gt", Value: after}}})
+		filter = append(filter, bson.E{Key: "_id", Value: bson.D{{Key: "$gt", Value: after}}})
 	}
-	cur, err := s.groupEdges().Find(ctx, filter,
-		findOpts(bson.D{{Key: "memberId", Value: 1}}, limit).SetProjection(bson.D{{Key: "memberId", Value: 1}}))
+	cur, err := s.members.Find(ctx, filter, findOpts(bson.D{{Key: "_id", Value: 1}}, limit).SetProjection(bson.D{{Key: "_id", Value: 1}}))
 	if err != nil {
 		return nil, translate(ctx, op, err)
 	}
-	var docs []edgeDoc
+	var docs []struct {
+		ID string `bson:"_id"`
+	}
 	if err := cur.All(ctx, &docs); err != nil {
 		return nil, translate(ctx, op, err)
 	}
 	out := make([]string, len(docs))
 	for i, d := range docs {
-		out[i] = d.MemberID
+		out[i] = d.ID
 	}
 	return out, nil
 }
 
-// ListMemberGroups implements [sdk.GroupStore]: one find on
-// tenantId_memberId_groupId.
-func (s *Store) ListMemberGroups(ctx context.Context, tenantID string, memberIDs []string) ([]sdk.GroupEdge, error) {
-	const op = "mongo.ListMemberGroups"
+// memberEdges reads the edges of the given members: one find, projected to
+// the groups arrays.
+func (s *Store) memberEdges(ctx context.Context, op, tenantID string, memberIDs []string) ([]sdk.GroupEdge, error) {
 	out := []sdk.GroupEdge{}
 	if len(memberIDs) == 0 {
 		return out, nil
 	}
-	cur, err := s.groupEdges().Find(ctx,
-		bson.D{{Key: "tenantId", Value: tenantID}, {Key: "memberId", Value: bson.D{{Key: "$in", Value: memberIDs}}}},
-		options.Find().SetSort(bson.D{{Key: "memberId", Value: 1}, {Key: "groupId", Value: 1}}))
+	cur, err := s.members.Find(ctx,
+		bson.D{{Key: "tenantId", Value: tenantID}, {Key: "_id", Value: bson.D{{Key: "$in", Value: memberIDs}}}},
+		options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}).SetProjection(bson.D{{Key: "groups", Value: 1}}))
 	if err != nil {
 		return nil, translate(ctx, op, err)
 	}
-	var docs []edgeDoc
+	var docs []struct {
+		ID     string   `bson:"_id"`
+		Groups []string `bson:"groups"`
+	}
 	if err := cur.All(ctx, &docs); err != nil {
 		return nil, translate(ctx, op, err)
 	}
 	for _, d := range docs {
-		out = append(out, sdk.GroupEdge{GroupID: d.GroupID, MemberID: d.MemberID})
+		slices.Sort(d.Groups)
+		for _, g := range slices.Compact(d.Groups) {
+			out = append(out, sdk.GroupEdge{GroupID: g, MemberID: d.ID})
+		}
 	}
 	return out, nil
 }
 
-// DeleteEdges implements [sdk.GroupStore]: one deleteMany by _id.
+// ListMemberGroups implements [sdk.GroupStore]: one find of the members'
+// documents, projected to their groups.
+func (s *Store) ListMemberGroups(ctx context.Context, tenantID string, memberIDs []string) ([]sdk.GroupEdge, error) {
+	return s.memberEdges(ctx, "mongo.ListMemberGroups", tenantID, memberIDs)
+}
+
+// DeleteEdges implements [sdk.GroupStore]: one find of the members' edges,
+// to count those that exist, then one bulk write of a $pullAll per member
+// that has any.
 func (s *Store) DeleteEdges(ctx context.Context, tenantID string, edges []sdk.GroupEdge) (int, error) {
+	const op = "mongo.DeleteEdges"
 	if len(edges) == 0 {
 		return 0, nil
 	}
-	ids := make([]string, len(edges))
-	for i, e := range edges {
-		ids[i] = edgeID(tenantID, e.GroupID, e.MemberID)
+	want := map[string][]string{}
+	for _, e := range edges {
+		want[e.MemberID] = append(want[e.MemberID], e.GroupID)
 	}
-	res, err := s.groupEdges().DeleteMany(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}, {Key: "tenantId", Value: tenantID}})
+	have, err := s.memberEdges(ctx, op, tenantID, slices.Sorted(maps.Keys(want)))
 	if err != nil {
-		return 0, translate(ctx, "mongo.DeleteEdges", err)
+		return 0, err
 	}
-	return int(res.DeletedCount), nil
+	pull := map[string][]string{}
+	n := 0
+	for _, e := range have {
+		if slices.Contains(want[e.MemberID], e.GroupID) {
+			pull[e.MemberID] = append(pull[e.MemberID], e.GroupID)
+			n++
+		}
+	}
+	if n == 0 {
+		return 0, nil
+	}
+	ids := slices.Sorted(maps.Keys(pull))
+	models := make([]driver.WriteModel, len(ids))
+	for i, id := range ids {
+		models[i] = driver.NewUpdateOneModel().
+			SetFilter(bson.D{{Key: "_id", Value: id}, {Key: "tenantId", Value: tenantID}}).
+			SetUpdate(bson.D{{Key: "$pullAll", Value: bson.D{{Key: "groups", Value: pull[id]}}}})
+	}
+	unlock, err := s.lockMany(ctx, collMembers, ids)
+	if err != nil {
+		return 0, err
+	}
+	_, err = s.members.BulkWrite(ctx, models, options.BulkWrite().SetOrdered(false))
+	unlock()
+	if err != nil {
+		return 0, translate(ctx, op, err)
+	}
+	return n, nil
 }
+
+// dropGroupEdges pulls a deleted group from every member document that
+// names it, a page of edgeBatch members at a time (two commands a page).
+func (s *Store) dropGroupEdges(ctx context.Context, op, tenantID, groupID string) error {
+	for {
+		ids, err := s.ListGroupMembers(ctx, tenantID, groupID, "", edgePage)
+		if err != nil || len(ids) == 0 {
+			return err
+		}
+		if _, err := s.pullFromGroup(ctx, tenantID, groupID, ids); err != nil {
+			return translate(ctx, op, err)
+		}
+	}
+}
+
+// edgePage is how many member documents one step of a group deletion
+// rewrites, and how many edges one step of migrateEdges moves (a variable
+// so that tests can take small steps).
+var edgePage = 1000
 
 // MissingMembers implements [sdk.GroupStore]: one find of the ids that
 // exist, projected to _id.
@@ -464,4 +584,84 @@ func (s *Store) MissingMembers(ctx context.Context, tenantID string, ids []strin
 		}
 	}
 	return missing, nil
+}
+
+// migrateEdges moves the edges of a database written before they lived on
+// member documents from group_members onto the members, a batch at a time,
+// then drops group_members. A batch is an $addToSet per group (an edge
+// already moved is not added twice; one of a member that no longer exists
+// matches nothing and is dropped) followed by deleting the batch's edge
+// documents, so a crash part-way leaves a state the next Open, by any
+// process, completes.
+func (s *Store) migrateEdges(ctx context.Context) error {
+	names, err := s.db.ListCollectionNames(ctx, bson.D{{Key: "name", Value: collLegacyEdges}})
+	if err != nil {
+		return fmt.Errorf("mongo.Open: listing collections: %w", err)
+	}
+	if len(names) == 0 {
+		return nil
+	}
+	legacy := s.db.Collection(collLegacyEdges)
+	moved := 0
+	for {
+		cur, err := legacy.Find(ctx, bson.D{}, findOpts(bson.D{{Key: "_id", Value: 1}}, edgePage))
+		if err != nil {
+			return fmt.Errorf("mongo.Open: reading %s: %w", collLegacyEdges, err)
+		}
+		var docs []struct {
+			ID       string `bson:"_id"`
+			TenantID string `bson:"tenantId"`
+			GroupID  string `bson:"groupId"`
+			MemberID string `bson:"memberId"`
+		}
+		if err := cur.All(ctx, &docs); err != nil {
+			return fmt.Errorf("mongo.Open: reading %s: %w", collLegacyEdges, err)
+		}
+		if len(docs) == 0 {
+			break
+		}
+		// One updateMany per group of the batch (edges sort by tenant and
+		// group): a server that scans for each statement scans a few times
+		// a batch, not once an edge.
+		type key struct{ tenant, group string }
+		members := map[key][]string{}
+		var order []key
+		var all []string
+		edgeIDs := make([]string, len(docs))
+		for i, d := range docs {
+			k := key{d.TenantID, d.GroupID}
+			if _, ok := members[k]; !ok {
+				order = append(order, k)
+			}
+			members[k] = append(members[k], d.MemberID)
+			all = append(all, d.MemberID)
+			edgeIDs[i] = d.ID
+		}
+		models := make([]driver.WriteModel, len(order))
+		for i, k := range order {
+			models[i] = driver.NewUpdateManyModel().
+				SetFilter(bson.D{{Key: "tenantId", Value: k.tenant}, {Key: "_id", Value: bson.D{{Key: "$in", Value: members[k]}}}}).
+				SetUpdate(bson.D{{Key: "$addToSet", Value: bson.D{{Key: "groups", Value: k.group}}}})
+		}
+		unlock, err := s.lockMany(ctx, collMembers, all)
+		if err != nil {
+			return err
+		}
+		_, err = s.members.BulkWrite(ctx, models, options.BulkWrite().SetOrdered(false))
+		unlock()
+		if err != nil {
+			return fmt.Errorf("mongo.Open: moving group memberships onto members: %w", err)
+		}
+		if _, err := legacy.DeleteMany(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: edgeIDs}}}}); err != nil {
+			return fmt.Errorf("mongo.Open: deleting moved group memberships: %w", err)
+		}
+		moved += len(docs)
+	}
+	if err := legacy.Drop(ctx); err != nil {
+		return fmt.Errorf("mongo.Open: dropping %s: %w", collLegacyEdges, err)
+	}
+	if moved > 0 {
+		s.log.Info("roster: moved group memberships onto member documents", "edges", moved, "from", collLegacyEdges)
+	}
+	return nil
 }

@@ -3,6 +3,7 @@ package mongo
 import (
 	"context"
 	"hash/maphash"
+	"slices"
 )
 
 // docLocks serialises writes to the same document within this process. It
@@ -35,4 +36,29 @@ func (l *docLocks) lock(ctx context.Context, key string) (func(), error) {
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
+}
+
+// lockMany takes the stripes of every key, in stripe order so that two
+// callers never wait on each other crosswise.
+func (l *docLocks) lockMany(ctx context.Context, keys []string) (func(), error) {
+	idx := make([]int, 0, len(keys))
+	for _, k := range keys {
+		idx = append(idx, int(maphash.String(l.seed, k)%uint64(len(l.stripes))))
+	}
+	slices.Sort(idx)
+	idx = slices.Compact(idx)
+	unlock := func(n int) {
+		for _, i := range idx[:n] {
+			<-l.stripes[i]
+		}
+	}
+	for n, i := range idx {
+		select {
+		case l.stripes[i] <- struct{}{}:
+		case <-ctx.Done():
+			unlock(n)
+			return nil, ctx.Err()
+		}
+	}
+	return func() { unlock(len(idx)) }, nil
 }

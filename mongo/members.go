@@ -225,25 +225,33 @@ func (s *Store) EmailInOtherTenant(ctx context.Context, tenantID, emailKey strin
 	return true, nil
 }
 
-// UpdateMember implements [sdk.MemberStore]: one replace conditional on the
-// version, preceded by taking seats (seatDelta > 0; given back if the
+// UpdateMember implements [sdk.MemberStore]: one update conditional on the
+// version that sets every field but the member's group memberships (see
+// replaceMember), preceded by taking seats (seatDelta > 0; given back if the
 // replace is refused) or followed by giving them back (seatDelta < 0).
 func (s *Store) UpdateMember(ctx context.Context, m *sdk.Member, expectedVersion int64, seatDelta int) error {
 	const op = "mongo.UpdateMember"
+	doc := fromMember(m)
+	doc.Version = expectedVersion + 1
+	update, err := replaceMember(doc)
+	if err != nil {
+		return sdk.E(op, sdk.CodeInvalidArgument, sdk.ReasonInvalid, "the member cannot be stored", err)
+	}
 	if seatDelta > 0 {
 		if err := s.takeSeats(ctx, op, m.TenantID, seatDelta, 0); err != nil {
 			return err
 		}
 	}
-	doc := fromMember(m)
-	doc.Version = expectedVersion + 1
 	unlock, err := s.lock(ctx, collMembers, m.ID)
 	if err != nil {
+		if seatDelta > 0 {
+			s.releaseSeats(ctx, op, m.TenantID, seatDelta)
+		}
 		return err
 	}
-	res, err := s.members.ReplaceOne(ctx,
+	res, err := s.members.UpdateOne(ctx,
 		bson.D{{Key: "_id", Value: m.ID}, {Key: "tenantId", Value: m.TenantID}, {Key: "version", Value: expectedVersion}},
-		doc)
+		update)
 	unlock()
 	switch {
 	case err != nil && isDuplicate(err):

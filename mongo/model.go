@@ -1,8 +1,12 @@
 package mongo
 
 import (
+	"reflect"
+	"slices"
 	"strings"
 	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
 
 	"github.com/rosterhq/roster/sdk"
 )
@@ -76,6 +80,56 @@ type memberDoc struct {
 	Version     int64     `bson:"version"`
 	CreatedAt   time.Time `bson:"createdAt"`
 	UpdatedAt   time.Time `bson:"updatedAt"`
+	// Groups holds the member's side of its group memberships (see
+	// groups.go). Member writes never carry it: fromMember leaves it nil
+	// and replacement goes through replaceMember, which keeps it.
+	Groups []string `bson:"groups,omitempty"`
+}
+
+// memberOptional lists the memberDoc fields stored only when not empty,
+// by their stored names, except groups.
+var memberOptional = func() []string {
+	var out []string
+	rt := reflect.TypeFor[memberDoc]()
+	for i := range rt.NumField() {
+		name, opts, _ := strings.Cut(rt.Field(i).Tag.Get("bson"), ",")
+		if opts == "omitempty" && name != "groups" {
+			out = append(out, name)
+		}
+	}
+	return out
+}()
+
+// replaceMember returns the update that makes a stored member equal d in
+// every field but _id and groups: $set of the fields d stores and $unset
+// of the optional ones it leaves out. A replacement document would drop
+// the member's group memberships.
+func replaceMember(d *memberDoc) (bson.D, error) {
+	raw, err := bson.Marshal(d)
+	if err != nil {
+		return nil, err
+	}
+	var fields bson.D
+	if err := bson.Unmarshal(raw, &fields); err != nil {
+		return nil, err
+	}
+	set := make(bson.D, 0, len(fields))
+	unset := bson.D{}
+	for _, f := range fields {
+		if f.Key != "_id" && f.Key != "groups" {
+			set = append(set, f)
+		}
+	}
+	for _, name := range memberOptional {
+		if !slices.ContainsFunc(set, func(e bson.E) bool { return e.Key == name }) {
+			unset = append(unset, bson.E{Key: name, Value: ""})
+		}
+	}
+	u := bson.D{{Key: "$set", Value: set}}
+	if len(unset) > 0 {
+		u = append(u, bson.E{Key: "$unset", Value: unset})
+	}
+	return u, nil
 }
 
 type auditDoc struct {

@@ -18,8 +18,8 @@ import (
 	"github.com/rosterhq/roster/sdk"
 )
 
-// Collection names. Collections added later (tokens, groups,
-// group_members) follow the same rules: documents carry tenantId and every
+// Collection names. Collections added later (tokens, groups) follow the
+// same rules: documents carry tenantId and every
 // index starts with it.
 const (
 	collTenants     = "tenants"
@@ -185,6 +185,10 @@ func Open(ctx context.Context, uri, dbName string, opts ...Option) (*Store, erro
 		s.closeOwned()
 		return nil, err
 	}
+	if err := s.migrateEdges(ctx); err != nil {
+		s.closeOwned()
+		return nil, err
+	}
 	return s, nil
 }
 
@@ -246,6 +250,8 @@ var schema = []struct {
 		{"tenantId_status_id", bson.D{{Key: "tenantId", Value: 1}, {Key: "status", Value: 1}, {Key: "_id", Value: 1}}, false},
 		{"tenantId_role_id", bson.D{{Key: "tenantId", Value: 1}, {Key: "role", Value: 1}, {Key: "_id", Value: 1}}, false},
 		{"emailKey_tenantId", bson.D{{Key: "emailKey", Value: 1}, {Key: "tenantId", Value: 1}}, false},
+		// A group's members in id order (groups is an array: multikey).
+		{"tenantId_groups_id", bson.D{{Key: "tenantId", Value: 1}, {Key: "groups", Value: 1}, {Key: "_id", Value: 1}}, false},
 	}},
 	{collAudit, []index{
 		{"tenantId_id", bson.D{{Key: "tenantId", Value: 1}, {Key: "_id", Value: 1}}, false},
@@ -304,6 +310,22 @@ func (s *Store) lock(ctx context.Context, coll, id string) (func(), error) {
 		return func() {}, nil
 	}
 	unlock, err := s.locks.lock(ctx, s.db.Name()+"\x00"+coll+"\x00"+id)
+	if err != nil {
+		return nil, err
+	}
+	return s.gated(unlock), nil
+}
+
+// lockMany is lock for several documents of one collection.
+func (s *Store) lockMany(ctx context.Context, coll string, ids []string) (func(), error) {
+	if s.locks == nil {
+		return func() {}, nil
+	}
+	keys := make([]string, len(ids))
+	for i, id := range ids {
+		keys[i] = s.db.Name() + "\x00" + coll + "\x00" + id
+	}
+	unlock, err := s.locks.lockMany(ctx, keys)
 	if err != nil {
 		return nil, err
 	}

@@ -59,8 +59,8 @@
 // # Groups
 //
 // A Group is an [sdk.Group]: displayName (unique per tenant,
-// case-insensitively), externalId and members. Membership is stored one
-// record per (group, member) edge: adding or removing a member costs the
+// case-insensitively), externalId and members. Membership is stored per
+// (group, member) edge: adding or removing a member costs the
 // same whatever the size of the group, a full replacement (PUT, or PATCH
 // replace of members) writes only the difference in batches, and GET streams
 // members page by page, so a 100k-member group is never held in memory.

@@ -17,6 +17,13 @@
 //
 // Every mutating call checks policy on fresh data before it writes: seat
 // limits, owner protection, the rank guard, self-action and permissions.
+// Adding a member (AddMember, Invite: the hot path of a provisioning run)
+// decides on the Client's last snapshot of the tenant instead of reading
+// it, and the store takes the seat only if the tenant is still at that
+// snapshot's version; when it is not, or the snapshot refused, the call
+// reads the tenant and decides again. So a decision is never made on data
+// older than what the write checks, even with several servers on one
+// database.
 // The same checks are available without side effects through [Policy] (no
 // I/O, no allocation: ask about a whole members page at once) and
 // [Client.Check].

@@ -96,8 +96,10 @@ type GroupStore interface {
 	// is not already one (idempotent: existing edges are kept as they are),
 	// bumps the group's Version, sets its UpdatedAt to now and returns the
 	// group after, with the number of edges created. A missing group
-	// returns CodeNotFound and writes nothing. It MUST cost the same
-	// whatever the size of the group. The SDK has checked the members exist.
+	// returns CodeNotFound; an id that is no member of the tenant returns
+	// the error of [UnknownMembersError]; either way no edge is left
+	// written. It MUST cost the same whatever the size of the group. The
+	// SDK passes at most 1000 distinct ids, sorted.
 	AddGroupMembers(ctx context.Context, tenantID, groupID string, memberIDs []string, now time.Time) (*Group, int, error)
 	// RemoveGroupMembers deletes the edges from the group to memberIDs
 	// (ids without one are ignored), bumps Version and UpdatedAt and returns
@@ -239,6 +241,15 @@ func (c *Client) CreateGroup(ctx context.Context, actor Actor, req CreateGroupRe
 // checkMembers dedupes and sorts ids, checks they are well formed and
 // members of the tenant, and returns them.
 func (c *Client) checkMembers(ctx context.Context, op string, tenantID string, ids []string) ([]string, error) {
+	out, err := memberIDList(op, ids)
+	if err != nil {
+		return nil, err
+	}
+	return out, c.requireMembers(ctx, op, tenantID, out)
+}
+
+// memberIDList dedupes and sorts ids and checks they are well formed.
+func memberIDList(op string, ids []string) ([]string, error) {
 	if len(ids) == 0 {
 		return nil, nil
 	}
@@ -250,21 +261,38 @@ func (c *Client) checkMembers(ctx context.Context, op string, tenantID string, i
 		}
 	}
 	slices.Sort(out)
-	out = slices.Compact(out)
+	return slices.Compact(out), nil
+}
+
+// requireMembers returns the error of UnknownMembersError when an id of
+// out is not a member of the tenant.
+func (c *Client) requireMembers(ctx context.Context, op string, tenantID string, out []string) error {
 	for b := 0; b < len(out); b += edgeBatch {
 		missing, err := c.store.MissingMembers(ctx, tenantID, out[b:min(b+edgeBatch, len(out))])
 		if err != nil {
-			return nil, withOp(op, err)
+			return withOp(op, err)
 		}
 		if len(missing) > 0 {
-			msg := fmt.Sprintf("member %q does not exist in this tenant", missing[0])
-			if len(missing) > 1 {
-				msg = fmt.Sprintf("members %q and %d other(s) do not exist in this tenant", missing[0], len(missing)-1)
-			}
-			return nil, &Error{Op: op, Code: CodeInvalidArgument, Reason: ReasonUnknownMember, Field: "Members", Message: msg}
+			return UnknownMembersError(op, missing)
 		}
 	}
-	return out, nil
+	return nil
+}
+
+// UnknownMembersError returns the refusal of a membership change that
+// names ids of no member of the tenant: CodeInvalidArgument with
+// ReasonUnknownMember on field Members, its message naming the first of
+// missing and counting the others. Stores return it from
+// [GroupStore.AddGroupMembers].
+func UnknownMembersError(op string, missing []string) error {
+	msg := "a member does not exist in this tenant"
+	switch {
+	case len(missing) == 1:
+		msg = fmt.Sprintf("member %.140q does not exist in this tenant", missing[0])
+	case len(missing) > 1:
+		msg = fmt.Sprintf("members %.140q and %d other(s) do not exist in this tenant", missing[0], len(missing)-1)
+	}
+	return &Error{Op: op, Code: CodeInvalidArgument, Reason: ReasonUnknownMember, Field: "Members", Message: msg}
 }
 
 // RequireMembers returns nil when every id is a member of the tenant, and
@@ -475,9 +503,16 @@ func (c *Client) AddGroupMembers(ctx context.Context, actor Actor, tenantID, gro
 	if err := c.checkGroups(ctx, op, tenantID, actor); err != nil {
 		return nil, err
 	}
-	ids, err := c.checkMembers(ctx, op, tenantID, memberIDs)
+	ids, err := memberIDList(op, memberIDs)
 	if err != nil {
 		return nil, err
+	}
+	// The store refuses unknown members within one batch; ids spanning
+	// several are all checked before the first is written.
+	if len(ids) > edgeBatch {
+		if err := c.requireMembers(ctx, op, tenantID, ids); err != nil {
+			return nil, err
+		}
 	}
 	if len(ids) == 0 {
 		g, err := c.store.GetGroup(ctx, tenantID, groupID)

@@ -277,9 +277,13 @@ func TestGroupEdgesOfRemovedMembers(t *testing.T) {
 	if err != nil || !slices.Equal(ids[w.admin.ID], []string{g.ID}) || len(ids[w.std.ID]) != 0 {
 		t.Fatalf("GroupIDsOf = %v, %v", ids, err)
 	}
-	// ReconcileGroups removes edges a crash left behind.
-	gs := sdk.GroupStore(w.store)
-	if _, _, err := gs.AddGroupMembers(ctx, w.t.ID, g.ID, []string{"ghost"}, w.clock.Now()); err != nil {
+	// ReconcileGroups removes edges a crash left behind: a member deleted
+	// from the store before the SDK dropped their memberships.
+	gone := w.add(t, "gone@acme.test", "")
+	if _, err := w.c.AddGroupMembers(ctx, w.system, w.t.ID, g.ID, []string{gone.ID}); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.store.DeleteMember(ctx, w.t.ID, gone.ID, gone.Version, true); err != nil {
 		t.Fatal(err)
 	}
 	rep, err := w.c.ReconcileGroups(ctx, w.t.ID)

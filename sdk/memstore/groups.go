@@ -301,18 +301,31 @@ func (tg *tenantGroups) unlink(gid, mid string) bool {
 
 // AddGroupMembers implements sdk.GroupStore.
 func (s *Store) AddGroupMembers(ctx context.Context, tenantID, groupID string, memberIDs []string, now time.Time) (*sdk.Group, int, error) {
-	return s.editEdges(ctx, "memstore.AddGroupMembers", tenantID, groupID, memberIDs, now, (*tenantGroups).link)
+	return s.editEdges(ctx, "memstore.AddGroupMembers", tenantID, groupID, memberIDs, now, false)
+}
+
+// missing returns the ids that are not members of the tenant; s.mu is held.
+func (s *Store) missing(tenantID string, ids []string) []string {
+	var out []string
+	tm := s.members[tenantID]
+	for _, id := range ids {
+		if tm == nil || tm.byID[id] == nil {
+			out = append(out, id)
+		}
+	}
+	return out
 }
 
 // RemoveGroupMembers implements sdk.GroupStore.
 func (s *Store) RemoveGroupMembers(ctx context.Context, tenantID, groupID string, memberIDs []string, now time.Time) (*sdk.Group, int, error) {
-	return s.editEdges(ctx, "memstore.RemoveGroupMembers", tenantID, groupID, memberIDs, now, (*tenantGroups).unlink)
+	return s.editEdges(ctx, "memstore.RemoveGroupMembers", tenantID, groupID, memberIDs, now, true)
 }
 
-// editEdges applies edit (link or unlink) to each member under one lock,
-// bumps the group's version and returns how many edges changed.
+// editEdges links (or, with remove, unlinks) each member under one lock,
+// bumps the group's version and returns how many edges changed. Linking
+// an unknown member refuses the call.
 func (s *Store) editEdges(ctx context.Context, op, tenantID, groupID string, memberIDs []string, now time.Time,
-	edit func(tg *tenantGroups, groupID, memberID string) bool) (*sdk.Group, int, error) {
+	remove bool) (*sdk.Group, int, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, 0, err
 	}
@@ -322,7 +335,14 @@ func (s *Store) editEdges(ctx context.Context, op, tenantID, groupID string, mem
 	if err != nil {
 		return nil, 0, err
 	}
+	if m := s.missing(tenantID, memberIDs); len(m) > 0 && !remove {
+		return nil, 0, sdk.UnknownMembersError(op, m)
+	}
 	n := 0
+	edit := (*tenantGroups).link
+	if remove {
+		edit = (*tenantGroups).unlink
+	}
 	for _, mid := range memberIDs {
 		if edit(tg, groupID, mid) {
 			n++
@@ -407,14 +427,7 @@ func (s *Store) MissingMembers(ctx context.Context, tenantID string, ids []strin
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	var missing []string
-	tm := s.members[tenantID]
-	for _, id := range ids {
-		if tm == nil || tm.byID[id] == nil {
-			missing = append(missing, id)
-		}
-	}
-	return missing, nil
+	return s.missing(tenantID, ids), nil
 }
 
 // idSet is an ordered set of ids kept as a list of sorted chunks, so that

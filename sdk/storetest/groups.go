@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"sync"
@@ -99,8 +100,36 @@ func testGroups(t *testing.T, s sdk.Store) {
 	}
 	_, _, err = gs.AddGroupMembers(ctx, tn.ID, "nope", ms[:1], epoch)
 	wantErr(t, "AddGroupMembers(unknown group)", err, sdk.ErrNotFound, "")
+	_, _, err = gs.AddGroupMembers(ctx, tn.ID, "nope", ms[3:5], epoch)
+	wantErr(t, "AddGroupMembers(unknown group, 2 members)", err, sdk.ErrNotFound, "")
 	_, _, err = gs.AddGroupMembers(ctx, other.ID, g.ID, ms[:1], epoch)
 	wantErr(t, "AddGroupMembers(other tenant)", err, sdk.ErrNotFound, "")
+	if edges, _ := gs.ListMemberGroups(ctx, tn.ID, ms); len(edges) != 4 {
+		t.Fatalf("refused adds left edges: %v", edges)
+	}
+	// Unknown members refuse the call and change nothing, the group's
+	// version included: alone, among known ones, or of another tenant.
+	otherM := newMember(other.ID, "o@x.test")
+	if err := s.CreateMember(ctx, otherM, true, 0); err != nil {
+		t.Fatal(err)
+	}
+	for _, ids := range [][]string{{"ghost"}, {ms[4], "ghost"}, {otherM.ID}, {ms[4], otherM.ID}} {
+		_, _, err = gs.AddGroupMembers(ctx, tn.ID, g.ID, ids, epoch.Add(5*time.Hour))
+		wantErr(t, fmt.Sprintf("AddGroupMembers(%v)", ids), err, sdk.ErrInvalidArgument, sdk.ReasonUnknownMember)
+		var e *sdk.Error
+		if errors.As(err, &e) && e.Field != "Members" {
+			t.Errorf("AddGroupMembers(%v): field %q, want Members", ids, e.Field)
+		}
+	}
+	if cur, _ := gs.GetGroup(ctx, tn.ID, g.ID); cur.Version != ag.Version+1 || !cur.UpdatedAt.Equal(epoch) {
+		t.Fatalf("refused adds changed the group: %+v", cur)
+	}
+	if edges, _ := gs.ListMemberGroups(ctx, tn.ID, append([]string{otherM.ID}, ms...)); len(edges) != 4 {
+		t.Fatalf("refused adds left edges: %v", edges)
+	}
+	if edges, _ := gs.ListMemberGroups(ctx, other.ID, []string{otherM.ID}); len(edges) != 0 {
+		t.Fatalf("a refused add left an edge on another tenant's member: %v", edges)
+	}
 	if _, n, err := gs.AddGroupMembers(ctx, tn.ID, sales.ID, ms[2:], epoch); err != nil || n != 3 {
 		t.Fatalf("AddGroupMembers(sales) = %d, %v", n, err)
 	}
@@ -131,6 +160,23 @@ func testGroups(t *testing.T, s sdk.Store) {
 		t.Fatalf("ListMemberGroups = %v, want %v", edges, wantEdges)
 	}
 
+	// Writing a member keeps its memberships, with or without a seat
+	// change.
+	m2, _ := s.GetMember(ctx, tn.ID, ms[2])
+	m2.Title, m2.ExternalID, m2.Status = "Boss", "", sdk.StatusDeactivated
+	if err := s.UpdateMember(ctx, m2, m2.Version, -1); err != nil {
+		t.Fatal(err)
+	}
+	m2.Title, m2.Status = "", sdk.StatusActive
+	if err := s.UpdateMember(ctx, m2, m2.Version, 1); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.GetMember(ctx, tn.ID, ms[2]); got.Title != "" || got.Status != sdk.StatusActive {
+		t.Fatalf("UpdateMember did not replace the member: %+v", got)
+	}
+	if edges, _ := gs.ListMemberGroups(ctx, tn.ID, ms[2:3]); len(edges) != 2 {
+		t.Fatalf("memberships after UpdateMember = %v, want g and sales", edges)
+	}
 	rg, n, err := gs.RemoveGroupMembers(ctx, tn.ID, g.ID, []string{ms[0], "not-a-member"}, epoch)
 	if err != nil || n != 1 || rg.Version <= ag.Version {
 		t.Fatalf("RemoveGroupMembers = %+v, %d, %v", rg, n, err)
@@ -225,11 +271,12 @@ func testGroupEdgesAtScale(t *testing.T, s sdk.Store) {
 		t.Fatal(err)
 	}
 	var ids []string
-	for i := range 2500 {
-		ids = append(ids, fmt.Sprintf("m%05d", (i*7919)%2500)) // edges need no member records
+	for i := range 1000 {
+		ids = append(ids, fmt.Sprintf("m%05d", (i*7919)%1000))
 	}
-	for b := 0; b < len(ids); b += 700 {
-		if _, _, err := gs.AddGroupMembers(ctx, tn.ID, g.ID, ids[b:min(b+700, len(ids))], epoch); err != nil {
+	createMembers(t, s, tn.ID, ids)
+	for b := 0; b < len(ids); b += 400 {
+		if _, _, err := gs.AddGroupMembers(ctx, tn.ID, g.ID, ids[b:min(b+400, len(ids))], epoch); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -250,13 +297,36 @@ func testGroupEdgesAtScale(t *testing.T, s sdk.Store) {
 	if !slices.Equal(got, ids) {
 		t.Fatalf("paged %d ids (sorted %v), want %d", len(got), slices.IsSorted(got), len(ids))
 	}
-	rm := []string{ids[0], ids[1234], ids[2499]}
+	rm := []string{ids[0], ids[456], ids[999]}
 	if _, n, err := gs.RemoveGroupMembers(ctx, tn.ID, g.ID, rm, epoch); err != nil || n != 3 {
 		t.Fatalf("RemoveGroupMembers = %d, %v", n, err)
 	}
-	page, _ := gs.ListGroupMembers(ctx, tn.ID, g.ID, ids[1233], 2)
-	if !slices.Equal(page, []string{ids[1235], ids[1236]}) {
+	page, _ := gs.ListGroupMembers(ctx, tn.ID, g.ID, ids[455], 2)
+	if !slices.Equal(page, []string{ids[457], ids[458]}) {
 		t.Fatalf("page across a removed id = %v", page)
+	}
+}
+
+// createMembers creates members with the given ids, in bulk when the store
+// can.
+func createMembers(t *testing.T, s sdk.Store, tenantID string, ids []string) {
+	t.Helper()
+	ms := make([]*sdk.Member, len(ids))
+	holds := make([]bool, len(ids))
+	for i, id := range ids {
+		ms[i] = newMember(tenantID, id+"@x.test")
+		ms[i].ID = id
+	}
+	var errs []error
+	if b, ok := s.(sdk.BulkMemberStore); ok {
+		errs = b.CreateMembers(t.Context(), tenantID, ms, holds)
+	} else {
+		for _, m := range ms {
+			errs = append(errs, s.CreateMember(t.Context(), m, false, 0))
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		t.Fatal(err)
 	}
 }
 
