@@ -182,3 +182,39 @@ func writes(byName map[string]int64) int64 {
 	}
 	return n
 }
+
+// BenchmarkGroupMembership adds k members of a 2,000-member tenant to a
+// group and removes them again, through the SDK (one op: both calls, each
+// with its audit event). On the mongo store an edge is an element of the
+// member document, so each member added or removed is a member document
+// written: one $addToSet or $pullAll for k = 1, one updateMany for more.
+func BenchmarkGroupMembership(b *testing.B) {
+	for _, tg := range targets(b) {
+		b.Run(tg.name, func(b *testing.B) {
+			ctx := context.Background()
+			t, _ := newTenant(b, tg.client, "grp-"+tg.name, 10_000)
+			ids := load(b, tg.client, t, 2000)
+			g, err := tg.client.CreateGroup(ctx, sdk.SystemActor(), sdk.CreateGroupRequest{TenantID: t.ID, DisplayName: "G"})
+			if err != nil {
+				b.Fatal(err)
+			}
+			for _, k := range []int{1, 10, 100} {
+				b.Run(fmt.Sprintf("members=%d", k), func(b *testing.B) {
+					actor := sdk.TokenActor("bench")
+					i := 0
+					for b.Loop() {
+						batch := ids[(i*k)%len(ids):][:k]
+						if _, err := tg.client.AddGroupMembers(ctx, actor, t.ID, g.ID, batch); err != nil {
+							b.Fatal(err)
+						}
+						if _, err := tg.client.RemoveGroupMembers(ctx, actor, t.ID, g.ID, batch); err != nil {
+							b.Fatal(err)
+						}
+						i++
+					}
+					b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "ops/s")
+				})
+			}
+		})
+	}
+}
