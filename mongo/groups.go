@@ -489,50 +489,40 @@ func (s *Store) ListMemberGroups(ctx context.Context, tenantID string, memberIDs
 	return s.memberEdges(ctx, "mongo.ListMemberGroups", tenantID, memberIDs)
 }
 
-// DeleteEdges implements [sdk.GroupStore]: one find of the members' edges,
-// to count those that exist, then one bulk write of a $pullAll per member
-// that has any.
+// DeleteEdges implements [sdk.GroupStore]: one bulk write of an
+// updateMany per group named, pulling that group from those of the given
+// members that have it. Each statement modifies a member at most once, so
+// the modified count is the number of edges that existed.
 func (s *Store) DeleteEdges(ctx context.Context, tenantID string, edges []sdk.GroupEdge) (int, error) {
 	const op = "mongo.DeleteEdges"
 	if len(edges) == 0 {
 		return 0, nil
 	}
-	want := map[string][]string{}
+	byGroup := map[string][]string{}
+	var members []string
 	for _, e := range edges {
-		want[e.MemberID] = append(want[e.MemberID], e.GroupID)
-	}
-	have, err := s.memberEdges(ctx, op, tenantID, slices.Sorted(maps.Keys(want)))
-	if err != nil {
-		return 0, err
-	}
-	pull := map[string][]string{}
-	n := 0
-	for _, e := range have {
-		if slices.Contains(want[e.MemberID], e.GroupID) {
-			pull[e.MemberID] = append(pull[e.MemberID], e.GroupID)
-			n++
+		if !slices.Contains(byGroup[e.GroupID], e.MemberID) {
+			byGroup[e.GroupID] = append(byGroup[e.GroupID], e.MemberID)
+			members = append(members, e.MemberID)
 		}
 	}
-	if n == 0 {
-		return 0, nil
+	groups := slices.Sorted(maps.Keys(byGroup))
+	models := make([]driver.WriteModel, len(groups))
+	for i, g := range groups {
+		models[i] = driver.NewUpdateManyModel().
+			SetFilter(bson.D{{Key: "tenantId", Value: tenantID}, {Key: "_id", Value: bson.D{{Key: "$in", Value: byGroup[g]}}}, {Key: "groups", Value: g}}).
+			SetUpdate(bson.D{{Key: "$pullAll", Value: bson.D{{Key: "groups", Value: bson.A{g}}}}})
 	}
-	ids := slices.Sorted(maps.Keys(pull))
-	models := make([]driver.WriteModel, len(ids))
-	for i, id := range ids {
-		models[i] = driver.NewUpdateOneModel().
-			SetFilter(bson.D{{Key: "_id", Value: id}, {Key: "tenantId", Value: tenantID}}).
-			SetUpdate(bson.D{{Key: "$pullAll", Value: bson.D{{Key: "groups", Value: pull[id]}}}})
-	}
-	unlock, err := s.lockMany(ctx, collMembers, ids)
+	unlock, err := s.lockMany(ctx, collMembers, members)
 	if err != nil {
 		return 0, err
 	}
-	_, err = s.members.BulkWrite(ctx, models, options.BulkWrite().SetOrdered(false))
+	res, err := s.members.BulkWrite(ctx, models, options.BulkWrite().SetOrdered(false))
 	unlock()
 	if err != nil {
 		return 0, translate(ctx, op, err)
 	}
-	return n, nil
+	return int(res.ModifiedCount), nil
 }
 
 // dropGroupEdges pulls a deleted group from every member document that
