@@ -216,9 +216,9 @@ func (c *Client) VerifyPassword(ctx context.Context, tenantID, email, password s
 	if m.Status != StatusActive {
 		return nil, &Error{Op: op, Code: CodePermissionDenied, Reason: ReasonInactive, Message: "the membership is not active"}
 	}
-	t, err := c.store.GetTenant(ctx, tenantID)
+	t, err := c.getTenant(ctx, op, tenantID)
 	if err != nil {
-		return nil, withOp(op, err)
+		return nil, err
 	}
 	return &SignIn{
 		Member:                m,

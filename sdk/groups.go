@@ -213,8 +213,8 @@ func (c *Client) CreateGroup(ctx context.Context, actor Actor, req CreateGroupRe
 	if err := check(op, &req); err != nil {
 		return nil, err
 	}
-	if _, err := c.store.GetTenant(ctx, req.TenantID); err != nil {
-		return nil, withOp(op, err)
+	if _, err := c.getTenant(ctx, op, req.TenantID); err != nil {
+		return nil, err
 	}
 	if err := c.checkGroups(ctx, op, req.TenantID, actor); err != nil {
 		return nil, err
@@ -855,9 +855,9 @@ func (c *Client) recomputeRoles(ctx context.Context, op, tenantID string, actor 
 	if len(memberIDs) == 0 {
 		return nil
 	}
-	t, err := c.store.GetTenant(ctx, tenantID)
+	t, err := c.getTenant(ctx, op, tenantID)
 	if err != nil {
-		return withOp(op, err)
+		return err
 	}
 	for b := 0; b < len(memberIDs); b += edgeBatch / 2 {
 		batch := memberIDs[b:min(b+edgeBatch/2, len(memberIDs))]
@@ -911,9 +911,9 @@ type GroupReconcileReport struct {
 // at any time.
 func (c *Client) ReconcileGroups(ctx context.Context, tenantID string) (*GroupReconcileReport, error) {
 	const op = "sdk.ReconcileGroups"
-	t, err := c.store.GetTenant(ctx, tenantID)
+	t, err := c.getTenant(ctx, op, tenantID)
 	if err != nil {
-		return nil, withOp(op, err)
+		return nil, err
 	}
 	rep := &GroupReconcileReport{TenantID: tenantID}
 	mapped, err := c.store.CountGroups(ctx, tenantID, Present(FieldRole))

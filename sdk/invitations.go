@@ -268,9 +268,9 @@ func (c *Client) Accept(ctx context.Context, req AcceptRequest) (*Member, error)
 			return nil, withOp(op, err)
 		}
 	}
-	t, err := c.store.GetTenant(ctx, inv.TenantID)
+	t, err := c.getTenant(ctx, op, inv.TenantID)
 	if err != nil {
-		return nil, withOp(op, err)
+		return nil, err
 	}
 	for range maxRetries {
 		before, err := c.store.GetMember(ctx, inv.TenantID, inv.MemberID)

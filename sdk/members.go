@@ -359,6 +359,7 @@ func (c *Client) TransferOwnership(ctx context.Context, actor Actor, tenantID, t
 	if err != nil {
 		return nil, withOp(op, err)
 	}
+	c.tenants.put(nt)
 	if _, err := c.fixOwnerRoles(ctx, op, nt, actor); err != nil {
 		return nil, err
 	}
@@ -369,9 +370,9 @@ func (c *Client) TransferOwnership(ctx context.Context, actor Actor, tenantID, t
 // loadTarget reads what an operation on one member needs: the tenant, the
 // actor's policy in it and the target member.
 func (c *Client) loadTarget(ctx context.Context, op string, actor Actor, tenantID, memberID string) (*Tenant, *Policy, *Member, error) {
-	t, err := c.store.GetTenant(ctx, tenantID)
+	t, err := c.getTenant(ctx, op, tenantID)
 	if err != nil {
-		return nil, nil, nil, withOp(op, err)
+		return nil, nil, nil, err
 	}
 	p, err := c.policyFor(ctx, op, t, actor)
 	if err != nil {
@@ -463,9 +464,9 @@ type ReconcileReport struct {
 // recount racing with member writes may need a second run.
 func (c *Client) Reconcile(ctx context.Context, tenantID string) (*ReconcileReport, error) {
 	const op = "sdk.Reconcile"
-	t, err := c.store.GetTenant(ctx, tenantID)
+	t, err := c.getTenant(ctx, op, tenantID)
 	if err != nil {
-		return nil, withOp(op, err)
+		return nil, err
 	}
 	rep := &ReconcileReport{TenantID: t.ID, SeatsBefore: t.SeatsUsed, SeatsAfter: t.SeatsUsed}
 	if sc, ok := c.store.(SeatCounter); ok {
@@ -503,9 +504,9 @@ func (c *Client) mutate(ctx context.Context, op string, actor Actor, tenantID, m
 		return nil, invalid(op, "MemberID", "is required")
 	}
 	for range maxRetries {
-		t, err := c.store.GetTenant(ctx, tenantID)
+		t, err := c.getTenant(ctx, op, tenantID)
 		if err != nil {
-			return nil, withOp(op, err)
+			return nil, err
 		}
 		p, err := c.policyFor(ctx, op, t, actor)
 		if err != nil {

@@ -406,9 +406,9 @@ type Target struct {
 // Policy loads the tenant and the acting member and returns their policy.
 func (c *Client) Policy(ctx context.Context, actor Actor, tenantID string) (*Policy, error) {
 	const op = "sdk.Policy"
-	t, err := c.store.GetTenant(ctx, tenantID)
+	t, err := c.getTenant(ctx, op, tenantID)
 	if err != nil {
-		return nil, withOp(op, err)
+		return nil, err
 	}
 	return c.policyFor(ctx, op, t, actor)
 }

@@ -209,9 +209,9 @@ func (c *Client) Sync(ctx context.Context, actor Actor, tenantID string, records
 	if progress == nil {
 		progress = func(string, int, int) {}
 	}
-	t, err := c.store.GetTenant(ctx, tenantID)
+	t, err := c.getTenant(ctx, op, tenantID)
 	if err != nil {
-		return nil, withOp(op, err)
+		return nil, err
 	}
 	p, err := c.policyFor(ctx, op, t, actor)
 	if err != nil {

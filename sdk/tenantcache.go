@@ -59,15 +59,21 @@ func (c *Client) tenantSnapshot(ctx context.Context, op, id string, fresh bool) 
 			return t, true, nil
 		}
 	}
-	t, err = c.store.GetTenant(ctx, id)
+	t, err = c.getTenant(ctx, op, id)
+	return t, false, err
+}
+
+// getTenant reads the tenant, refreshing the snapshot kept for it.
+func (c *Client) getTenant(ctx context.Context, op, id string) (*Tenant, error) {
+	t, err := c.store.GetTenant(ctx, id)
 	if err != nil {
 		if isNotFound(err) {
 			c.tenants.forget(id)
 		}
-		return nil, false, withOp(op, err)
+		return nil, withOp(op, err)
 	}
 	c.tenants.put(t)
-	return t, false, nil
+	return t, nil
 }
 
 // admitMember decides whether actor may add a member of the tenant in

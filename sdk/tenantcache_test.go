@@ -44,30 +44,36 @@ func TestAddMemberTenantSnapshots(t *testing.T) {
 		return n
 	}
 
-	// Warm: the first add reads the tenant, the next ones do not.
+	// a created the tenant, so it holds a snapshot: adding reads no tenant.
+	reads := store.n.Load()
 	if _, err := add(a, "m1@acme.test", ""); err != nil {
 		t.Fatal(err)
 	}
-	reads := store.n.Load()
 	m2, err := add(a, "m2@acme.test", "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got := store.n.Load() - reads; got != 0 {
-		t.Errorf("AddMember on a cached tenant read it %d time(s), want 0", got)
+		t.Errorf("two AddMember calls on a known tenant read it %d time(s), want 0", got)
 	}
-
 	// A refusal made on a snapshot is made again on fresh data: the seat
-	// limit is reached (a snapshot records it), then b frees a seat, which
-	// does not change the tenant's version.
+	// limit is reached and a reads the tenant (its snapshot says full), then
+	// b frees a seat, which does not change the tenant's version.
 	if _, err := add(a, "m3@acme.test", ""); !errors.Is(err, sdk.ErrResourceExhausted) {
 		t.Fatalf("add past the limit = %v, want the seat limit", err)
+	}
+	if full, err := a.Tenant(ctx, tn.ID); err != nil || full.SeatsFree() != 0 {
+		t.Fatalf("a's read of the full tenant: %+v, %v", full, err)
 	}
 	if err := b.RemoveMember(ctx, sys, tn.ID, m2.ID); err != nil {
 		t.Fatal(err)
 	}
+	reads = store.n.Load()
 	if _, err := add(a, "m3@acme.test", ""); err != nil {
 		t.Fatalf("add after b freed a seat, on a snapshot that says full: %v", err)
+	}
+	if got := store.n.Load() - reads; got != 1 {
+		t.Errorf("the add refused by a's snapshot read the tenant %d time(s), want 1 (to decide again)", got)
 	}
 
 	// b adds two roles and a reads them (a role unknown to a snapshot is

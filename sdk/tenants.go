@@ -101,6 +101,7 @@ func (c *Client) CreateTenant(ctx context.Context, actor Actor, req CreateTenant
 	if err := c.store.CreateTenant(ctx, t, owner); err != nil {
 		return nil, nil, withOp(op, err)
 	}
+	c.tenants.put(t)
 	c.record(ctx, Event{Type: EventTenantCreated, TenantID: t.ID, Actor: actor, Tenant: t.Clone()})
 	c.record(ctx, Event{Type: EventMemberAdded, TenantID: t.ID, Actor: actor, MemberID: owner.ID, After: owner.Clone()})
 	return t, owner, nil
@@ -170,14 +171,17 @@ func validateSettings(op string, t *Tenant) error {
 
 // Tenant returns the tenant with the given id.
 func (c *Client) Tenant(ctx context.Context, id string) (*Tenant, error) {
-	t, err := c.store.GetTenant(ctx, id)
-	return t, withOp("sdk.Tenant", err)
+	return c.getTenant(ctx, "sdk.Tenant", id)
 }
 
 // TenantBySlug returns the tenant with the given slug.
 func (c *Client) TenantBySlug(ctx context.Context, slug string) (*Tenant, error) {
 	t, err := c.store.GetTenantBySlug(ctx, strings.ToLower(strings.TrimSpace(slug)))
-	return t, withOp("sdk.TenantBySlug", err)
+	if err != nil {
+		return nil, withOp("sdk.TenantBySlug", err)
+	}
+	c.tenants.put(t)
+	return t, nil
 }
 
 // ListTenants returns a page of tenants in creation order.
@@ -227,6 +231,7 @@ func (c *Client) adjustSeats(ctx context.Context, op string, actor Actor, tenant
 	if err != nil {
 		return nil, withOp(op, err)
 	}
+	c.tenants.put(t)
 	c.record(ctx, Event{Type: EventTenantSeatsChanged, TenantID: t.ID, Actor: actor, Tenant: t.Clone()})
 	return t, nil
 }
@@ -253,9 +258,9 @@ func (c *Client) UpdateTenant(ctx context.Context, actor Actor, req UpdateTenant
 		return nil, err
 	}
 	for {
-		t, err := c.store.GetTenant(ctx, req.TenantID)
+		t, err := c.getTenant(ctx, op, req.TenantID)
 		if err != nil {
-			return nil, withOp(op, err)
+			return nil, err
 		}
 		p, err := c.policyFor(ctx, op, t, actor)
 		if err != nil {
@@ -329,6 +334,7 @@ func (c *Client) UpdateTenant(ctx context.Context, actor Actor, req UpdateTenant
 				}
 			}
 		}
+		c.tenants.put(nt)
 		c.record(ctx, Event{Type: EventTenantUpdated, TenantID: t.ID, Actor: actor, Tenant: nt.Clone()})
 		return nt, nil
 	}

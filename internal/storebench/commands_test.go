@@ -45,7 +45,7 @@ func TestCommandsPerOperation(t *testing.T) {
 		return n
 	}
 	var added *sdk.Member
-	measure("AddMember", 6, func() (err error) {
+	measure("AddMember", 4, func() (err error) {
 		added, err = c.AddMember(ctx, actor, sdk.AddMemberRequest{TenantID: tn.ID, Email: "new@x.test"})
 		return err
 	})
