@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"slices"
+	"sync/atomic"
 	"testing"
 
 	"github.com/rosterhq/roster/internal/embedded"
@@ -49,8 +50,13 @@ func targets(tb testing.TB) []target {
 	}
 }
 
+// tenantSeq makes slugs unique when a benchmark runs more than once
+// (-count) on one store.
+var tenantSeq atomic.Int64
+
 func newTenant(tb testing.TB, c *sdk.Client, slug string, seats int) (*sdk.Tenant, *sdk.Member) {
 	tb.Helper()
+	slug = fmt.Sprintf("%s-%d", slug, tenantSeq.Add(1))
 	t, owner, err := c.CreateTenant(context.Background(), sdk.SystemActor(), sdk.CreateTenantRequest{Slug: slug, OwnerEmail: "owner@" + slug + ".test", IncludedSeats: seats})
 	if err != nil {
 		tb.Fatal(err)
