@@ -178,3 +178,57 @@ func TestCrashOwnershipTransfer(t *testing.T) {
 		t.Fatalf("second Reconcile repaired something: %+v", rep)
 	}
 }
+
+// TestCrashGroupWindows interrupts the two group writes that are two steps:
+// adding a member (edge written, group not bumped yet) and deleting a group
+// (group gone, edges not pulled yet). A re-run of the add, and
+// ReconcileGroups after the delete, converge: the member in the group once,
+// the version bumped, no edge to the deleted group.
+func TestCrashGroupWindows(t *testing.T) {
+	s := openStore(t)
+	ctx := t.Context()
+	tn, _ := newTenant(t, s, "acme", 10)
+	c := sdk.New(s)
+	m, err := c.AddMember(ctx, sdk.SystemActor(), sdk.AddMemberRequest{TenantID: tn.ID, Email: "m@x.test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := c.CreateGroup(ctx, sdk.SystemActor(), sdk.CreateGroupRequest{TenantID: tn.ID, DisplayName: "Ops"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	actor := sdk.TokenActor("tok")
+
+	crashAt(s, "AddGroupMembers.edges")
+	if _, err := c.AddGroupMembers(ctx, actor, tn.ID, g.ID, []string{m.ID}); !errors.Is(err, errCrash) {
+		t.Fatalf("AddGroupMembers with a crash = %v", err)
+	}
+	if cur, _ := s.GetGroup(ctx, tn.ID, g.ID); cur.Version != g.Version {
+		t.Fatalf("the group was bumped before the crash point: %d → %d", g.Version, cur.Version)
+	}
+	after, err := c.AddGroupMembers(ctx, actor, tn.ID, g.ID, []string{m.ID})
+	if err != nil {
+		t.Fatalf("re-run: %v", err)
+	}
+	if after.Version != g.Version+1 {
+		t.Fatalf("version after the re-run %d, want %d", after.Version, g.Version+1)
+	}
+	if ids, _ := s.ListGroupMembers(ctx, tn.ID, g.ID, "", 10); len(ids) != 1 || ids[0] != m.ID {
+		t.Fatalf("members after the re-run = %v", ids)
+	}
+
+	crashAt(s, "DeleteGroup.deleted")
+	if err := c.DeleteGroup(ctx, actor, tn.ID, g.ID, after.Version); !errors.Is(err, errCrash) {
+		t.Fatalf("DeleteGroup with a crash = %v", err)
+	}
+	if groups, _ := c.GroupsOf(ctx, tn.ID, m.ID); len(groups) != 0 {
+		t.Fatalf("GroupsOf names a deleted group: %v", groups)
+	}
+	rep, err := c.ReconcileGroups(ctx, tn.ID)
+	if err != nil || rep.EdgesRemoved != 1 {
+		t.Fatalf("ReconcileGroups = %+v, %v; want the deleted group's edge removed", rep, err)
+	}
+	if edges, _ := s.ListMemberGroups(ctx, tn.ID, []string{m.ID}); len(edges) != 0 {
+		t.Fatalf("edges after ReconcileGroups = %v", edges)
+	}
+}

@@ -288,6 +288,9 @@ func (s *Store) DeleteGroup(ctx context.Context, tenantID, id string, expectedVe
 	if res.DeletedCount == 0 {
 		return s.groupGone(ctx, op, tenantID, id)
 	}
+	if err := s.crashPoint("DeleteGroup.deleted"); err != nil {
+		return err
+	}
 	return s.dropGroupEdges(context.WithoutCancel(ctx), op, tenantID, id)
 }
 
@@ -395,6 +398,9 @@ func (s *Store) AddGroupMembers(ctx context.Context, tenantID, groupID string, m
 				return nil, 0, gerr
 			}
 		}
+		return nil, 0, err
+	}
+	if err := s.crashPoint("AddGroupMembers.edges"); err != nil {
 		return nil, 0, err
 	}
 	g, err := s.bumpGroup(ctx, op, tenantID, groupID, now)
