@@ -123,7 +123,10 @@
 // findAndModify that bumps the group's version. Several members cost a
 // find of the missing ones first and one updateMany. [Store.UpdateMember]
 // sets every field but groups ($set and $unset, never a replacement
-// document), so writing a member keeps its memberships.
+// document), so writing a member keeps its memberships. Members read from
+// the store carry their groups in sdk.Member.Groups
+// ([sdk.InlineMemberGroups]), so a page of SCIM Users with their groups is
+// one query.
 //
 // A member's groups grow with the number of groups it is in (identity
 // providers keep that to tens or hundreds), never with the size of a group.

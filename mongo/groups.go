@@ -64,7 +64,14 @@ func init() {
 	)
 }
 
-var _ sdk.GroupStore = (*Store)(nil)
+var (
+	_ sdk.GroupStore         = (*Store)(nil)
+	_ sdk.InlineMemberGroups = (*Store)(nil)
+)
+
+// MemberGroupsInline implements [sdk.InlineMemberGroups]: the members the
+// store returns carry their groups, read with them.
+func (s *Store) MemberGroupsInline() bool { return true }
 
 type groupDoc struct {
 	ID          string    `bson:"_id"`
@@ -481,8 +488,7 @@ func (s *Store) memberEdges(ctx context.Context, op, tenantID string, memberIDs 
 		return nil, translate(ctx, op, err)
 	}
 	for _, d := range docs {
-		slices.Sort(d.Groups)
-		for _, g := range slices.Compact(d.Groups) {
+		for _, g := range memberGroups(d.Groups) {
 			out = append(out, sdk.GroupEdge{GroupID: g, MemberID: d.ID})
 		}
 	}

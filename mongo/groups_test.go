@@ -1,6 +1,7 @@
 package mongo
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -209,14 +210,14 @@ func TestSCIMCommandCounts(t *testing.T) {
 		return `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"add","path":"members","value":[{"value":"` + id + `"}]}]}`
 	}
 	filter := url.QueryEscape(`userName eq "U007@acme.test"`)
-	count("GET /Users?filter=userName eq", 200, 2, "GET", "/Users?filter="+filter, "")
+	count("GET /Users?filter=userName eq", 200, 1, "GET", "/Users?filter="+filter, "")
 	count("POST /Users", 201, 3, "POST", "/Users", `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"new@acme.test"}`)
 	small := count("PATCH /Groups (add 1 member, 250 members)", 204, 3, "PATCH", "/Groups/"+g.ID, addOne(ids[299]))
-	count("PATCH /Users (deactivate)", 200, 0, "PATCH", "/Users/"+ids[1],
+	count("PATCH /Users (deactivate)", 200, 5, "PATCH", "/Users/"+ids[1],
 		`{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","path":"active","value":false}]}`)
-	count("GET /Users page 1 (count=100)", 200, 0, "GET", "/Users?startIndex=1&count=100", "")
-	count("GET /Users page 2 (next page)", 200, 0, "GET", "/Users?startIndex=101&count=100", "")
-	count("GET /Users page 3 (next page)", 200, 0, "GET", "/Users?startIndex=201&count=100", "")
+	count("GET /Users page 1 (count=100)", 200, 2, "GET", "/Users?startIndex=1&count=100", "")
+	count("GET /Users page 2 (next page)", 200, 2, "GET", "/Users?startIndex=101&count=100", "")
+	count("GET /Users page 3 (next page)", 200, 2, "GET", "/Users?startIndex=201&count=100", "")
 
 	size := bigGroupSize(t)
 	big := &sdk.Group{ID: sdk.NewID(), TenantID: tn.ID, DisplayName: "Everyone", NameKey: "everyone", Version: 1, CreatedAt: epoch, UpdatedAt: epoch}
@@ -229,6 +230,32 @@ func TestSCIMCommandCounts(t *testing.T) {
 		t.Errorf("adding one member costs %d commands in a group of %d, %d in one of 250", n, size, small)
 	}
 	count("PATCH /Groups (add an unknown member)", 400, 2, "PATCH", "/Groups/"+big.ID, addOne("ghost"))
+
+	// The groups a User shows come with the member document: both groups,
+	// and none for a member in none.
+	for _, c := range []struct {
+		id   string
+		want []string
+	}{{ids[298], []string{big.ID}}, {ids[299], []string{g.ID}}, {ids[0], []string{g.ID}}, {ids[270], nil}} {
+		req, _ := http.NewRequest("GET", srv.URL+"/scim/v2/acme/Users/"+c.id, nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var u struct {
+			Groups []struct{ Value string } `json:"groups"`
+		}
+		err = json.NewDecoder(res.Body).Decode(&u)
+		res.Body.Close()
+		var got []string
+		for _, gr := range u.Groups {
+			got = append(got, gr.Value)
+		}
+		if err != nil || !slices.Equal(got, c.want) {
+			t.Errorf("GET /Users/%s groups = %v (%v), want %v", c.id, got, err, c.want)
+		}
+	}
 }
 
 // TestMigrateLegacyEdges opens a database whose memberships are still in

@@ -303,7 +303,20 @@ func (d *memberDoc) member() *sdk.Member {
 		Version:      d.Version,
 		CreatedAt:    d.CreatedAt,
 		UpdatedAt:    d.UpdatedAt,
+		Groups:       memberGroups(d.Groups),
 	}
+}
+
+// memberGroups returns a member's stored group ids sorted and without
+// repeats (an $addToSet never repeats one; a hand-edited document might),
+// nil when there are none.
+func memberGroups(gs []string) []string {
+	if len(gs) == 0 {
+		return nil
+	}
+	out := slices.Clone(gs)
+	slices.Sort(out)
+	return slices.Compact(out)
 }
 
 func fromAudit(e *sdk.AuditEvent) *auditDoc {

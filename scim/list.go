@@ -148,11 +148,7 @@ func (h *Handler) serveUsers(w http.ResponseWriter, r *http.Request, req *reques
 	}
 	var groups map[string][]string
 	if len(items) > 0 && lp.proj.wants("groups") {
-		ids := make([]string, len(items))
-		for i, m := range items {
-			ids[i] = m.ID
-		}
-		groups, err = h.client.GroupIDsOf(ctx, req.tenantID, ids)
+		groups, err = h.client.GroupIDsOfMembers(ctx, req.tenantID, items)
 		if err != nil {
 			writeError(w, h.fail(r, err))
 			return

@@ -753,7 +753,7 @@ func (h *Handler) patchUser(w http.ResponseWriter, r *http.Request, req *request
 	}
 	var groups []string
 	if proj.wants("groups") {
-		if groups, err = h.groupsOf(r.Context(), req, m.ID); err != nil {
+		if groups, err = h.groupsOf(r.Context(), req, m); err != nil {
 			writeError(w, h.fail(r, err))
 			return
 		}

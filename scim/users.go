@@ -90,7 +90,7 @@ func (h *Handler) elimUser(r *http.Request, req *request, m *sdk.Member) (elim.R
 	}
 	// A member created by this request is in no group yet.
 	if proj.wants("groups") && r.Method != http.MethodPost {
-		if groups, err = h.groupsOf(r.Context(), req, m.ID); err != nil {
+		if groups, err = h.groupsOf(r.Context(), req, m); err != nil {
 			return elim.Resource{}, h.fail(r, err)
 		}
 	}
@@ -107,10 +107,11 @@ func (h *Handler) samePassword(r *http.Request, req *request, m *sdk.Member, pw 
 	return err == nil || sdk.ReasonOf(err) == sdk.ReasonInactive
 }
 
-// groupsOf returns the ids of a member's groups.
-func (h *Handler) groupsOf(ctx context.Context, req *request, memberID string) ([]string, error) {
-	of, err := h.client.GroupIDsOf(ctx, req.tenantID, []string{memberID})
-	return of[memberID], err
+// groupsOf returns the ids of a member's groups: from the member itself
+// when the store keeps them there, else with one store call.
+func (h *Handler) groupsOf(ctx context.Context, req *request, m *sdk.Member) ([]string, error) {
+	of, err := h.client.GroupIDsOfMembers(ctx, req.tenantID, []*sdk.Member{m})
+	return of[m.ID], err
 }
 
 // getUser serves GET /Users/{id} (RFC 7644 §3.4.1), with ETag and
@@ -138,7 +139,7 @@ func (h *Handler) getUser(w http.ResponseWriter, r *http.Request, req *request) 
 	}
 	var groups []string
 	if proj.wants("groups") {
-		if groups, err = h.groupsOf(r.Context(), req, m.ID); err != nil {
+		if groups, err = h.groupsOf(r.Context(), req, m); err != nil {
 			writeError(w, h.fail(r, err))
 			return
 		}

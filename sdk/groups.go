@@ -716,6 +716,34 @@ func (c *Client) GroupIDsOf(ctx context.Context, tenantID string, memberIDs []st
 	return out, nil
 }
 
+// InlineMemberGroups is an optional capability of a [Store] that keeps a
+// member's memberships on the member: every member it returns carries
+// them in Member.Groups (an empty or nil slice: in no group), so that a
+// page of members comes with its groups in the same query.
+type InlineMemberGroups interface {
+	MemberGroupsInline() bool
+}
+
+// GroupIDsOfMembers is [Client.GroupIDsOf] for members already read: on a
+// store with [InlineMemberGroups] it answers from their Groups, with no
+// store call; otherwise it costs the one call of GroupIDsOf.
+func (c *Client) GroupIDsOfMembers(ctx context.Context, tenantID string, ms []*Member) (map[string][]string, error) {
+	if s, ok := c.store.(InlineMemberGroups); ok && s.MemberGroupsInline() {
+		out := map[string][]string{}
+		for _, m := range ms {
+			if len(m.Groups) > 0 {
+				out[m.ID] = slices.Clone(m.Groups)
+			}
+		}
+		return out, nil
+	}
+	ids := make([]string, len(ms))
+	for i, m := range ms {
+		ids[i] = m.ID
+	}
+	return c.GroupIDsOf(ctx, tenantID, ids)
+}
+
 // GroupsOf returns the groups a member belongs to, in id order.
 func (c *Client) GroupsOf(ctx context.Context, tenantID, memberID string) ([]*Group, error) {
 	const op = "sdk.GroupsOf"

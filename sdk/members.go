@@ -3,6 +3,7 @@ package sdk
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"strings"
 )
 
@@ -234,7 +235,7 @@ func (c *Client) UpdateProfile(ctx context.Context, actor Actor, req UpdateProfi
 			set(&m.Department, req.Department)
 			set(&m.Title, req.Title)
 			set(&m.ManagerID, req.ManagerID)
-			if *m == *before {
+			if sameMember(m, before) {
 				return 0, errNoChange
 			}
 			if err := p.Check(ActionUpdateProfile, before).Err(op); err != nil {
@@ -553,4 +554,12 @@ func seatDelta(t *Tenant, from, to Status) int {
 		return 1
 	}
 	return 0
+}
+
+// sameMember reports whether a and b are equal in every stored field
+// (Groups, read-only, is not one).
+func sameMember(a, b *Member) bool {
+	x, y := *a, *b
+	x.Groups, y.Groups = nil, nil
+	return reflect.DeepEqual(x, y)
 }

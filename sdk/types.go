@@ -186,6 +186,13 @@ type Member struct {
 	Version   int64     `json:"version"`
 	CreatedAt time.Time `json:"createdAt"`
 	UpdatedAt time.Time `json:"updatedAt"`
+
+	// Groups holds, for a member read from a store that keeps memberships
+	// on the member ([InlineMemberGroups]), the ids of the groups it was in
+	// when read, sorted; otherwise it is nil. It is read-only: stores
+	// ignore it on writes, and memberships change through the group
+	// methods. [Client.GroupIDsOfMembers] answers from it when it can.
+	Groups []string `json:"groups,omitempty"`
 }
 
 // Clone returns a copy of m.
@@ -194,6 +201,7 @@ func (m *Member) Clone() *Member {
 		return nil
 	}
 	c := *m
+	c.Groups = slices.Clone(m.Groups)
 	return &c
 }
 

@@ -219,6 +219,7 @@ func (s *Store) RecountSeats(ctx context.Context, tenantID string, holding []sdk
 }
 
 func (tm *tenantMembers) insert(m *sdk.Member) {
+	m.Groups = nil // read-only: this store keeps memberships apart
 	tm.byID[m.ID] = m
 	i, _ := slices.BinarySearch(tm.ids, m.ID)
 	tm.ids = slices.Insert(tm.ids, i, m.ID)
@@ -469,6 +470,7 @@ func (s *Store) UpdateMember(ctx context.Context, m *sdk.Member, expected int64,
 	}
 	t.SeatsUsed = max(0, t.SeatsUsed+seatDelta)
 	nm := m.Clone()
+	nm.Groups = nil
 	nm.Version = expected + 1
 	tm.replace(cur, nm)
 	m.Version = nm.Version

@@ -160,8 +160,32 @@ func testGroups(t *testing.T, s sdk.Store) {
 		t.Fatalf("ListMemberGroups = %v, want %v", edges, wantEdges)
 	}
 
+	// A store that keeps memberships on the member returns them with it,
+	// from every read.
+	if in, ok := s.(sdk.InlineMemberGroups); ok && in.MemberGroupsInline() {
+		want := map[string][]string{}
+		for _, e := range edges {
+			want[e.MemberID] = append(want[e.MemberID], e.GroupID)
+		}
+		checked := []string{ms[0], ms[2], ms[4]} // the members edges holds
+		for _, id := range checked {
+			m, err := s.GetMember(ctx, tn.ID, id)
+			if err != nil || !slices.Equal(m.Groups, want[id]) {
+				t.Fatalf("GetMember(%s).Groups = %v, %v; want %v", id, m.Groups, err, want[id])
+			}
+		}
+		page, err := s.ListMembers(ctx, tn.ID, sdk.MemberQuery{Limit: 100})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range page {
+			if slices.Contains(checked, m.ID) && !slices.Equal(m.Groups, want[m.ID]) {
+				t.Fatalf("ListMembers: %s has Groups %v, want %v", m.ID, m.Groups, want[m.ID])
+			}
+		}
+	}
 	// Writing a member keeps its memberships, with or without a seat
-	// change.
+	// change, and Groups on a member written is not stored.
 	m2, _ := s.GetMember(ctx, tn.ID, ms[2])
 	m2.Title, m2.ExternalID, m2.Status = "Boss", "", sdk.StatusDeactivated
 	if err := s.UpdateMember(ctx, m2, m2.Version, -1); err != nil {
@@ -176,6 +200,20 @@ func testGroups(t *testing.T, s sdk.Store) {
 	}
 	if edges, _ := gs.ListMemberGroups(ctx, tn.ID, ms[2:3]); len(edges) != 2 {
 		t.Fatalf("memberships after UpdateMember = %v, want g and sales", edges)
+	}
+	stray := newMember(tn.ID, "stray@x.test")
+	stray.Groups = []string{g.ID}
+	if err := s.CreateMember(ctx, stray, false, 0); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.GetMember(ctx, tn.ID, stray.ID); len(got.Groups) != 0 {
+		t.Fatalf("a member created with Groups set reads back with %v", got.Groups)
+	}
+	if edges, _ := gs.ListMemberGroups(ctx, tn.ID, []string{stray.ID}); len(edges) != 0 {
+		t.Fatalf("a member created with Groups set is in %v", edges)
+	}
+	if err := s.DeleteMember(ctx, tn.ID, stray.ID, stray.Version, false); err != nil {
+		t.Fatal(err)
 	}
 	rg, n, err := gs.RemoveGroupMembers(ctx, tn.ID, g.ID, []string{ms[0], "not-a-member"}, epoch)
 	if err != nil || n != 1 || rg.Version <= ag.Version {
