@@ -721,6 +721,8 @@ func (c *Client) GroupIDsOf(ctx context.Context, tenantID string, memberIDs []st
 // them in Member.Groups (an empty or nil slice: in no group), so that a
 // page of members comes with its groups in the same query.
 type InlineMemberGroups interface {
+	// MemberGroupsInline reports whether the members the store returns
+	// carry their groups (a store wrapping another answers for it).
 	MemberGroupsInline() bool
 }
 
