@@ -323,11 +323,6 @@ func (s *Store) bumpGroup(ctx context.Context, op, tenantID, groupID string, now
 	return d.group(), nil
 }
 
-// unknownMembers is the refusal of an edge to a member that does not exist.
-func unknownMembers(op string, missing []string) error {
-	return sdk.UnknownMembersError(op, missing)
-}
-
 // addToGroup writes the edges from groupID to the member documents of ids
 // ($addToSet, idempotent) and returns how many were new. One id costs one
 // update whose match count also proves the member exists; several cost a
@@ -339,7 +334,7 @@ func (s *Store) addToGroup(ctx context.Context, op, tenantID, groupID string, id
 			return 0, err
 		}
 		if len(missing) > 0 {
-			return 0, unknownMembers(op, missing)
+			return 0, sdk.UnknownMembersError(op, missing)
 		}
 	}
 	res, err := s.updateMembers(ctx, tenantID, ids, nil, bson.D{{Key: "$addToSet", Value: bson.D{{Key: "groups", Value: groupID}}}})
@@ -347,7 +342,7 @@ func (s *Store) addToGroup(ctx context.Context, op, tenantID, groupID string, id
 		return 0, translate(ctx, op, err)
 	}
 	if len(ids) == 1 && res.MatchedCount == 0 {
-		return 0, unknownMembers(op, ids)
+		return 0, sdk.UnknownMembersError(op, ids)
 	}
 	return int(res.ModifiedCount), nil
 }
@@ -467,9 +462,10 @@ func (s *Store) ListGroupMembers(ctx context.Context, tenantID, groupID, after s
 	return out, nil
 }
 
-// memberEdges reads the edges of the given members: one find, projected to
-// the groups arrays.
-func (s *Store) memberEdges(ctx context.Context, op, tenantID string, memberIDs []string) ([]sdk.GroupEdge, error) {
+// ListMemberGroups implements [sdk.GroupStore]: one find of the members'
+// documents, projected to their groups.
+func (s *Store) ListMemberGroups(ctx context.Context, tenantID string, memberIDs []string) ([]sdk.GroupEdge, error) {
+	const op = "mongo.ListMemberGroups"
 	out := []sdk.GroupEdge{}
 	if len(memberIDs) == 0 {
 		return out, nil
@@ -493,12 +489,6 @@ func (s *Store) memberEdges(ctx context.Context, op, tenantID string, memberIDs 
 		}
 	}
 	return out, nil
-}
-
-// ListMemberGroups implements [sdk.GroupStore]: one find of the members'
-// documents, projected to their groups.
-func (s *Store) ListMemberGroups(ctx context.Context, tenantID string, memberIDs []string) ([]sdk.GroupEdge, error) {
-	return s.memberEdges(ctx, "mongo.ListMemberGroups", tenantID, memberIDs)
 }
 
 // DeleteEdges implements [sdk.GroupStore]: one bulk write of an
@@ -538,7 +528,7 @@ func (s *Store) DeleteEdges(ctx context.Context, tenantID string, edges []sdk.Gr
 }
 
 // dropGroupEdges pulls a deleted group from every member document that
-// names it, a page of edgeBatch members at a time (two commands a page).
+// names it, a page of edgePage members at a time (two commands a page).
 func (s *Store) dropGroupEdges(ctx context.Context, op, tenantID, groupID string) error {
 	for {
 		ids, err := s.ListGroupMembers(ctx, tenantID, groupID, "", edgePage)

@@ -28,19 +28,9 @@ func newDocLocks() *docLocks {
 	return l
 }
 
-func (l *docLocks) lock(ctx context.Context, key string) (func(), error) {
-	ch := l.stripes[maphash.String(l.seed, key)%uint64(len(l.stripes))]
-	select {
-	case ch <- struct{}{}:
-		return func() { <-ch }, nil
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
-}
-
-// lockMany takes the stripes of every key, in stripe order so that two
-// callers never wait on each other crosswise.
-func (l *docLocks) lockMany(ctx context.Context, keys []string) (func(), error) {
+// lock takes the stripes of every key, in stripe order so that two callers
+// never wait on each other crosswise.
+func (l *docLocks) lock(ctx context.Context, keys []string) (func(), error) {
 	idx := make([]int, 0, len(keys))
 	for _, k := range keys {
 		idx = append(idx, int(maphash.String(l.seed, k)%uint64(len(l.stripes))))

@@ -109,19 +109,19 @@ func replaceMember(d *memberDoc) (bson.D, error) {
 	if err != nil {
 		return nil, err
 	}
-	var fields bson.D
-	if err := bson.Unmarshal(raw, &fields); err != nil {
+	elems, err := bson.Raw(raw).Elements()
+	if err != nil {
 		return nil, err
 	}
-	set := make(bson.D, 0, len(fields))
-	unset := bson.D{}
-	for _, f := range fields {
-		if f.Key != "_id" && f.Key != "groups" {
-			set = append(set, f)
+	set := make(bson.D, 0, len(elems))
+	for _, e := range elems {
+		if k := e.Key(); k != "_id" && k != "groups" {
+			set = append(set, bson.E{Key: k, Value: e.Value()})
 		}
 	}
+	unset := bson.D{}
 	for _, name := range memberOptional {
-		if !slices.ContainsFunc(set, func(e bson.E) bool { return e.Key == name }) {
+		if _, err := bson.Raw(raw).LookupErr(name); err != nil {
 			unset = append(unset, bson.E{Key: name, Value: ""})
 		}
 	}

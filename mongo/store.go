@@ -306,14 +306,7 @@ func (s *Store) ensureSchema(ctx context.Context) error {
 // lock serialises writes to one document when the server needs it (see
 // [WithSerializedWrites]); otherwise it costs nothing.
 func (s *Store) lock(ctx context.Context, coll, id string) (func(), error) {
-	if s.locks == nil {
-		return func() {}, nil
-	}
-	unlock, err := s.locks.lock(ctx, s.db.Name()+"\x00"+coll+"\x00"+id)
-	if err != nil {
-		return nil, err
-	}
-	return s.gated(unlock), nil
+	return s.lockMany(ctx, coll, []string{id})
 }
 
 // lockMany is lock for several documents of one collection.
@@ -325,7 +318,7 @@ func (s *Store) lockMany(ctx context.Context, coll string, ids []string) (func()
 	for i, id := range ids {
 		keys[i] = s.db.Name() + "\x00" + coll + "\x00" + id
 	}
-	unlock, err := s.locks.lockMany(ctx, keys)
+	unlock, err := s.locks.lock(ctx, keys)
 	if err != nil {
 		return nil, err
 	}

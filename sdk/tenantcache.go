@@ -36,7 +36,11 @@ func (tc *tenantCache) put(t *Tenant) {
 	if tc.m == nil {
 		tc.m = make(map[string]*Tenant)
 	}
-	if _, ok := tc.m[t.ID]; !ok && len(tc.m) >= tenantCacheSize {
+	cur, ok := tc.m[t.ID]
+	if ok && cur.Version > t.Version {
+		return // a read that raced with a newer one
+	}
+	if !ok && len(tc.m) >= tenantCacheSize {
 		for id := range tc.m { // map order: an arbitrary victim
 			delete(tc.m, id)
 			break
@@ -84,13 +88,11 @@ func (c *Client) getTenant(ctx context.Context, op, id string) (*Tenant, error) 
 // snapshot refused, it decides again on fresh data.
 func (c *Client) admitMember(ctx context.Context, op string, actor Actor, tenantID string, st Status, role string,
 	build func(t *Tenant, role string) *Member) (*Tenant, *Member, error) {
-	fresh := false
 	for attempt := 1; ; attempt++ {
-		t, cached, err := c.tenantSnapshot(ctx, op, tenantID, fresh)
+		t, cached, err := c.tenantSnapshot(ctx, op, tenantID, attempt > 1)
 		if err != nil {
 			return nil, nil, err
 		}
-		fresh = true
 		p, err := c.policyFor(ctx, op, t, actor)
 		if err != nil {
 			return nil, nil, err

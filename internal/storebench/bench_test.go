@@ -64,43 +64,54 @@ func newTenant(tb testing.TB, c *sdk.Client, slug string, seats int) (*sdk.Tenan
 	return t, owner
 }
 
-// BenchmarkAddMember adds members one by one through the SDK (policy
-// check, seat, insert, audit) on each store.
-func BenchmarkAddMember(b *testing.B) {
+// onEachStore runs fn as a sub-benchmark per store, in a new tenant of that
+// store with the given seats and, loaded through a sync, members members
+// (their ids in list order), and reports ops/s.
+func onEachStore(b *testing.B, slug string, seats, members int, fn func(b *testing.B, tg target, t *sdk.Tenant, owner *sdk.Member, ids []string)) {
 	for _, tg := range targets(b) {
 		b.Run(tg.name, func(b *testing.B) {
-			ctx := context.Background()
-			t, owner := newTenant(b, tg.client, "add-"+tg.name, 10_000_000)
-			actor := sdk.MemberActor(owner.ID)
-			i := 0
-			for b.Loop() {
-				if _, err := tg.client.AddMember(ctx, actor, sdk.AddMemberRequest{TenantID: t.ID, Email: fmt.Sprintf("m%d@x.test", i)}); err != nil {
-					b.Fatal(err)
-				}
-				i++
+			t, owner := newTenant(b, tg.client, slug+"-"+tg.name, seats)
+			var ids []string
+			if members > 0 {
+				ids = load(b, tg.client, t, members)
 			}
-			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "ops/s")
+			fn(b, tg, t, owner, ids)
 		})
 	}
 }
 
+func reportOps(b *testing.B) { b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "ops/s") }
+
+// BenchmarkAddMember adds members one by one through the SDK (policy
+// check, seat, insert, audit) on each store.
+func BenchmarkAddMember(b *testing.B) {
+	onEachStore(b, "add", 10_000_000, 0, func(b *testing.B, tg target, t *sdk.Tenant, owner *sdk.Member, _ []string) {
+		ctx := context.Background()
+		actor := sdk.MemberActor(owner.ID)
+		i := 0
+		for b.Loop() {
+			if _, err := tg.client.AddMember(ctx, actor, sdk.AddMemberRequest{TenantID: t.ID, Email: fmt.Sprintf("m%d@x.test", i)}); err != nil {
+				b.Fatal(err)
+			}
+			i++
+		}
+		reportOps(b)
+	})
+}
+
 // BenchmarkGetMember reads members by id from a tenant of 1000 members.
 func BenchmarkGetMember(b *testing.B) {
-	for _, tg := range targets(b) {
-		b.Run(tg.name, func(b *testing.B) {
-			ctx := context.Background()
-			t, _ := newTenant(b, tg.client, "get-"+tg.name, 10_000)
-			ids := load(b, tg.client, t, 1000)
-			i := 0
-			for b.Loop() {
-				if _, err := tg.client.Member(ctx, t.ID, ids[i%len(ids)]); err != nil {
-					b.Fatal(err)
-				}
-				i++
+	onEachStore(b, "get", 10_000, 1000, func(b *testing.B, tg target, t *sdk.Tenant, _ *sdk.Member, ids []string) {
+		ctx := context.Background()
+		i := 0
+		for b.Loop() {
+			if _, err := tg.client.Member(ctx, t.ID, ids[i%len(ids)]); err != nil {
+				b.Fatal(err)
 			}
-			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "ops/s")
-		})
-	}
+			i++
+		}
+		reportOps(b)
+	})
 }
 
 // load adds n members through a sync (bulk writes) and returns their ids in
@@ -195,32 +206,28 @@ func writes(byName map[string]int64) int64 {
 // member document, so each member added or removed is a member document
 // written: one $addToSet or $pullAll for k = 1, one updateMany for more.
 func BenchmarkGroupMembership(b *testing.B) {
-	for _, tg := range targets(b) {
-		b.Run(tg.name, func(b *testing.B) {
-			ctx := context.Background()
-			t, _ := newTenant(b, tg.client, "grp-"+tg.name, 10_000)
-			ids := load(b, tg.client, t, 2000)
-			g, err := tg.client.CreateGroup(ctx, sdk.SystemActor(), sdk.CreateGroupRequest{TenantID: t.ID, DisplayName: "G"})
-			if err != nil {
-				b.Fatal(err)
-			}
-			for _, k := range []int{1, 10, 100} {
-				b.Run(fmt.Sprintf("members=%d", k), func(b *testing.B) {
-					actor := sdk.TokenActor("bench")
-					i := 0
-					for b.Loop() {
-						batch := ids[(i*k)%len(ids):][:k]
-						if _, err := tg.client.AddGroupMembers(ctx, actor, t.ID, g.ID, batch); err != nil {
-							b.Fatal(err)
-						}
-						if _, err := tg.client.RemoveGroupMembers(ctx, actor, t.ID, g.ID, batch); err != nil {
-							b.Fatal(err)
-						}
-						i++
+	onEachStore(b, "grp", 10_000, 2000, func(b *testing.B, tg target, t *sdk.Tenant, _ *sdk.Member, ids []string) {
+		ctx := context.Background()
+		g, err := tg.client.CreateGroup(ctx, sdk.SystemActor(), sdk.CreateGroupRequest{TenantID: t.ID, DisplayName: "G"})
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, k := range []int{1, 10, 100} {
+			b.Run(fmt.Sprintf("members=%d", k), func(b *testing.B) {
+				actor := sdk.TokenActor("bench")
+				i := 0
+				for b.Loop() {
+					batch := ids[(i*k)%len(ids):][:k]
+					if _, err := tg.client.AddGroupMembers(ctx, actor, t.ID, g.ID, batch); err != nil {
+						b.Fatal(err)
 					}
-					b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "ops/s")
-				})
-			}
-		})
-	}
+					if _, err := tg.client.RemoveGroupMembers(ctx, actor, t.ID, g.ID, batch); err != nil {
+						b.Fatal(err)
+					}
+					i++
+				}
+				reportOps(b)
+			})
+		}
+	})
 }

@@ -335,14 +335,14 @@ func (s *Store) editEdges(ctx context.Context, op, tenantID, groupID string, mem
 	if err != nil {
 		return nil, 0, err
 	}
-	if m := s.missing(tenantID, memberIDs); len(m) > 0 && !remove {
-		return nil, 0, sdk.UnknownMembersError(op, m)
+	edit := (*tenantGroups).unlink
+	if !remove {
+		if m := s.missing(tenantID, memberIDs); len(m) > 0 {
+			return nil, 0, sdk.UnknownMembersError(op, m)
+		}
+		edit = (*tenantGroups).link
 	}
 	n := 0
-	edit := (*tenantGroups).link
-	if remove {
-		edit = (*tenantGroups).unlink
-	}
 	for _, mid := range memberIDs {
 		if edit(tg, groupID, mid) {
 			n++
