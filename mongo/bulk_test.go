@@ -15,7 +15,7 @@ func TestCreateMembersSeatOrder(t *testing.T) {
 	s := openStore(t)
 	ctx := t.Context()
 	tn, _ := newTenant(t, s, "acme", 4) // owner holds 1 of 4
-	if err := s.CreateMember(ctx, newMember(tn.ID, "x@x.test"), true, 0); err != nil {
+	if err := s.CreateMember(ctx, sdk.MemberWrite{Member: newMember(tn.ID, "x@x.test"), HoldsSeat: true}); err != nil {
 		t.Fatal(err)
 	}
 	batch := []*sdk.Member{

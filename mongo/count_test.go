@@ -17,7 +17,7 @@ func TestCommandCounts(t *testing.T) {
 	var ids []string
 	for i := range 300 {
 		m := newMember(tn.ID, fmt.Sprintf("u%03d@x.test", i))
-		if err := s.CreateMember(ctx, m, true, 0); err != nil {
+		if err := s.CreateMember(ctx, sdk.MemberWrite{Member: m, HoldsSeat: true}); err != nil {
 			t.Fatal(err)
 		}
 		ids = append(ids, m.ID)
@@ -35,26 +35,26 @@ func TestCommandCounts(t *testing.T) {
 			t.Errorf("%s: %d commands, want %d", name, got, want)
 		}
 	}
-	count("CreateMember (seat)", 2, func() error { return s.CreateMember(ctx, m, true, 0) })
+	count("CreateMember (seat)", 2, func() error { return s.CreateMember(ctx, sdk.MemberWrite{Member: m, HoldsSeat: true}) })
 	count("CreateMember (no seat)", 2, func() error {
 		n := newMember(tn.ID, "noseat@x.test")
 		n.Status = sdk.StatusDeactivated
-		return s.CreateMember(ctx, n, false, 0)
+		return s.CreateMember(ctx, sdk.MemberWrite{Member: n})
 	})
 	count("GetTenant", 1, func() error { _, err := s.GetTenant(ctx, tn.ID); return err })
 	count("GetMember", 1, func() error { _, err := s.GetMember(ctx, tn.ID, m.ID); return err })
 	count("GetMemberByEmail", 1, func() error { _, err := s.GetMemberByEmail(ctx, tn.ID, m.EmailKey); return err })
 	count("UpdateMember", 1, func() error {
 		m.Title = "x"
-		return s.UpdateMember(ctx, m, m.Version, 0)
+		return s.UpdateMember(ctx, sdk.MemberWrite{Member: m, ExpectedVersion: m.Version})
 	})
 	count("UpdateMember (-1 seat)", 2, func() error {
 		m.Status = sdk.StatusDeactivated
-		return s.UpdateMember(ctx, m, m.Version, -1)
+		return s.UpdateMember(ctx, sdk.MemberWrite{Member: m, ExpectedVersion: m.Version, SeatDelta: -1})
 	})
 	count("UpdateMember (+1 seat)", 2, func() error {
 		m.Status = sdk.StatusActive
-		return s.UpdateMember(ctx, m, m.Version, 1)
+		return s.UpdateMember(ctx, sdk.MemberWrite{Member: m, ExpectedVersion: m.Version, SeatDelta: 1})
 	})
 	count("CountMembers", 1, func() error { _, err := s.CountMembers(ctx, tn.ID, sdk.MemberFilter{}); return err })
 	count("EmailInOtherTenant", 1, func() error { _, err := s.EmailInOtherTenant(ctx, tn.ID, m.EmailKey); return err })

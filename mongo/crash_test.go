@@ -39,12 +39,12 @@ func TestCrashSeatWindows(t *testing.T) {
 		run   func(t *testing.T, s *Store, tn *sdk.Tenant, m *sdk.Member) error
 	}{
 		{"CreateMember.seatTaken", func(t *testing.T, s *Store, tn *sdk.Tenant, _ *sdk.Member) error {
-			return s.CreateMember(t.Context(), newMember(tn.ID, "new@x.test"), true, 0)
+			return s.CreateMember(t.Context(), sdk.MemberWrite{Member: newMember(tn.ID, "new@x.test"), HoldsSeat: true})
 		}},
 		{"UpdateMember.written", func(t *testing.T, s *Store, tn *sdk.Tenant, m *sdk.Member) error {
 			d := m.Clone()
 			d.Status = sdk.StatusDeactivated
-			return s.UpdateMember(t.Context(), d, m.Version, -1)
+			return s.UpdateMember(t.Context(), sdk.MemberWrite{Member: d, ExpectedVersion: m.Version, SeatDelta: -1})
 		}},
 		{"DeleteMember.deleted", func(t *testing.T, s *Store, tn *sdk.Tenant, m *sdk.Member) error {
 			return s.DeleteMember(t.Context(), tn.ID, m.ID, m.Version, true)
@@ -60,7 +60,7 @@ func TestCrashSeatWindows(t *testing.T) {
 				t.Fatal(err)
 			}
 			m := newMember(tn.ID, "m@x.test")
-			if err := s.CreateMember(t.Context(), m, true, 0); err != nil {
+			if err := s.CreateMember(t.Context(), sdk.MemberWrite{Member: m, HoldsSeat: true}); err != nil {
 				t.Fatal(err)
 			}
 			crashAt(s, c.point)

@@ -49,7 +49,7 @@ func TestGroupCommandCounts(t *testing.T) {
 	bigSize := bigGroupSize(t)
 	insertGroupMembers(t, s, tn.ID, big.ID, bigSize)
 	m := newMember(tn.ID, "new@x.test")
-	if err := s.CreateMember(ctx, m, true, 0); err != nil {
+	if err := s.CreateMember(ctx, sdk.MemberWrite{Member: m, HoldsSeat: true}); err != nil {
 		t.Fatal(err)
 	}
 	count("AddGroupMembers (1, small group)", 2, func() error {

@@ -156,7 +156,7 @@ func TestErrors(t *testing.T) {
 	tn, owner := newTenant(t, s, "acme", 3)
 	a := newMember(tn.ID, "ann@x.test")
 	a.ExternalID = "EXT"
-	if err := s.CreateMember(ctx, a, true, 0); err != nil {
+	if err := s.CreateMember(ctx, sdk.MemberWrite{Member: a, HoldsSeat: true}); err != nil {
 		t.Fatal(err)
 	}
 	dupExt := newMember(tn.ID, "other@x.test")
@@ -175,17 +175,17 @@ func TestErrors(t *testing.T) {
 		code   error
 		reason sdk.Reason
 	}{
-		{"create same email", s.CreateMember(ctx, newMember(tn.ID, "ann@x.test"), true, 0), sdk.ErrAlreadyExists, sdk.ReasonEmailTaken},
-		{"create same external id", s.CreateMember(ctx, dupExt, true, 0), sdk.ErrAlreadyExists, sdk.ReasonExternalIDTaken},
-		{"create same id", s.CreateMember(ctx, sameID, false, 0), sdk.ErrAlreadyExists, ""},
-		{"update into external id", s.UpdateMember(ctx, upd, 1, 0), sdk.ErrAlreadyExists, sdk.ReasonExternalIDTaken},
-		{"update into email", s.UpdateMember(ctx, updMail, 1, 0), sdk.ErrAlreadyExists, sdk.ReasonEmailTaken},
+		{"create same email", s.CreateMember(ctx, sdk.MemberWrite{Member: newMember(tn.ID, "ann@x.test"), HoldsSeat: true}), sdk.ErrAlreadyExists, sdk.ReasonEmailTaken},
+		{"create same external id", s.CreateMember(ctx, sdk.MemberWrite{Member: dupExt, HoldsSeat: true}), sdk.ErrAlreadyExists, sdk.ReasonExternalIDTaken},
+		{"create same id", s.CreateMember(ctx, sdk.MemberWrite{Member: sameID}), sdk.ErrAlreadyExists, ""},
+		{"update into external id", s.UpdateMember(ctx, sdk.MemberWrite{Member: upd, ExpectedVersion: 1}), sdk.ErrAlreadyExists, sdk.ReasonExternalIDTaken},
+		{"update into email", s.UpdateMember(ctx, sdk.MemberWrite{Member: updMail, ExpectedVersion: 1}), sdk.ErrAlreadyExists, sdk.ReasonEmailTaken},
 		{"create tenant same slug", s.CreateTenant(ctx, slug, newMember(slug.ID, "o@x.test")), sdk.ErrAlreadyExists, sdk.ReasonSlugTaken},
-		{"update stale", s.UpdateMember(ctx, a, 7, 0), sdk.ErrFailedPrecondition, sdk.ReasonVersionMismatch},
-		{"update missing", s.UpdateMember(ctx, newMember(tn.ID, "q@x.test"), 1, 0), sdk.ErrNotFound, ""},
+		{"update stale", s.UpdateMember(ctx, sdk.MemberWrite{Member: a, ExpectedVersion: 7}), sdk.ErrFailedPrecondition, sdk.ReasonVersionMismatch},
+		{"update missing", s.UpdateMember(ctx, sdk.MemberWrite{Member: newMember(tn.ID, "q@x.test"), ExpectedVersion: 1}), sdk.ErrNotFound, ""},
 		{"delete stale", s.DeleteMember(ctx, tn.ID, a.ID, 7, true), sdk.ErrFailedPrecondition, sdk.ReasonVersionMismatch},
 		{"delete missing", s.DeleteMember(ctx, tn.ID, "nope", 1, true), sdk.ErrNotFound, ""},
-		{"create in missing tenant", s.CreateMember(ctx, newMember("nope", "q@x.test"), false, 0), sdk.ErrNotFound, ""},
+		{"create in missing tenant", s.CreateMember(ctx, sdk.MemberWrite{Member: newMember("nope", "q@x.test")}), sdk.ErrNotFound, ""},
 		{"set owner stale", second(s.SetOwner(ctx, tn.ID, "nobody", a.ID, epoch)), sdk.ErrFailedPrecondition, sdk.ReasonVersionMismatch},
 		{"remove seats in use", second(s.AdjustExtraSeats(ctx, tn.ID, -1, epoch)), sdk.ErrFailedPrecondition, sdk.ReasonSeatsInUse},
 		{"get missing", second(s.GetMember(ctx, tn.ID, "nope")), sdk.ErrNotFound, ""},
@@ -202,14 +202,14 @@ func TestErrors(t *testing.T) {
 	}
 	// The refused creates and updates gave their seats back.
 	checkCounter(t, s, tn.ID)
-	if err := s.CreateMember(ctx, newMember(tn.ID, "b@x.test"), true, 0); err != nil {
+	if err := s.CreateMember(ctx, sdk.MemberWrite{Member: newMember(tn.ID, "b@x.test"), HoldsSeat: true}); err != nil {
 		t.Fatal(err)
 	}
-	err := s.CreateMember(ctx, newMember(tn.ID, "c@x.test"), true, 0)
+	err := s.CreateMember(ctx, sdk.MemberWrite{Member: newMember(tn.ID, "c@x.test"), HoldsSeat: true})
 	if !errors.Is(err, sdk.ErrResourceExhausted) || sdk.ReasonOf(err) != sdk.ReasonSeatLimit {
 		t.Fatalf("create beyond the limit: %v", err)
 	}
-	err = s.CreateMember(ctx, newMember("nope", "c@x.test"), true, 0)
+	err = s.CreateMember(ctx, sdk.MemberWrite{Member: newMember("nope", "c@x.test"), HoldsSeat: true})
 	if !errors.Is(err, sdk.ErrNotFound) {
 		t.Fatalf("create with a seat in a missing tenant: %v", err)
 	}
@@ -222,7 +222,7 @@ func TestErrors(t *testing.T) {
 	if !errors.Is(err, context.Canceled) || errors.As(err, &se) {
 		t.Fatalf("GetMember(cancelled) = %v, want the context error untouched", err)
 	}
-	err = s.CreateMember(cctx, newMember(tn.ID, "d@x.test"), true, 0)
+	err = s.CreateMember(cctx, sdk.MemberWrite{Member: newMember(tn.ID, "d@x.test"), HoldsSeat: true})
 	if !errors.Is(err, context.Canceled) || errors.As(err, &se) {
 		t.Fatalf("CreateMember(cancelled) = %v, want the context error untouched", err)
 	}
@@ -237,13 +237,13 @@ func TestExternalIDKeys(t *testing.T) {
 	// Members without an external id never collide with each other, nor
 	// with an external id that looks like a synthetic key.
 	plain := newMember(tn.ID, "p@x.test")
-	if err := s.CreateMember(ctx, plain, true, 0); err != nil {
+	if err := s.CreateMember(ctx, sdk.MemberWrite{Member: plain, HoldsSeat: true}); err != nil {
 		t.Fatal(err)
 	}
 	for i, ext := range []string{"", "", "\x00" + plain.ID, "\x00\x00" + plain.ID, "x"} {
 		m := newMember(tn.ID, fmt.Sprintf("m%d@x.test", i))
 		m.ExternalID = ext
-		if err := s.CreateMember(ctx, m, true, 0); err != nil {
+		if err := s.CreateMember(ctx, sdk.MemberWrite{Member: m, HoldsSeat: true}); err != nil {
 			t.Fatalf("CreateMember(ext %q): %v", ext, err)
 		}
 		if ext == "" {
@@ -271,7 +271,7 @@ func TestSeatRace(t *testing.T) {
 	var wg sync.WaitGroup
 	for i := range racers {
 		wg.Go(func() {
-			err := s.CreateMember(ctx, newMember(tn.ID, fmt.Sprintf("r%d@x.test", i)), true, 0)
+			err := s.CreateMember(ctx, sdk.MemberWrite{Member: newMember(tn.ID, fmt.Sprintf("r%d@x.test", i)), HoldsSeat: true})
 			switch {
 			case err == nil:
 				wins.Add(1)
@@ -322,7 +322,7 @@ func TestVersionRace(t *testing.T) {
 	ctx := t.Context()
 	tn, _ := newTenant(t, s, "race", 8)
 	m := newMember(tn.ID, "m@x.test")
-	if err := s.CreateMember(ctx, m, true, 0); err != nil {
+	if err := s.CreateMember(ctx, sdk.MemberWrite{Member: m, HoldsSeat: true}); err != nil {
 		t.Fatal(err)
 	}
 	var wins atomic.Int32
@@ -331,7 +331,7 @@ func TestVersionRace(t *testing.T) {
 		wg.Go(func() {
 			c := m.Clone()
 			c.Title = fmt.Sprint(i)
-			err := s.UpdateMember(ctx, c, 1, 0)
+			err := s.UpdateMember(ctx, sdk.MemberWrite{Member: c, ExpectedVersion: 1})
 			switch {
 			case err == nil:
 				wins.Add(1)
@@ -381,7 +381,7 @@ func TestPagingDeep(t *testing.T) {
 	for i := range 250 {
 		m := newMember(tn.ID, fmt.Sprintf("u%03d@x.test", i))
 		m.Status = []sdk.Status{sdk.StatusActive, sdk.StatusDeactivated}[i%2]
-		if err := s.CreateMember(ctx, m, true, 0); err != nil {
+		if err := s.CreateMember(ctx, sdk.MemberWrite{Member: m, HoldsSeat: true}); err != nil {
 			t.Fatal(err)
 		}
 		want = append(want, m.ID)

@@ -2,6 +2,7 @@ package sdk
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strconv"
 	"time"
@@ -37,6 +38,11 @@ type Event struct {
 	// Before and After are the member before and after the write (Before nil
 	// on creation, After nil on removal).
 	Before, After *Member
+	// Changed lists the profile fields a member update changed (nil for
+	// other events).
+	Changed []Field
+	// PasswordChanged is set when the write changed the member's password.
+	PasswordChanged bool
 	// Tenant is the tenant after the write, for tenant events.
 	Tenant *Tenant
 	Time   time.Time
@@ -105,6 +111,12 @@ func (c *Client) auditEvent(ev Event) *AuditEvent {
 		TargetID:  ev.MemberID,
 	}
 	a.Before, a.After = diffMembers(ev.Before, ev.After)
+	if ev.PasswordChanged {
+		if a.After == nil {
+			a.After = map[string]string{}
+		}
+		a.After["password"] = "changed" // never the secret
+	}
 	if ev.Tenant != nil && ev.MemberID == "" {
 		a.TargetID = ev.Tenant.ID
 		a.After = tenantFields(ev.Tenant)
@@ -121,6 +133,9 @@ func (c *Client) notify(ctx context.Context, o Observer, ev Event) {
 	o.Observe(ctx, ev)
 }
 
+// memberFields renders a member for the audit log: state, and every
+// profile field that has a value (multi-valued ones and custom attributes
+// as JSON), by [Field] name.
 func memberFields(m *Member) map[string]string {
 	if m == nil {
 		return nil
@@ -130,13 +145,22 @@ func memberFields(m *Member) map[string]string {
 		"role":   m.Role,
 		"status": string(m.Status),
 	}
-	for k, v := range map[string]string{
-		"externalId": m.ExternalID, "givenName": m.GivenName, "familyName": m.FamilyName,
-		"displayName": m.DisplayName, "department": m.Department, "title": m.Title, "managerId": m.ManagerID,
-	} {
-		if v != "" {
-			f[k] = v
+	for _, s := range profileScalars {
+		if v := *s.get(&m.Profile); v != "" {
+			f[string(s.field)] = v
 		}
+	}
+	put := func(k Field, v any, n int) {
+		if n > 0 {
+			b, _ := json.Marshal(v)
+			f[string(k)] = string(b)
+		}
+	}
+	put(FieldEmails, m.Emails, len(m.Emails))
+	put(FieldPhoneNumbers, m.PhoneNumbers, len(m.PhoneNumbers))
+	put(FieldAddresses, m.Addresses, len(m.Addresses))
+	for k, v := range m.Custom {
+		f[string(CustomField(k))] = v
 	}
 	return f
 }

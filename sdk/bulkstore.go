@@ -53,7 +53,7 @@ type loopBulk struct{ Store }
 func (l loopBulk) CreateMembers(ctx context.Context, _ string, ms []*Member, holds []bool) []error {
 	errs := make([]error, len(ms))
 	for i, m := range ms {
-		errs[i] = l.CreateMember(ctx, m, holds[i], 0)
+		errs[i] = l.CreateMember(ctx, MemberWrite{Member: m, HoldsSeat: holds[i]})
 	}
 	return errs
 }
@@ -61,7 +61,7 @@ func (l loopBulk) CreateMembers(ctx context.Context, _ string, ms []*Member, hol
 func (l loopBulk) UpdateMembers(ctx context.Context, _ string, us []MemberUpdate) []error {
 	errs := make([]error, len(us))
 	for i, u := range us {
-		errs[i] = l.UpdateMember(ctx, u.Member, u.Expected, u.SeatDelta)
+		errs[i] = l.UpdateMember(ctx, MemberWrite{Member: u.Member, ExpectedVersion: u.Expected, SeatDelta: u.SeatDelta})
 	}
 	return errs
 }

@@ -70,7 +70,9 @@ var commonPasswords = map[string]bool{
 // CheckPassword reports whether a password is acceptable: 12 to 256
 // characters of valid UTF-8, not a single repeated character and not a
 // well-known password. The error says which rule failed.
-func CheckPassword(pw string) error {
+func CheckPassword(pw string) error { return checkPassword(pw, MinPasswordLength) }
+
+func checkPassword(pw string, minLen int) error {
 	const op = "sdk.CheckPassword"
 	weak := func(msg string) error {
 		return &Error{Op: op, Code: CodeInvalidArgument, Reason: ReasonWeakPassword, Field: "Password", Message: msg}
@@ -81,8 +83,8 @@ func CheckPassword(pw string) error {
 		return weak("a password is required")
 	case !utf8.ValidString(pw):
 		return weak("the password is not valid UTF-8")
-	case n < MinPasswordLength:
-		return weak(fmt.Sprintf("the password must have at least %d characters (it has %d)", MinPasswordLength, n))
+	case n < minLen:
+		return weak(fmt.Sprintf("the password must have at least %d characters (it has %d)", minLen, n))
 	case n > MaxPasswordLength:
 		return weak(fmt.Sprintf("the password must have at most %d characters", MaxPasswordLength))
 	case strings.Count(pw, pw[:1]) == len(pw):

@@ -111,6 +111,7 @@ const (
 	ReasonEmailTaken          Reason = "email_taken"
 	ReasonEmailTakenElsewhere Reason = "email_taken_elsewhere"
 	ReasonExternalIDTaken     Reason = "external_id_taken"
+	ReasonUserNameTaken       Reason = "user_name_taken"
 	ReasonSlugTaken           Reason = "slug_taken"
 	ReasonVersionMismatch     Reason = "version_mismatch"
 	ReasonSeatsInUse          Reason = "seats_in_use"

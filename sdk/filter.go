@@ -3,6 +3,8 @@ package sdk
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -36,7 +38,19 @@ import (
 //   - Times compare at the precision of a second (both sides truncated), the
 //     precision SCIM prints them with; they are always present.
 //   - [FieldActive] is true exactly for members in [StatusActive]; it takes
-//     [OpEq], [OpNe] and [OpPr].
+//     [OpEq], [OpNe] and [OpPr]. The primary sub-attributes
+//     ([FieldEmailPrimary], …) are booleans too, "true" or "false" per item.
+//   - A sub-attribute of a multi-valued attribute ([FieldEmailValue],
+//     [FieldPhoneType], [FieldAddressLocality], …) has one value per item:
+//     a comparison holds when some item satisfies it, [OpNe] is the
+//     negation of [OpEq] (no item equals), and an attribute without items
+//     is absent. [OpSome] with Field [FieldEmails] (or another multi-valued
+//     attribute) holds when one and the same item satisfies its operand,
+//     whose comparisons must be on that attribute's sub-attributes; [OpPr]
+//     on the attribute itself holds when it has any item.
+//   - [FieldUserName] compares the stored [Member.UserNameKey], as
+//     [FieldEmail] compares EmailKey. A custom attribute ([CustomField])
+//     compares its canonical text case-exactly.
 //
 // Build conditions with [Compare], [CompareTime], [Present], [And], [Or]
 // and [Not]; check them with [Cond.Validate] (every SDK call taking one does).
@@ -67,16 +81,23 @@ const (
 	OpAnd CondOp = "and"
 	OpOr  CondOp = "or"
 	OpNot CondOp = "not"
+	// OpSome holds when some item of the multi-valued Field satisfies
+	// Args[0], whose comparisons are on that attribute's sub-attributes
+	// (SCIM's value filter, emails[type eq "work" and value eq "…"]).
+	OpSome CondOp = "some"
 )
 
-// Field names a member or group field a [Cond] compares.
+// Field names a member or group field: what a [Cond] compares, and what a
+// field mask of [UpdateMemberRequest] names. Profile fields are named as
+// in [Profile]'s JSON; sub-attributes of the multi-valued ones as
+// "emails.value"; custom attributes as [CustomField](name).
 type Field string
 
 // Fields. Groups have FieldID, FieldDisplayName, FieldExternalID,
 // FieldRole (the role the group maps to), FieldCreated and FieldUpdated.
 const (
 	FieldID          Field = "id"
-	FieldEmail       Field = "email" // a member's EmailKey: SCIM userName and emails.value
+	FieldEmail       Field = "email" // a member's EmailKey (see [Profile.MemberEmail])
 	FieldExternalID  Field = "externalId"
 	FieldDisplayName Field = "displayName"
 	FieldGivenName   Field = "givenName"
@@ -89,6 +110,49 @@ const (
 	FieldActive      Field = "active"
 	FieldCreated     Field = "created"
 	FieldUpdated     Field = "updated"
+
+	FieldUserName          Field = "userName" // compared through UserNameKey
+	FieldFormattedName     Field = "formattedName"
+	FieldMiddleName        Field = "middleName"
+	FieldHonorificPrefix   Field = "honorificPrefix"
+	FieldHonorificSuffix   Field = "honorificSuffix"
+	FieldNickName          Field = "nickName"
+	FieldProfileURL        Field = "profileUrl"
+	FieldUserType          Field = "userType"
+	FieldPreferredLanguage Field = "preferredLanguage"
+	FieldLocale            Field = "locale"
+	FieldTimezone          Field = "timezone"
+	FieldEmployeeNumber    Field = "employeeNumber"
+	FieldCostCenter        Field = "costCenter"
+	FieldOrganization      Field = "organization"
+	FieldDivision          Field = "division"
+
+	// Multi-valued attributes: in a field mask, the whole list; in a
+	// [Cond], the container of an [OpSome] (or of OpPr: has any item).
+	FieldEmails       Field = "emails"
+	FieldPhoneNumbers Field = "phoneNumbers"
+	FieldAddresses    Field = "addresses"
+	// FieldCustom names every custom attribute at once in a field mask.
+	FieldCustom Field = "custom"
+
+	// Sub-attributes of the multi-valued attributes. A comparison on one
+	// of them outside an [OpSome] holds when some item satisfies it.
+	FieldEmailValue        Field = "emails.value"
+	FieldEmailType         Field = "emails.type"
+	FieldEmailDisplay      Field = "emails.display"
+	FieldEmailPrimary      Field = "emails.primary"
+	FieldPhoneValue        Field = "phoneNumbers.value"
+	FieldPhoneType         Field = "phoneNumbers.type"
+	FieldPhoneDisplay      Field = "phoneNumbers.display"
+	FieldPhonePrimary      Field = "phoneNumbers.primary"
+	FieldAddressFormatted  Field = "addresses.formatted"
+	FieldAddressStreet     Field = "addresses.streetAddress"
+	FieldAddressLocality   Field = "addresses.locality"
+	FieldAddressRegion     Field = "addresses.region"
+	FieldAddressPostalCode Field = "addresses.postalCode"
+	FieldAddressCountry    Field = "addresses.country"
+	FieldAddressType       Field = "addresses.type"
+	FieldAddressPrimary    Field = "addresses.primary"
 )
 
 type fieldKind int
@@ -96,26 +160,57 @@ type fieldKind int
 const (
 	kindExact fieldKind = iota + 1 // case-exact text
 	kindFold                       // case-insensitive text, no normalised key
-	kindEmail                      // case-insensitive through EmailKey
+	kindEmail                      // case-insensitive through a stored key (EmailKey, UserNameKey)
 	kindBool
 	kindTime
+	kindList // a multi-valued container
 )
 
 func (f Field) kind() fieldKind {
 	switch f {
 	case FieldID, FieldExternalID, FieldManagerID, FieldRole, FieldStatus:
 		return kindExact
-	case FieldEmail:
+	case FieldEmail, FieldUserName:
 		return kindEmail
-	case FieldDisplayName, FieldGivenName, FieldFamilyName, FieldTitle, FieldDepartment:
-		return kindFold
-	case FieldActive:
+	case FieldActive, FieldEmailPrimary, FieldPhonePrimary, FieldAddressPrimary:
 		return kindBool
 	case FieldCreated, FieldUpdated:
 		return kindTime
+	case FieldEmails, FieldPhoneNumbers, FieldAddresses:
+		return kindList
+	case FieldDisplayName, FieldGivenName, FieldFamilyName, FieldTitle, FieldDepartment,
+		FieldFormattedName, FieldMiddleName, FieldHonorificPrefix, FieldHonorificSuffix, FieldNickName,
+		FieldProfileURL, FieldUserType, FieldPreferredLanguage, FieldLocale, FieldTimezone,
+		FieldEmployeeNumber, FieldCostCenter, FieldOrganization, FieldDivision,
+		FieldEmailValue, FieldEmailType, FieldEmailDisplay, FieldPhoneValue, FieldPhoneType, FieldPhoneDisplay,
+		FieldAddressFormatted, FieldAddressStreet, FieldAddressLocality, FieldAddressRegion,
+		FieldAddressPostalCode, FieldAddressCountry, FieldAddressType:
+		return kindFold
+	}
+	if _, ok := f.customName(); ok {
+		return kindExact
 	}
 	return 0
 }
+
+// Container returns, for a sub-attribute of a multi-valued attribute such
+// as [FieldEmailValue], that attribute ([FieldEmails]); otherwise "".
+func (f Field) Container() Field {
+	if _, ok := f.customName(); ok {
+		return ""
+	}
+	if c, _, ok := strings.Cut(string(f), "."); ok {
+		return Field(c)
+	}
+	return ""
+}
+
+// IsList reports whether f is a multi-valued attribute ([FieldEmails],
+// [FieldPhoneNumbers], [FieldAddresses]).
+func (f Field) IsList() bool { return f.kind() == kindList }
+
+// IsCustom reports whether f names a custom attribute, and which.
+func (f Field) IsCustom() (string, bool) { return f.customName() }
 
 // CaseInsensitive reports whether comparisons on f ignore case.
 func (f Field) CaseInsensitive() bool { k := f.kind(); return k == kindFold || k == kindEmail }
@@ -244,6 +339,23 @@ func (c *Cond) validate(groups bool, depth int, nodes *int) error {
 			return invalid(op, "Where", `"not" needs exactly one operand`)
 		}
 		return c.Args[0].validate(groups, depth+1, nodes)
+	case OpSome:
+		if groups || c.Field.kind() != kindList {
+			return invalid(op, "Where", fmt.Sprintf("%q needs a multi-valued field, not %q", c.Op, c.Field))
+		}
+		if len(c.Args) != 1 || c.Args[0] == nil {
+			return invalid(op, "Where", `"some" needs exactly one operand`)
+		}
+		var bad Field
+		c.Args[0].walk(func(x *Cond) {
+			if x.Op != OpAnd && x.Op != OpOr && x.Op != OpNot && x.Field.Container() != c.Field && bad == "" {
+				bad = x.Field
+			}
+		})
+		if bad != "" {
+			return invalid(op, "Where", fmt.Sprintf("%q is not a sub-attribute of %q", bad, c.Field))
+		}
+		return c.Args[0].validate(groups, depth+1, nodes)
 	}
 	k := c.Field.kind()
 	if k == 0 || (groups && !c.Field.ForGroups()) {
@@ -251,6 +363,9 @@ func (c *Cond) validate(groups bool, depth int, nodes *int) error {
 	}
 	if len(c.Args) != 0 {
 		return invalid(op, "Where", fmt.Sprintf("a comparison on %q has operands", c.Field))
+	}
+	if k == kindList && c.Op != OpPr {
+		return invalid(op, "Where", fmt.Sprintf("%q is multi-valued: compare one of its sub-attributes, or use %q or %q", c.Field, OpPr, OpSome))
 	}
 	switch c.Op {
 	case OpPr:
@@ -336,99 +451,264 @@ func (c *Cond) String() string {
 	return fmt.Sprintf("%s %s %q", c.Field, c.Op, c.Value)
 }
 
+// walk calls fn on c and every condition below it.
+func (c *Cond) walk(fn func(*Cond)) {
+	if c == nil {
+		return
+	}
+	fn(c)
+	for _, a := range c.Args {
+		a.walk(fn)
+	}
+}
+
+// Fields returns the fields c compares, each once, in the order met.
+// A store uses it to decide whether its indexes can answer c.
+func (c *Cond) Fields() []Field {
+	var out []Field
+	c.walk(func(x *Cond) {
+		if x.Op != OpAnd && x.Op != OpOr && x.Op != OpNot && !slices.Contains(out, x.Field) {
+			out = append(out, x.Field)
+		}
+	})
+	return out
+}
+
 // Match reports whether m satisfies c (nil matches everything). It is the
 // reference semantics stores implement; c should be valid.
 func (c *Cond) Match(m *Member) bool {
-	return c.eval(func(f Field) (string, time.Time) {
-		switch f {
-		case FieldID:
-			return m.ID, time.Time{}
-		case FieldEmail:
-			return m.EmailKey, time.Time{}
-		case FieldExternalID:
-			return m.ExternalID, time.Time{}
-		case FieldDisplayName:
-			return m.DisplayName, time.Time{}
-		case FieldGivenName:
-			return m.GivenName, time.Time{}
-		case FieldFamilyName:
-			return m.FamilyName, time.Time{}
-		case FieldTitle:
-			return m.Title, time.Time{}
-		case FieldDepartment:
-			return m.Department, time.Time{}
-		case FieldManagerID:
-			return m.ManagerID, time.Time{}
-		case FieldRole:
-			return m.Role, time.Time{}
-		case FieldStatus:
-			return string(m.Status), time.Time{}
-		case FieldActive:
-			if m.Status == StatusActive {
-				return "true", time.Time{}
-			}
-			return "false", time.Time{}
-		case FieldCreated:
-			return "", m.CreatedAt
-		case FieldUpdated:
-			return "", m.UpdatedAt
+	return c.eval(memberValues{m})
+}
+
+// memberValues reads a member's fields for [Cond.eval].
+type memberValues struct{ m *Member }
+
+func (v memberValues) values(f Field) []string {
+	m := v.m
+	switch f {
+	case FieldID:
+		return []string{m.ID}
+	case FieldEmail:
+		return []string{m.EmailKey}
+	case FieldUserName:
+		return []string{m.UserNameKey}
+	case FieldRole:
+		return []string{m.Role}
+	case FieldStatus:
+		return []string{string(m.Status)}
+	case FieldActive:
+		return []string{strconv.FormatBool(m.Status == StatusActive)}
+	}
+	if name, ok := f.customName(); ok {
+		return []string{m.Custom[name]}
+	}
+	if c := f.Container(); c != "" {
+		var out []string
+		for _, it := range m.items(c) {
+			out = append(out, it.values(f)...)
 		}
-		return "", time.Time{}
-	})
+		return out
+	}
+	if f.kind() == kindList {
+		return make([]string, len(m.items(f)))
+	}
+	for i := range profileScalars {
+		if profileScalars[i].field == f {
+			return []string{*profileScalars[i].get(&m.Profile)}
+		}
+	}
+	return nil
+}
+
+func (v memberValues) time(f Field) time.Time {
+	if f == FieldCreated {
+		return v.m.CreatedAt
+	}
+	return v.m.UpdatedAt
+}
+
+func (v memberValues) items(f Field) []valueSource {
+	its := v.m.items(f)
+	out := make([]valueSource, len(its))
+	for i := range its {
+		out[i] = its[i]
+	}
+	return out
+}
+
+// item is one item of a multi-valued attribute, for [Cond.eval].
+type item struct {
+	e *Email
+	p *PhoneNumber
+	a *Address
+}
+
+func (m *Member) items(f Field) []item {
+	var out []item
+	switch f {
+	case FieldEmails:
+		for i := range m.Emails {
+			out = append(out, item{e: &m.Emails[i]})
+		}
+	case FieldPhoneNumbers:
+		for i := range m.PhoneNumbers {
+			out = append(out, item{p: &m.PhoneNumbers[i]})
+		}
+	case FieldAddresses:
+		for i := range m.Addresses {
+			out = append(out, item{a: &m.Addresses[i]})
+		}
+	}
+	return out
+}
+
+func (it item) values(f Field) []string {
+	b := strconv.FormatBool
+	switch {
+	case it.e != nil:
+		switch f {
+		case FieldEmailValue:
+			return []string{it.e.Value}
+		case FieldEmailType:
+			return []string{it.e.Type}
+		case FieldEmailDisplay:
+			return []string{it.e.Display}
+		case FieldEmailPrimary:
+			return []string{b(it.e.Primary)}
+		}
+	case it.p != nil:
+		switch f {
+		case FieldPhoneValue:
+			return []string{it.p.Value}
+		case FieldPhoneType:
+			return []string{it.p.Type}
+		case FieldPhoneDisplay:
+			return []string{it.p.Display}
+		case FieldPhonePrimary:
+			return []string{b(it.p.Primary)}
+		}
+	case it.a != nil:
+		switch f {
+		case FieldAddressFormatted:
+			return []string{it.a.Formatted}
+		case FieldAddressStreet:
+			return []string{it.a.StreetAddress}
+		case FieldAddressLocality:
+			return []string{it.a.Locality}
+		case FieldAddressRegion:
+			return []string{it.a.Region}
+		case FieldAddressPostalCode:
+			return []string{it.a.PostalCode}
+		case FieldAddressCountry:
+			return []string{it.a.Country}
+		case FieldAddressType:
+			return []string{it.a.Type}
+		case FieldAddressPrimary:
+			return []string{b(it.a.Primary)}
+		}
+	}
+	return nil
+}
+
+func (it item) time(Field) time.Time      { return time.Time{} }
+func (it item) items(Field) []valueSource { return nil }
+
+// groupValues reads a group's fields for [Cond.eval]; member-only fields
+// are absent.
+type groupValues struct{ g *Group }
+
+func (v groupValues) values(f Field) []string {
+	switch f {
+	case FieldID:
+		return []string{v.g.ID}
+	case FieldDisplayName:
+		return []string{v.g.DisplayName}
+	case FieldExternalID:
+		return []string{v.g.ExternalID}
+	case FieldRole:
+		return []string{v.g.Role}
+	}
+	return []string{""}
+}
+
+func (v groupValues) time(f Field) time.Time {
+	if f == FieldCreated {
+		return v.g.CreatedAt
+	}
+	return v.g.UpdatedAt
+}
+
+func (v groupValues) items(Field) []valueSource { return nil }
+
+// valueSource is what [Cond.eval] reads: a member, a group, or one item
+// of a multi-valued attribute.
+type valueSource interface {
+	values(f Field) []string // one value per item for multi-valued sub-attributes
+	time(f Field) time.Time
+	items(f Field) []valueSource
 }
 
 // MatchGroup reports whether g satisfies c (nil matches everything).
 // Member-only fields are absent on a group.
 func (c *Cond) MatchGroup(g *Group) bool {
-	return c.eval(func(f Field) (string, time.Time) {
-		switch f {
-		case FieldID:
-			return g.ID, time.Time{}
-		case FieldDisplayName:
-			return g.DisplayName, time.Time{}
-		case FieldExternalID:
-			return g.ExternalID, time.Time{}
-		case FieldRole:
-			return g.Role, time.Time{}
-		case FieldCreated:
-			return "", g.CreatedAt
-		case FieldUpdated:
-			return "", g.UpdatedAt
-		}
-		return "", time.Time{}
-	})
+	return c.eval(groupValues{g})
 }
 
-func (c *Cond) eval(get func(Field) (string, time.Time)) bool {
+func (c *Cond) eval(src valueSource) bool {
 	if c == nil {
 		return true
 	}
 	switch c.Op {
 	case OpAnd:
 		for _, a := range c.Args {
-			if !a.eval(get) {
+			if !a.eval(src) {
 				return false
 			}
 		}
 		return true
 	case OpOr:
 		for _, a := range c.Args {
-			if a.eval(get) {
+			if a.eval(src) {
 				return true
 			}
 		}
 		return false
 	case OpNot:
-		return len(c.Args) == 1 && !c.Args[0].eval(get)
+		return len(c.Args) == 1 && !c.Args[0].eval(src)
+	case OpSome:
+		for _, it := range src.items(c.Field) {
+			if len(c.Args) == 1 && c.Args[0].eval(it) {
+				return true
+			}
+		}
+		return false
 	}
-	s, t := get(c.Field)
 	if c.Field.IsTime() {
-		return compareTime(c.Op, t, c.Time)
+		return compareTime(c.Op, src.time(c.Field), c.Time)
 	}
-	if c.Field.CaseInsensitive() {
-		s = strings.ToLower(s)
+	vals := src.values(c.Field)
+	x := c.Operand()
+	if c.Field.kind() == kindList {
+		return c.Op == OpPr && len(vals) > 0
 	}
-	return compareText(c.Op, s, c.Operand())
+	// A multi-valued attribute without items is absent: one empty value.
+	if len(vals) == 0 {
+		vals = []string{""}
+	}
+	// ne is the negation of eq (no item equals); every other operator
+	// holds when some item satisfies it.
+	if c.Op == OpNe {
+		return !(&Cond{Op: OpEq, Field: c.Field, Value: c.Value}).eval(src)
+	}
+	for _, v := range vals {
+		if c.Field.CaseInsensitive() {
+			v = strings.ToLower(v)
+		}
+		if compareText(c.Op, v, x) {
+			return true
+		}
+	}
+	return false
 }
 
 func compareText(op CondOp, v, x string) bool {
@@ -532,8 +812,8 @@ type MemberSearch struct {
 // SearchMembers returns a page of the tenant's members matching s.Where, in
 // the stable id order of [Client.ListMembers], and, when s.Total is set,
 // how many members match in all (otherwise -1). A condition that pins a
-// unique key — "email eq …", "id eq …", "externalId eq …", alone or in a
-// conjunction — is answered with one indexed read.
+// unique key — "email eq …", "userName eq …", "id eq …", "externalId eq
+// …", alone or in a conjunction — is answered with one indexed read.
 func (c *Client) SearchMembers(ctx context.Context, tenantID string, s MemberSearch) (*Page[*Member], int, error) {
 	const op = "sdk.SearchMembers"
 	size, after, err := pageParams(op, s.ListOptions)
@@ -544,13 +824,15 @@ func (c *Client) SearchMembers(ctx context.Context, tenantID string, s MemberSea
 		return nil, 0, withOp(op, err)
 	}
 	total := -1
-	if key, val, rest, ok := s.Where.pinned(FieldID, FieldEmail, FieldExternalID); ok {
+	if key, val, rest, ok := s.Where.pinned(FieldID, FieldEmail, FieldUserName, FieldExternalID); ok {
 		var m *Member
 		switch key {
 		case FieldID:
 			m, err = c.store.GetMember(ctx, tenantID, val)
 		case FieldEmail:
 			m, err = c.store.GetMemberByEmail(ctx, tenantID, val)
+		case FieldUserName:
+			m, err = c.store.GetMemberByUserName(ctx, tenantID, val)
 		default:
 			m, err = c.store.GetMemberByExternalID(ctx, tenantID, val)
 		}

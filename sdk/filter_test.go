@@ -38,7 +38,7 @@ func TestCondValidate(t *testing.T) {
 		{"time", sdk.CompareTime(sdk.FieldCreated, sdk.OpGe, now), false, true},
 		{"time zero", sdk.CompareTime(sdk.FieldCreated, sdk.OpGe, time.Time{}), false, false},
 		{"time co", sdk.CompareTime(sdk.FieldCreated, sdk.OpCo, now), false, false},
-		{"unknown field", sdk.Compare("nickName", sdk.OpEq, "x"), false, false},
+		{"unknown field", sdk.Compare("shoeSize", sdk.OpEq, "x"), false, false},
 		{"unknown op", sdk.Compare(sdk.FieldEmail, "like", "x"), false, false},
 		{"member field on groups", sdk.Compare(sdk.FieldEmail, sdk.OpEq, "x"), true, false},
 		{"group field", sdk.Compare(sdk.FieldDisplayName, sdk.OpEq, "x"), true, true},
@@ -88,7 +88,7 @@ func TestCondConstructors(t *testing.T) {
 func TestSearchMembers(t *testing.T) {
 	w := newWorld(t, sdk.CreateTenantRequest{IncludedSeats: 20})
 	ctx := t.Context()
-	x, err := w.c.AddMember(ctx, w.system, sdk.AddMemberRequest{TenantID: w.t.ID, Email: "Xavier@Acme.test", ExternalID: "ext-x", Title: "Lead"})
+	x, err := w.c.AddMember(ctx, w.system, sdk.AddMemberRequest{TenantID: w.t.ID, Email: "Xavier@Acme.test", Profile: sdk.Profile{ExternalID: "ext-x", Title: "Lead"}})
 	if err != nil {
 		t.Fatal(err)
 	}

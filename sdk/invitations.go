@@ -136,13 +136,9 @@ func (c *Client) Invite(ctx context.Context, actor Actor, req InviteRequest) (*I
 	// The member first: it carries the seat and the email uniqueness. A
 	// crash before the invitation record leaves an invited member that
 	// Resend completes.
-	t, m, err := c.admitMember(ctx, op, actor, req.TenantID, StatusInvited, req.Role, func(t *Tenant, role string) *Member {
-		now := c.Now()
-		return &Member{
-			ID: c.newID(), TenantID: t.ID, Email: req.Email, EmailKey: NormalizeEmail(req.Email),
-			GivenName: req.GivenName, FamilyName: req.FamilyName, Role: role, Status: StatusInvited,
-			Version: 1, CreatedAt: now, UpdatedAt: now,
-		}
+	prof := withEmail(Profile{GivenName: req.GivenName, FamilyName: req.FamilyName}, req.Email)
+	t, m, err := c.admitMember(ctx, op, actor, req.TenantID, StatusInvited, req.Role, nil, func(t *Tenant, role string) (*Member, error) {
+		return c.newMember(op, t, prof, role, StatusInvited)
 	})
 	if err != nil {
 		return nil, err
@@ -297,7 +293,7 @@ func (c *Client) Accept(ctx context.Context, req AcceptRequest) (*Member, error)
 		m.UpdatedAt = now
 		// The member's version is the lock: of two accepts, one update
 		// wins and the other re-reads an active member.
-		err = c.store.UpdateMember(ctx, m, before.Version, seatDelta(t, StatusInvited, StatusActive))
+		err = c.store.UpdateMember(ctx, MemberWrite{Member: m, ExpectedVersion: before.Version, SeatDelta: seatDelta(t, StatusInvited, StatusActive)})
 		if ReasonOf(err) == ReasonVersionMismatch {
 			continue
 		}

@@ -3,34 +3,37 @@ package sdk
 import (
 	"context"
 	"fmt"
-	"reflect"
 	"strings"
 )
 
 // AddMemberRequest describes a member added directly, without an
 // invitation.
 type AddMemberRequest struct {
-	TenantID    string `validate:"required,max=64"`
-	Email       string `validate:"required,max=254,email"`
-	GivenName   string `validate:"max=100,utf8"`
-	FamilyName  string `validate:"max=100,utf8"`
-	DisplayName string `validate:"max=200,utf8"`
-	ExternalID  string `validate:"max=256,utf8"`
-	Department  string `validate:"max=200,utf8"`
-	Title       string `validate:"max=200,utf8"`
-	ManagerID   string `validate:"max=64"`
+	TenantID string `validate:"required,max=64"`
+	// Email is a shorthand for a profile with one email: when the profile
+	// has no emails, it becomes the one (type "work", primary).
+	Email string `validate:"omitempty,max=254,email"`
+	// Profile is the member's profile. UserName defaults to the member's
+	// email; the member's email is derived by [Profile.MemberEmail].
+	Profile
 	// Role defaults to the tenant's default role.
 	Role string `validate:"max=64"`
 	// Status is StatusActive (the default) or StatusDeactivated (an
 	// identity provider may create a suspended user). Invited members come
 	// from invitations.
 	Status Status `validate:"status"`
+	// Password, when not empty, becomes the member's password in the same
+	// write as the member. It must pass [CheckPasswordFrom] for the actor.
+	Password string `json:"-"`
 }
 
-// AddMember adds an active member. It refuses when the tenant has no free
-// seat (ReasonSeatLimit), the email is taken (ReasonEmailTaken, or
-// ReasonEmailTakenElsewhere when addresses are unique across tenants), or
-// policy denies the actor.
+// AddMember adds an active member. It refuses a profile that does not
+// validate ([Profile.Validate]) or a password that does not pass
+// [CheckPasswordFrom], and refuses when the tenant has no free seat
+// (ReasonSeatLimit), the email or userName is taken (ReasonEmailTaken,
+// ReasonUserNameTaken, or ReasonEmailTakenElsewhere when addresses are
+// unique across tenants), or policy denies the actor. Nothing is written
+// when it refuses.
 func (c *Client) AddMember(ctx context.Context, actor Actor, req AddMemberRequest) (*Member, error) {
 	const op = "sdk.AddMember"
 	req.Email = strings.TrimSpace(req.Email)
@@ -43,26 +46,20 @@ func (c *Client) AddMember(ctx context.Context, actor Actor, req AddMemberReques
 	case StatusInvited:
 		return nil, invalid(op, "Status", "members are invited with Invite, not added as invited")
 	}
-	t, m, err := c.admitMember(ctx, op, actor, req.TenantID, req.Status, req.Role, func(t *Tenant, role string) *Member {
-		now := c.Now()
-		return &Member{
-			ID:          c.newID(),
-			TenantID:    t.ID,
-			Email:       req.Email,
-			EmailKey:    NormalizeEmail(req.Email),
-			ExternalID:  req.ExternalID,
-			GivenName:   req.GivenName,
-			FamilyName:  req.FamilyName,
-			DisplayName: req.DisplayName,
-			Department:  req.Department,
-			Title:       req.Title,
-			ManagerID:   req.ManagerID,
-			Role:        role,
-			Status:      req.Status,
-			Version:     1,
-			CreatedAt:   now,
-			UpdatedAt:   now,
+	var hash *string
+	if req.Password != "" {
+		if err := CheckPasswordFrom(actor, req.Password); err != nil {
+			return nil, withField(op, err, "Password")
 		}
+		h, err := c.hashPassword(req.Password)
+		if err != nil {
+			return nil, withOp(op, err)
+		}
+		hash = &h
+	}
+	prof := withEmail(req.Profile.Clone(), req.Email)
+	t, m, err := c.admitMember(ctx, op, actor, req.TenantID, req.Status, req.Role, hash, func(t *Tenant, role string) (*Member, error) {
+		return c.newMember(op, t, prof, role, req.Status)
 	})
 	if err != nil {
 		return nil, err
@@ -71,13 +68,48 @@ func (c *Client) AddMember(ctx context.Context, actor Actor, req AddMemberReques
 	return m, nil
 }
 
+// withEmail gives a profile without emails the shorthand address email.
+func withEmail(p Profile, email string) Profile {
+	if len(p.Emails) == 0 && email != "" {
+		p.Emails = []Email{{Value: email, Type: "work", Primary: true}}
+	}
+	return p
+}
+
+// newMember builds a member of t from a profile, validated against t, with
+// its derived fields set.
+func (c *Client) newMember(op string, t *Tenant, p Profile, role string, st Status) (*Member, error) {
+	now := c.Now()
+	m := &Member{ID: c.newID(), TenantID: t.ID, Profile: p, Role: role, Status: st, Version: 1, CreatedAt: now, UpdatedAt: now}
+	if err := derive(op, t, m); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// derive validates m's profile against t and sets what the SDK derives
+// from it: UserName when empty (the member's email), Email, EmailKey and
+// UserNameKey.
+func derive(op string, t *Tenant, m *Member) error {
+	if err := m.Profile.Validate(op, t); err != nil {
+		return err
+	}
+	m.Email = m.MemberEmail()
+	m.EmailKey = NormalizeEmail(m.Email)
+	if strings.TrimSpace(m.UserName) == "" {
+		m.UserName = m.Email
+	}
+	m.UserNameKey = NormalizeUserName(m.UserName)
+	return nil
+}
+
 // createMember enforces cross-tenant email uniqueness and stores m, taking
 // a seat when its state holds one, if the tenant is still at t's version.
-func (c *Client) createMember(ctx context.Context, op string, t *Tenant, m *Member) error {
+func (c *Client) createMember(ctx context.Context, op string, t *Tenant, m *Member, hash *string) error {
 	if err := c.checkEmailElsewhere(ctx, op, t, m.EmailKey); err != nil {
 		return err
 	}
-	if err := c.store.CreateMember(ctx, m, t.Settings.HoldsSeat(m.Status), t.Version); err != nil {
+	if err := c.store.CreateMember(ctx, MemberWrite{Member: m, HoldsSeat: t.Settings.HoldsSeat(m.Status), TenantVersion: t.Version, PasswordHash: hash}); err != nil {
 		return withOp(op, err)
 	}
 	if t.Settings.UniqueEmailAcrossTenants || c.globalEmails {
@@ -128,6 +160,13 @@ func (c *Client) Member(ctx context.Context, tenantID, memberID string) (*Member
 func (c *Client) MemberByEmail(ctx context.Context, tenantID, email string) (*Member, error) {
 	m, err := c.store.GetMemberByEmail(ctx, tenantID, NormalizeEmail(email))
 	return m, withOp("sdk.MemberByEmail", err)
+}
+
+// MemberByUserName returns the member with that userName, compared
+// case-insensitively.
+func (c *Client) MemberByUserName(ctx context.Context, tenantID, userName string) (*Member, error) {
+	m, err := c.store.GetMemberByUserName(ctx, tenantID, NormalizeUserName(userName))
+	return m, withOp("sdk.MemberByUserName", err)
 }
 
 // MemberByExternalID returns the member with that external id.
@@ -188,28 +227,33 @@ func memberFilter(op string, o ListMembersOptions) (MemberFilter, error) {
 	return MemberFilter{Status: o.Status, Role: o.Role, Prefix: strings.ToLower(o.Prefix)}, nil
 }
 
-// UpdateProfileRequest changes a member's profile. Nil fields are left as
-// they are; a non-nil empty string clears the field (except Email).
+// UpdateProfileRequest changes a member's names, email and directory
+// fields. Nil fields are left as they are; a non-nil empty string clears
+// the field (except Email). For the whole profile, status and password in
+// one write, use [Client.UpdateMember].
 type UpdateProfileRequest struct {
-	TenantID    string  `validate:"required,max=64"`
-	MemberID    string  `validate:"required,max=64"`
+	TenantID string `validate:"required,max=64"`
+	MemberID string `validate:"required,max=64"`
+	// Email replaces the member's email: the primary email's value (or a
+	// new primary work email when there is none). When the userName was
+	// the old email, it follows.
 	Email       *string `validate:"omitempty,max=254,email"`
-	GivenName   *string `validate:"omitempty,max=100,utf8"`
-	FamilyName  *string `validate:"omitempty,max=100,utf8"`
-	DisplayName *string `validate:"omitempty,max=200,utf8"`
+	GivenName   *string `validate:"omitempty,max=256,utf8"`
+	FamilyName  *string `validate:"omitempty,max=256,utf8"`
+	DisplayName *string `validate:"omitempty,max=256,utf8"`
 	ExternalID  *string `validate:"omitempty,max=256,utf8"`
-	Department  *string `validate:"omitempty,max=200,utf8"`
-	Title       *string `validate:"omitempty,max=200,utf8"`
+	Department  *string `validate:"omitempty,max=256,utf8"`
+	Title       *string `validate:"omitempty,max=256,utf8"`
 	ManagerID   *string `validate:"omitempty,max=64"`
 	// ExpectedVersion, when non-zero, refuses the update with
 	// ReasonVersionMismatch if the member changed since it was read.
 	ExpectedVersion int64
 }
 
-// UpdateProfile changes a member's names, email and directory fields. A
-// member may edit their own profile; editing someone else's needs
-// team:manage and a higher rank, and the owner's profile is theirs alone.
-// An update that changes nothing writes nothing.
+// UpdateProfile changes a member's names, email and directory fields, as
+// [Client.UpdateMember] does. A member may edit their own profile; editing
+// someone else's needs team:manage and a higher rank, and the owner's
+// profile is theirs alone. An update that changes nothing writes nothing.
 func (c *Client) UpdateProfile(ctx context.Context, actor Actor, req UpdateProfileRequest) (*Member, error) {
 	const op = "sdk.UpdateProfile"
 	if req.Email != nil {
@@ -219,35 +263,24 @@ func (c *Client) UpdateProfile(ctx context.Context, actor Actor, req UpdateProfi
 	if err := check(op, &req); err != nil {
 		return nil, err
 	}
-	return c.mutate(ctx, op, actor, req.TenantID, req.MemberID, req.ExpectedVersion, EventMemberUpdated,
-		func(p *Policy, before, m *Member) (int, error) {
-			set := func(dst *string, v *string) {
-				if v != nil {
-					*dst = *v
-				}
-			}
-			set(&m.Email, req.Email)
-			m.EmailKey = NormalizeEmail(m.Email)
-			set(&m.GivenName, req.GivenName)
-			set(&m.FamilyName, req.FamilyName)
-			set(&m.DisplayName, req.DisplayName)
-			set(&m.ExternalID, req.ExternalID)
-			set(&m.Department, req.Department)
-			set(&m.Title, req.Title)
-			set(&m.ManagerID, req.ManagerID)
-			if sameMember(m, before) {
-				return 0, errNoChange
-			}
-			if err := p.Check(ActionUpdateProfile, before).Err(op); err != nil {
-				return 0, err
-			}
-			if m.EmailKey != before.EmailKey {
-				if err := c.checkEmailElsewhere(ctx, op, p.tenant, m.EmailKey); err != nil {
-					return 0, err
-				}
-			}
-			return 0, nil
-		})
+	up := UpdateMemberRequest{TenantID: req.TenantID, MemberID: req.MemberID, ExpectedVersion: req.ExpectedVersion}
+	set := func(f Field, dst *string, v *string) {
+		if v != nil {
+			*dst = *v
+			up.Fields = append(up.Fields, f)
+		}
+	}
+	set(FieldGivenName, &up.GivenName, req.GivenName)
+	set(FieldFamilyName, &up.FamilyName, req.FamilyName)
+	set(FieldDisplayName, &up.DisplayName, req.DisplayName)
+	set(FieldExternalID, &up.ExternalID, req.ExternalID)
+	set(FieldDepartment, &up.Department, req.Department)
+	set(FieldTitle, &up.Title, req.Title)
+	set(FieldManagerID, &up.ManagerID, req.ManagerID)
+	if req.Email != nil {
+		up.setEmail = req.Email
+	}
+	return c.updateMember(ctx, op, actor, up)
 }
 
 // ChangeRole gives a member another role. The actor must outrank the member
@@ -437,7 +470,7 @@ func (c *Client) setRole(ctx context.Context, op string, t *Tenant, memberID, ro
 		before := m.Clone()
 		m.Role = role
 		m.UpdatedAt = c.Now()
-		err = c.store.UpdateMember(ctx, m, before.Version, 0)
+		err = c.store.UpdateMember(ctx, MemberWrite{Member: m, ExpectedVersion: before.Version})
 		if ReasonOf(err) == ReasonVersionMismatch {
 			continue
 		}
@@ -532,7 +565,7 @@ func (c *Client) mutate(ctx context.Context, op string, actor Actor, tenantID, m
 			return nil, err
 		}
 		m.UpdatedAt = c.Now()
-		err = c.store.UpdateMember(ctx, m, before.Version, delta)
+		err = c.store.UpdateMember(ctx, MemberWrite{Member: m, ExpectedVersion: before.Version, SeatDelta: delta})
 		if ReasonOf(err) == ReasonVersionMismatch && expected == 0 {
 			continue
 		}
@@ -554,12 +587,4 @@ func seatDelta(t *Tenant, from, to Status) int {
 		return 1
 	}
 	return 0
-}
-
-// sameMember reports whether a and b are equal in every stored field
-// (Groups, read-only, is not one).
-func sameMember(a, b *Member) bool {
-	x, y := *a, *b
-	x.Groups, y.Groups = nil, nil
-	return reflect.DeepEqual(x, y)
 }

@@ -217,11 +217,11 @@ type crashAfterSetOwner struct {
 	crashed bool
 }
 
-func (s *crashAfterSetOwner) UpdateMember(ctx context.Context, m *sdk.Member, v int64, d int) error {
+func (s *crashAfterSetOwner) UpdateMember(ctx context.Context, w sdk.MemberWrite) error {
 	if s.crashed {
 		return context.Canceled
 	}
-	return s.Store.UpdateMember(ctx, m, v, d)
+	return s.Store.UpdateMember(ctx, w)
 }
 
 func (s *crashAfterSetOwner) SetOwner(ctx context.Context, tenantID, from, to string, now time.Time) (*sdk.Tenant, error) {
@@ -266,10 +266,11 @@ func TestReconcileRepairsInterruptedTransfer(t *testing.T) {
 // leakSeat takes a seat and then "crashes" before the member is stored.
 type leakSeat struct{ *memstore.Store }
 
-func (s leakSeat) CreateMember(ctx context.Context, m *sdk.Member, holdsSeat bool, tenantVersion int64) error {
+func (s leakSeat) CreateMember(ctx context.Context, w sdk.MemberWrite) error {
 	// Simulate a store whose seat step succeeded but whose insert never
 	// happened: create then delete without giving the seat back.
-	if err := s.Store.CreateMember(ctx, m, holdsSeat, tenantVersion); err != nil {
+	m := w.Member
+	if err := s.Store.CreateMember(ctx, w); err != nil {
 		return err
 	}
 	if err := s.Store.DeleteMember(ctx, m.TenantID, m.ID, m.Version, false); err != nil {

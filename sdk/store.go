@@ -70,18 +70,44 @@ type TenantQuery struct {
 	Limit int
 }
 
+// MemberWrite is one conditional write of a member, as
+// [MemberStore.CreateMember] and [MemberStore.UpdateMember] take it.
+type MemberWrite struct {
+	// Member is the member as it is to be stored (its whole profile and
+	// state; Groups is ignored).
+	Member *Member
+	// ExpectedVersion (UpdateMember): the stored Version must equal it;
+	// the write sets Version to ExpectedVersion+1.
+	ExpectedVersion int64
+	// TenantVersion (CreateMember): when not zero, the tenant's Version
+	// must equal it (the SDK decided on that version).
+	TenantVersion int64
+	// HoldsSeat (CreateMember): the member takes a seat in the same step.
+	HoldsSeat bool
+	// SeatDelta (UpdateMember): +1 takes a seat before the write, -1
+	// gives one back after it, 0 leaves the counter alone.
+	SeatDelta int
+	// PasswordHash, when not nil, becomes the member's password hash in
+	// the same atomic write as the member ("" removes the password);
+	// [CredentialStore.GetCredentials] returns it from then on. Other
+	// credentials (TOTP) are left as they are.
+	PasswordHash *string
+}
+
 // MemberStore persists members and keeps the seat counter.
 type MemberStore interface {
-	// CreateMember stores m. When tenantVersion is not zero, the tenant's
-	// Version must equal it (the SDK decided on that version): otherwise
-	// nothing is written and it returns CodeFailedPrecondition with
-	// ReasonVersionMismatch. When holdsSeat is true it takes a seat in the
-	// same step: if none is free it returns CodeResourceExhausted with
-	// ReasonSeatLimit and writes nothing. A duplicate EmailKey within the
-	// tenant returns CodeAlreadyExists with ReasonEmailTaken, a duplicate
-	// ExternalID CodeAlreadyExists with ReasonExternalIDTaken; in both cases
-	// the seat taken is given back. An unknown tenant returns CodeNotFound.
-	CreateMember(ctx context.Context, m *Member, holdsSeat bool, tenantVersion int64) error
+	// CreateMember stores w.Member. When w.TenantVersion is not zero, the
+	// tenant's Version must equal it: otherwise nothing is written and it
+	// returns CodeFailedPrecondition with ReasonVersionMismatch. When
+	// w.HoldsSeat is true it takes a seat in the same step: if none is free
+	// it returns CodeResourceExhausted with ReasonSeatLimit and writes
+	// nothing. Within the tenant, a duplicate EmailKey returns
+	// CodeAlreadyExists with ReasonEmailTaken, a duplicate UserNameKey
+	// ReasonUserNameTaken, a duplicate ExternalID ReasonExternalIDTaken; in
+	// each case nothing stays written and the seat taken is given back. An
+	// unknown tenant returns CodeNotFound. w.PasswordHash, when set, is
+	// stored with the member.
+	CreateMember(ctx context.Context, w MemberWrite) error
 	// GetMember returns the member of the tenant, or CodeNotFound.
 	GetMember(ctx context.Context, tenantID, id string) (*Member, error)
 	// GetMemberByEmail returns the member whose EmailKey equals emailKey, or
@@ -99,14 +125,20 @@ type MemberStore interface {
 	// EmailInOtherTenant reports whether a member of a tenant other than
 	// tenantID has EmailKey emailKey, without saying which.
 	EmailInOtherTenant(ctx context.Context, tenantID, emailKey string) (bool, error)
-	// UpdateMember replaces the stored member with m if the stored Version
-	// equals expectedVersion, setting m.Version to expectedVersion+1. With
-	// seatDelta +1 it first takes a seat (CodeResourceExhausted,
-	// ReasonSeatLimit when none is free; nothing written), with -1 it gives
-	// one back after the write. Uniqueness errors are those of CreateMember.
-	// A stale version returns CodeFailedPrecondition with
-	// ReasonVersionMismatch; a missing member CodeNotFound.
-	UpdateMember(ctx context.Context, m *Member, expectedVersion int64, seatDelta int) error
+	// GetMemberByUserName returns the member whose UserNameKey equals
+	// userNameKey, or CodeNotFound.
+	GetMemberByUserName(ctx context.Context, tenantID, userNameKey string) (*Member, error)
+	// UpdateMember replaces the stored member with w.Member (every profile
+	// field, state and derived key, in one atomic write) if the stored
+	// Version equals w.ExpectedVersion, setting w.Member.Version to
+	// w.ExpectedVersion+1, and sets the password hash in the same write
+	// when w.PasswordHash is set. With w.SeatDelta +1 it first takes a
+	// seat (CodeResourceExhausted, ReasonSeatLimit when none is free;
+	// nothing written), with -1 it gives one back after the write.
+	// Uniqueness errors are those of CreateMember. A stale version returns
+	// CodeFailedPrecondition with ReasonVersionMismatch; a missing member
+	// CodeNotFound.
+	UpdateMember(ctx context.Context, w MemberWrite) error
 	// DeleteMember deletes the member if its Version equals expectedVersion,
 	// then gives back its seat when releaseSeat is true. Outcomes as for
 	// UpdateMember.
@@ -151,6 +183,16 @@ type AuditQuery struct {
 	Until    time.Time // only events before (zero: no bound)
 	Before   string    // exclusive upper bound on ID; "" for the newest page
 	Limit    int
+}
+
+// PasswordHashReader is implemented by stores that keep a member's
+// password hash with the member, so that one read returns both. The SDK
+// uses it to tell whether a password sent again is the current one without
+// a second read.
+type PasswordHashReader interface {
+	// GetMemberWithPasswordHash returns the member, as GetMember does, and
+	// its password hash ("" when none is set).
+	GetMemberWithPasswordHash(ctx context.Context, tenantID, id string) (*Member, string, error)
 }
 
 // SeatCounter is implemented by stores that keep a seat counter which a

@@ -485,9 +485,11 @@ func (pl *syncPlan) plan(records []SyncRecord, opts SyncOptions, progress func(s
 			}
 			m := &Member{
 				ID: slots[i].m.ID, TenantID: t.ID, Email: r.Email, EmailKey: NormalizeEmail(r.Email),
-				ExternalID: r.ExternalID, GivenName: r.GivenName, FamilyName: r.FamilyName, DisplayName: r.DisplayName,
-				Department: r.Department, Title: r.Title, ManagerID: managerID, Role: role, Status: StatusActive,
-				Version: 1, CreatedAt: now, UpdatedAt: now,
+				Profile: Profile{ExternalID: r.ExternalID, GivenName: r.GivenName, FamilyName: r.FamilyName, DisplayName: r.DisplayName,
+					Department: r.Department, Title: r.Title, ManagerID: managerID, UserName: r.Email,
+					Emails: []Email{{Value: r.Email, Type: "work", Primary: true}}},
+				UserNameKey: NormalizeUserName(r.Email),
+				Role: role, Status: StatusActive, Version: 1, CreatedAt: now, UpdatedAt: now,
 			}
 			pl.creates = append(pl.creates, &syncOp{rec: r, idx: i, after: m, kind: EventMemberAdded})
 			continue

@@ -82,12 +82,13 @@ func (c *Client) getTenant(ctx context.Context, op, id string) (*Tenant, error) 
 
 // admitMember decides whether actor may add a member of the tenant in
 // state st with role (the tenant's default role when empty), then stores
-// the member build returns for the tenant and the role decided. The
+// the member build returns for the tenant and the role decided (with the
+// password hash, when not nil). The
 // decision is made on a snapshot of the tenant and the write is
 // conditional on its version: when the tenant changed in between, or the
 // snapshot refused, it decides again on fresh data.
 func (c *Client) admitMember(ctx context.Context, op string, actor Actor, tenantID string, st Status, role string,
-	build func(t *Tenant, role string) *Member) (*Tenant, *Member, error) {
+	hash *string, build func(t *Tenant, role string) (*Member, error)) (*Tenant, *Member, error) {
 	for attempt := 1; ; attempt++ {
 		t, cached, err := c.tenantSnapshot(ctx, op, tenantID, attempt > 1)
 		if err != nil {
@@ -107,8 +108,11 @@ func (c *Client) admitMember(ctx context.Context, op string, actor Actor, tenant
 			}
 			return nil, nil, err
 		}
-		m := build(t, r)
-		err = c.createMember(ctx, op, t, m)
+		m, err := build(t, r)
+		if err != nil {
+			return nil, nil, err
+		}
+		err = c.createMember(ctx, op, t, m, hash)
 		if ReasonOf(err) == ReasonVersionMismatch && attempt < maxAdmitAttempts {
 			continue
 		}

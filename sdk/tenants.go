@@ -76,17 +76,17 @@ func (c *Client) CreateTenant(ctx context.Context, actor Actor, req CreateTenant
 	}
 	t.UpdatedAt = t.CreatedAt
 	owner := &Member{
-		ID:         c.newID(),
-		TenantID:   t.ID,
-		Email:      req.OwnerEmail,
-		EmailKey:   NormalizeEmail(req.OwnerEmail),
-		GivenName:  req.OwnerGivenName,
-		FamilyName: req.OwnerFamilyName,
-		Role:       t.OwnerRole(),
-		Status:     StatusActive,
-		Version:    1,
-		CreatedAt:  t.CreatedAt,
-		UpdatedAt:  t.CreatedAt,
+		ID:        c.newID(),
+		TenantID:  t.ID,
+		Profile:   withEmail(Profile{GivenName: req.OwnerGivenName, FamilyName: req.OwnerFamilyName}, req.OwnerEmail),
+		Role:      t.OwnerRole(),
+		Status:    StatusActive,
+		Version:   1,
+		CreatedAt: t.CreatedAt,
+		UpdatedAt: t.CreatedAt,
+	}
+	if err := derive(op, t, owner); err != nil {
+		return nil, nil, err
 	}
 	t.OwnerID = owner.ID
 	if t.Settings.UniqueEmailAcrossTenants || c.globalEmails {
@@ -165,6 +165,9 @@ func validateSettings(op string, t *Tenant) error {
 	}
 	if s.InvitationTTL < 0 {
 		return invalid(op, "Settings.InvitationTTL", "must not be negative")
+	}
+	if err := validateCustomAttributes(op, s.CustomAttributes); err != nil {
+		return err
 	}
 	return nil
 }

@@ -58,6 +58,9 @@ type Settings struct {
 	// RequireMFA requires members to enrol a second factor before they are
 	// considered fully active for sign-in.
 	RequireMFA bool `json:"requireMFA,omitempty"`
+	// CustomAttributes declares the tenant's custom member attributes, kept
+	// in [Profile.Custom].
+	CustomAttributes []CustomAttribute `json:"customAttributes,omitempty"`
 }
 
 // DefaultInvitationTTL is the invitation lifetime when a tenant sets none.
@@ -153,26 +156,29 @@ func (t *Tenant) Clone() *Tenant {
 		c.Roles[i].Permissions = slices.Clone(r.Permissions)
 	}
 	c.Settings.SeatStates = slices.Clone(t.Settings.SeatStates)
+	c.Settings.CustomAttributes = slices.Clone(t.Settings.CustomAttributes)
 	return &c
 }
 
-// Member is a person in a tenant.
+// Member is a person in a tenant: their [Profile], and what Roster
+// derives and decides about them.
 type Member struct {
 	ID       string `json:"id"`
 	TenantID string `json:"tenantId"`
 
+	// Profile is everything the member is described by; its fields are
+	// promoted (m.GivenName, m.Emails, …).
+	Profile
+
+	// Email is the member's address for seats, uniqueness and invitations,
+	// derived from the profile by [Profile.MemberEmail]. The SDK sets it.
 	Email string `json:"email"`
 	// EmailKey is Email normalised for uniqueness (lower case). The SDK sets
 	// it; stores index it.
-	EmailKey   string `json:"emailKey"`
-	ExternalID string `json:"externalId,omitempty"` // id in the identity provider or HR system, unique per tenant when set
-
-	GivenName   string `json:"givenName,omitempty"`
-	FamilyName  string `json:"familyName,omitempty"`
-	DisplayName string `json:"displayName,omitempty"`
-	Department  string `json:"department,omitempty"`
-	Title       string `json:"title,omitempty"`
-	ManagerID   string `json:"managerId,omitempty"`
+	EmailKey string `json:"emailKey"`
+	// UserNameKey is UserName normalised for uniqueness ([NormalizeUserName]),
+	// unique per tenant. The SDK sets it; stores index it.
+	UserNameKey string `json:"userNameKey"`
 
 	Role   string `json:"role"`
 	Status Status `json:"status"`
@@ -201,6 +207,7 @@ func (m *Member) Clone() *Member {
 		return nil
 	}
 	c := *m
+	c.Profile = m.Profile.Clone()
 	c.Groups = slices.Clone(m.Groups)
 	return &c
 }

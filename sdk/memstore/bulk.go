@@ -59,7 +59,7 @@ func (s *Store) CreateMembers(ctx context.Context, tenantID string, ms []*sdk.Me
 func (s *Store) UpdateMembers(ctx context.Context, _ string, us []sdk.MemberUpdate) []error {
 	errs := make([]error, len(us))
 	for i, u := range us {
-		errs[i] = s.UpdateMember(ctx, u.Member, u.Expected, u.SeatDelta)
+		errs[i] = s.UpdateMember(ctx, sdk.MemberWrite{Member: u.Member, ExpectedVersion: u.Expected, SeatDelta: u.SeatDelta})
 	}
 	return errs
 }

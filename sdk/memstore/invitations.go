@@ -3,6 +3,7 @@ package memstore
 import (
 	"context"
 	"slices"
+	"time"
 
 	"github.com/rosterhq/roster/sdk"
 )
@@ -197,4 +198,40 @@ func (s *Store) DeleteCredentials(ctx context.Context, tenantID, memberID string
 	defer s.mu.Unlock()
 	delete(s.creds, invKey(tenantID, memberID))
 	return nil
+}
+
+// setPasswordHash sets a member's password hash as part of a member write;
+// the caller holds the lock.
+func (s *Store) setPasswordHash(tenantID, memberID string, hash *string, now time.Time) {
+	if hash == nil {
+		return
+	}
+	if s.creds == nil {
+		s.creds = map[string]*sdk.Credentials{}
+	}
+	k := invKey(tenantID, memberID)
+	c, ok := s.creds[k]
+	if !ok {
+		c = &sdk.Credentials{TenantID: tenantID, MemberID: memberID}
+		s.creds[k] = c
+	}
+	c.PasswordHash, c.UpdatedAt = *hash, now
+}
+
+// GetMemberWithPasswordHash implements sdk.PasswordHashReader.
+func (s *Store) GetMemberWithPasswordHash(ctx context.Context, tenantID, id string) (*sdk.Member, string, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, "", err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	m, _, err := s.member("memstore.GetMemberWithPasswordHash", tenantID, id)
+	if err != nil {
+		return nil, "", err
+	}
+	hash := ""
+	if c, ok := s.creds[invKey(tenantID, id)]; ok {
+		hash = c.PasswordHash
+	}
+	return m.Clone(), hash, nil
 }

@@ -31,12 +31,14 @@ type tenantMembers struct {
 	byID    map[string]*sdk.Member
 	ids     []string // sorted
 	byEmail map[string]string
+	byUser  map[string]string // UserNameKey → id
 	byExt   map[string]string
 }
 
 var (
-	_ sdk.Store       = (*Store)(nil)
-	_ sdk.SeatCounter = (*Store)(nil)
+	_ sdk.Store              = (*Store)(nil)
+	_ sdk.SeatCounter        = (*Store)(nil)
+	_ sdk.PasswordHashReader = (*Store)(nil)
 )
 
 // New returns an empty store.
@@ -73,7 +75,7 @@ func (s *Store) CreateTenant(ctx context.Context, t *sdk.Tenant, owner *sdk.Memb
 	}
 	s.tenants[t.ID] = t.Clone()
 	s.slugs[t.Slug] = t.ID
-	tm := &tenantMembers{byID: map[string]*sdk.Member{}, byEmail: map[string]string{}, byExt: map[string]string{}}
+	tm := &tenantMembers{byID: map[string]*sdk.Member{}, byEmail: map[string]string{}, byUser: map[string]string{}, byExt: map[string]string{}}
 	s.members[t.ID] = tm
 	tm.insert(owner.Clone())
 	return nil
@@ -224,6 +226,7 @@ func (tm *tenantMembers) insert(m *sdk.Member) {
 	i, _ := slices.BinarySearch(tm.ids, m.ID)
 	tm.ids = slices.Insert(tm.ids, i, m.ID)
 	tm.byEmail[m.EmailKey] = m.ID
+	tm.byUser[m.UserNameKey] = m.ID
 	if m.ExternalID != "" {
 		tm.byExt[m.ExternalID] = m.ID
 	}
@@ -234,11 +237,15 @@ func (tm *tenantMembers) replace(old, m *sdk.Member) {
 	if old.EmailKey != m.EmailKey {
 		delete(tm.byEmail, old.EmailKey)
 	}
+	if old.UserNameKey != m.UserNameKey {
+		delete(tm.byUser, old.UserNameKey)
+	}
 	if old.ExternalID != "" && old.ExternalID != m.ExternalID {
 		delete(tm.byExt, old.ExternalID)
 	}
 	tm.byID[m.ID] = m
 	tm.byEmail[m.EmailKey] = m.ID
+	tm.byUser[m.UserNameKey] = m.ID
 	if m.ExternalID != "" {
 		tm.byExt[m.ExternalID] = m.ID
 	}
@@ -250,6 +257,7 @@ func (tm *tenantMembers) remove(m *sdk.Member) {
 		tm.ids = slices.Delete(tm.ids, i, i+1)
 	}
 	delete(tm.byEmail, m.EmailKey)
+	delete(tm.byUser, m.UserNameKey)
 	if m.ExternalID != "" {
 		delete(tm.byExt, m.ExternalID)
 	}
@@ -259,6 +267,9 @@ func (tm *tenantMembers) remove(m *sdk.Member) {
 func (tm *tenantMembers) conflict(op string, m *sdk.Member) error {
 	if id, ok := tm.byEmail[m.EmailKey]; ok && id != m.ID {
 		return sdk.E(op, sdk.CodeAlreadyExists, sdk.ReasonEmailTaken, "a member with this email address exists", nil)
+	}
+	if id, ok := tm.byUser[m.UserNameKey]; ok && id != m.ID {
+		return sdk.E(op, sdk.CodeAlreadyExists, sdk.ReasonUserNameTaken, "a member with this userName exists", nil)
 	}
 	if m.ExternalID != "" {
 		if id, ok := tm.byExt[m.ExternalID]; ok && id != m.ID {
@@ -273,8 +284,9 @@ func seatLimit(op string) error {
 }
 
 // CreateMember implements sdk.MemberStore.
-func (s *Store) CreateMember(ctx context.Context, m *sdk.Member, holdsSeat bool, tenantVersion int64) error {
+func (s *Store) CreateMember(ctx context.Context, w sdk.MemberWrite) error {
 	const op = "memstore.CreateMember"
+	m := w.Member
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -284,7 +296,7 @@ func (s *Store) CreateMember(ctx context.Context, m *sdk.Member, holdsSeat bool,
 	if !ok {
 		return notFound(op, "tenant")
 	}
-	if tenantVersion != 0 && t.Version != tenantVersion {
+	if w.TenantVersion != 0 && t.Version != w.TenantVersion {
 		return stale(op)
 	}
 	tm := s.members[m.TenantID]
@@ -294,13 +306,14 @@ func (s *Store) CreateMember(ctx context.Context, m *sdk.Member, holdsSeat bool,
 	if err := tm.conflict(op, m); err != nil {
 		return err
 	}
-	if holdsSeat {
+	if w.HoldsSeat {
 		if t.SeatsFree() <= 0 {
 			return seatLimit(op)
 		}
 		t.SeatsUsed++
 	}
 	tm.insert(m.Clone())
+	s.setPasswordHash(m.TenantID, m.ID, w.PasswordHash, m.UpdatedAt)
 	return nil
 }
 
@@ -350,6 +363,11 @@ func (s *Store) getBy(ctx context.Context, op, tenantID, key string, idx func(*t
 // GetMemberByEmail implements sdk.MemberStore.
 func (s *Store) GetMemberByEmail(ctx context.Context, tenantID, emailKey string) (*sdk.Member, error) {
 	return s.getBy(ctx, "memstore.GetMemberByEmail", tenantID, emailKey, func(tm *tenantMembers) map[string]string { return tm.byEmail })
+}
+
+// GetMemberByUserName implements sdk.MemberStore.
+func (s *Store) GetMemberByUserName(ctx context.Context, tenantID, userNameKey string) (*sdk.Member, error) {
+	return s.getBy(ctx, "memstore.GetMemberByUserName", tenantID, userNameKey, func(tm *tenantMembers) map[string]string { return tm.byUser })
 }
 
 // GetMemberByExternalID implements sdk.MemberStore.
@@ -447,8 +465,9 @@ func (s *Store) EmailInOtherTenant(ctx context.Context, tenantID, emailKey strin
 }
 
 // UpdateMember implements sdk.MemberStore.
-func (s *Store) UpdateMember(ctx context.Context, m *sdk.Member, expected int64, seatDelta int) error {
+func (s *Store) UpdateMember(ctx context.Context, w sdk.MemberWrite) error {
 	const op = "memstore.UpdateMember"
+	m, expected, seatDelta := w.Member, w.ExpectedVersion, w.SeatDelta
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -474,6 +493,7 @@ func (s *Store) UpdateMember(ctx context.Context, m *sdk.Member, expected int64,
 	nm.Version = expected + 1
 	tm.replace(cur, nm)
 	m.Version = nm.Version
+	s.setPasswordHash(m.TenantID, m.ID, w.PasswordHash, m.UpdatedAt)
 	return nil
 }
 

@@ -115,12 +115,12 @@ func testScan(t *testing.T, s sdk.Store) {
 	want := []string{owner.ID}
 	for i := range 2100 {
 		m := newMember(tn.ID, fmt.Sprintf("s%d@x.test", i))
-		if err := s.CreateMember(ctx, m, true, 0); err != nil {
+		if err := s.CreateMember(ctx, sdk.MemberWrite{Member: m, HoldsSeat: true}); err != nil {
 			t.Fatal(err)
 		}
 		want = append(want, m.ID)
 	}
-	if err := s.CreateMember(ctx, newMember(other.ID, "o@x.test"), true, 0); err != nil {
+	if err := s.CreateMember(ctx, sdk.MemberWrite{Member: newMember(other.ID, "o@x.test"), HoldsSeat: true}); err != nil {
 		t.Fatal(err)
 	}
 	slices.Sort(want)

@@ -34,7 +34,7 @@ func testWhere(t *testing.T, s sdk.Store) {
 		m.Title, m.Department, m.ManagerID, m.Role, m.Status = sp.title, sp.dept, sp.mgr, sp.role, sp.st
 		m.CreatedAt = epoch.Add(sp.created)
 		m.UpdatedAt = m.CreatedAt.Add(time.Minute)
-		if err := s.CreateMember(ctx, m, true, 0); err != nil {
+		if err := s.CreateMember(ctx, sdk.MemberWrite{Member: m, HoldsSeat: true}); err != nil {
 			t.Fatal(err)
 		}
 		members = append(members, m)

@@ -84,7 +84,7 @@ func testGroups(t *testing.T, s sdk.Store) {
 	var ms []string
 	for i := range 5 {
 		m := newMember(tn.ID, fmt.Sprintf("m%d@x.test", i))
-		if err := s.CreateMember(ctx, m, true, 0); err != nil {
+		if err := s.CreateMember(ctx, sdk.MemberWrite{Member: m, HoldsSeat: true}); err != nil {
 			t.Fatal(err)
 		}
 		ms = append(ms, m.ID)
@@ -110,7 +110,7 @@ func testGroups(t *testing.T, s sdk.Store) {
 	// Unknown members refuse the call and change nothing, the group's
 	// version included: alone, among known ones, or of another tenant.
 	otherM := newMember(other.ID, "o@x.test")
-	if err := s.CreateMember(ctx, otherM, true, 0); err != nil {
+	if err := s.CreateMember(ctx, sdk.MemberWrite{Member: otherM, HoldsSeat: true}); err != nil {
 		t.Fatal(err)
 	}
 	for _, ids := range [][]string{{"ghost"}, {ms[4], "ghost"}, {otherM.ID}, {ms[4], otherM.ID}} {
@@ -188,11 +188,11 @@ func testGroups(t *testing.T, s sdk.Store) {
 	// change, and Groups on a member written is not stored.
 	m2, _ := s.GetMember(ctx, tn.ID, ms[2])
 	m2.Title, m2.ExternalID, m2.Status = "Boss", "", sdk.StatusDeactivated
-	if err := s.UpdateMember(ctx, m2, m2.Version, -1); err != nil {
+	if err := s.UpdateMember(ctx, sdk.MemberWrite{Member: m2, ExpectedVersion: m2.Version, SeatDelta: -1}); err != nil {
 		t.Fatal(err)
 	}
 	m2.Title, m2.Status = "", sdk.StatusActive
-	if err := s.UpdateMember(ctx, m2, m2.Version, 1); err != nil {
+	if err := s.UpdateMember(ctx, sdk.MemberWrite{Member: m2, ExpectedVersion: m2.Version, SeatDelta: 1}); err != nil {
 		t.Fatal(err)
 	}
 	if got, _ := s.GetMember(ctx, tn.ID, ms[2]); got.Title != "" || got.Status != sdk.StatusActive {
@@ -203,7 +203,7 @@ func testGroups(t *testing.T, s sdk.Store) {
 	}
 	stray := newMember(tn.ID, "stray@x.test")
 	stray.Groups = []string{g.ID}
-	if err := s.CreateMember(ctx, stray, false, 0); err != nil {
+	if err := s.CreateMember(ctx, sdk.MemberWrite{Member: stray}); err != nil {
 		t.Fatal(err)
 	}
 	if got, _ := s.GetMember(ctx, tn.ID, stray.ID); len(got.Groups) != 0 {
@@ -361,7 +361,7 @@ func createMembers(t *testing.T, s sdk.Store, tenantID string, ids []string) {
 		errs = b.CreateMembers(t.Context(), tenantID, ms, holds)
 	} else {
 		for _, m := range ms {
-			errs = append(errs, s.CreateMember(t.Context(), m, false, 0))
+			errs = append(errs, s.CreateMember(t.Context(), sdk.MemberWrite{Member: m}))
 		}
 	}
 	if err := errors.Join(errs...); err != nil {

@@ -210,7 +210,7 @@ func testMembers(t *testing.T, s sdk.Store) {
 	m.Department, m.Title, m.ManagerID = "Eng", "Dev", "mgr"
 	m.SessionEpoch = 3
 	m.MFAEnrolled = true
-	if err := s.CreateMember(ctx, m, true, 0); err != nil {
+	if err := s.CreateMember(ctx, sdk.MemberWrite{Member: m, HoldsSeat: true}); err != nil {
 		t.Fatalf("CreateMember: %v", err)
 	}
 	got, err := s.GetMember(ctx, tn.ID, m.ID)
@@ -247,7 +247,7 @@ func testMembers(t *testing.T, s sdk.Store) {
 		t.Fatalf("EmailInOtherTenant(own tenant) = %v, %v; want false", in, err)
 	}
 
-	err = s.CreateMember(ctx, newMember("no-such-tenant", "x@example.com"), true, 0)
+	err = s.CreateMember(ctx, sdk.MemberWrite{Member: newMember("no-such-tenant", "x@example.com"), HoldsSeat: true})
 	wantErr(t, "CreateMember(unknown tenant)", err, sdk.ErrNotFound, "")
 
 	// Update replaces the document and bumps the version.
@@ -255,7 +255,7 @@ func testMembers(t *testing.T, s sdk.Store) {
 	got.Email = "robert@example.com"
 	got.EmailKey = "robert@example.com"
 	got.ExternalID = ""
-	if err := s.UpdateMember(ctx, got, 1, 0); err != nil {
+	if err := s.UpdateMember(ctx, sdk.MemberWrite{Member: got, ExpectedVersion: 1}); err != nil {
 		t.Fatalf("UpdateMember: %v", err)
 	}
 	if got.Version != 2 {
@@ -274,7 +274,7 @@ func testMembers(t *testing.T, s sdk.Store) {
 	// The freed email and external id can be reused.
 	reuse := newMember(tn.ID, "BOB.SMITH@example.com")
 	reuse.ExternalID = "E-1"
-	if err := s.CreateMember(ctx, reuse, true, 0); err != nil {
+	if err := s.CreateMember(ctx, sdk.MemberWrite{Member: reuse, HoldsSeat: true}); err != nil {
 		t.Fatalf("reusing a freed email and external id: %v", err)
 	}
 
@@ -285,7 +285,7 @@ func testMembers(t *testing.T, s sdk.Store) {
 	_, err = s.GetMember(ctx, tn.ID, m.ID)
 	wantErr(t, "GetMember(deleted)", err, sdk.ErrNotFound, "")
 	wantErr(t, "DeleteMember(deleted)", s.DeleteMember(ctx, tn.ID, m.ID, 2, true), sdk.ErrNotFound, "")
-	wantErr(t, "UpdateMember(deleted)", s.UpdateMember(ctx, again, 2, 0), sdk.ErrNotFound, "")
+	wantErr(t, "UpdateMember(deleted)", s.UpdateMember(ctx, sdk.MemberWrite{Member: again, ExpectedVersion: 2}), sdk.ErrNotFound, "")
 	if n, err := s.CountMembers(ctx, tn.ID, sdk.MemberFilter{}); err != nil || n != 2 {
 		t.Fatalf("CountMembers = %d, %v; want 2 (owner and reuse)", n, err)
 	}
@@ -296,16 +296,16 @@ func testUniqueness(t *testing.T, s sdk.Store) {
 	tn, _ := fixture(t, s, "acme", 100)
 	a := newMember(tn.ID, "ann@example.com")
 	a.ExternalID = "X1"
-	if err := s.CreateMember(ctx, a, true, 0); err != nil {
+	if err := s.CreateMember(ctx, sdk.MemberWrite{Member: a, HoldsSeat: true}); err != nil {
 		t.Fatal(err)
 	}
 	before := mustGetTenant(t, s, tn.ID).SeatsUsed
 
 	dupEmail := newMember(tn.ID, "ANN@Example.COM")
-	wantErr(t, "CreateMember(same email, other case)", s.CreateMember(ctx, dupEmail, true, 0), sdk.ErrAlreadyExists, sdk.ReasonEmailTaken)
+	wantErr(t, "CreateMember(same email, other case)", s.CreateMember(ctx, sdk.MemberWrite{Member: dupEmail, HoldsSeat: true}), sdk.ErrAlreadyExists, sdk.ReasonEmailTaken)
 	dupExt := newMember(tn.ID, "other@example.com")
 	dupExt.ExternalID = "X1"
-	wantErr(t, "CreateMember(same external id)", s.CreateMember(ctx, dupExt, true, 0), sdk.ErrAlreadyExists, sdk.ReasonExternalIDTaken)
+	wantErr(t, "CreateMember(same external id)", s.CreateMember(ctx, sdk.MemberWrite{Member: dupExt, HoldsSeat: true}), sdk.ErrAlreadyExists, sdk.ReasonExternalIDTaken)
 	if after := mustGetTenant(t, s, tn.ID).SeatsUsed; after != before {
 		t.Fatalf("a refused create kept a seat: SeatsUsed %d → %d", before, after)
 	}
@@ -313,23 +313,23 @@ func testUniqueness(t *testing.T, s sdk.Store) {
 	// Plus-addressing is a different address; members without an external
 	// id don't collide with each other.
 	for _, e := range []string{"ann+sales@example.com", "bob@example.com", "carl@example.com"} {
-		if err := s.CreateMember(ctx, newMember(tn.ID, e), true, 0); err != nil {
+		if err := s.CreateMember(ctx, sdk.MemberWrite{Member: newMember(tn.ID, e), HoldsSeat: true}); err != nil {
 			t.Fatalf("CreateMember(%s): %v", e, err)
 		}
 	}
 	// The same address in another tenant is fine at the store level.
 	other, _ := fixture(t, s, "other", 5)
-	if err := s.CreateMember(ctx, newMember(other.ID, "ann@example.com"), true, 0); err != nil {
+	if err := s.CreateMember(ctx, sdk.MemberWrite{Member: newMember(other.ID, "ann@example.com"), HoldsSeat: true}); err != nil {
 		t.Fatalf("same email in another tenant: %v", err)
 	}
 	// Updating into a taken email is refused and changes nothing.
 	b, _ := s.GetMemberByEmail(ctx, tn.ID, "bob@example.com")
 	b2 := b.Clone()
 	b2.Email, b2.EmailKey = "Ann@example.com", "ann@example.com"
-	wantErr(t, "UpdateMember(into taken email)", s.UpdateMember(ctx, b2, b.Version, 0), sdk.ErrAlreadyExists, sdk.ReasonEmailTaken)
+	wantErr(t, "UpdateMember(into taken email)", s.UpdateMember(ctx, sdk.MemberWrite{Member: b2, ExpectedVersion: b.Version}), sdk.ErrAlreadyExists, sdk.ReasonEmailTaken)
 	b3 := b.Clone()
 	b3.ExternalID = "X1"
-	wantErr(t, "UpdateMember(into taken external id)", s.UpdateMember(ctx, b3, b.Version, 0), sdk.ErrAlreadyExists, sdk.ReasonExternalIDTaken)
+	wantErr(t, "UpdateMember(into taken external id)", s.UpdateMember(ctx, sdk.MemberWrite{Member: b3, ExpectedVersion: b.Version}), sdk.ErrAlreadyExists, sdk.ReasonExternalIDTaken)
 	if got, _ := s.GetMember(ctx, tn.ID, b.ID); got.EmailKey != "bob@example.com" || got.Version != b.Version {
 		t.Fatalf("refused update changed the member: %+v", got)
 	}
@@ -340,21 +340,21 @@ func testSeats(t *testing.T, s sdk.Store) {
 	tn, _ := fixture(t, s, "acme", 3)
 	m1 := newMember(tn.ID, "a@x.test")
 	m2 := newMember(tn.ID, "b@x.test")
-	if err := s.CreateMember(ctx, m1, true, 0); err != nil {
+	if err := s.CreateMember(ctx, sdk.MemberWrite{Member: m1, HoldsSeat: true}); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.CreateMember(ctx, m2, true, 0); err != nil {
+	if err := s.CreateMember(ctx, sdk.MemberWrite{Member: m2, HoldsSeat: true}); err != nil {
 		t.Fatal(err)
 	}
 	full := newMember(tn.ID, "c@x.test")
-	wantErr(t, "CreateMember(no seat left)", s.CreateMember(ctx, full, true, 0), sdk.ErrResourceExhausted, sdk.ReasonSeatLimit)
+	wantErr(t, "CreateMember(no seat left)", s.CreateMember(ctx, sdk.MemberWrite{Member: full, HoldsSeat: true}), sdk.ErrResourceExhausted, sdk.ReasonSeatLimit)
 	if _, err := s.GetMember(ctx, tn.ID, full.ID); !errors.Is(err, sdk.ErrNotFound) {
 		t.Fatalf("refused member was stored: %v", err)
 	}
 	// A member that holds no seat can still be created.
 	free := newMember(tn.ID, "d@x.test")
 	free.Status = sdk.StatusDeactivated
-	if err := s.CreateMember(ctx, free, false, 0); err != nil {
+	if err := s.CreateMember(ctx, sdk.MemberWrite{Member: free}); err != nil {
 		t.Fatalf("CreateMember(no seat needed): %v", err)
 	}
 	if got := mustGetTenant(t, s, tn.ID); got.SeatsUsed != 3 || got.Version != 1 {
@@ -363,7 +363,7 @@ func testSeats(t *testing.T, s sdk.Store) {
 	// Taking a seat through an update is refused when full.
 	reactivate := free.Clone()
 	reactivate.Status = sdk.StatusActive
-	wantErr(t, "UpdateMember(+1 seat when full)", s.UpdateMember(ctx, reactivate, free.Version, 1), sdk.ErrResourceExhausted, sdk.ReasonSeatLimit)
+	wantErr(t, "UpdateMember(+1 seat when full)", s.UpdateMember(ctx, sdk.MemberWrite{Member: reactivate, ExpectedVersion: free.Version, SeatDelta: 1}), sdk.ErrResourceExhausted, sdk.ReasonSeatLimit)
 	if got, _ := s.GetMember(ctx, tn.ID, free.ID); got.Status != sdk.StatusDeactivated {
 		t.Fatalf("refused update was written: %+v", got)
 	}
@@ -373,7 +373,7 @@ func testSeats(t *testing.T, s sdk.Store) {
 	if err != nil || t2.ExtraSeats != 2 || t2.SeatLimit() != 5 {
 		t.Fatalf("AdjustExtraSeats(+2) = %+v, %v", t2, err)
 	}
-	if err := s.UpdateMember(ctx, reactivate, free.Version, 1); err != nil {
+	if err := s.UpdateMember(ctx, sdk.MemberWrite{Member: reactivate, ExpectedVersion: free.Version, SeatDelta: 1}); err != nil {
 		t.Fatalf("UpdateMember(+1 seat) after buying: %v", err)
 	}
 	_, err = s.AdjustExtraSeats(ctx, tn.ID, -2, epoch)
@@ -389,7 +389,7 @@ func testSeats(t *testing.T, s sdk.Store) {
 	// Giving seats back.
 	deact := reactivate.Clone()
 	deact.Status = sdk.StatusDeactivated
-	if err := s.UpdateMember(ctx, deact, reactivate.Version, -1); err != nil {
+	if err := s.UpdateMember(ctx, sdk.MemberWrite{Member: deact, ExpectedVersion: reactivate.Version, SeatDelta: -1}); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.DeleteMember(ctx, tn.ID, m1.ID, m1.Version, true); err != nil {
@@ -404,24 +404,24 @@ func testVersions(t *testing.T, s sdk.Store) {
 	ctx := t.Context()
 	tn, _ := fixture(t, s, "acme", 10)
 	m := newMember(tn.ID, "a@x.test")
-	if err := s.CreateMember(ctx, m, true, 0); err != nil {
+	if err := s.CreateMember(ctx, sdk.MemberWrite{Member: m, HoldsSeat: true}); err != nil {
 		t.Fatal(err)
 	}
 	a, _ := s.GetMember(ctx, tn.ID, m.ID)
 	b, _ := s.GetMember(ctx, tn.ID, m.ID)
 	a.Title = "first"
-	if err := s.UpdateMember(ctx, a, 1, 0); err != nil {
+	if err := s.UpdateMember(ctx, sdk.MemberWrite{Member: a, ExpectedVersion: 1}); err != nil {
 		t.Fatal(err)
 	}
 	b.Title = "second"
-	wantErr(t, "UpdateMember(lost update)", s.UpdateMember(ctx, b, 1, 0), sdk.ErrFailedPrecondition, sdk.ReasonVersionMismatch)
+	wantErr(t, "UpdateMember(lost update)", s.UpdateMember(ctx, sdk.MemberWrite{Member: b, ExpectedVersion: 1}), sdk.ErrFailedPrecondition, sdk.ReasonVersionMismatch)
 	if got, _ := s.GetMember(ctx, tn.ID, m.ID); got.Title != "first" || got.Version != 2 {
 		t.Fatalf("stale write landed: %+v", got)
 	}
 	// A stale write that would take a seat takes none.
 	used := mustGetTenant(t, s, tn.ID).SeatsUsed
 	b.Status = sdk.StatusActive
-	wantErr(t, "UpdateMember(stale, +1 seat)", s.UpdateMember(ctx, b, 1, 1), sdk.ErrFailedPrecondition, sdk.ReasonVersionMismatch)
+	wantErr(t, "UpdateMember(stale, +1 seat)", s.UpdateMember(ctx, sdk.MemberWrite{Member: b, ExpectedVersion: 1, SeatDelta: 1}), sdk.ErrFailedPrecondition, sdk.ReasonVersionMismatch)
 	if got := mustGetTenant(t, s, tn.ID).SeatsUsed; got != used {
 		t.Fatalf("stale update kept a seat: %d → %d", used, got)
 	}
@@ -439,25 +439,25 @@ func testVersions(t *testing.T, s sdk.Store) {
 		used := mustGetTenant(t, s, tn.ID).SeatsUsed
 		late := newMember(tn.ID, fmt.Sprintf("late-%t@x.test", holds))
 		wantErr(t, fmt.Sprintf("CreateMember(stale tenant version, holdsSeat %t)", holds),
-			s.CreateMember(ctx, late, holds, v), sdk.ErrFailedPrecondition, sdk.ReasonVersionMismatch)
+			s.CreateMember(ctx, sdk.MemberWrite{Member: late, HoldsSeat: holds, TenantVersion: v}), sdk.ErrFailedPrecondition, sdk.ReasonVersionMismatch)
 		if _, err := s.GetMember(ctx, tn.ID, late.ID); !errors.Is(err, sdk.ErrNotFound) {
 			t.Fatalf("a create on a stale tenant version was stored: %v", err)
 		}
 		if got := mustGetTenant(t, s, tn.ID).SeatsUsed; got != used {
 			t.Fatalf("a create on a stale tenant version kept a seat: %d → %d", used, got)
 		}
-		if err := s.CreateMember(ctx, late, holds, v+1); err != nil {
+		if err := s.CreateMember(ctx, sdk.MemberWrite{Member: late, HoldsSeat: holds, TenantVersion: v+1}); err != nil {
 			t.Fatalf("CreateMember(current tenant version, holdsSeat %t): %v", holds, err)
 		}
 	}
-	wantErr(t, "CreateMember(missing tenant, with a version)", s.CreateMember(ctx, newMember("no-such-tenant", "z@x.test"), true, 1), sdk.ErrNotFound, "")
+	wantErr(t, "CreateMember(missing tenant, with a version)", s.CreateMember(ctx, sdk.MemberWrite{Member: newMember("no-such-tenant", "z@x.test"), HoldsSeat: true, TenantVersion: 1}), sdk.ErrNotFound, "")
 }
 
 func testOwner(t *testing.T, s sdk.Store) {
 	ctx := t.Context()
 	tn, owner := fixture(t, s, "acme", 10)
 	m := newMember(tn.ID, "a@x.test")
-	if err := s.CreateMember(ctx, m, true, 0); err != nil {
+	if err := s.CreateMember(ctx, sdk.MemberWrite{Member: m, HoldsSeat: true}); err != nil {
 		t.Fatal(err)
 	}
 	nt, err := s.SetOwner(ctx, tn.ID, owner.ID, m.ID, epoch)
@@ -480,7 +480,7 @@ func testPagination(t *testing.T, s sdk.Store) {
 	want := []string{owner.ID}
 	for i := range 120 {
 		m := newMember(tn.ID, fmt.Sprintf("user%03d@x.test", i))
-		if err := s.CreateMember(ctx, m, true, 0); err != nil {
+		if err := s.CreateMember(ctx, sdk.MemberWrite{Member: m, HoldsSeat: true}); err != nil {
 			t.Fatal(err)
 		}
 		want = append(want, m.ID)
@@ -531,7 +531,7 @@ func testFilters(t *testing.T, s sdk.Store) {
 	add := func(email, given, family, display, role string, st sdk.Status) {
 		m := newMember(tn.ID, email)
 		m.GivenName, m.FamilyName, m.DisplayName, m.Role, m.Status = given, family, display, role, st
-		if err := s.CreateMember(ctx, m, true, 0); err != nil {
+		if err := s.CreateMember(ctx, sdk.MemberWrite{Member: m, HoldsSeat: true}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -643,20 +643,20 @@ func testReconcile(t *testing.T, s sdk.Store) {
 	ctx := t.Context()
 	tn, _ := fixture(t, s, "acme", 10)
 	for i := range 3 {
-		if err := s.CreateMember(ctx, newMember(tn.ID, fmt.Sprintf("m%d@x.test", i)), true, 0); err != nil {
+		if err := s.CreateMember(ctx, sdk.MemberWrite{Member: newMember(tn.ID, fmt.Sprintf("m%d@x.test", i)), HoldsSeat: true}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	d := newMember(tn.ID, "d@x.test")
 	d.Status = sdk.StatusDeactivated
-	if err := s.CreateMember(ctx, d, true, 0); err != nil {
+	if err := s.CreateMember(ctx, sdk.MemberWrite{Member: d, HoldsSeat: true}); err != nil {
 		t.Fatal(err)
 	}
 	nt, prev, err := sc.RecountSeats(ctx, tn.ID, []sdk.Status{sdk.StatusActive})
 	if err != nil || prev != 5 || nt.SeatsUsed != 4 {
 		t.Fatalf("RecountSeats(active only) = used %d prev %d, %v; want 4, 5", nt.SeatsUsed, prev, err)
 	}
-	if err := s.CreateMember(ctx, newMember(tn.ID, "n@x.test"), true, 0); err != nil {
+	if err := s.CreateMember(ctx, sdk.MemberWrite{Member: newMember(tn.ID, "n@x.test"), HoldsSeat: true}); err != nil {
 		t.Fatal(err)
 	}
 	if got := mustGetTenant(t, s, tn.ID); got.SeatsUsed != 5 || got.SeatsFree() != 5 {
@@ -878,7 +878,7 @@ func testOverLimit(t *testing.T, s sdk.Store) {
 	for i := range 4 {
 		m := newMember(tn.ID, fmt.Sprintf("d%d@x.test", i))
 		m.Status = sdk.StatusDeactivated
-		if err := s.CreateMember(ctx, m, false, 0); err != nil {
+		if err := s.CreateMember(ctx, sdk.MemberWrite{Member: m}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -892,11 +892,11 @@ func testOverLimit(t *testing.T, s sdk.Store) {
 	}
 	_, err = s.AdjustExtraSeats(ctx, tn.ID, -1, epoch)
 	wantErr(t, "AdjustExtraSeats(-1) while over the limit", err, sdk.ErrFailedPrecondition, sdk.ReasonSeatsInUse)
-	wantErr(t, "CreateMember while over the limit", s.CreateMember(ctx, newMember(tn.ID, "n@x.test"), true, 0), sdk.ErrResourceExhausted, sdk.ReasonSeatLimit)
+	wantErr(t, "CreateMember while over the limit", s.CreateMember(ctx, sdk.MemberWrite{Member: newMember(tn.ID, "n@x.test"), HoldsSeat: true}), sdk.ErrResourceExhausted, sdk.ReasonSeatLimit)
 	if got, err := s.AdjustExtraSeats(ctx, tn.ID, 3, epoch); err != nil || got.SeatsFree() != 2 {
 		t.Fatalf("buying back under the limit = %+v, %v", got, err)
 	}
-	if err := s.CreateMember(ctx, newMember(tn.ID, "n@x.test"), true, 0); err != nil {
+	if err := s.CreateMember(ctx, sdk.MemberWrite{Member: newMember(tn.ID, "n@x.test"), HoldsSeat: true}); err != nil {
 		t.Fatalf("CreateMember after buying seats: %v", err)
 	}
 }
