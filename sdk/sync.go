@@ -489,7 +489,7 @@ func (pl *syncPlan) plan(records []SyncRecord, opts SyncOptions, progress func(s
 					Department: r.Department, Title: r.Title, ManagerID: managerID, UserName: r.Email,
 					Emails: []Email{{Value: r.Email, Type: "work", Primary: true}}},
 				UserNameKey: NormalizeUserName(r.Email),
-				Role: role, Status: StatusActive, Version: 1, CreatedAt: now, UpdatedAt: now,
+				Role:        role, Status: StatusActive, Version: 1, CreatedAt: now, UpdatedAt: now,
 			}
 			pl.creates = append(pl.creates, &syncOp{rec: r, idx: i, after: m, kind: EventMemberAdded})
 			continue

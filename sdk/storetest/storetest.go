@@ -446,7 +446,7 @@ func testVersions(t *testing.T, s sdk.Store) {
 		if got := mustGetTenant(t, s, tn.ID).SeatsUsed; got != used {
 			t.Fatalf("a create on a stale tenant version kept a seat: %d → %d", used, got)
 		}
-		if err := s.CreateMember(ctx, sdk.MemberWrite{Member: late, HoldsSeat: holds, TenantVersion: v+1}); err != nil {
+		if err := s.CreateMember(ctx, sdk.MemberWrite{Member: late, HoldsSeat: holds, TenantVersion: v + 1}); err != nil {
 			t.Fatalf("CreateMember(current tenant version, holdsSeat %t): %v", holds, err)
 		}
 	}
