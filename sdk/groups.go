@@ -794,18 +794,33 @@ func (c *Client) RemoveFromAllGroups(ctx context.Context, actor Actor, tenantID,
 	return nil
 }
 
-// dropMemberEdges deletes every membership edge of a member that no longer
-// exists, without policy checks or audit (the removal was audited). It is
-// for the member-removal paths of the SDK; a failure only leaves edges
-// that reads skip and ReconcileGroups removes.
-func (c *Client) dropMemberEdges(ctx context.Context, tenantID, memberID string) {
+// dropMemberEdges takes a member that no longer exists out of every group
+// it was in, without policy checks or audit (the removal was audited):
+// each group loses the edge and gets a new version, so that an identity
+// provider's cached copy (ETag, meta.version, lastModified) is seen to be
+// stale. before is the member as read before its deletion: a store that
+// keeps memberships on the member ([InlineMemberGroups]) has them there. It
+// is for the member-removal paths of the SDK; a failure only leaves edges
+// that reads skip and ReconcileGroups removes, or a group whose version
+// did not move.
+func (c *Client) dropMemberEdges(ctx context.Context, tenantID string, before *Member) {
 	ctx = context.WithoutCancel(ctx)
-	edges, err := c.store.ListMemberGroups(ctx, tenantID, []string{memberID})
-	if err == nil && len(edges) > 0 {
-		_, err = c.store.DeleteEdges(ctx, tenantID, edges)
+	groups := before.Groups
+	if s, ok := c.store.(InlineMemberGroups); !ok || !s.MemberGroupsInline() {
+		edges, err := c.store.ListMemberGroups(ctx, tenantID, []string{before.ID})
+		if err != nil {
+			c.log.Warn("roster: reading a removed member's group memberships failed", "tenant", tenantID, "member", before.ID, "err", err)
+			return
+		}
+		groups = groups[:0:0]
+		for _, e := range edges {
+			groups = append(groups, e.GroupID)
+		}
 	}
-	if err != nil {
-		c.log.Warn("roster: removing a removed member's group memberships failed", "tenant", tenantID, "member", memberID, "err", err)
+	for _, g := range groups {
+		if _, _, err := c.store.RemoveGroupMembers(ctx, tenantID, g, []string{before.ID}, c.Now()); err != nil && !isNotFound(err) {
+			c.log.Warn("roster: removing a removed member from a group failed", "tenant", tenantID, "member", before.ID, "group", g, "err", err)
+		}
 	}
 }
 

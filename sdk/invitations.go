@@ -428,7 +428,7 @@ func (c *Client) Revoke(ctx context.Context, actor Actor, tenantID, memberID str
 	if err := c.store.DeleteMember(ctx, tenantID, memberID, m.Version, t.Settings.HoldsSeat(m.Status)); err != nil {
 		return withOp(op, err)
 	}
-	c.dropMemberEdges(ctx, t.ID, m.ID)
+	c.dropMemberEdges(ctx, t.ID, m)
 	c.record(ctx, Event{Type: EventInvitationRevoked, TenantID: t.ID, Actor: actor, MemberID: m.ID, Before: m})
 	return nil
 }

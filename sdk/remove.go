@@ -95,6 +95,9 @@ func (c *Client) Remove(ctx context.Context, actor Actor, req RemoveRequest) (*R
 			maps.Copy(res.Reassigned, rr.Reassigned)
 			res.Broken = append(res.Broken, rr.Broken...)
 		}
+		// Read the credentials first: a store may keep the password with
+		// the member, gone once the member is.
+		cr, crErr := c.store.GetCredentials(ctx, t.ID, m.ID)
 		err = c.store.DeleteMember(ctx, t.ID, m.ID, m.Version, t.Settings.HoldsSeat(m.Status))
 		if ReasonOf(err) == ReasonVersionMismatch {
 			continue
@@ -102,20 +105,18 @@ func (c *Client) Remove(ctx context.Context, actor Actor, req RemoveRequest) (*R
 		if err != nil {
 			return nil, withOp(op, err)
 		}
-		c.dropMemberEdges(ctx, t.ID, m.ID)
+		c.dropMemberEdges(ctx, t.ID, m)
 		res.Broken = append(res.Broken, "all sessions of "+m.Email)
-		if cs, ok := c.store.(CredentialStore); ok {
-			if cr, err := cs.GetCredentials(ctx, t.ID, m.ID); err == nil {
-				if cr.PasswordHash != "" {
-					res.Broken = append(res.Broken, "password of "+m.Email)
-				}
-				if cr.TOTPSecret != "" {
-					res.Broken = append(res.Broken, "TOTP enrolment of "+m.Email)
-				}
+		if crErr == nil {
+			if cr.PasswordHash != "" {
+				res.Broken = append(res.Broken, "password of "+m.Email)
 			}
-			if err := cs.DeleteCredentials(ctx, t.ID, m.ID); err != nil {
-				c.log.Error("roster: deleting credentials of a removed member failed", "member", m.ID, "err", err)
+			if cr.TOTPSecret != "" {
+				res.Broken = append(res.Broken, "TOTP enrolment of "+m.Email)
 			}
+		}
+		if err := c.store.DeleteCredentials(ctx, t.ID, m.ID); err != nil {
+			c.log.Error("roster: deleting credentials of a removed member failed", "member", m.ID, "err", err)
 		}
 		c.record(ctx, Event{Type: EventMemberRemoved, TenantID: t.ID, Actor: actor, MemberID: m.ID, Before: m})
 		return res, nil
