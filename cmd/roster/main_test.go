@@ -502,3 +502,49 @@ func TestHealthzBeforeReady(t *testing.T) {
 		t.Errorf("/healthz when ready: %d", rec.Code)
 	}
 }
+
+// scimStatuses sends n GET /Users with the token and counts the statuses.
+func scimStatuses(t *testing.T, s *server, token string, n int) map[int]int {
+	t.Helper()
+	out := map[int]int{}
+	for range n {
+		req, _ := http.NewRequest(http.MethodGet, s.url+"/scim/v2/acme/Users?count=1", nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		out[resp.StatusCode]++
+	}
+	return out
+}
+
+func TestServeSCIMRate(t *testing.T) {
+	t.Parallel()
+	token := strings.Repeat("r", 40)
+	env := map[string]string{envBootTenant: "acme", envBootOwner: "ann@acme.test", envBootToken: token}
+	// A rate of 0.5/s allows a burst of 1: the second request at once is 429.
+	s := startServe(t, env, "--memory", "--scim-rate", "0.5")
+	if got := scimStatuses(t, s, token, 3); got[200] != 1 || got[429] != 2 {
+		t.Errorf("--scim-rate 0.5: statuses %v, want one 200 then 429s", got)
+	}
+	// From the environment, 0 turns the limit off.
+	env[envSCIMRate] = "0"
+	s = startServe(t, env, "--memory")
+	if got := scimStatuses(t, s, token, 250); got[200] != 250 {
+		t.Errorf("ROSTER_SCIM_RATE=0: statuses %v, want every request served", got)
+	}
+	// The flag wins over the environment.
+	s = startServe(t, env, "--memory", "--scim-rate", "0.5")
+	if got := scimStatuses(t, s, token, 2); got[429] != 1 {
+		t.Errorf("--scim-rate over ROSTER_SCIM_RATE: statuses %v", got)
+	}
+	for _, bad := range []string{"ten", "-1", "NaN"} {
+		r := roster(t, nil, "serve", "--memory", "--addr", "127.0.0.1:0", "--scim-rate", bad)
+		if r.code != 2 || !strings.Contains(r.stderr, `--scim-rate "`+bad+`"`) {
+			t.Errorf("--scim-rate %s: %s", bad, r)
+		}
+	}
+}

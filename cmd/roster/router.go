@@ -110,9 +110,9 @@ func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter 
 // NewRouter returns the routes of 'roster serve': /healthz, which answers
 // 200 while ready reports true and 503 otherwise, /metrics, and — when
 // client is non-nil — the endpoints that serve tenants through it, logging
-// to log. The server routes requests to NewRouter(nil, …) until its store
-// is open.
-func NewRouter(client *sdk.Client, m *metrics, ready *atomic.Bool, log *slog.Logger) *mux.Router {
+// to log, with the SCIM handler configured by scimOpts. The server routes
+// requests to NewRouter(nil, …) until its store is open.
+func NewRouter(client *sdk.Client, m *metrics, ready *atomic.Bool, log *slog.Logger, scimOpts ...scim.Option) *mux.Router {
 	r := mux.NewRouter()
 	r.Use(recordRoute)
 	r.Handle("/healthz", healthz(ready)).Methods(http.MethodGet, http.MethodHead)
@@ -123,7 +123,7 @@ func NewRouter(client *sdk.Client, m *metrics, ready *atomic.Bool, log *slog.Log
 		})
 		return r
 	}
-	mountSCIM(r, client, log)
+	mountSCIM(r, client, log, scimOpts...)
 	return r
 }
 
@@ -144,8 +144,8 @@ func healthz(ready *atomic.Bool) http.Handler {
 // /scim/v2/{tenant} ([scim.Handler], which reads the tenant from the path
 // itself). The route is a template so that metrics count SCIM requests
 // under one label, whatever the tenant.
-func mountSCIM(r *mux.Router, client *sdk.Client, log *slog.Logger) {
-	r.PathPrefix("/scim/v2/{tenant}").Handler(scim.NewHandler(client, scim.WithLogger(log)))
+func mountSCIM(r *mux.Router, client *sdk.Client, log *slog.Logger, opts ...scim.Option) {
+	r.PathPrefix("/scim/v2/{tenant}").Handler(scim.NewHandler(client, append([]scim.Option{scim.WithLogger(log)}, opts...)...))
 }
 
 // swapHandler serves through a handler that can be replaced while

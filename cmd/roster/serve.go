@@ -16,6 +16,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/rosterhq/roster/scim"
 	"github.com/rosterhq/roster/sdk"
 )
 
@@ -31,10 +32,25 @@ const (
 	defaultSeats = 10
 )
 
+// envSCIMRate sets serve's per-token SCIM rate limit (--scim-rate).
+const envSCIMRate = "ROSTER_SCIM_RATE"
+
 type serveOptions struct {
 	addr            string
 	memory          bool
 	shutdownTimeout time.Duration
+	scimRate        string
+}
+
+// scimRate parses --scim-rate: requests per second per SCIM token, the
+// burst twice that, 0 turning the limit off.
+func (o serveOptions) scimLimit() (scim.Option, error) {
+	r, err := strconv.ParseFloat(strings.TrimSpace(o.scimRate), 64)
+	if err != nil || r < 0 || r != r || r > 1e9 {
+		return nil, usageError{fmt.Errorf("--scim-rate %q: give requests per second per token, a number ≥ 0 (0 turns the limit off)", o.scimRate)}
+	}
+	burst := int(min(2*r, 2e9))
+	return scim.WithRateLimit(r, max(burst, 1)), nil
 }
 
 func newServeCmd(a *app) *cobra.Command {
@@ -66,6 +82,7 @@ the tenant's SCIM token "bootstrap"; restarts find it registered.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			a.envOr(cmd.Flags(), "addr", envAddr, &o.addr)
+			a.envOr(cmd.Flags(), "scim-rate", envSCIMRate, &o.scimRate)
 			return a.serve(cmd, o)
 		},
 	}
@@ -73,11 +90,17 @@ the tenant's SCIM token "bootstrap"; restarts find it registered.`,
 	f.StringVar(&o.addr, "addr", defaultAddr, "address to listen on; port 0 picks a free port (env "+envAddr+")")
 	f.BoolVar(&o.memory, "memory", false, "keep all data in memory: it is lost when the server exits")
 	f.DurationVar(&o.shutdownTimeout, "shutdown-timeout", 15*time.Second, "how long to let requests finish on shutdown")
+	f.StringVar(&o.scimRate, "scim-rate", strconv.Itoa(scim.DefaultRatePerToken),
+		"SCIM requests per second per token on this server (burst: twice the rate; 0 turns the limit off) (env "+envSCIMRate+")")
 	return cmd
 }
 
 func (a *app) serve(cmd *cobra.Command, o serveOptions) error {
 	ctx := cmd.Context()
+	limit, err := o.scimLimit()
+	if err != nil {
+		return err
+	}
 	log, err := a.logger(slog.LevelInfo)
 	if err != nil {
 		return err
@@ -166,7 +189,7 @@ func (a *app) serve(cmd *cobra.Command, o serveOptions) error {
 		stopReconcile()
 		<-reconciled
 	}
-	routes.set(NewRouter(client, m, &ready, log))
+	routes.set(NewRouter(client, m, &ready, log, limit))
 	ready.Store(true)
 	m.ready.Set(1)
 	log.Info("ready", "url", url, "store", st.where)
