@@ -393,7 +393,7 @@ func (c *Client) TransferOwnership(ctx context.Context, actor Actor, tenantID, t
 	if err != nil {
 		return nil, withOp(op, err)
 	}
-	c.tenants.put(nt)
+	c.tenants.putAt(nt, c.Now())
 	if _, err := c.fixOwnerRoles(ctx, op, nt, actor); err != nil {
 		return nil, err
 	}

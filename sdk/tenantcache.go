@@ -3,6 +3,7 @@ package sdk
 import (
 	"context"
 	"sync"
+	"time"
 )
 
 // tenantCacheSize bounds how many tenant snapshots a Client keeps.
@@ -19,25 +20,47 @@ const maxAdmitAttempts = 4
 // [MemberStore.CreateMember]), and a refusal made on a snapshot is made
 // again on fresh data. Seat counts in a snapshot are not trusted: the store
 // takes seats atomically.
+//
+// Member updates ([Client.UpdateMember]) write no tenant record, so their
+// writes cannot be conditional on its version: they decide on a snapshot
+// only while it is younger than [MemberSnapshotMaxAge], which bounds how
+// long a change made through another server (a role's rank, the owner)
+// can go unseen, as the SCIM token cache bounds a revocation.
 type tenantCache struct {
 	mu sync.Mutex
-	m  map[string]*Tenant
+	m  map[string]snapshot
 }
+
+type snapshot struct {
+	t  *Tenant
+	at time.Time // when it was read
+}
+
+// MemberSnapshotMaxAge is how old a tenant snapshot may be for a member
+// update to decide on it without reading the tenant.
+const MemberSnapshotMaxAge = 2 * time.Second
 
 func (tc *tenantCache) get(id string) *Tenant {
-	tc.mu.Lock()
-	defer tc.mu.Unlock()
-	return tc.m[id].Clone()
+	t, _ := tc.getAt(id)
+	return t
 }
 
-func (tc *tenantCache) put(t *Tenant) {
+// getAt returns a copy of the snapshot and when it was read.
+func (tc *tenantCache) getAt(id string) (*Tenant, time.Time) {
+	tc.mu.Lock()
+	defer tc.mu.Unlock()
+	s := tc.m[id]
+	return s.t.Clone(), s.at
+}
+
+func (tc *tenantCache) putAt(t *Tenant, at time.Time) {
 	tc.mu.Lock()
 	defer tc.mu.Unlock()
 	if tc.m == nil {
-		tc.m = make(map[string]*Tenant)
+		tc.m = make(map[string]snapshot)
 	}
 	cur, ok := tc.m[t.ID]
-	if ok && cur.Version > t.Version {
+	if ok && cur.t.Version > t.Version {
 		return // a read that raced with a newer one
 	}
 	if !ok && len(tc.m) >= tenantCacheSize {
@@ -46,7 +69,7 @@ func (tc *tenantCache) put(t *Tenant) {
 			break
 		}
 	}
-	tc.m[t.ID] = t.Clone()
+	tc.m[t.ID] = snapshot{t: t.Clone(), at: at}
 }
 
 func (tc *tenantCache) forget(id string) {
@@ -69,6 +92,7 @@ func (c *Client) tenantSnapshot(ctx context.Context, op, id string, fresh bool) 
 
 // getTenant reads the tenant, refreshing the snapshot kept for it.
 func (c *Client) getTenant(ctx context.Context, op, id string) (*Tenant, error) {
+	at := c.Now()
 	t, err := c.store.GetTenant(ctx, id)
 	if err != nil {
 		if isNotFound(err) {
@@ -76,8 +100,21 @@ func (c *Client) getTenant(ctx context.Context, op, id string) (*Tenant, error) 
 		}
 		return nil, withOp(op, err)
 	}
-	c.tenants.put(t)
+	c.tenants.putAt(t, at)
 	return t, nil
+}
+
+// recentTenant returns the snapshot of the tenant when it is younger than
+// [MemberSnapshotMaxAge] and fresh is not set; otherwise it reads the
+// tenant. cached tells which.
+func (c *Client) recentTenant(ctx context.Context, op, id string, fresh bool) (t *Tenant, cached bool, err error) {
+	if !fresh {
+		if t, at := c.tenants.getAt(id); t != nil && c.Now().Sub(at) < MemberSnapshotMaxAge {
+			return t, true, nil
+		}
+	}
+	t, err = c.getTenant(ctx, op, id)
+	return t, false, err
 }
 
 // admitMember decides whether actor may add a member of the tenant in

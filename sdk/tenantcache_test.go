@@ -107,3 +107,63 @@ func TestAddMemberTenantSnapshots(t *testing.T) {
 		t.Fatalf("the refused add wrote a member: %d → %d", before, got)
 	}
 }
+
+// Member updates decide on a snapshot younger than MemberSnapshotMaxAge:
+// no tenant read in a provisioning run's steady state, a refusal decided
+// again on fresh data, and an ownership change seen at once.
+func TestUpdateMemberTenantSnapshots(t *testing.T) {
+	ctx := t.Context()
+	clock := newFakeClock()
+	store := &tenantReads{Store: memstore.New()}
+	a := sdk.New(store, sdk.WithClock(clock.Now))
+	b := sdk.New(store, sdk.WithClock(clock.Now))
+	sys, tok := sdk.SystemActor(), sdk.TokenActor("t1")
+	tn, owner, err := a.CreateTenant(ctx, sys, sdk.CreateTenantRequest{Slug: "acme", OwnerEmail: "o@acme.test", IncludedSeats: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, err := a.AddMember(ctx, sys, sdk.AddMemberRequest{TenantID: tn.ID, Email: "x@acme.test", Role: "admin"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	title := func(c *sdk.Client, id, v string) (*sdk.Member, error) {
+		return c.UpdateMember(ctx, tok, sdk.UpdateMemberRequest{TenantID: tn.ID, MemberID: id, Profile: sdk.Profile{Title: v}, Fields: []sdk.Field{sdk.FieldTitle}})
+	}
+	if _, err := title(b, x.ID, "one"); err != nil { // b reads the tenant once
+		t.Fatal(err)
+	}
+	reads := store.n.Load()
+	if _, err := title(b, x.ID, "two"); err != nil {
+		t.Fatal(err)
+	}
+	if got := store.n.Load() - reads; got != 0 {
+		t.Errorf("an update on a recent snapshot read the tenant %d time(s)", got)
+	}
+	// a declares a custom attribute; b's snapshot lacks it, refuses, and
+	// decides again on fresh data.
+	if _, err := a.UpdateTenant(ctx, sys, sdk.UpdateTenantRequest{TenantID: tn.ID,
+		Settings: &sdk.Settings{CustomAttributes: []sdk.CustomAttribute{{Name: "badge", Type: sdk.CustomInteger}}}}); err != nil {
+		t.Fatal(err)
+	}
+	m, err := b.UpdateMember(ctx, tok, sdk.UpdateMemberRequest{TenantID: tn.ID, MemberID: x.ID,
+		Profile: sdk.Profile{Custom: map[string]string{"badge": "7"}}, Fields: []sdk.Field{sdk.CustomField("badge")}})
+	if err != nil || m.Custom["badge"] != "7" {
+		t.Fatalf("update with a newly declared attribute on a stale snapshot: %v", err)
+	}
+	// a transfers ownership to x; b's snapshot still names the old owner,
+	// yet b refuses to deactivate x.
+	if _, err := a.TransferOwnership(ctx, sdk.MemberActor(owner.ID), tn.ID, x.ID); err != nil {
+		t.Fatal(err)
+	}
+	off := sdk.StatusDeactivated
+	_, err = b.UpdateMember(ctx, tok, sdk.UpdateMemberRequest{TenantID: tn.ID, MemberID: x.ID, Status: &off})
+	if sdk.ReasonOf(err) != sdk.ReasonTargetIsOwner {
+		t.Fatalf("deactivating the new owner through a stale snapshot: %v", err)
+	}
+	// Past MemberSnapshotMaxAge, b reads the tenant again.
+	clock.Advance(sdk.MemberSnapshotMaxAge)
+	reads = store.n.Load()
+	if _, err := title(b, owner.ID, "three"); err != nil || store.n.Load() == reads {
+		t.Errorf("an old snapshot was used (reads %d), err %v", store.n.Load()-reads, err)
+	}
+}

@@ -101,7 +101,7 @@ func (c *Client) CreateTenant(ctx context.Context, actor Actor, req CreateTenant
 	if err := c.store.CreateTenant(ctx, t, owner); err != nil {
 		return nil, nil, withOp(op, err)
 	}
-	c.tenants.put(t)
+	c.tenants.putAt(t, c.Now())
 	c.record(ctx, Event{Type: EventTenantCreated, TenantID: t.ID, Actor: actor, Tenant: t.Clone()})
 	c.record(ctx, Event{Type: EventMemberAdded, TenantID: t.ID, Actor: actor, MemberID: owner.ID, After: owner.Clone()})
 	return t, owner, nil
@@ -183,7 +183,7 @@ func (c *Client) TenantBySlug(ctx context.Context, slug string) (*Tenant, error)
 	if err != nil {
 		return nil, withOp("sdk.TenantBySlug", err)
 	}
-	c.tenants.put(t)
+	c.tenants.putAt(t, c.Now())
 	return t, nil
 }
 
@@ -234,7 +234,7 @@ func (c *Client) adjustSeats(ctx context.Context, op string, actor Actor, tenant
 	if err != nil {
 		return nil, withOp(op, err)
 	}
-	c.tenants.put(t)
+	c.tenants.putAt(t, c.Now())
 	c.record(ctx, Event{Type: EventTenantSeatsChanged, TenantID: t.ID, Actor: actor, Tenant: t.Clone()})
 	return t, nil
 }
@@ -337,7 +337,7 @@ func (c *Client) UpdateTenant(ctx context.Context, actor Actor, req UpdateTenant
 				}
 			}
 		}
-		c.tenants.put(nt)
+		c.tenants.putAt(nt, c.Now())
 		c.record(ctx, Event{Type: EventTenantUpdated, TenantID: t.ID, Actor: actor, Tenant: nt.Clone()})
 		return nt, nil
 	}

@@ -52,6 +52,11 @@ type UpdateMemberRequest struct {
 // the actor's own. Reactivation takes a seat when deactivated members hold
 // none. Every refusal writes nothing.
 //
+// The tenant's rules come from the client's snapshot of the tenant when it
+// is younger than [MemberSnapshotMaxAge] (a refusal is decided again on
+// fresh data), so that a provisioning run's update costs a member read, a
+// member write and the audit event.
+//
 // The event is [EventMemberDeactivated] or [EventMemberReactivated] when
 // the status changed, else [EventMemberPasswordChanged] when only the
 // password did, else [EventMemberUpdated]; [Event.Changed] lists the
@@ -97,17 +102,11 @@ func (c *Client) updateMember(ctx context.Context, op string, actor Actor, req U
 		}
 	}
 	var newHash string // hashed once, on the first attempt that needs it
+	fresh := false
 	for range maxRetries {
-		t, err := c.getTenant(ctx, op, req.TenantID)
+		t, cached, err := c.recentTenant(ctx, op, req.TenantID, fresh)
 		if err != nil {
 			return nil, err
-		}
-		p, err := c.policyFor(ctx, op, t, actor)
-		if err != nil {
-			return nil, err
-		}
-		if p.refusal != "" {
-			return nil, deny(p.refusal).Err(op)
 		}
 		before, hash, err := c.readForUpdate(ctx, op, req)
 		if err != nil {
@@ -116,84 +115,35 @@ func (c *Client) updateMember(ctx context.Context, op string, actor Actor, req U
 		if req.ExpectedVersion != 0 && before.Version != req.ExpectedVersion {
 			return nil, errStale(op)
 		}
-		m := before.Clone()
-		m.Groups = nil
-		if err := copyFields(op, &m.Profile, &req.Profile, req.Fields); err != nil {
-			return nil, err
+		if cached && before.ID != t.OwnerID && before.Role == t.OwnerRole() {
+			// The member holds the owner role but the snapshot names another
+			// owner: ownership moved since it was read.
+			fresh = true
+			continue
 		}
-		if req.setEmail != nil {
-			setMemberEmail(m, before, *req.setEmail)
-		}
-		if len(req.Fields) > 0 || req.setEmail != nil {
-			if req.setEmail == nil && slices.Contains(req.Fields, FieldUserName) && m.UserName == "" {
-				return nil, invalid(op, string(FieldUserName), "is required and cannot be cleared")
-			}
-			if err := derive(op, t, m); err != nil {
-				return nil, err
-			}
-		}
-		changed := changedFields(&before.Profile, &m.Profile)
-		status := before.Status
-		if req.Status != nil {
-			status = *req.Status
-		}
-		pwChange := false
-		if req.Password != nil {
-			pwChange = hash == "" || !passwordMatches(*req.Password, hash)
-		}
-		if len(changed) == 0 && status == before.Status && !pwChange {
+		u, err := c.decideUpdate(ctx, op, actor, req, t, before, hash)
+		if err == errNoChange {
 			return before, nil
 		}
-		// Policy, decided once on the member as read.
-		if len(changed) > 0 {
-			if err := p.Check(ActionUpdateProfile, before).Err(op); err != nil {
-				return nil, err
+		if err != nil {
+			if cached && !isContextErr(err) {
+				// Decided on a snapshot: decide again on fresh data before
+				// refusing.
+				fresh = true
+				continue
 			}
-			if m.EmailKey != before.EmailKey {
-				if err := c.checkEmailElsewhere(ctx, op, t, m.EmailKey); err != nil {
-					return nil, err
-				}
-			}
+			return nil, err
 		}
-		ev := EventMemberUpdated
-		switch {
-		case status == StatusDeactivated && before.Status != StatusDeactivated:
-			if err := p.Check(ActionDeactivate, before).Err(op); err != nil {
-				return nil, err
-			}
-			ev = EventMemberDeactivated
-			m.SessionEpoch++
-		case status == StatusActive && before.Status != StatusActive:
-			if err := p.Check(ActionReactivate, before).Err(op); err != nil {
-				return nil, err
-			}
-			if before.Status == StatusInvited {
-				return nil, &Error{Op: op, Code: CodeFailedPrecondition, Reason: ReasonTargetNotActive,
-					Message: "the member's invitation is pending; they become active by accepting it"}
-			}
-			ev = EventMemberReactivated
-		}
-		m.Status = status
 		var hashPtr *string
-		if pwChange {
-			if p.self == nil || p.self.ID != before.ID {
-				if err := p.Check(ActionSetPassword, before).Err(op); err != nil {
-					return nil, err
-				}
-			}
+		if u.password {
 			if newHash == "" {
 				if newHash, err = c.hashPassword(*req.Password); err != nil {
 					return nil, withOp(op, err)
 				}
 			}
 			hashPtr = &newHash
-			if ev == EventMemberUpdated && len(changed) == 0 {
-				ev = EventMemberPasswordChanged
-			}
-			if ev != EventMemberDeactivated {
-				m.SessionEpoch++
-			}
 		}
+		m := u.member
 		m.UpdatedAt = c.Now()
 		err = c.store.UpdateMember(ctx, MemberWrite{Member: m, ExpectedVersion: before.Version,
 			SeatDelta: seatDelta(t, before.Status, m.Status), PasswordHash: hashPtr})
@@ -203,11 +153,101 @@ func (c *Client) updateMember(ctx context.Context, op string, actor Actor, req U
 		if err != nil {
 			return nil, withOp(op, err)
 		}
-		c.record(ctx, Event{Type: ev, TenantID: t.ID, Actor: actor, MemberID: m.ID, Before: before, After: m.Clone(),
-			Changed: changed, PasswordChanged: pwChange})
+		c.record(ctx, Event{Type: u.event, TenantID: t.ID, Actor: actor, MemberID: m.ID, Before: before, After: m.Clone(),
+			Changed: u.changed, PasswordChanged: u.password})
 		return m, nil
 	}
 	return nil, errStale(op)
+}
+
+// memberUpdate is what [Client.decideUpdate] decided: the member to write,
+// the event, the profile fields changed, and whether the password changes.
+type memberUpdate struct {
+	member   *Member
+	event    EventType
+	changed  []Field
+	password bool
+}
+
+// decideUpdate applies req to before in tenant t and decides policy once,
+// without writing. It returns errNoChange when nothing would change.
+func (c *Client) decideUpdate(ctx context.Context, op string, actor Actor, req UpdateMemberRequest, t *Tenant, before *Member, hash string) (*memberUpdate, error) {
+	p, err := c.policyFor(ctx, op, t, actor)
+	if err != nil {
+		return nil, err
+	}
+	if p.refusal != "" {
+		return nil, deny(p.refusal).Err(op)
+	}
+	m := before.Clone()
+	m.Groups = nil
+	if err := copyFields(op, &m.Profile, &req.Profile, req.Fields); err != nil {
+		return nil, err
+	}
+	if req.setEmail != nil {
+		setMemberEmail(m, before, *req.setEmail)
+	}
+	if len(req.Fields) > 0 || req.setEmail != nil {
+		if req.setEmail == nil && slices.Contains(req.Fields, FieldUserName) && m.UserName == "" {
+			return nil, invalid(op, string(FieldUserName), "is required and cannot be cleared")
+		}
+		if err := derive(op, t, m); err != nil {
+			return nil, err
+		}
+	}
+	u := &memberUpdate{member: m, event: EventMemberUpdated, changed: changedFields(&before.Profile, &m.Profile)}
+	status := before.Status
+	if req.Status != nil {
+		status = *req.Status
+	}
+	if req.Password != nil {
+		u.password = hash == "" || !passwordMatches(*req.Password, hash)
+	}
+	if len(u.changed) == 0 && status == before.Status && !u.password {
+		return nil, errNoChange
+	}
+	if len(u.changed) > 0 {
+		if err := p.Check(ActionUpdateProfile, before).Err(op); err != nil {
+			return nil, err
+		}
+		if m.EmailKey != before.EmailKey {
+			if err := c.checkEmailElsewhere(ctx, op, t, m.EmailKey); err != nil {
+				return nil, err
+			}
+		}
+	}
+	switch {
+	case status == StatusDeactivated && before.Status != StatusDeactivated:
+		if err := p.Check(ActionDeactivate, before).Err(op); err != nil {
+			return nil, err
+		}
+		u.event = EventMemberDeactivated
+		m.SessionEpoch++
+	case status == StatusActive && before.Status != StatusActive:
+		if err := p.Check(ActionReactivate, before).Err(op); err != nil {
+			return nil, err
+		}
+		if before.Status == StatusInvited {
+			return nil, &Error{Op: op, Code: CodeFailedPrecondition, Reason: ReasonTargetNotActive,
+				Message: "the member's invitation is pending; they become active by accepting it"}
+		}
+		u.event = EventMemberReactivated
+	}
+	m.Status = status
+	if u.password {
+		if p.self == nil || p.self.ID != before.ID {
+			if err := p.Check(ActionSetPassword, before).Err(op); err != nil {
+				return nil, err
+			}
+		}
+		if u.event == EventMemberUpdated && len(u.changed) == 0 {
+			u.event = EventMemberPasswordChanged
+		}
+		if u.event != EventMemberDeactivated {
+			m.SessionEpoch++
+		}
+	}
+	return u, nil
 }
 
 // readForUpdate reads the member and, when the request carries a password,
