@@ -3,40 +3,48 @@ package sdk
 import (
 	"context"
 	"fmt"
+	"maps"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 )
 
-// SyncField names a field of a [SyncRecord], for SyncRecord.Omit.
-type SyncField uint16
-
-// Sync fields.
-const (
-	SyncExternalID SyncField = 1 << iota
-	SyncGivenName
-	SyncFamilyName
-	SyncDisplayName
-	SyncDepartment
-	SyncTitle
-	SyncManager
-	SyncRole
-	SyncStatus
-)
-
 // SyncRecord is one person of an HR export: the desired state of a member.
+//
+// A record carries the fields its source has (see Omit); each carried
+// field is applied to the member, each field it does not carry is left as
+// it is. Applying an unchanged record writes nothing.
 type SyncRecord struct {
 	// Line is the record's line in the source file, for reports (0 when
 	// unknown).
 	Line int `json:"line,omitempty"`
 
-	ExternalID  string `json:"external_id,omitempty" validate:"max=256,utf8"`
-	Email       string `json:"email" validate:"required,max=254,email"`
-	GivenName   string `json:"given_name,omitempty" validate:"max=100,utf8"`
-	FamilyName  string `json:"family_name,omitempty" validate:"max=100,utf8"`
-	DisplayName string `json:"display_name,omitempty" validate:"max=200,utf8"`
-	Department  string `json:"department,omitempty" validate:"max=200,utf8"`
-	Title       string `json:"title,omitempty" validate:"max=200,utf8"`
-	// Manager is the manager's external id or email address.
+	// Profile is the person's profile, applied field by field:
+	//   - ExternalID matches the member (before Email); an empty one never
+	//     clears the member's.
+	//   - UserName, when empty, keeps the member's, which follows the email
+	//     when it was the email (new members get their email).
+	//   - ManagerID is ignored: see Manager.
+	//   - Emails, PhoneNumbers and Addresses are merged by item type: the
+	//     record's items of a type replace the member's items of that type,
+	//     an item without a value removes them, and the member's items of
+	//     other types stay. An address part the record does not carry
+	//     (Omit names FieldAddressLocality, …) keeps the member's value; an
+	//     email or phone item leaving Display or Primary unset keeps the
+	//     member's.
+	//   - Custom sets the custom attributes it has a key for (any spelling of
+	//     the declared name; an empty value clears one) and leaves the
+	//     others.
+	// Values are checked as [Profile.Validate] does: an invalid one fails
+	// the record alone, naming the field.
+	Profile
+
+	// Email is the person's address: it matches the member when the
+	// external id does not, and becomes the member's primary work email.
+	Email string `json:"email" validate:"required,max=254,email"`
+	// Manager is the manager's external id or email address, in the input
+	// or among the members.
 	Manager string `json:"manager,omitempty" validate:"max=256,utf8"`
 	// Role is a role name; empty keeps the member's role (new members get
 	// the tenant's default role).
@@ -44,12 +52,295 @@ type SyncRecord struct {
 	// Status is "active" (or empty) or "inactive".
 	Status string `json:"status,omitempty" validate:"omitempty,oneof=active inactive"`
 
-	// Omit lists fields the source does not carry (a CSV without that
-	// column): they are left as they are rather than cleared.
-	Omit SyncField `json:"-"`
+	// Omit names the fields the source does not carry (a CSV without that
+	// column): they are left as they are rather than cleared. Keys are
+	// profile fields ([ProfileFields], [CustomField] names, the address
+	// parts such as [FieldAddressLocality]), [FieldManagerID] for Manager,
+	// [FieldRole] and [FieldStatus]. Naming an attribute omits its parts
+	// too ([FieldAddresses], [FieldCustom]). Nil carries every field. The
+	// map is only read, so records of one file may share it.
+	Omit map[Field]bool `json:"-"`
 }
 
-func (r *SyncRecord) has(f SyncField) bool { return r.Omit&f == 0 }
+// carries reports whether the record carries field f.
+func (r *SyncRecord) carries(f Field) bool {
+	if r.Omit == nil {
+		return true
+	}
+	if r.Omit[f] {
+		return false
+	}
+	if _, ok := f.customName(); ok {
+		return !r.Omit[FieldCustom]
+	}
+	if strings.HasPrefix(string(f), string(FieldAddresses)+".") {
+		return !r.Omit[FieldAddresses]
+	}
+	return true
+}
+
+// addressParts lists the parts of an address a record can carry.
+var addressParts = []struct {
+	field Field
+	get   func(*Address) *string
+}{
+	{FieldAddressFormatted, func(a *Address) *string { return &a.Formatted }},
+	{FieldAddressStreet, func(a *Address) *string { return &a.StreetAddress }},
+	{FieldAddressLocality, func(a *Address) *string { return &a.Locality }},
+	{FieldAddressRegion, func(a *Address) *string { return &a.Region }},
+	{FieldAddressPostalCode, func(a *Address) *string { return &a.PostalCode }},
+	{FieldAddressCountry, func(a *Address) *string { return &a.Country }},
+}
+
+// applyTo sets the fields of p the record carries (see [SyncRecord]), with
+// managerID as the resolved Manager. p is the member's profile, or the
+// zero profile for a new member.
+func (r *SyncRecord) applyTo(p *Profile, managerID string) {
+	oldEmail, oldUser := NormalizeEmail(p.MemberEmail()), NormalizeUserName(p.UserName)
+	for _, s := range profileScalars {
+		switch s.field {
+		case FieldManagerID:
+			if r.carries(FieldManagerID) {
+				p.ManagerID = managerID
+			}
+			continue
+		case FieldExternalID, FieldUserName:
+			if *s.get(&r.Profile) == "" {
+				continue // a matching key: never cleared by a sync
+			}
+		}
+		if r.carries(s.field) {
+			*s.get(p) = *s.get(&r.Profile)
+		}
+	}
+	var emails []Email
+	if r.carries(FieldEmails) {
+		emails = r.Emails
+	}
+	p.Emails = mergeItems(p.Emails, withWorkEmail(emails, r.Email), emailItem)
+	if r.carries(FieldPhoneNumbers) {
+		p.PhoneNumbers = mergeItems(p.PhoneNumbers, r.PhoneNumbers, phoneItem)
+	}
+	if r.carries(FieldAddresses) {
+		p.Addresses = mergeItems(p.Addresses, r.Addresses, itemKind[Address]{
+			typ:     func(a *Address) *string { return &a.Type },
+			primary: func(a *Address) *bool { return &a.Primary },
+			empty: func(a *Address) bool {
+				for _, part := range addressParts {
+					if *part.get(a) != "" {
+						return false
+					}
+				}
+				return true
+			},
+			keep: func(old Address, a *Address) {
+				for _, part := range addressParts {
+					if !r.carries(part.field) {
+						*part.get(a) = *part.get(&old)
+					}
+				}
+			},
+		})
+	}
+	if r.carries(FieldCustom) {
+		for _, k := range slices.Sorted(maps.Keys(r.Custom)) {
+			if !r.carries(CustomField(k)) {
+				continue
+			}
+			for old := range p.Custom {
+				if strings.EqualFold(old, k) {
+					delete(p.Custom, old)
+				}
+			}
+			if v := r.Custom[k]; v != "" {
+				if p.Custom == nil {
+					p.Custom = map[string]string{}
+				}
+				p.Custom[k] = v
+			}
+		}
+		if len(p.Custom) == 0 {
+			p.Custom = nil
+		}
+	}
+	if (r.UserName == "" || !r.carries(FieldUserName)) && (oldUser == "" || oldUser == oldEmail) {
+		p.UserName = p.MemberEmail()
+	}
+}
+
+// withWorkEmail makes email the primary work email of items: the first
+// item of type work takes its value, else it comes first.
+func withWorkEmail(items []Email, email string) []Email {
+	if email == "" {
+		return items
+	}
+	out := make([]Email, 0, len(items)+1)
+	done := false
+	for _, e := range items {
+		e.Primary = false
+		if !done && strings.EqualFold(strings.TrimSpace(e.Type), "work") {
+			e.Value, e.Primary, done = email, true, true
+		}
+		out = append(out, e)
+	}
+	if !done {
+		out = append([]Email{{Value: email, Type: "work", Primary: true}}, out...)
+	}
+	return out
+}
+
+// itemKind describes the items of one multi-valued attribute for
+// mergeItems.
+type itemKind[T any] struct {
+	typ     func(*T) *string
+	primary func(*T) *bool
+	empty   func(*T) bool      // the item has no value: it removes
+	keep    func(old T, it *T) // copy from old what the record leaves to the member
+}
+
+var emailItem = itemKind[Email]{
+	typ:     func(e *Email) *string { return &e.Type },
+	primary: func(e *Email) *bool { return &e.Primary },
+	empty:   func(e *Email) bool { return e.Value == "" },
+	keep: func(old Email, e *Email) {
+		if e.Display == "" && e.Value == old.Value {
+			e.Display = old.Display
+		}
+	},
+}
+
+var phoneItem = itemKind[PhoneNumber]{
+	typ:     func(e *PhoneNumber) *string { return &e.Type },
+	primary: func(e *PhoneNumber) *bool { return &e.Primary },
+	empty:   func(e *PhoneNumber) bool { return e.Value == "" },
+	keep: func(old PhoneNumber, e *PhoneNumber) {
+		if e.Display == "" && e.Value == old.Value {
+			e.Display = old.Display
+		}
+	},
+}
+
+// mergeItems merges a record's items into a member's, by type: for each
+// type the record has, its items (the non-empty ones) take the place of
+// the member's items of that type — the n-th keeping from the member's
+// n-th what kind.keep says, and its spelling of the type — or come last
+// when the member has none. The member's items of other types stay, in
+// their order. When a record item is primary, no other item is; otherwise
+// an item keeps the primary flag of the item it replaces.
+func mergeItems[T any](cur, rec []T, kind itemKind[T]) []T {
+	if len(rec) == 0 {
+		return cur
+	}
+	typeOf := func(it *T) string { return strings.ToLower(strings.TrimSpace(*kind.typ(it))) }
+	recPrimary := slices.ContainsFunc(rec, func(it T) bool { return *kind.primary(&it) })
+	type slot struct {
+		v       T
+		fromRec bool
+	}
+	out := make([]slot, 0, len(cur)+len(rec))
+	for _, it := range cur {
+		out = append(out, slot{v: it})
+	}
+	done := map[string]bool{}
+	for i := range rec {
+		t := typeOf(&rec[i])
+		if done[t] {
+			continue
+		}
+		done[t] = true
+		var olds []int
+		for j := range out {
+			if !out[j].fromRec && typeOf(&out[j].v) == t {
+				olds = append(olds, j)
+			}
+		}
+		var items []slot
+		n := 0
+		for _, it := range rec[i:] {
+			if typeOf(&it) != t {
+				continue
+			}
+			if n < len(olds) {
+				old := out[olds[n]].v
+				kind.keep(old, &it)
+				*kind.typ(&it) = *kind.typ(&old)
+				if !recPrimary {
+					*kind.primary(&it) = *kind.primary(&old)
+				}
+			}
+			n++
+			if !kind.empty(&it) {
+				items = append(items, slot{v: it, fromRec: true})
+			}
+		}
+		if len(olds) == 0 {
+			out = append(out, items...)
+			continue
+		}
+		next := make([]slot, 0, len(out)+len(items))
+		for j, s := range out {
+			switch {
+			case j == olds[0]:
+				next = append(next, items...)
+			case slices.Contains(olds, j):
+			default:
+				next = append(next, s)
+			}
+		}
+		out = next
+	}
+	res := make([]T, len(out))
+	for i, s := range out {
+		res[i] = s.v
+		if recPrimary && !s.fromRec {
+			*kind.primary(&res[i]) = false
+		}
+	}
+	if len(res) == 0 {
+		return nil
+	}
+	return res
+}
+
+var itemIndexRe = regexp.MustCompile(`^(emails|phoneNumbers|addresses)\[(\d+)\](.*)$`)
+
+// typedField names an item of p by its type rather than its index
+// ("phoneNumbers[1].value" → `phoneNumbers[type eq "mobile"].value`), which
+// is what a record's source calls it.
+func typedField(p *Profile, f string) string {
+	m := itemIndexRe.FindStringSubmatch(f)
+	if m == nil {
+		return f
+	}
+	i, _ := strconv.Atoi(m[2])
+	typ := ""
+	switch Field(m[1]) {
+	case FieldEmails:
+		if i < len(p.Emails) {
+			typ = p.Emails[i].Type
+		}
+	case FieldPhoneNumbers:
+		if i < len(p.PhoneNumbers) {
+			typ = p.PhoneNumbers[i].Type
+		}
+	case FieldAddresses:
+		if i < len(p.Addresses) {
+			typ = p.Addresses[i].Type
+		}
+	}
+	if typ == "" {
+		return f
+	}
+	return SyncItemField(Field(m[1]), typ) + m[3]
+}
+
+// SyncItemField names the items of type typ of a multi-valued attribute in
+// a sync failure's Field, as a SCIM value path: SyncItemField(FieldPhoneNumbers,
+// "mobile") is `phoneNumbers[type eq "mobile"]`; a sub-attribute follows
+// it (`….value`).
+func SyncItemField(attr Field, typ string) string {
+	return fmt.Sprintf("%s[type eq %q]", attr, strings.ToLower(strings.TrimSpace(typ)))
+}
 
 // Deprovision says what happens to members absent from a sync's input.
 type Deprovision string
@@ -90,6 +381,12 @@ type SyncFailure struct {
 	Key     string `json:"key"` // email or external id
 	Reason  Reason `json:"reason"`
 	Message string `json:"message"`
+	// Field names the record's field at fault, when one is: a profile
+	// field ("employeeNumber", "custom.level"), an item by its type
+	// ([SyncItemField], with the sub-attribute: `phoneNumbers[type eq
+	// "mobile"].value`), or email, manager, role or status. Message starts
+	// with it.
+	Field string `json:"field,omitempty"`
 }
 
 // SyncReport is what a sync did (or, for a dry run, would do).
@@ -165,26 +462,30 @@ const (
 const MaxSyncRecords = 1_000_000
 
 type syncOp struct {
-	rec    *SyncRecord
-	idx    int
-	before *Member // nil for a create
-	after  *Member
-	fields []string
-	kind   EventType
+	rec     *SyncRecord
+	idx     int
+	before  *Member // nil for a create
+	after   *Member
+	fields  []string // for the report: email, the changed profile fields, role
+	changed []Field  // for the event: the changed profile fields
+	kind    EventType
 }
 
 // Sync makes the tenant's members match an HR export. Records are matched
 // to members by external id, then by email (case-insensitively); matched
-// members are updated where a field differs, unmatched records become new
-// active members, records with status inactive deactivate their member,
-// and members absent from the input are deprovisioned as opts say.
+// members are updated where a carried field differs (see [SyncRecord]),
+// unmatched records become new active members, records with status
+// inactive deactivate their member, and members absent from the input are
+// deprovisioned as opts say. Each member written gets one write and one
+// audit event naming the fields that changed.
 //
-// Input that cannot be trusted as a whole — two records with one email or
-// external id, a cycle of managers — is refused before anything is
-// written. A record that is merely invalid (a bad email, an unknown role
-// or manager) fails alone and is reported with its line. When the seat
-// limit is reached the remaining creates fail with ReasonSeatLimit and
-// everything else applies.
+// Input that cannot be trusted as a whole — two records with one email,
+// external id or userName, a cycle of managers — is refused before
+// anything is written. A record that is merely invalid (a bad email, a
+// value too long or not of its custom attribute's type, an unknown role or
+// manager, an email or userName of another member) fails alone and is
+// reported with its line and field. When the seat limit is reached the
+// remaining creates fail with ReasonSeatLimit and everything else applies.
 //
 // A sync is idempotent: re-running an unchanged input writes nothing, and a
 // run interrupted half-way, when re-run, converges to the state of one
@@ -276,10 +577,11 @@ func (c *Client) Sync(ctx context.Context, actor Actor, tenantID string, records
 }
 
 // checkSyncInput refuses inputs that cannot be applied record by record:
-// repeated emails or external ids, and manager cycles.
+// repeated emails, external ids or userNames, and manager cycles.
 func checkSyncInput(op string, records []SyncRecord) error {
 	emails := make(map[string]int, len(records))
 	exts := make(map[string]int, len(records))
+	users := map[string]int{}
 	line := func(i int) string {
 		if records[i].Line > 0 {
 			return fmt.Sprintf("line %d", records[i].Line)
@@ -302,11 +604,18 @@ func checkSyncInput(op string, records []SyncRecord) error {
 			}
 			exts[r.ExternalID] = i
 		}
+		if k := NormalizeUserName(r.UserName); k != "" && r.carries(FieldUserName) {
+			if j, dup := users[k]; dup {
+				return &Error{Op: op, Code: CodeInvalidArgument, Reason: ReasonDuplicateItem, Field: "user_name",
+					Message: fmt.Sprintf("%s: userName %s is already on %s", line(i), r.UserName, line(j))}
+			}
+			users[k] = i
+		}
 	}
 	// Manager edges within the file; walk each chain with colouring.
 	mgr := func(i int) int {
 		m := records[i].Manager
-		if m == "" || !records[i].has(SyncManager) {
+		if m == "" || !records[i].carries(FieldManagerID) {
 			return -1
 		}
 		if j, ok := exts[m]; ok {
@@ -350,7 +659,7 @@ type syncPlan struct {
 	op  string
 	rep *SyncReport
 
-	byID, byExt, byEmail map[string]*Member
+	byID, byExt, byEmail, byUserName map[string]*Member
 	// ids of members and records, for manager resolution
 	recID map[string]string // record external id / email key → member id
 
@@ -363,25 +672,30 @@ func (pl *syncPlan) index(ms []*Member) {
 	pl.byID = make(map[string]*Member, len(ms))
 	pl.byExt = make(map[string]*Member, len(ms))
 	pl.byEmail = make(map[string]*Member, len(ms))
+	pl.byUserName = make(map[string]*Member, len(ms))
 	for _, m := range ms {
 		pl.byID[m.ID] = m
 		pl.byEmail[m.EmailKey] = m
+		if m.UserNameKey != "" {
+			pl.byUserName[m.UserNameKey] = m
+		}
 		if m.ExternalID != "" {
 			pl.byExt[m.ExternalID] = m
 		}
 	}
 }
 
-func (pl *syncPlan) fail(r *SyncRecord, reason Reason, msg string) {
+func (pl *syncPlan) fail(r *SyncRecord, reason Reason, field, msg string) {
 	key := r.Email
 	if key == "" {
 		key = r.ExternalID
 	}
-	pl.rep.Failed = append(pl.rep.Failed, SyncFailure{Line: r.Line, Key: key, Reason: reason, Message: msg})
+	pl.rep.Failed = append(pl.rep.Failed, SyncFailure{Line: r.Line, Key: key, Reason: reason, Message: msg, Field: field})
 }
 
 func (pl *syncPlan) failErr(r *SyncRecord, err error) {
 	msg := err.Error()
+	field := ""
 	var se *Error
 	if e, ok := err.(*Error); ok {
 		se = e
@@ -389,6 +703,7 @@ func (pl *syncPlan) failErr(r *SyncRecord, err error) {
 	if se != nil && se.Message != "" {
 		msg = se.Message
 		if se.Field != "" {
+			field = se.Field
 			msg = se.Field + " " + msg
 		}
 	}
@@ -396,7 +711,28 @@ func (pl *syncPlan) failErr(r *SyncRecord, err error) {
 	if reason == "" {
 		reason = Reason(CodeOf(err).String())
 	}
-	pl.fail(r, reason, msg)
+	pl.fail(r, reason, field, msg)
+}
+
+// failInvalid reports a profile that did not validate, naming the item at
+// fault by its type, as the record's source does.
+func (pl *syncPlan) failInvalid(r *SyncRecord, p *Profile, err error) {
+	if se, ok := err.(*Error); ok && se.Field != "" {
+		c := *se
+		c.Field = typedField(p, se.Field)
+		err = &c
+	}
+	pl.failErr(r, err)
+}
+
+// checkRecord validates the record's own fields (those outside its
+// profile), naming them as the record's JSON does.
+func (pl *syncPlan) checkRecord(r *SyncRecord) error {
+	err := check(pl.op, r)
+	if se, ok := err.(*Error); ok && se.Field != "" {
+		se.Field = strings.ToLower(se.Field[:1]) + se.Field[1:]
+	}
+	return err
 }
 
 func (pl *syncPlan) plan(records []SyncRecord, opts SyncOptions, progress func(string, int, int)) {
@@ -414,7 +750,7 @@ func (pl *syncPlan) plan(records []SyncRecord, opts SyncOptions, progress func(s
 	for i := range records {
 		r := &records[i]
 		r.Email = strings.TrimSpace(r.Email)
-		if err := check(pl.op, r); err != nil {
+		if err := pl.checkRecord(r); err != nil {
 			slots[i].err = err
 			continue
 		}
@@ -422,14 +758,9 @@ func (pl *syncPlan) plan(records []SyncRecord, opts SyncOptions, progress func(s
 		if r.ExternalID == "" || m == nil {
 			m = pl.byEmail[NormalizeEmail(r.Email)]
 			if m != nil && r.ExternalID != "" && m.ExternalID != "" && m.ExternalID != r.ExternalID {
-				slots[i].err = &Error{Op: pl.op, Code: CodeAlreadyExists, Reason: ReasonEmailTaken,
-					Message: fmt.Sprintf("email %s belongs to the member with external id %s", r.Email, m.ExternalID)}
+				slots[i].err = &Error{Op: pl.op, Code: CodeAlreadyExists, Reason: ReasonEmailTaken, Field: "email",
+					Message: fmt.Sprintf("%s belongs to the member with external id %s", r.Email, m.ExternalID)}
 				continue
-			}
-		}
-		if m == nil && r.ExternalID != "" {
-			if other := pl.byExt[r.ExternalID]; other != nil {
-				m = other
 			}
 		}
 		id := ""
@@ -459,20 +790,20 @@ func (pl *syncPlan) plan(records []SyncRecord, opts SyncOptions, progress func(s
 		}
 		cur := pl.byID[slots[i].m.ID]
 		managerID := ""
-		if r.has(SyncManager) && r.Manager != "" {
+		if r.carries(FieldManagerID) && r.Manager != "" {
 			managerID = pl.resolveManager(r.Manager)
 			if managerID == "" {
-				pl.fail(r, ReasonUnknownManager, fmt.Sprintf("manager %q is neither in the file nor a member", r.Manager))
+				pl.fail(r, ReasonUnknownManager, "manager", fmt.Sprintf("manager %q is neither in the file nor a member", r.Manager))
 				continue
 			}
 		}
-		if r.has(SyncRole) && r.Role != "" {
+		if r.carries(FieldRole) && r.Role != "" {
 			if d := pl.p.grantable(r.Role); !d.Allowed {
-				pl.failErr(r, d.Err(pl.op))
+				pl.failField(r, "role", d.Err(pl.op))
 				continue
 			}
 		}
-		inactive := r.has(SyncStatus) && r.Status == "inactive"
+		inactive := r.carries(FieldStatus) && r.Status == "inactive"
 		if cur == nil {
 			if inactive {
 				// Nobody to deactivate: the desired state already holds.
@@ -480,44 +811,56 @@ func (pl *syncPlan) plan(records []SyncRecord, opts SyncOptions, progress func(s
 				continue
 			}
 			role := r.Role
-			if role == "" || !r.has(SyncRole) {
+			if role == "" || !r.carries(FieldRole) {
 				role = t.DefaultRole()
 			}
-			m := &Member{
-				ID: slots[i].m.ID, TenantID: t.ID, Email: r.Email, EmailKey: NormalizeEmail(r.Email),
-				Profile: Profile{ExternalID: r.ExternalID, GivenName: r.GivenName, FamilyName: r.FamilyName, DisplayName: r.DisplayName,
-					Department: r.Department, Title: r.Title, ManagerID: managerID, UserName: r.Email,
-					Emails: []Email{{Value: r.Email, Type: "work", Primary: true}}},
-				UserNameKey: NormalizeUserName(r.Email),
-				Role:        role, Status: StatusActive, Version: 1, CreatedAt: now, UpdatedAt: now,
+			var prof Profile
+			r.applyTo(&prof, managerID)
+			m, err := pl.c.newMember(pl.op, t, prof, role, StatusActive)
+			if err != nil {
+				pl.failInvalid(r, &prof, err)
+				continue
+			}
+			m.ID = slots[i].m.ID
+			if other := pl.byUserName[m.UserNameKey]; other != nil {
+				pl.failUserName(r, m, other)
+				continue
 			}
 			pl.creates = append(pl.creates, &syncOp{rec: r, idx: i, after: m, kind: EventMemberAdded})
 			continue
 		}
 		m := cur.Clone()
+		r.applyTo(&m.Profile, managerID)
+		changed := changedFields(&cur.Profile, &m.Profile)
+		if len(changed) > 0 {
+			// Validate and canonicalise (custom values), then compare again:
+			// "10" and " 10 " are the same integer.
+			if err := derive(pl.op, t, m); err != nil {
+				pl.failInvalid(r, &m.Profile, err)
+				continue
+			}
+			changed = changedFields(&cur.Profile, &m.Profile)
+		}
 		var fields []string
-		set := func(name string, f SyncField, dst *string, v string) {
-			if f != 0 && !r.has(f) {
-				return
+		if m.Email != cur.Email {
+			if other := pl.byEmail[m.EmailKey]; other != nil && other.ID != cur.ID {
+				pl.fail(r, ReasonEmailTaken, "email", fmt.Sprintf("email %s belongs to another member", m.Email))
+				continue
 			}
-			if *dst != v {
-				*dst = v
-				fields = append(fields, name)
+			fields = append(fields, "email")
+		}
+		if m.UserNameKey != cur.UserNameKey {
+			if other := pl.byUserName[m.UserNameKey]; other != nil && other.ID != cur.ID {
+				pl.failUserName(r, m, other)
+				continue
 			}
 		}
-		set("email", 0, &m.Email, r.Email)
-		m.EmailKey = NormalizeEmail(m.Email)
-		if r.ExternalID != "" {
-			set("externalId", SyncExternalID, &m.ExternalID, r.ExternalID)
+		for _, f := range changed {
+			fields = append(fields, string(f))
 		}
-		set("givenName", SyncGivenName, &m.GivenName, r.GivenName)
-		set("familyName", SyncFamilyName, &m.FamilyName, r.FamilyName)
-		set("displayName", SyncDisplayName, &m.DisplayName, r.DisplayName)
-		set("department", SyncDepartment, &m.Department, r.Department)
-		set("title", SyncTitle, &m.Title, r.Title)
-		set("manager", SyncManager, &m.ManagerID, managerID)
-		if r.Role != "" {
-			set("role", SyncRole, &m.Role, r.Role)
+		if r.carries(FieldRole) && r.Role != "" && r.Role != m.Role {
+			m.Role = r.Role
+			fields = append(fields, "role")
 		}
 		kind := EventMemberUpdated
 		switch {
@@ -525,7 +868,7 @@ func (pl *syncPlan) plan(records []SyncRecord, opts SyncOptions, progress func(s
 			m.Status = StatusDeactivated
 			m.SessionEpoch++
 			kind = EventMemberDeactivated
-		case r.has(SyncStatus) && !inactive && m.Status == StatusDeactivated:
+		case r.carries(FieldStatus) && !inactive && m.Status == StatusDeactivated:
 			m.Status = StatusActive
 			kind = EventMemberReactivated
 		}
@@ -551,7 +894,7 @@ func (pl *syncPlan) plan(records []SyncRecord, opts SyncOptions, progress func(s
 			continue
 		}
 		m.UpdatedAt = now
-		pl.updates = append(pl.updates, &syncOp{rec: r, idx: i, before: cur, after: m, fields: fields, kind: kind})
+		pl.updates = append(pl.updates, &syncOp{rec: r, idx: i, before: cur, after: m, fields: fields, changed: changed, kind: kind})
 	}
 	progress("plan", len(records), len(records))
 
@@ -589,6 +932,20 @@ func (pl *syncPlan) plan(records []SyncRecord, opts SyncOptions, progress func(s
 		m.UpdatedAt = now
 		pl.updates = append(pl.updates, &syncOp{before: cur, after: m, kind: EventMemberDeactivated})
 	}
+}
+
+// failField reports err as the failure of the record's field.
+func (pl *syncPlan) failField(r *SyncRecord, field string, err error) {
+	if se, ok := err.(*Error); ok && se.Field == "" {
+		c := *se
+		c.Field = field
+		err = &c
+	}
+	pl.failErr(r, err)
+}
+
+func (pl *syncPlan) failUserName(r *SyncRecord, m, other *Member) {
+	pl.fail(r, ReasonUserNameTaken, string(FieldUserName), fmt.Sprintf("%s %s belongs to the member %s", FieldUserName, m.UserName, other.Email))
 }
 
 func (pl *syncPlan) skip(line int, m *Member, d Decision) {
@@ -697,9 +1054,9 @@ func (pl *syncPlan) apply(ctx context.Context, actor Actor, opts SyncOptions, pr
 		pl.report(o)
 		pl.rep.Writes++
 		if o.kind == EventMemberRemoved {
-			pl.c.dropMemberEdges(ctx, t.ID, o.before.ID)
+			pl.c.dropMemberEdges(ctx, t.ID, o.before)
 		}
-		ev := Event{Type: o.kind, TenantID: t.ID, Actor: actor, MemberID: o.memberID(), Before: o.before, After: o.after}
+		ev := Event{Type: o.kind, TenantID: t.ID, Actor: actor, MemberID: o.memberID(), Before: o.before, After: o.after, Changed: o.changed}
 		a := pl.c.auditEvent(ev)
 		ev.Time = a.Time
 		events = append(events, ev)

@@ -15,9 +15,9 @@ func hrRecords(n int) []sdk.SyncRecord {
 	recs := make([]sdk.SyncRecord, n)
 	for i := range recs {
 		recs[i] = sdk.SyncRecord{
-			Line: i + 2, ExternalID: fmt.Sprintf("E%06d", i), Email: fmt.Sprintf("p%06d@corp.test", i),
-			GivenName: "Given", FamilyName: fmt.Sprintf("F%d", i), Department: []string{"Eng", "Ops", "Sales"}[i%3],
-			Title: "Staff", Status: "active",
+			Line: i + 2, Email: fmt.Sprintf("p%06d@corp.test", i), Status: "active",
+			Profile: sdk.Profile{ExternalID: fmt.Sprintf("E%06d", i), GivenName: "Given", FamilyName: fmt.Sprintf("F%d", i),
+				Department: []string{"Eng", "Ops", "Sales"}[i%3], Title: "Staff"},
 		}
 		if i > 0 {
 			recs[i].Manager = "E000000"
@@ -98,7 +98,7 @@ func TestSyncUpdatesStatusAndDeprovisioning(t *testing.T) {
 		// not in the file; skipped: the owner.
 		t.Fatalf("summary %+v", s)
 	}
-	if f := rep.Updated[0].Fields; !slices.Equal(f, []string{"department", "title"}) {
+	if f := rep.Updated[0].Fields; !slices.Equal(f, []string{"title", "department"}) {
 		t.Fatalf("changed fields %v", f)
 	}
 	if rep.Skipped[0].Reason != sdk.ReasonTargetIsOwner {
@@ -220,18 +220,32 @@ func TestSyncMatchesByEmailAndKeepsOmittedFields(t *testing.T) {
 	if _, err := w.c.UpdateProfile(ctx, w.system, sdk.UpdateProfileRequest{TenantID: w.t.ID, MemberID: w.std.ID, Department: &dept}); err != nil {
 		t.Fatal(err)
 	}
-	rec := sdk.SyncRecord{Line: 2, ExternalID: "E9", Email: "STD@acme.test", Title: "Analyst", Omit: sdk.SyncDepartment | sdk.SyncGivenName | sdk.SyncFamilyName | sdk.SyncDisplayName | sdk.SyncManager | sdk.SyncRole | sdk.SyncStatus}
+	rec := sdk.SyncRecord{Line: 2, Email: "STD@acme.test", Profile: sdk.Profile{ExternalID: "E9", Title: "Analyst"},
+		Omit: omitAllBut(sdk.FieldExternalID, sdk.FieldTitle)}
 	rep, err := w.c.Sync(ctx, sdk.SyncActor("hr"), w.t.ID, []sdk.SyncRecord{rec}, sdk.SyncOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rep.Updated) != 1 || !slices.Equal(rep.Updated[0].Fields, []string{"email", "externalId", "title"}) {
+	if len(rep.Updated) != 1 || !slices.Equal(rep.Updated[0].Fields, []string{"email", "userName", "title", "externalId", "emails"}) {
 		t.Fatalf("%+v", rep.Updated)
 	}
 	m := w.member(t, w.std.ID)
 	if m.ExternalID != "E9" || m.Department != "Finance" || m.Title != "Analyst" || m.Role != "standard" {
 		t.Fatalf("member = %+v", m)
 	}
+}
+
+// omitAllBut returns an Omit set naming every field a record can carry
+// except keep, as a file with only those columns has.
+func omitAllBut(keep ...sdk.Field) map[sdk.Field]bool {
+	omit := map[sdk.Field]bool{sdk.FieldRole: true, sdk.FieldStatus: true}
+	for _, f := range sdk.ProfileFields() {
+		omit[f] = true
+	}
+	for _, f := range keep {
+		delete(omit, f)
+	}
+	return omit
 }
 
 // failingBulk crashes after a number of successful create batches.
