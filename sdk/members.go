@@ -308,41 +308,16 @@ func (c *Client) ChangeRole(ctx context.Context, actor Actor, tenantID, memberID
 // they keep their seat until removed. Deactivating a deactivated member
 // changes nothing.
 func (c *Client) Deactivate(ctx context.Context, actor Actor, tenantID, memberID string) (*Member, error) {
-	const op = "sdk.Deactivate"
-	return c.mutate(ctx, op, actor, tenantID, memberID, 0, EventMemberDeactivated,
-		func(p *Policy, before, m *Member) (int, error) {
-			if err := p.Check(ActionDeactivate, before).Err(op); err != nil {
-				return 0, err
-			}
-			if before.Status == StatusDeactivated {
-				return 0, errNoChange
-			}
-			m.Status = StatusDeactivated
-			m.SessionEpoch++
-			return seatDelta(p.tenant, before.Status, m.Status), nil
-		})
+	st := StatusDeactivated
+	return c.updateMember(ctx, "sdk.Deactivate", actor, UpdateMemberRequest{TenantID: tenantID, MemberID: memberID, Status: &st})
 }
 
 // Reactivate makes a deactivated member active again, taking a seat if
 // deactivated members do not hold one. Reactivating an active member
 // changes nothing; an invited member becomes active by accepting.
 func (c *Client) Reactivate(ctx context.Context, actor Actor, tenantID, memberID string) (*Member, error) {
-	const op = "sdk.Reactivate"
-	return c.mutate(ctx, op, actor, tenantID, memberID, 0, EventMemberReactivated,
-		func(p *Policy, before, m *Member) (int, error) {
-			if before.Status == StatusActive {
-				return 0, errNoChange
-			}
-			if err := p.Check(ActionReactivate, before).Err(op); err != nil {
-				return 0, err
-			}
-			if before.Status == StatusInvited {
-				return 0, &Error{Op: op, Code: CodeFailedPrecondition, Reason: ReasonTargetNotActive,
-					Message: "the member's invitation is pending; they become active by accepting it"}
-			}
-			m.Status = StatusActive
-			return seatDelta(p.tenant, before.Status, m.Status), nil
-		})
+	st := StatusActive
+	return c.updateMember(ctx, "sdk.Reactivate", actor, UpdateMemberRequest{TenantID: tenantID, MemberID: memberID, Status: &st})
 }
 
 // ForceLogout ends every session of a member at once by bumping their
