@@ -14,8 +14,9 @@ type AddMemberRequest struct {
 	// has no emails, it becomes the one (type "work", primary).
 	Email string `validate:"omitempty,max=254,email"`
 	// Profile is the member's profile. UserName defaults to the member's
-	// email; the member's email is derived by [Profile.MemberEmail].
-	Profile
+	// email; the member's email is derived by [Profile.MemberEmail]. It is
+	// checked by [Profile.Validate].
+	Profile `validate:"-"`
 	// Role defaults to the tenant's default role.
 	Role string `validate:"max=64"`
 	// Status is StatusActive (the default) or StatusDeactivated (an

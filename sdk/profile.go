@@ -3,7 +3,6 @@ package sdk
 import (
 	"fmt"
 	"maps"
-	"net/mail"
 	"regexp"
 	"slices"
 	"strconv"
@@ -134,12 +133,43 @@ func (p *Profile) MemberEmail() string {
 // lower-cased, like [NormalizeEmail].
 func NormalizeUserName(u string) string { return strings.ToLower(strings.TrimSpace(u)) }
 
+// isEmail reports whether s is an addr-spec of RFC 5322 in the dot-atom
+// form mail systems use (local@domain, no quoted local parts, no
+// comments), without allocating; non-ASCII letters are allowed (RFC 6531).
 func isEmail(s string) bool {
-	if s == "" || len(s) > 254 || strings.ContainsAny(s, " \t\r\n<>") {
+	at := strings.LastIndexByte(s, '@')
+	if at <= 0 || at == len(s)-1 || len(s) > 254 || at > 64 {
 		return false
 	}
-	a, err := mail.ParseAddress(s)
-	return err == nil && a.Address == s && a.Name == ""
+	local, domain := s[:at], s[at+1:]
+	if local[0] == '.' || local[len(local)-1] == '.' || strings.Contains(local, "..") {
+		return false
+	}
+	for i := 0; i < len(local); i++ {
+		c := local[i]
+		if c < 0x80 && !isAtext(c) && c != '.' {
+			return false
+		}
+	}
+	if domain[0] == '.' || domain[len(domain)-1] == '.' || domain[0] == '-' || strings.Contains(domain, "..") {
+		return false
+	}
+	for i := 0; i < len(domain); i++ {
+		c := domain[i]
+		if c < 0x80 && !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '.') {
+			return false
+		}
+	}
+	return utf8.ValidString(s)
+}
+
+// isAtext reports whether c is an ASCII atext character (RFC 5322 §3.2.3).
+func isAtext(c byte) bool {
+	switch {
+	case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
+		return true
+	}
+	return strings.IndexByte("!#$%&'*+/=?^_`{|}~-", c) >= 0
 }
 
 // CustomAttributeType is the type of a custom attribute. Values are kept
@@ -280,8 +310,8 @@ func (p *Profile) Validate(op string, t *Tenant) error {
 			return invalid(op, string(f.field), "is not valid UTF-8")
 		}
 	}
-	if err := checkItems(op, "emails", p.Emails, func(e Email) (bool, []sub) {
-		return e.Primary, []sub{{"value", e.Value, 254}, {"type", e.Type, 64}, {"display", e.Display, 256}}
+	if err := checkItems(op, "emails", p.Emails, func(e Email, b []sub) (bool, []sub) {
+		return e.Primary, append(b, sub{"value", e.Value, 254}, sub{"type", e.Type, 64}, sub{"display", e.Display, 256})
 	}); err != nil {
 		return err
 	}
@@ -290,14 +320,14 @@ func (p *Profile) Validate(op string, t *Tenant) error {
 			return invalid(op, fmt.Sprintf("emails[%d].value", i), fmt.Sprintf("%q is not an email address", shortText(e.Value)))
 		}
 	}
-	if err := checkItems(op, "phoneNumbers", p.PhoneNumbers, func(e PhoneNumber) (bool, []sub) {
-		return e.Primary, []sub{{"value", e.Value, 64}, {"type", e.Type, 64}, {"display", e.Display, 256}}
+	if err := checkItems(op, "phoneNumbers", p.PhoneNumbers, func(e PhoneNumber, b []sub) (bool, []sub) {
+		return e.Primary, append(b, sub{"value", e.Value, 64}, sub{"type", e.Type, 64}, sub{"display", e.Display, 256})
 	}); err != nil {
 		return err
 	}
-	if err := checkItems(op, "addresses", p.Addresses, func(a Address) (bool, []sub) {
-		return a.Primary, []sub{{"formatted", a.Formatted, 1024}, {"streetAddress", a.StreetAddress, 512}, {"locality", a.Locality, 256},
-			{"region", a.Region, 256}, {"postalCode", a.PostalCode, 64}, {"country", a.Country, 64}, {"type", a.Type, 64}}
+	if err := checkItems(op, "addresses", p.Addresses, func(a Address, b []sub) (bool, []sub) {
+		return a.Primary, append(b, sub{"formatted", a.Formatted, 1024}, sub{"streetAddress", a.StreetAddress, 512}, sub{"locality", a.Locality, 256},
+			sub{"region", a.Region, 256}, sub{"postalCode", a.PostalCode, 64}, sub{"country", a.Country, 64}, sub{"type", a.Type, 64})
 	}); err != nil {
 		return err
 	}
@@ -325,6 +355,7 @@ func (p *Profile) Validate(op string, t *Tenant) error {
 	return nil
 }
 
+// sub is one sub-attribute of a multi-valued item, for checkItems.
 type sub struct {
 	name, value string
 	max         int
@@ -332,22 +363,23 @@ type sub struct {
 
 // checkItems checks the items of one multi-valued attribute: limits, a
 // value in every item (the first sub-attribute for emails and phones, any
-// address part for addresses) and one primary at most.
-func checkItems[T any](op, attr string, items []T, parts func(T) (bool, []sub)) error {
+// address part for addresses) and one primary at most. parts fills subs
+// (reused across items) and reports whether the item is primary.
+func checkItems[T any](op, attr string, items []T, parts func(T, []sub) (bool, []sub)) error {
 	if len(items) > MaxMultiValues {
 		return invalid(op, attr, fmt.Sprintf("has more than %d items", MaxMultiValues))
 	}
 	primary := -1
+	var buf [8]sub
 	for i, it := range items {
-		isPrimary, subs := parts(it)
+		isPrimary, subs := parts(it, buf[:0])
 		hasValue := false
 		for j, s := range subs {
-			f := fmt.Sprintf("%s[%d].%s", attr, i, s.name)
 			if len(s.value) > s.max {
-				return invalid(op, f, fmt.Sprintf("must be at most %d bytes (it has %d)", s.max, len(s.value)))
+				return invalid(op, fmt.Sprintf("%s[%d].%s", attr, i, s.name), fmt.Sprintf("must be at most %d bytes (it has %d)", s.max, len(s.value)))
 			}
 			if !utf8.ValidString(s.value) {
-				return invalid(op, f, "is not valid UTF-8")
+				return invalid(op, fmt.Sprintf("%s[%d].%s", attr, i, s.name), "is not valid UTF-8")
 			}
 			if s.value != "" && s.name != "type" && (attr == "addresses" || j == 0) {
 				hasValue = true

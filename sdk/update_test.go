@@ -371,3 +371,29 @@ func mapsKeys(m map[string]string) func(func(string) bool) {
 		}
 	}
 }
+
+func TestMemberEmailDerivation(t *testing.T) {
+	for _, tc := range []struct {
+		p    sdk.Profile
+		want string
+	}{
+		{sdk.Profile{UserName: "upn@corp.onmicrosoft.com", Emails: []sdk.Email{{Value: "Mail@Corp.test", Type: "work"}}}, "Mail@Corp.test"},
+		{sdk.Profile{Emails: []sdk.Email{{Value: "home@x.test", Type: "home"}, {Value: "p@x.test", Primary: true}}}, "p@x.test"},
+		{sdk.Profile{UserName: "ann@x.test", Emails: []sdk.Email{{Value: "home@x.test", Type: "home"}}}, "ann@x.test"},
+		{sdk.Profile{UserName: "ann"}, ""},
+		{sdk.Profile{UserName: "ann.lee+tag@ex-ample.co.uk"}, "ann.lee+tag@ex-ample.co.uk"},
+		{sdk.Profile{UserName: "jörg@bücher.test"}, "jörg@bücher.test"},
+		{sdk.Profile{UserName: "a b@x.test"}, ""},
+		{sdk.Profile{UserName: "a..b@x.test"}, ""},
+		{sdk.Profile{UserName: ".a@x.test"}, ""},
+		{sdk.Profile{UserName: "a@x..test"}, ""},
+		{sdk.Profile{UserName: "a@"}, ""},
+		{sdk.Profile{UserName: "@x.test"}, ""},
+		{sdk.Profile{UserName: "Ann <ann@x.test>"}, ""},
+		{sdk.Profile{UserName: "a@b@x.test"}, ""},
+	} {
+		if got := tc.p.MemberEmail(); got != tc.want {
+			t.Errorf("MemberEmail(%+v) = %q, want %q", tc.p, got, tc.want)
+		}
+	}
+}
