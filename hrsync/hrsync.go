@@ -1,23 +1,41 @@
 // Package hrsync reads HR exports (Workday, BambooHR, …) as CSV or JSON
 // Lines into [sdk.SyncRecord] values for [sdk.Client.Sync]. It is the file
-// half of Roster's bulk sync; the rules (matching, seats, deprovisioning)
-// live in the SDK.
+// half of Roster's bulk sync; the rules (matching, seats, deprovisioning,
+// what a valid value is) live in the SDK.
 //
 // A CSV file has a header row. The documented columns are
 //
-//	external_id,email,given_name,family_name,display_name,department,title,manager,role,status
+//	external_id, email, user_name, given_name, middle_name, family_name,
+//	honorific_prefix, honorific_suffix, formatted_name, display_name,
+//	nickname, title, user_type, department, division, organization,
+//	cost_center, employee_number, preferred_language, locale, timezone,
+//	profile_url, phone_work, phone_mobile, address_street,
+//	address_locality, address_region, address_postal_code,
+//	address_country, address_formatted, manager, role, status
 //
 // in any order; common HR names are accepted as aliases ("Work Email",
-// "First Name", "Employee ID", "Job Title", "Manager Email", …; see
-// [Columns]). Only email is required. A column the file lacks leaves that
-// field of existing members as it is; an unknown column is reported in
-// [File.Unknown] and ignored. JSON Lines files carry one object per line
-// with the same keys.
+// "First Name", "Employee ID", "Employee Number", "Cost Center", "Mobile
+// Phone", "City", "State", "Zip", "Time Zone", …; see [Columns], which
+// lists every one). Headers compare case-insensitively, ignoring
+// everything but letters and digits. A column whose header is the name of
+// one of the tenant's custom attributes ([ReadOptions]) fills that
+// attribute; it takes precedence over an alias.
+//
+// The phone columns become phone numbers typed "work" and "mobile", the
+// address columns one address typed "work", and the email column the
+// member's primary work email (see [sdk.SyncRecord] for how they merge
+// with what a member already has). Only email is required. A column the
+// file lacks leaves that field of existing members as it is, and an empty
+// cell clears it; an unknown column is reported in [File.Unknown] and
+// ignored. JSON Lines files carry one object per line with the same keys
+// (an explicit null clears the field, a missing key leaves it; custom
+// attributes may also be JSON numbers or booleans).
 //
 // A file that cannot be trusted as a whole is refused with an [*Error]
 // naming its line and column: bad encoding, a missing email column, an
-// unparsable row, an unknown status, or an email or external id that
-// appears twice.
+// unparsable row, an unknown status, or an email, external id or user name
+// that appears twice. Values themselves (lengths, custom attribute types)
+// are checked by the SDK, which fails the row alone.
 package hrsync
 
 import (
@@ -28,7 +46,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -84,43 +104,271 @@ func (e *Error) Error() string {
 type File struct {
 	Records []sdk.SyncRecord
 	// Unknown lists the columns (CSV) or keys (JSON Lines) that were not
-	// recognised and so ignored.
+	// recognised and so ignored, as spelled in the file.
 	Unknown []string
+
+	headers map[string]string // column name → its header in the file
+}
+
+// Column returns the header in the file of the column that carries field,
+// as an [sdk.SyncFailure] names it ("employeeNumber", "custom.level",
+// `phoneNumbers[type eq "mobile"].value`, "email", …), or "" when no
+// column of the file carries it.
+func (f *File) Column(field string) string {
+	if field == "" {
+		return ""
+	}
+	if h, ok := f.headers[field]; ok && strings.HasPrefix(field, customPrefix) {
+		return h
+	}
+	for i := range columns {
+		c := &columns[i]
+		if h, ok := f.headers[c.name]; ok && c.names(field) {
+			return h
+		}
+	}
+	return ""
+}
+
+// ReadOptions tune [Read].
+type ReadOptions struct {
+	// CustomAttributes are the tenant's custom attributes
+	// ([sdk.Settings.CustomAttributes]): a column whose header is one's
+	// name, compared case-insensitively, fills it.
+	CustomAttributes []sdk.CustomAttribute
 }
 
 // Columns maps every accepted header, normalised (lower case, letters and
 // digits only), to its canonical column.
 var Columns = map[string]string{}
 
+// column is one column of the alias table: its canonical name, the other
+// headers it goes by, and how it fills a record.
 type column struct {
 	name    string
-	field   sdk.SyncField
 	aliases []string
+	// omit is the record field a file without the column leaves alone
+	// ("" for columns that fill a typed item, which the record carries
+	// only when the file has the column).
+	omit sdk.Field
+	// path is how the SDK names the column's field in a failure.
+	path string
+	set  func(r *sdk.SyncRecord, v string) error
 }
 
+// names reports whether a failure's field is this column's.
+func (c *column) names(field string) bool {
+	return field == c.name || field == c.path || strings.HasPrefix(field, c.path+".") || strings.HasPrefix(field, c.path+"[")
+}
+
+// text is a column filling one text field of the profile.
+func text(name string, f sdk.Field, get func(*sdk.Profile) *string, aliases ...string) column {
+	return column{name: name, aliases: aliases, omit: f, path: string(f), set: func(r *sdk.SyncRecord, v string) error {
+		*get(&r.Profile) = v
+		return nil
+	}}
+}
+
+// phone is a column filling the phone number of one type; an empty cell
+// carries the type without a value, which removes the member's.
+func phone(name, typ string, aliases ...string) column {
+	return column{name: name, aliases: aliases, path: sdk.SyncItemField(sdk.FieldPhoneNumbers, typ), set: func(r *sdk.SyncRecord, v string) error {
+		item := sdk.PhoneNumber{Value: v, Type: typ}
+		if i := slices.IndexFunc(r.PhoneNumbers, func(p sdk.PhoneNumber) bool { return p.Type == typ }); i >= 0 {
+			r.PhoneNumbers[i] = item
+		} else {
+			r.PhoneNumbers = append(r.PhoneNumbers, item)
+		}
+		return nil
+	}}
+}
+
+// address is a column filling one part of the work address.
+func address(name string, part sdk.Field, get func(*sdk.Address) *string, aliases ...string) column {
+	sub := strings.TrimPrefix(string(part), string(sdk.FieldAddresses)+".")
+	return column{name: name, aliases: aliases, omit: part, path: sdk.SyncItemField(sdk.FieldAddresses, "work") + "." + sub,
+		set: func(r *sdk.SyncRecord, v string) error {
+			i := slices.IndexFunc(r.Addresses, func(a sdk.Address) bool { return a.Type == "work" })
+			if i < 0 {
+				r.Addresses = append(r.Addresses, sdk.Address{Type: "work"})
+				i = len(r.Addresses) - 1
+			}
+			*get(&r.Addresses[i]) = v
+			return nil
+		}}
+}
+
+// columns is the alias table: every column a file may have, in the order
+// a record's fields are filled and the documentation lists them.
 var columns = []column{
-	{"external_id", sdk.SyncExternalID, []string{"externalid", "employeeid", "employeenumber", "employeeno", "workerid", "personid", "id", "staffid"}},
-	{"email", 0, []string{"email", "workemail", "emailaddress", "workemailaddress", "businessemail", "mail", "primaryemail"}},
-	{"given_name", sdk.SyncGivenName, []string{"givenname", "firstname", "first", "forename"}},
-	{"family_name", sdk.SyncFamilyName, []string{"familyname", "lastname", "surname", "last"}},
-	{"display_name", sdk.SyncDisplayName, []string{"displayname", "preferredname", "fullname", "name"}},
-	{"department", sdk.SyncDepartment, []string{"department", "dept", "team", "division"}},
-	{"title", sdk.SyncTitle, []string{"title", "jobtitle", "position", "role title"}},
-	{"manager", sdk.SyncManager, []string{"manager", "manageremail", "managerid", "supervisor", "supervisoremail", "reportsto", "managerexternalid"}},
-	{"role", sdk.SyncRole, []string{"role", "rosterrole", "accessrole"}},
-	{"status", sdk.SyncStatus, []string{"status", "employmentstatus", "employeestatus", "active", "state"}},
+	text("external_id", sdk.FieldExternalID, func(p *sdk.Profile) *string { return &p.ExternalID },
+		"externalid", "employeeid", "workerid", "personid", "id", "staffid"),
+	{name: "email", aliases: []string{"workemail", "emailaddress", "workemailaddress", "businessemail", "mail", "primaryemail"},
+		path: sdk.SyncItemField(sdk.FieldEmails, "work"), set: func(r *sdk.SyncRecord, v string) error { r.Email = v; return nil }},
+	text("user_name", sdk.FieldUserName, func(p *sdk.Profile) *string { return &p.UserName },
+		"username", "login", "loginname", "upn", "userprincipalname", "signinname"),
+	text("given_name", sdk.FieldGivenName, func(p *sdk.Profile) *string { return &p.GivenName },
+		"givenname", "firstname", "first", "forename"),
+	text("middle_name", sdk.FieldMiddleName, func(p *sdk.Profile) *string { return &p.MiddleName },
+		"middlename", "middle"),
+	text("family_name", sdk.FieldFamilyName, func(p *sdk.Profile) *string { return &p.FamilyName },
+		"familyname", "lastname", "surname", "last"),
+	text("honorific_prefix", sdk.FieldHonorificPrefix, func(p *sdk.Profile) *string { return &p.HonorificPrefix },
+		"honorificprefix", "prefix", "salutation"),
+	text("honorific_suffix", sdk.FieldHonorificSuffix, func(p *sdk.Profile) *string { return &p.HonorificSuffix },
+		"honorificsuffix", "suffix"),
+	text("formatted_name", sdk.FieldFormattedName, func(p *sdk.Profile) *string { return &p.FormattedName },
+		"formattedname"),
+	text("display_name", sdk.FieldDisplayName, func(p *sdk.Profile) *string { return &p.DisplayName },
+		"displayname", "fullname", "name"),
+	text("nickname", sdk.FieldNickName, func(p *sdk.Profile) *string { return &p.NickName },
+		"nickname", "nick", "preferredname", "preferredfirstname", "knownas"),
+	text("title", sdk.FieldTitle, func(p *sdk.Profile) *string { return &p.Title },
+		"jobtitle", "position", "role title", "businesstitle"),
+	text("user_type", sdk.FieldUserType, func(p *sdk.Profile) *string { return &p.UserType },
+		"usertype", "employeetype", "employmenttype", "workertype"),
+	text("department", sdk.FieldDepartment, func(p *sdk.Profile) *string { return &p.Department },
+		"dept", "team", "departmentname"),
+	text("division", sdk.FieldDivision, func(p *sdk.Profile) *string { return &p.Division },
+		"businessunit"),
+	text("organization", sdk.FieldOrganization, func(p *sdk.Profile) *string { return &p.Organization },
+		"organisation", "org", "company", "companyname"),
+	text("cost_center", sdk.FieldCostCenter, func(p *sdk.Profile) *string { return &p.CostCenter },
+		"costcenter", "costcentre"),
+	text("employee_number", sdk.FieldEmployeeNumber, func(p *sdk.Profile) *string { return &p.EmployeeNumber },
+		"employeenumber", "employeeno", "employeenum", "empno", "personnelnumber", "staffnumber"),
+	text("preferred_language", sdk.FieldPreferredLanguage, func(p *sdk.Profile) *string { return &p.PreferredLanguage },
+		"preferredlanguage", "language", "lang"),
+	text("locale", sdk.FieldLocale, func(p *sdk.Profile) *string { return &p.Locale }),
+	text("timezone", sdk.FieldTimezone, func(p *sdk.Profile) *string { return &p.Timezone },
+		"time zone", "tz"),
+	text("profile_url", sdk.FieldProfileURL, func(p *sdk.Profile) *string { return &p.ProfileURL },
+		"profileurl"),
+	phone("phone_work", "work",
+		"workphone", "phone", "phonenumber", "businessphone", "officephone", "telephone", "worktelephone", "workphonenumber"),
+	phone("phone_mobile", "mobile",
+		"mobilephone", "mobile", "cellphone", "cell", "mobilenumber", "mobilephonenumber", "cellphonenumber"),
+	address("address_street", sdk.FieldAddressStreet, func(a *sdk.Address) *string { return &a.StreetAddress },
+		"streetaddress", "street", "address", "addressline1", "address1"),
+	address("address_locality", sdk.FieldAddressLocality, func(a *sdk.Address) *string { return &a.Locality },
+		"locality", "city", "town"),
+	address("address_region", sdk.FieldAddressRegion, func(a *sdk.Address) *string { return &a.Region },
+		"region", "state", "province", "stateprovince", "stateorprovince"),
+	address("address_postal_code", sdk.FieldAddressPostalCode, func(a *sdk.Address) *string { return &a.PostalCode },
+		"postalcode", "postcode", "zip", "zipcode", "postal"),
+	address("address_country", sdk.FieldAddressCountry, func(a *sdk.Address) *string { return &a.Country },
+		"country", "countrycode"),
+	address("address_formatted", sdk.FieldAddressFormatted, func(a *sdk.Address) *string { return &a.Formatted },
+		"formattedaddress", "fulladdress"),
+	{name: "manager", aliases: []string{"manageremail", "managerid", "supervisor", "supervisoremail", "reportsto", "managerexternalid"},
+		omit: sdk.FieldManagerID, path: "manager", set: func(r *sdk.SyncRecord, v string) error { r.Manager = v; return nil }},
+	{name: "role", aliases: []string{"rosterrole", "accessrole"},
+		omit: sdk.FieldRole, path: "role", set: func(r *sdk.SyncRecord, v string) error { r.Role = strings.ToLower(v); return nil }},
+	{name: "status", aliases: []string{"employmentstatus", "employeestatus", "active"},
+		omit: sdk.FieldStatus, path: "status", set: func(r *sdk.SyncRecord, v string) error {
+			s, ok := statuses[normalise(v)]
+			if !ok {
+				return fmt.Errorf("unknown status %q (use active or inactive)", v)
+			}
+			r.Status = s
+			return nil
+		}},
 }
 
-const allFields = sdk.SyncExternalID | sdk.SyncGivenName | sdk.SyncFamilyName | sdk.SyncDisplayName |
-	sdk.SyncDepartment | sdk.SyncTitle | sdk.SyncManager | sdk.SyncRole | sdk.SyncStatus
+// byHeader maps every normalised header of the table to its column.
+var byHeader map[string]*column
 
 func init() {
-	for _, c := range columns {
-		Columns[normalise(c.name)] = c.name
-		for _, a := range c.aliases {
-			Columns[normalise(a)] = c.name
+	var err error
+	if byHeader, err = indexColumns(columns); err != nil {
+		panic(err)
+	}
+	for k, c := range byHeader {
+		Columns[k] = c.name
+	}
+}
+
+// indexColumns maps the normalised headers of a table to their columns,
+// refusing a header that two columns claim.
+func indexColumns(table []column) (map[string]*column, error) {
+	idx := map[string]*column{}
+	for i := range table {
+		c := &table[i]
+		for _, h := range append([]string{c.name}, c.aliases...) {
+			k := normalise(h)
+			if o, dup := idx[k]; dup && o != c {
+				return nil, fmt.Errorf("hrsync: header %q is claimed by columns %s and %s", h, o.name, c.name)
+			}
+			idx[k] = c
 		}
 	}
+	return idx, nil
+}
+
+const customPrefix = "custom."
+
+// custom is the column of a custom attribute.
+func custom(a sdk.CustomAttribute) column {
+	f := string(sdk.CustomField(a.Name))
+	return column{name: f, path: f, set: func(r *sdk.SyncRecord, v string) error {
+		if r.Custom == nil {
+			r.Custom = map[string]string{}
+		}
+		r.Custom[a.Name] = v
+		return nil
+	}}
+}
+
+// mapper finds the column of a header: a custom attribute of the tenant,
+// else the alias table.
+type mapper struct {
+	custom []column
+	names  []string // the custom attributes' names
+}
+
+func newMapper(opts ReadOptions) *mapper {
+	m := &mapper{}
+	for _, a := range opts.CustomAttributes {
+		m.custom = append(m.custom, custom(a))
+		m.names = append(m.names, a.Name)
+	}
+	return m
+}
+
+func (m *mapper) column(header string) *column {
+	h := strings.TrimSpace(header)
+	for i, n := range m.names {
+		if strings.EqualFold(h, n) {
+			return &m.custom[i]
+		}
+	}
+	return byHeader[normalise(h)]
+}
+
+// omitted returns the Omit set of records from a file with the given
+// columns: every field a column could fill, and every profile text field
+// no column fills, except those of the present columns.
+func omitted(present map[string]bool) map[sdk.Field]bool {
+	omit := map[sdk.Field]bool{}
+	for _, f := range sdk.ProfileFields() {
+		switch f {
+		case sdk.FieldEmails, sdk.FieldPhoneNumbers, sdk.FieldAddresses, sdk.FieldCustom:
+			// Carried item by item and key by key.
+		default:
+			omit[f] = true
+		}
+	}
+	for i := range columns {
+		if c := &columns[i]; c.omit != "" {
+			omit[c.omit] = !present[c.name]
+		}
+	}
+	for f, o := range omit {
+		if !o {
+			delete(omit, f)
+		}
+	}
+	return omit
 }
 
 func normalise(h string) string {
@@ -131,15 +379,6 @@ func normalise(h string) string {
 		}
 	}
 	return b.String()
-}
-
-func fieldOf(name string) sdk.SyncField {
-	for _, c := range columns {
-		if c.name == name {
-			return c.field
-		}
-	}
-	return 0
 }
 
 // statuses maps accepted status values (normalised) to "active" or
@@ -154,7 +393,7 @@ var statuses = map[string]string{
 const MaxFileBytes = 1 << 30
 
 // Read parses a file of the given format.
-func Read(r io.Reader, format Format) (*File, error) {
+func Read(r io.Reader, format Format, opts ReadOptions) (*File, error) {
 	br := bufio.NewReaderSize(r, 1<<16)
 	head, _ := br.Peek(4)
 	switch {
@@ -166,11 +405,12 @@ func Read(r io.Reader, format Format) (*File, error) {
 	var f *File
 	var err error
 	cols := columnsAt{}
+	m := newMapper(opts)
 	switch format {
 	case CSV, "":
-		f, err = readCSV(br, cols)
+		f, err = readCSV(br, m, cols)
 	case JSONL:
-		f, err = readJSONL(br, cols)
+		f, err = readJSONL(br, m, cols)
 	default:
 		return nil, fmt.Errorf("unknown format %q (csv or jsonl)", format)
 	}
@@ -180,11 +420,15 @@ func Read(r io.Reader, format Format) (*File, error) {
 	return f, checkDuplicates(f.Records, cols)
 }
 
-// columnsAt remembers, per line, the columns of the email and external id,
-// so that a duplicate found after reading is still located.
-type columnsAt map[int][2]int
+// columnsAt remembers, per line, the columns of the email, external id and
+// user name, so that a duplicate found after reading is still located.
+type columnsAt map[int][3]int
 
-func readCSV(r io.Reader, cols columnsAt) (*File, error) {
+// keyColumns are the columns whose values must be unique in a file, in the
+// order of columnsAt's entries.
+var keyColumns = [3]string{"email", "external_id", "user_name"}
+
+func readCSV(r io.Reader, m *mapper, cols columnsAt) (*File, error) {
 	cr := csv.NewReader(r)
 	cr.FieldsPerRecord = -1
 	cr.ReuseRecord = true
@@ -196,29 +440,45 @@ func readCSV(r io.Reader, cols columnsAt) (*File, error) {
 		return nil, csvError(err)
 	}
 	header = slices.Clone(header)
-	f := &File{}
+	f := &File{headers: map[string]string{}}
+	type cell struct {
+		i int
+		c *column
+	}
+	var cells []cell
 	idx := map[string]int{}
 	for i, h := range header {
 		if !utf8.ValidString(h) {
 			return nil, &Error{Line: 1, Column: i + 1, Msg: "the header is not valid UTF-8; save the file as UTF-8"}
 		}
-		name, ok := Columns[normalise(h)]
-		if !ok {
+		c := m.column(h)
+		if c == nil {
 			f.Unknown = append(f.Unknown, h)
 			continue
 		}
-		if j, dup := idx[name]; dup {
-			return nil, &Error{Line: 1, Column: i + 1, Field: name, Msg: fmt.Sprintf("column %q is the same as column %d (%q)", h, j+1, header[j])}
+		if j, dup := idx[c.name]; dup {
+			return nil, &Error{Line: 1, Column: i + 1, Field: c.name, Msg: fmt.Sprintf("column %q is the same as column %d (%q)", h, j+1, header[j])}
 		}
-		idx[name] = i
+		idx[c.name] = i
+		f.headers[c.name] = h
+		cells = append(cells, cell{i, c})
 	}
 	if _, ok := idx["email"]; !ok {
 		return nil, &Error{Line: 1, Field: "email", Msg: "the header has no email column (expected one of: email, Work Email, Email Address)"}
 	}
-	omit := allFields
-	for name := range idx {
-		omit &^= fieldOf(name)
+	// Fill records in the table's order, whatever the file's.
+	order := func(c *column) int {
+		if i := slices.IndexFunc(columns, func(t column) bool { return t.name == c.name }); i >= 0 {
+			return i
+		}
+		return len(columns)
 	}
+	slices.SortStableFunc(cells, func(a, b cell) int { return order(a.c) - order(b.c) })
+	present := map[string]bool{}
+	for name := range idx {
+		present[name] = true
+	}
+	omit := omitted(present)
 	for {
 		row, err := cr.Read()
 		if errors.Is(err, io.EOF) {
@@ -236,22 +496,22 @@ func readCSV(r io.Reader, cols columnsAt) (*File, error) {
 			return nil, &Error{Line: line, Column: col, Msg: fmt.Sprintf("the row has %d fields but the header has %d", len(row), len(header))}
 		}
 		rec := sdk.SyncRecord{Line: line, Omit: omit}
-		for name, i := range idx {
+		for _, c := range cells {
 			v := ""
-			if i < len(row) {
-				v = strings.TrimSpace(row[i])
+			if c.i < len(row) {
+				v = strings.TrimSpace(row[c.i])
 			}
 			if !utf8.ValidString(v) {
-				_, col := cr.FieldPos(i)
-				return nil, &Error{Line: line, Column: col, Field: name, Msg: "the value is not valid UTF-8; save the file as UTF-8"}
+				_, col := cr.FieldPos(c.i)
+				return nil, &Error{Line: line, Column: col, Field: c.c.name, Msg: "the value is not valid UTF-8; save the file as UTF-8"}
 			}
-			if err := setField(&rec, name, v); err != nil {
-				_, col := cr.FieldPos(min(i, len(row)-1))
-				return nil, &Error{Line: line, Column: col, Field: name, Msg: err.Error()}
+			if err := c.c.set(&rec, v); err != nil {
+				_, col := cr.FieldPos(min(c.i, len(row)-1))
+				return nil, &Error{Line: line, Column: col, Field: c.c.name, Msg: err.Error()}
 			}
 		}
-		var at [2]int
-		for k, name := range []string{"email", "external_id"} {
+		var at [3]int
+		for k, name := range keyColumns {
 			if i, ok := idx[name]; ok && i < len(row) {
 				_, at[k] = cr.FieldPos(i)
 			}
@@ -270,39 +530,10 @@ func csvError(err error) error {
 	return err
 }
 
-func setField(r *sdk.SyncRecord, name, v string) error {
-	switch name {
-	case "external_id":
-		r.ExternalID = v
-	case "email":
-		r.Email = v
-	case "given_name":
-		r.GivenName = v
-	case "family_name":
-		r.FamilyName = v
-	case "display_name":
-		r.DisplayName = v
-	case "department":
-		r.Department = v
-	case "title":
-		r.Title = v
-	case "manager":
-		r.Manager = v
-	case "role":
-		r.Role = strings.ToLower(v)
-	case "status":
-		s, ok := statuses[normalise(v)]
-		if !ok {
-			return fmt.Errorf("unknown status %q (use active or inactive)", v)
-		}
-		r.Status = s
-	}
-	return nil
-}
-
-func readJSONL(r *bufio.Reader, cols columnsAt) (*File, error) {
-	f := &File{}
+func readJSONL(r *bufio.Reader, m *mapper, cols columnsAt) (*File, error) {
+	f := &File{headers: map[string]string{}}
 	unknown := map[string]bool{}
+	omits := map[string]map[sdk.Field]bool{} // by the line's columns, so that lines alike share one set
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 1<<16), 1<<20)
 	line := 0
@@ -333,46 +564,75 @@ func readJSONL(r *bufio.Reader, cols columnsAt) (*File, error) {
 			}
 			return nil, &Error{Line: line, Column: col, Msg: "not a JSON object: " + err.Error()}
 		}
-		rec := sdk.SyncRecord{Line: line, Omit: allFields}
-		keys := make([]string, 0, len(obj))
-		for k := range obj {
-			keys = append(keys, k)
+		rec := sdk.SyncRecord{Line: line}
+		keyCol := func(k string) int { return bytes.Index(b, []byte(`"`+k+`"`)) + 1 }
+		type cell struct {
+			key string
+			c   *column
 		}
-		slices.Sort(keys)
-		for _, k := range keys {
-			name, ok := Columns[normalise(k)]
-			if !ok {
+		cells := make([]cell, 0, len(obj))
+		for _, k := range slices.Sorted(maps.Keys(obj)) {
+			c := m.column(k)
+			if c == nil {
 				if !unknown[k] {
 					unknown[k] = true
 					f.Unknown = append(f.Unknown, k)
 				}
 				continue
 			}
+			if _, ok := f.headers[c.name]; !ok {
+				f.headers[c.name] = k
+			}
+			cells = append(cells, cell{k, c})
+		}
+		var sig strings.Builder
+		present := map[string]bool{}
+		for _, c := range cells {
+			present[c.c.name] = true
+		}
+		for i := range columns {
+			if present[columns[i].name] {
+				sig.WriteString(columns[i].name)
+				sig.WriteByte(',')
+			}
+		}
+		if rec.Omit = omits[sig.String()]; rec.Omit == nil {
+			rec.Omit = omitted(present)
+			omits[sig.String()] = rec.Omit
+		}
+		for _, c := range cells {
+			raw := obj[c.key]
 			var v string
-			raw := obj[k]
 			if string(raw) != "null" {
 				if err := json.Unmarshal(raw, &v); err != nil {
 					var bv bool
-					if name == "status" && json.Unmarshal(raw, &bv) == nil {
+					var num json.Number
+					switch {
+					case c.c.name == "status" && json.Unmarshal(raw, &bv) == nil:
 						v = map[bool]string{true: "active", false: "inactive"}[bv]
-					} else {
-						return nil, &Error{Line: line, Column: bytes.Index(b, []byte(`"`+k+`"`)) + 1, Field: name, Msg: fmt.Sprintf("%q must be a string", k)}
+					case strings.HasPrefix(c.c.name, customPrefix) && json.Unmarshal(raw, &bv) == nil:
+						v = strconv.FormatBool(bv)
+					case strings.HasPrefix(c.c.name, customPrefix) && json.Unmarshal(raw, &num) == nil:
+						v = num.String()
+					case strings.HasPrefix(c.c.name, customPrefix):
+						return nil, &Error{Line: line, Column: keyCol(c.key), Field: c.c.name, Msg: fmt.Sprintf("%q must be a string, a number or a boolean", c.key)}
+					default:
+						return nil, &Error{Line: line, Column: keyCol(c.key), Field: c.c.name, Msg: fmt.Sprintf("%q must be a string", c.key)}
 					}
 				}
 			}
-			rec.Omit &^= fieldOf(name)
-			if err := setField(&rec, name, strings.TrimSpace(v)); err != nil {
-				return nil, &Error{Line: line, Column: bytes.Index(b, []byte(`"`+k+`"`)) + 1, Field: name, Msg: err.Error()}
+			if err := c.c.set(&rec, strings.TrimSpace(v)); err != nil {
+				return nil, &Error{Line: line, Column: keyCol(c.key), Field: c.c.name, Msg: err.Error()}
 			}
 		}
 		if rec.Email == "" {
 			return nil, &Error{Line: line, Field: "email", Msg: "the object has no email"}
 		}
-		var at [2]int
-		for k, name := range []string{"email", "external_id"} {
-			for key := range obj {
-				if Columns[normalise(key)] == name {
-					at[k] = bytes.Index(b, []byte(`"`+key+`"`)) + 1
+		var at [3]int
+		for k, name := range keyColumns {
+			for _, c := range cells {
+				if c.c.name == name {
+					at[k] = keyCol(c.key)
 				}
 			}
 		}
@@ -388,10 +648,12 @@ func readJSONL(r *bufio.Reader, cols columnsAt) (*File, error) {
 	return f, nil
 }
 
-// checkDuplicates refuses an email or external id that appears twice.
+// checkDuplicates refuses an email, external id or user name that appears
+// twice.
 func checkDuplicates(recs []sdk.SyncRecord, cols columnsAt) error {
 	emails := make(map[string]int, len(recs))
 	exts := make(map[string]int, len(recs))
+	users := map[string]int{}
 	for _, r := range recs {
 		if k := sdk.NormalizeEmail(r.Email); k != "" {
 			if l, dup := emails[k]; dup {
@@ -404,6 +666,12 @@ func checkDuplicates(recs []sdk.SyncRecord, cols columnsAt) error {
 				return &Error{Line: r.Line, Column: cols[r.Line][1], Field: "external_id", Msg: fmt.Sprintf("external id %s is already on line %d", r.ExternalID, l)}
 			}
 			exts[r.ExternalID] = r.Line
+		}
+		if k := sdk.NormalizeUserName(r.UserName); k != "" {
+			if l, dup := users[k]; dup {
+				return &Error{Line: r.Line, Column: cols[r.Line][2], Field: "user_name", Msg: fmt.Sprintf("user name %s is already on line %d", r.UserName, l)}
+			}
+			users[k] = r.Line
 		}
 	}
 	return nil
