@@ -42,20 +42,71 @@ const (
 	detailInternal = "An internal error occurred; it has been logged. Retry later."
 )
 
-// sdkFields maps the SDK's request field names to SCIM attribute names, so
-// that an invalid-argument detail names what the client sent.
+// sdkFields maps the SDK's request field names that are not profile
+// fields to SCIM attribute names; profile fields are mapped through the
+// attribute table (fieldPaths).
 var sdkFields = map[string]string{
-	"Email":       "userName",
-	"GivenName":   "name.givenName",
-	"FamilyName":  "name.familyName",
+	"Email":       "emails",
 	"DisplayName": "displayName",
 	"ExternalID":  "externalId",
-	"Department":  "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department",
-	"Title":       "title",
-	"ManagerID":   "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager",
 	"Members":     "members",
 	"Password":    "password",
+	"Status":      "active",
 	"Where":       "filter",
+}
+
+// fieldPaths maps each profile field of the table to its attribute.
+var fieldPaths = func() map[sdk.Field]*attribute {
+	m := map[sdk.Field]*attribute{}
+	var walk func(as []*attribute)
+	walk = func(as []*attribute) {
+		for _, a := range as {
+			if a.kind == inList {
+				m[a.list.field] = a
+			} else if a.kind == inProfile && a.field != "" && a.typ != tComplex {
+				m[a.field] = a
+			}
+			if !a.multi {
+				walk(a.subs)
+			}
+		}
+	}
+	walk(coreUser)
+	walk(enterpriseUser)
+	return m
+}()
+
+// scimField names the attribute an SDK error's Field is about as a SCIM
+// client wrote it: "name.givenName" for "givenName", the URN-qualified
+// path of an extension's attribute, and "emails.value (item 2)" for
+// "emails[1].value". slug is the tenant's, for its custom attributes.
+func scimField(f, slug string) string {
+	if a, ok := sdkFields[f]; ok {
+		return a
+	}
+	if name, ok := sdk.Field(f).IsCustom(); ok {
+		if slug == "" {
+			return "custom attribute " + name
+		}
+		return customURN(slug) + ":" + name
+	}
+	base, rest, item := f, "", -1
+	if i := strings.IndexByte(f, '['); i >= 0 {
+		if j := strings.IndexByte(f[i:], ']'); j > 0 {
+			if n, err := strconv.Atoi(f[i+1 : i+j]); err == nil {
+				base, rest, item = f[:i], f[i+j+1:], n
+			}
+		}
+	}
+	a, ok := fieldPaths[sdk.Field(base)]
+	if !ok {
+		return f
+	}
+	p := a.path() + rest
+	if item >= 0 {
+		p += " (item " + strconv.Itoa(item+1) + ")"
+	}
+	return p
 }
 
 // errorFor maps an error of the SDK (or of this package) to the SCIM error
@@ -63,7 +114,11 @@ var sdkFields = map[string]string{
 // It is the one place where SDK refusals become HTTP statuses. Errors it
 // cannot classify become a 500 whose detail says nothing about the cause:
 // the caller logs the cause (see [Handler.fail]).
-func errorFor(err error) scimError {
+func errorFor(err error) scimError { return errorIn(err, "") }
+
+// errorIn is errorFor for a request to the tenant whose slug is given,
+// which names its custom attributes.
+func errorIn(err error, slug string) scimError {
 	var se scimError
 	if errors.As(err, &se) {
 		return se
@@ -76,10 +131,7 @@ func errorFor(err error) scimError {
 	switch sdk.CodeOf(err) {
 	case sdk.CodeInvalidArgument:
 		if f := sdk.FieldOf(err); f != "" && reason != sdk.ReasonUnknownMember {
-			if a, ok := sdkFields[f]; ok {
-				f = a
-			}
-			msg = f + ": " + msg
+			msg = scimField(f, slug) + ": " + msg
 		}
 		if f := sdk.FieldOf(err); f == "Where" {
 			return scimError{Status: http.StatusBadRequest, ScimType: typeInvalidFilter, Detail: msg}
@@ -89,8 +141,10 @@ func errorFor(err error) scimError {
 		return scimError{Status: http.StatusNotFound, Detail: "Resource not found."}
 	case sdk.CodeAlreadyExists:
 		switch reason {
-		case sdk.ReasonEmailTaken:
+		case sdk.ReasonUserNameTaken:
 			msg = "userName is already in use in this tenant (compared case-insensitively)."
+		case sdk.ReasonEmailTaken:
+			msg = "The user's email address (the primary email, else the work email, else userName) is already used by another member of this tenant."
 		case sdk.ReasonEmailTakenElsewhere:
 			msg = "The email address is already used by another account."
 		case sdk.ReasonExternalIDTaken:
@@ -138,7 +192,11 @@ func messageOf(err error) string {
 // fail maps err and logs the cause of server errors; the client never sees
 // it.
 func (h *Handler) fail(r *http.Request, err error) scimError {
-	se := errorFor(err)
+	slug := ""
+	if req := reqFrom(r); req != nil {
+		slug = req.slug
+	}
+	se := errorIn(err, slug)
 	if se.Status >= 500 {
 		h.log.Error("scim: request failed", "method", r.Method, "path", r.URL.Path, "status", se.Status, "err", err)
 	}

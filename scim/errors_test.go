@@ -25,12 +25,20 @@ func TestErrorFor(t *testing.T) {
 		scimType string
 		detail   string // substring
 	}{
-		{"invalid field", field("Email", `"x" is not a valid email address`), 400, "invalidValue", `userName: "x" is not a valid email address.`},
-		{"invalid enterprise field", field("Department", "must be at most 200 characters"), 400, "invalidValue", "enterprise:2.0:User:department: Must be"},
+		{"invalid field", field("Email", `"x" is not a valid email address`), 400, "invalidValue", `emails: "x" is not a valid email address.`},
+		{"invalid name part", field("givenName", "must be at most 256 bytes"), 400, "invalidValue", "name.givenName: Must be at most 256 bytes."},
+		{"invalid enterprise field", field("department", "must be at most 256 bytes"), 400, "invalidValue", "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department: Must be"},
+		{"invalid manager", field("managerId", "is not a member"), 400, "invalidValue", "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value: Is not"},
+		{"invalid item", field("emails[1].value", `"x" is not an email address`), 400, "invalidValue", `emails.value (item 2): "x" is not an email address.`},
+		{"item without value", field("phoneNumbers[0]", "needs a value"), 400, "invalidValue", `phoneNumbers (item 1): Needs a value.`},
+		{"two primaries", field("addresses", "items 0 and 1 are both primary"), 400, "invalidValue", `addresses: Items 0 and 1`},
+		{"invalid custom", field("custom.level", `"x" is not an integer`), 400, "invalidValue", `custom attribute level: "x" is not an integer.`},
+		{"invalid group name", field("DisplayName", "is required"), 400, "invalidValue", `displayName: Is required.`},
 		{"invalid where", field("Where", `"gt" does not apply`), 400, "invalidFilter", "filter:"},
 		{"unknown member", &sdk.Error{Code: sdk.CodeInvalidArgument, Reason: sdk.ReasonUnknownMember, Field: "Members", Message: `member "x" does not exist in this tenant`}, 400, "invalidValue", `Member "x" does not exist`},
 		{"not found", e(sdk.CodeNotFound, "", "member not found"), 404, "", "not found"},
-		{"email taken", e(sdk.CodeAlreadyExists, sdk.ReasonEmailTaken, ""), 409, "uniqueness", "userName is already in use"},
+		{"userName taken", e(sdk.CodeAlreadyExists, sdk.ReasonUserNameTaken, ""), 409, "uniqueness", "userName is already in use"},
+		{"email taken", e(sdk.CodeAlreadyExists, sdk.ReasonEmailTaken, ""), 409, "uniqueness", "email address"},
 		{"email elsewhere", e(sdk.CodeAlreadyExists, sdk.ReasonEmailTakenElsewhere, ""), 409, "uniqueness", "another account"},
 		{"external id taken", e(sdk.CodeAlreadyExists, sdk.ReasonExternalIDTaken, ""), 409, "uniqueness", "externalId"},
 		{"group name taken", e(sdk.CodeAlreadyExists, sdk.ReasonGroupNameTaken, ""), 409, "uniqueness", "displayName"},

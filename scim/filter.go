@@ -1,12 +1,14 @@
 package scim
 
 import (
+	"encoding/json"
+	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
 
-	"github.com/elimity-com/scim/schema"
 	"github.com/scim2/filter-parser/v2"
 
 	"github.com/rosterhq/roster/sdk"
@@ -63,14 +65,26 @@ const (
 	groupsFilter
 )
 
-// translate maps a parsed SCIM filter to the SDK's filter AST, attribute
-// by attribute (RFC 7643 §4.1, §4.2, §4.3, §3.1). Attributes of the schema
-// that Roster does not store are absent: "pr" is false for them, "eq" never
-// matches, "ne" always does. Attributes outside the schema are an
-// invalidFilter error (RFC 7644 §3.4.2.2), as are operators an attribute
-// does not support.
-func translate(e filter.Expression, kind filterKind) (*sdk.Cond, error) {
-	c, err := tr(e, kind, 0)
+const maxFilterDepth = 32
+
+// never is the condition a comparison that cannot hold folds to.
+var never = sdk.MatchNone()
+
+// translator maps a parsed SCIM filter to the SDK's filter AST ([sdk.Cond])
+// through the attribute table (RFC 7644 §3.4.2.2): each attribute path is
+// looked up in the resource's schemas and compares the table's
+// [sdk.Field]. An attribute outside the schemas, or an operator an
+// attribute does not support, is an invalidFilter error.
+type translator struct {
+	s    *userSchema // for Users; nil for Groups
+	kind filterKind
+}
+
+// translate maps e for the resource kind; s is the tenant's User schema
+// (nil for groups).
+func translate(e filter.Expression, kind filterKind, s *userSchema) (*sdk.Cond, error) {
+	t := &translator{s: s, kind: kind}
+	c, err := t.expr(e, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -80,12 +94,7 @@ func translate(e filter.Expression, kind filterKind) (*sdk.Cond, error) {
 	return c, nil
 }
 
-const maxFilterDepth = 32
-
-// always and never are the conditions a constant comparison folds to.
-var never = sdk.MatchNone()
-
-func tr(e filter.Expression, kind filterKind, depth int) (*sdk.Cond, error) {
+func (t *translator) expr(e filter.Expression, depth int) (*sdk.Cond, error) {
 	if depth > maxFilterDepth {
 		return nil, badRequest(typeInvalidFilter, "The filter is nested too deeply.")
 	}
@@ -93,11 +102,11 @@ func tr(e filter.Expression, kind filterKind, depth int) (*sdk.Cond, error) {
 	case *filter.LogicalExpression:
 		// Chains of and/or recurse without counting: the SDK flattens
 		// them, and the filter's length bounds them.
-		l, err := tr(x.Left, kind, depth)
+		l, err := t.expr(x.Left, depth)
 		if err != nil {
 			return nil, err
 		}
-		r, err := tr(x.Right, kind, depth)
+		r, err := t.expr(x.Right, depth)
 		if err != nil {
 			return nil, err
 		}
@@ -106,198 +115,194 @@ func tr(e filter.Expression, kind filterKind, depth int) (*sdk.Cond, error) {
 		}
 		return sdk.Or(l, r), nil
 	case *filter.NotExpression:
-		c, err := tr(x.Expression, kind, depth+1)
+		c, err := t.expr(x.Expression, depth+1)
 		if err != nil {
 			return nil, err
 		}
 		return sdk.Not(c), nil
 	case *filter.ValuePath:
-		return valuePath(x, kind, depth)
+		if x.AttributePath.SubAttribute != nil {
+			return nil, badRequest(typeInvalidFilter, "A value filter applies to a multi-valued attribute, not to %q.", x.AttributePath.String())
+		}
+		a, _, err := t.attr(x.AttributePath)
+		if err != nil {
+			return nil, err
+		}
+		if a.kind != inList {
+			return nil, badRequest(typeInvalidFilter, "%s cannot be filtered with [ ]: only stored multi-valued attributes can.", a.path())
+		}
+		inner, err := t.inside(a, x.ValueFilter, depth+1)
+		if err != nil {
+			return nil, err
+		}
+		return some(a, inner), nil
 	case *filter.AttributeExpression:
-		return compare(x.AttributePath, "", x.Operator, x.CompareValue, kind)
+		a, sub, err := t.attr(x.AttributePath)
+		if err != nil {
+			return nil, err
+		}
+		return t.compare(a, sub, x.Operator, x.CompareValue)
 	}
 	return nil, badRequest(typeInvalidFilter, "Unsupported filter expression.")
 }
 
-// valuePath translates attr[filter] (RFC 7644 §3.4.2.2): the filter's
-// comparisons are on sub-attributes of attr.
-func valuePath(x *filter.ValuePath, kind filterKind, depth int) (*sdk.Cond, error) {
-	var walk func(e filter.Expression, depth int) (*sdk.Cond, error)
-	walk = func(e filter.Expression, depth int) (*sdk.Cond, error) {
-		if depth > maxFilterDepth {
-			return nil, badRequest(typeInvalidFilter, "The filter is nested too deeply.")
-		}
-		switch y := e.(type) {
-		case *filter.LogicalExpression:
-			l, err := walk(y.Left, depth+1)
-			if err != nil {
-				return nil, err
-			}
-			r, err := walk(y.Right, depth+1)
-			if err != nil {
-				return nil, err
-			}
-			if y.Operator == filter.AND {
-				return sdk.And(l, r), nil
-			}
-			return sdk.Or(l, r), nil
-		case *filter.NotExpression:
-			c, err := walk(y.Expression, depth+1)
-			if err != nil {
-				return nil, err
-			}
-			return sdk.Not(c), nil
-		case *filter.AttributeExpression:
-			if y.AttributePath.URIPrefix != nil || y.AttributePath.SubAttribute != nil {
-				return nil, badRequest(typeInvalidFilter, "%q is not a sub-attribute of %s.", y.AttributePath.String(), x.AttributePath.AttributeName)
-			}
-			return compare(x.AttributePath, y.AttributePath.AttributeName, y.Operator, y.CompareValue, kind)
-		}
-		return nil, badRequest(typeInvalidFilter, "Unsupported filter inside [ ].")
-	}
-	if x.AttributePath.SubAttribute != nil {
-		return nil, badRequest(typeInvalidFilter, "A value filter applies to a multi-valued attribute, not to %q.", x.AttributePath.String())
-	}
-	return walk(x.ValueFilter, depth+1)
-}
-
-// compare translates one comparison. sub, when set, overrides the path's
-// sub-attribute (inside a value filter).
-func compare(p filter.AttributePath, sub string, op filter.CompareOperator, v any, kind filterKind) (*sdk.Cond, error) {
-	if sub == "" {
-		sub = p.SubAttributeName()
-	}
-	attr, s := strings.ToLower(p.AttributeName), strings.ToLower(sub)
-	uri := p.URI()
-	ext := false
+// some is "some item of a satisfies inner" (a value filter, RFC 7644
+// §3.4.2.2), folded when inner is constant.
+func some(a *attribute, inner *sdk.Cond) *sdk.Cond {
 	switch {
-	case uri == "":
-	case kind == usersFilter && strings.EqualFold(uri, userURN), kind == groupsFilter && strings.EqualFold(uri, groupURN):
-	case kind == usersFilter && strings.EqualFold(uri, enterpriseURN):
-		ext = true
-	default:
-		return nil, badRequest(typeInvalidFilter, "%.100q is not a schema of this resource.", uri)
+	case inner == nil:
+		return sdk.Present(a.list.field)
+	case inner == never:
+		return never
 	}
+	return &sdk.Cond{Op: sdk.OpSome, Field: a.list.field, Args: []*sdk.Cond{inner}}
+}
+
+// inside translates the value filter of the multi-valued attribute a,
+// whose comparisons name a's sub-attributes.
+func (t *translator) inside(a *attribute, e filter.Expression, depth int) (*sdk.Cond, error) {
+	if depth > maxFilterDepth {
+		return nil, badRequest(typeInvalidFilter, "The filter is nested too deeply.")
+	}
+	switch y := e.(type) {
+	case *filter.LogicalExpression:
+		l, err := t.inside(a, y.Left, depth+1)
+		if err != nil {
+			return nil, err
+		}
+		r, err := t.inside(a, y.Right, depth+1)
+		if err != nil {
+			return nil, err
+		}
+		if y.Operator == filter.AND {
+			return sdk.And(l, r), nil
+		}
+		return sdk.Or(l, r), nil
+	case *filter.NotExpression:
+		c, err := t.inside(a, y.Expression, depth+1)
+		if err != nil {
+			return nil, err
+		}
+		return sdk.Not(c), nil
+	case *filter.AttributeExpression:
+		ap := y.AttributePath
+		sub := a.sub(ap.AttributeName)
+		if ap.URIPrefix != nil || ap.SubAttribute != nil || sub == nil || sub.hidden {
+			return nil, badRequest(typeInvalidFilter, "%.100q is not a sub-attribute of %s.", ap.String(), a.path())
+		}
+		return t.compare(a, sub, y.Operator, y.CompareValue)
+	}
+	return nil, badRequest(typeInvalidFilter, "Unsupported filter inside [ ].")
+}
+
+// attr resolves an attribute path of a filter.
+func (t *translator) attr(ap filter.AttributePath) (*attribute, *attribute, error) {
+	var a *attribute
+	if t.kind == groupsFilter {
+		if uri := ap.URI(); uri != "" && !strings.EqualFold(uri, groupURN) {
+			return nil, nil, badRequest(typeInvalidFilter, "%.100q is not a schema of the Group resource.", uri)
+		}
+		if a = groupIndex.get(ap.AttributeName); a == nil {
+			return nil, nil, badRequest(typeInvalidFilter, "%.100q is not an attribute of the Group resource.", ap.AttributeName)
+		}
+	} else {
+		var err error
+		if a, err = t.s.lookup(ap.URI(), ap.AttributeName); err != nil {
+			var se scimError
+			if errors.As(err, &se) {
+				se.ScimType = typeInvalidFilter
+				return nil, nil, se
+			}
+			return nil, nil, err
+		}
+	}
+	if ap.SubAttribute == nil {
+		return a, nil, nil
+	}
+	sub := a.sub(*ap.SubAttribute)
+	if sub == nil || sub.hidden {
+		return nil, nil, badRequest(typeInvalidFilter, "%.100q is not a sub-attribute of %s.", *ap.SubAttribute, a.path())
+	}
+	return a, sub, nil
+}
+
+// compare translates one comparison on attribute a (sub-attribute sub).
+func (t *translator) compare(a, sub *attribute, op filter.CompareOperator, v any) (*sdk.Cond, error) {
 	cop := sdk.CondOp(strings.ToLower(string(op)))
-	if attr == "meta" {
-		switch s {
-		case "created":
-			return timeCond(sdk.FieldCreated, cop, v)
-		case "lastmodified":
-			return timeCond(sdk.FieldUpdated, cop, v)
-		case "resourcetype":
-			want := "User"
-			if kind == groupsFilter {
-				want = "Group"
-			}
-			return constCond(cop, want, v, false)
-		case "location", "version":
-			return nil, badRequest(typeInvalidFilter, "meta.%s cannot be filtered.", sub)
-		}
-		return nil, badRequest(typeInvalidFilter, "%q is not a sub-attribute of meta.", sub)
-	}
-	if attr == "id" && s == "" {
-		return textCond(sdk.FieldID, cop, v)
-	}
-	if attr == "externalid" && s == "" {
-		return textCond(sdk.FieldExternalID, cop, v)
-	}
-	if kind == groupsFilter {
-		switch {
-		case attr == "displayname" && s == "":
-			return textCond(sdk.FieldDisplayName, cop, v)
-		case attr == "members":
-			return nil, badRequest(typeInvalidFilter, "Groups cannot be filtered by members.")
-		}
-		return unknownAttr(groupSchema, attr, s, cop)
-	}
-	if ext {
-		switch {
-		case attr == "department" && s == "":
-			return textCond(sdk.FieldDepartment, cop, v)
-		case attr == "manager" && (s == "" || s == "value"):
-			return textCond(sdk.FieldManagerID, cop, v)
-		}
-		return unknownAttr(enterpriseSchema, attr, s, cop)
-	}
-	switch attr {
-	case "username":
-		if s == "" {
-			return textCond(sdk.FieldEmail, cop, v)
-		}
-	case "displayname", "title":
-		if s == "" {
-			f := sdk.FieldDisplayName
-			if attr == "title" {
-				f = sdk.FieldTitle
-			}
-			return textCond(f, cop, v)
-		}
-	case "name":
-		switch s {
-		case "givenname":
-			return textCond(sdk.FieldGivenName, cop, v)
-		case "familyname":
-			return textCond(sdk.FieldFamilyName, cop, v)
-		}
-	case "active":
-		if s == "" {
-			return boolCond(cop, v)
-		}
-	case "emails":
-		// One email, the member's: {value: email, type: "work", primary: true}.
-		switch s {
-		case "", "value":
-			return textCond(sdk.FieldEmail, cop, v)
-		case "type":
-			return constCond(cop, "work", v, true)
-		case "primary":
-			return constCond(cop, "true", v, false)
-		case "display":
-			return constCond(cop, "", v, true)
-		}
-		return nil, badRequest(typeInvalidFilter, "%q is not a sub-attribute of emails.", sub)
-	case "roles":
-		if s == "" || s == "value" {
-			return textCond(sdk.FieldRole, cop, v)
-		}
-	case "groups":
-		return nil, badRequest(typeInvalidFilter, "Users cannot be filtered by groups; read the group's members instead.")
-	case "password":
-		return nil, badRequest(typeInvalidFilter, "password cannot be filtered.")
-	}
-	return unknownAttr(userSchema, attr, s, cop)
-}
-
-// unknownAttr handles an attribute Roster does not store: absent when the
-// schema defines it, an error otherwise.
-func unknownAttr(sc schema.Schema, attr, sub string, op sdk.CondOp) (*sdk.Cond, error) {
-	a, ok := sc.Attributes.ContainsAttribute(attr)
-	if !ok {
-		a, ok = commonAttrs.ContainsAttribute(attr)
-	}
-	if ok && sub != "" {
-		_, ok = a.SubAttributes().ContainsAttribute(sub)
-	}
-	if !ok {
-		name := attr
-		if sub != "" {
-			name += "." + sub
-		}
-		return nil, badRequest(typeInvalidFilter, "%.100q is not an attribute of this resource.", name)
-	}
-	return absent(op)
-}
-
-// absent is what a comparison on an attribute without a value yields.
-func absent(op sdk.CondOp) (*sdk.Cond, error) {
-	if op == sdk.OpNe {
-		return nil, nil
-	}
-	if !validOp(op) {
+	if !validOp(cop) {
 		return nil, badRequest(typeInvalidFilter, "%q is not a comparison operator.", op)
 	}
-	return never, nil
+	switch a.kind {
+	case isMeta:
+		switch {
+		case sub == nil:
+			return nil, badRequest(typeInvalidFilter, "meta is compared through its sub-attributes, such as meta.lastModified.")
+		case sub.field != "":
+			return timeCond(sub.field, cop, v)
+		case sub.lname == "resourcetype":
+			want := "User"
+			if t.kind == groupsFilter {
+				want = "Group"
+			}
+			return constCond(cop, want, v)
+		}
+		return nil, badRequest(typeInvalidFilter, "%s cannot be filtered.", sub.path())
+	case isActive:
+		return boolCond(a.field, cop, v)
+	case isPassword:
+		return nil, badRequest(typeInvalidFilter, "password cannot be filtered.")
+	case isGroups:
+		return nil, badRequest(typeInvalidFilter, "Users cannot be filtered by groups; read the group's members instead.")
+	case isMembers:
+		return nil, badRequest(typeInvalidFilter, "Groups cannot be filtered by members.")
+	case isRoles:
+		switch {
+		case sub == nil || sub.field != "":
+			return textCond(sdk.FieldRole, cop, v)
+		}
+		return constCond(cop, "true", v) // roles.primary: a member's one role is primary
+	case inCustom:
+		return customCond(a, cop, v)
+	case inList:
+		if sub == nil {
+			if cop == sdk.OpPr {
+				return sdk.Present(a.list.field), nil
+			}
+			if a.def == nil {
+				return nil, badRequest(typeInvalidFilter, "%s is compared through its sub-attributes, such as %s.%s.", a.path(), a.path(), a.subs[0].name)
+			}
+			sub = a.def
+		}
+		if sub.flag != nil {
+			return boolCond(sub.field, cop, v)
+		}
+		return textCond(sub.field, cop, v)
+	}
+	if a.typ == tComplex {
+		if sub == nil {
+			if cop == sdk.OpPr {
+				var ors []*sdk.Cond
+				for _, s := range a.subs {
+					if s.kind == inProfile {
+						ors = append(ors, sdk.Present(s.field))
+					}
+				}
+				return sdk.Or(ors...), nil
+			}
+			if a.def == nil {
+				return nil, badRequest(typeInvalidFilter, "%s is compared through its sub-attributes, such as %s.%s.", a.path(), a.path(), a.subs[0].name)
+			}
+			sub = a.def
+		}
+		if sub.kind != inProfile {
+			return nil, badRequest(typeInvalidFilter, "%s cannot be filtered.", sub.path())
+		}
+		return textCond(sub.field, cop, v)
+	}
+	if a.field == "" {
+		return nil, badRequest(typeInvalidFilter, "%s cannot be filtered.", a.path())
+	}
+	return textCond(a.field, cop, v)
 }
 
 func validOp(op sdk.CondOp) bool {
@@ -309,9 +314,6 @@ func validOp(op sdk.CondOp) bool {
 }
 
 func textCond(f sdk.Field, op sdk.CondOp, v any) (*sdk.Cond, error) {
-	if !validOp(op) {
-		return nil, badRequest(typeInvalidFilter, "%q is not a comparison operator.", op)
-	}
 	if op == sdk.OpPr {
 		return sdk.Present(f), nil
 	}
@@ -322,15 +324,15 @@ func textCond(f sdk.Field, op sdk.CondOp, v any) (*sdk.Cond, error) {
 	return sdk.Compare(f, op, compareString(v)), nil
 }
 
-func boolCond(op sdk.CondOp, v any) (*sdk.Cond, error) {
+func boolCond(f sdk.Field, op sdk.CondOp, v any) (*sdk.Cond, error) {
 	if op == sdk.OpPr {
-		return sdk.Present(sdk.FieldActive), nil
+		return sdk.Present(f), nil
 	}
 	b, ok := asBool(v)
 	if !ok || (op != sdk.OpEq && op != sdk.OpNe) {
-		return nil, badRequest(typeInvalidFilter, "active compares with eq or ne and true or false.")
+		return nil, badRequest(typeInvalidFilter, "%s compares with eq or ne and true or false.", f)
 	}
-	return sdk.Compare(sdk.FieldActive, op, fmt.Sprint(b)), nil
+	return sdk.Compare(f, op, strconv.FormatBool(b)), nil
 }
 
 func timeCond(f sdk.Field, op sdk.CondOp, v any) (*sdk.Cond, error) {
@@ -338,7 +340,7 @@ func timeCond(f sdk.Field, op sdk.CondOp, v any) (*sdk.Cond, error) {
 		return sdk.Present(f), nil
 	}
 	s, _ := v.(string)
-	t, err := time.Parse(time.RFC3339Nano, compareString(s))
+	t, err := time.Parse(time.RFC3339Nano, s)
 	if err != nil {
 		return nil, badRequest(typeInvalidFilter, "meta times compare with an RFC 3339 date-time such as \"2026-01-02T03:04:05Z\".")
 	}
@@ -349,40 +351,120 @@ func timeCond(f sdk.Field, op sdk.CondOp, v any) (*sdk.Cond, error) {
 	return nil, badRequest(typeInvalidFilter, "%q does not apply to a date-time.", op)
 }
 
-// constCond folds a comparison against a value every member has (such as
-// emails.type, always "work").
-func constCond(op sdk.CondOp, have string, v any, fold bool) (*sdk.Cond, error) {
-	if !validOp(op) {
-		return nil, badRequest(typeInvalidFilter, "%q is not a comparison operator.", op)
+// customCond compares a custom attribute, whose values are kept in the
+// canonical text of their type: the operand is put in that form too.
+// Text ordering is not the order of numbers or of times, so only string
+// attributes take gt, ge, lt and le, and co, sw and ew.
+func customCond(a *attribute, op sdk.CondOp, v any) (*sdk.Cond, error) {
+	if op == sdk.OpPr {
+		return sdk.Present(a.field), nil
 	}
-	c := sdk.Compare(sdk.FieldExternalID, op, compareString(v))
-	if fold {
-		c.Field = sdk.FieldEmail
+	if a.custom != sdk.CustomString && op != sdk.OpEq && op != sdk.OpNe {
+		return nil, badRequest(typeInvalidFilter, "%s (a %s) compares with eq, ne or pr.", a.path(), a.custom)
 	}
-	if op != sdk.OpPr {
-		if err := c.Validate(false); err != nil {
-			return nil, badRequest(typeInvalidFilter, "%s", messageOf(err))
+	switch v.(type) {
+	case map[string]any, []any:
+		return nil, badRequest(typeInvalidFilter, "A comparison value must be a string, number, boolean or null.")
+	}
+	s := compareString(v)
+	if a.custom != sdk.CustomString && v != nil {
+		c, err := a.custom.Canonical(s)
+		if err != nil {
+			return nil, badRequest(typeInvalidFilter, "%s: %s.", a.path(), err)
 		}
+		s = c
 	}
-	m := &sdk.Member{ExternalID: have, EmailKey: sdk.NormalizeEmail(have)}
-	if c.Match(m) {
+	return sdk.Compare(a.field, op, s), nil
+}
+
+// constCond folds a comparison against a value every resource has (such
+// as meta.resourceType).
+func constCond(op sdk.CondOp, have string, v any) (*sdk.Cond, error) {
+	x := strings.ToLower(compareString(v))
+	h := strings.ToLower(have)
+	var ok bool
+	switch op {
+	case sdk.OpPr:
+		ok = true
+	case sdk.OpEq:
+		ok = h == x
+	case sdk.OpNe:
+		ok = h != x
+	case sdk.OpCo:
+		ok = x != "" && strings.Contains(h, x)
+	case sdk.OpSw:
+		ok = x != "" && strings.HasPrefix(h, x)
+	case sdk.OpEw:
+		ok = x != "" && strings.HasSuffix(h, x)
+	default:
+		return nil, badRequest(typeInvalidFilter, "%q does not apply here.", op)
+	}
+	if ok {
 		return nil, nil
 	}
 	return never, nil
 }
 
+// compareString renders a filter operand as text.
+func compareString(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return ""
+	case string:
+		return x
+	case bool:
+		return strconv.FormatBool(x)
+	case int:
+		return strconv.Itoa(x)
+	case float64:
+		return strconv.FormatFloat(x, 'f', -1, 64)
+	case json.Number:
+		return x.String()
+	}
+	return fmt.Sprint(v)
+}
+
 // userFilter and groupFilter parse and translate a filter query parameter
 // ("" matches everything).
-func userFilter(s string) (*sdk.Cond, error)  { return parseAndTranslate(s, usersFilter) }
-func groupFilter(s string) (*sdk.Cond, error) { return parseAndTranslate(s, groupsFilter) }
+func userFilter(s *userSchema, f string) (*sdk.Cond, error) {
+	return parseAndTranslate(f, usersFilter, s)
+}
+func groupFilter(f string) (*sdk.Cond, error) { return parseAndTranslate(f, groupsFilter, nil) }
 
-func parseAndTranslate(s string, kind filterKind) (*sdk.Cond, error) {
-	if strings.TrimSpace(s) == "" {
+func parseAndTranslate(f string, kind filterKind, s *userSchema) (*sdk.Cond, error) {
+	if strings.TrimSpace(f) == "" {
 		return nil, nil
 	}
-	e, err := parseFilter(s)
+	e, err := parseFilter(f)
 	if err != nil {
 		return nil, err
 	}
-	return translate(e, kind)
+	return translate(e, kind, s)
+}
+
+// condKey is a condition as text, for the keys of the cursor cache: two
+// conditions have the same key exactly when they are the same.
+func condKey(c *sdk.Cond) string {
+	if c == nil {
+		return ""
+	}
+	return string(appendCondKey(nil, c))
+}
+
+func appendCondKey(b []byte, c *sdk.Cond) []byte {
+	b = append(b, '(')
+	b = append(b, c.Op...)
+	b = append(b, ' ')
+	b = strconv.AppendQuote(b, string(c.Field))
+	b = append(b, ' ')
+	b = strconv.AppendQuote(b, c.Value)
+	if !c.Time.IsZero() {
+		b = append(b, ' ')
+		b = c.Time.UTC().AppendFormat(b, time.RFC3339Nano)
+	}
+	for _, a := range c.Args {
+		b = append(b, ' ')
+		b = appendCondKey(b, a)
+	}
+	return append(b, ')')
 }

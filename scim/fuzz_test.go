@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -22,8 +23,27 @@ import (
 //
 //	go test ./scim -run '^$' -fuzz FuzzFilter -fuzztime 30s
 
-var sample = &sdk.Member{ID: "M1", Email: "Ann@x.test", EmailKey: "ann@x.test", GivenName: "Ann", Title: "Dev",
+var sample = &sdk.Member{ID: "M1", Email: "Ann@x.test", EmailKey: "ann@x.test", UserNameKey: "ann@x.test",
+	Profile: sdk.Profile{UserName: "Ann@x.test", GivenName: "Ann", Title: "Dev",
+		Emails:       []sdk.Email{{Value: "Ann@x.test", Type: "work", Primary: true}, {Value: "ann@home.test", Type: "home"}},
+		PhoneNumbers: []sdk.PhoneNumber{{Value: "+1 555", Type: "mobile"}},
+		Addresses:    []sdk.Address{{Locality: "Paris", Country: "FR", Type: "work"}},
+		Custom:       map[string]string{"badge": "B-1", "level": "3"}},
 	Status: sdk.StatusActive, Role: "standard", CreatedAt: time.Unix(1e9, 0), UpdatedAt: time.Unix(1e9, 0)}
+
+// testTenant declares custom attributes of every type.
+var testTenant = &sdk.Tenant{ID: "T1", Slug: "acme", Roles: []sdk.Role{{Name: "owner"}, {Name: "standard"}},
+	Settings: sdk.Settings{CustomAttributes: []sdk.CustomAttribute{
+		{Name: "badge", Type: sdk.CustomString}, {Name: "level", Type: sdk.CustomInteger}, {Name: "remote", Type: sdk.CustomBoolean},
+		{Name: "score", Type: sdk.CustomDecimal}, {Name: "startDate", Type: sdk.CustomDateTime},
+	}}}
+
+// testSchema is the User schema of testTenant.
+func testSchema() *userSchema {
+	return &userSchema{slug: "acme", load: func() (*tenantInfo, error) {
+		return &tenantInfo{ext: newExtension("acme", testTenant.Settings.CustomAttributes), defaultRole: "standard"}, nil
+	}}
+}
 
 func FuzzFilter(f *testing.F) {
 	for _, s := range []string{`userName eq "a@b.c"`, `emails[type eq "work"].value eq "x"`, `not (title pr) or meta.created gt "2026-01-01T00:00:00Z"`} {
@@ -31,7 +51,7 @@ func FuzzFilter(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		for _, kind := range []filterKind{usersFilter, groupsFilter} {
-			c, err := parseAndTranslate(s, kind)
+			c, err := parseAndTranslate(s, kind, testSchema())
 			if err != nil {
 				if se := errorFor(err); se.Status != http.StatusBadRequest {
 					t.Fatalf("%q: status %d (%v)", s, se.Status, err)
@@ -51,11 +71,19 @@ func FuzzFilter(f *testing.F) {
 	})
 }
 
-func FuzzUserPatch(f *testing.F) {
+// FuzzPatchApply applies arbitrary PATCH operations through the attribute
+// table to a member with every kind of attribute set: the table answers
+// a 400 or an edit whose profile the SDK either accepts or refuses with an
+// invalid argument, never a panic or another error; the fields the edit
+// names are profile fields; and the group PATCH reader does the same.
+func FuzzPatchApply(f *testing.F) {
 	for _, s := range []string{
 		`[{"op":"Replace","path":"emails[type eq \"work\"].value","value":"a@b.c"}]`,
 		`[{"op":"replace","value":{"active":"False","name.givenName":"x"}}]`,
 		`[{"op":"add","path":"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager","value":"m1"}]`,
+		`[{"op":"add","path":"addresses[type eq \"work\"].locality","value":"Lyon"}]`,
+		`[{"op":"remove","path":"phoneNumbers[type eq \"mobile\"]"}]`,
+		`[{"op":"add","value":{"urn:roster:params:scim:schemas:extension:acme:2.0:User:level":7}}]`,
 	} {
 		f.Add(s)
 	}
@@ -64,17 +92,30 @@ func FuzzUserPatch(f *testing.F) {
 		if err != nil {
 			return
 		}
-		d := docFromMember(sample)
+		e := &edit{s: testSchema(), p: sample.Profile.Clone(), patch: true}
 		for i := range names {
-			if err := d.apply(names[i], paths[i], values[i]); err != nil {
+			if err := e.apply(names[i], paths[i], values[i]); err != nil {
 				if se := errorFor(err); se.Status != http.StatusBadRequest {
 					t.Fatalf("%q: status %d (%v)", s, se.Status, err)
 				}
 				return
 			}
 		}
-		_ = d.check()
-		_ = d.email(sample)
+		for _, fl := range e.mask {
+			if _, custom := fl.IsCustom(); !custom && !slices.Contains(sdk.ProfileFields(), fl) {
+				t.Fatalf("%q: mask names %q, not a profile field", s, fl)
+			}
+		}
+		p := e.p.Clone()
+		if err := p.Validate("fuzz", testTenant); err != nil && sdk.CodeOf(err) != sdk.CodeInvalidArgument {
+			t.Fatalf("%q: profile validation failed with %v", s, err)
+		} else if err != nil {
+			if se := errorIn(err, "acme"); se.Status != http.StatusBadRequest || strings.Contains(se.Detail, "[") {
+				t.Fatalf("%q: %v maps to %d %q", s, err, se.Status, se.Detail)
+			}
+		}
+		_ = e.checkRoles("standard")
+		_ = appendUser(nil, &sdk.Member{ID: "M1", Profile: e.p}, &userView{ext: newExtension("acme", testTenant.Settings.CustomAttributes)})
 		g := &groupChange{add: map[string]bool{}, remove: map[string]bool{}}
 		for i := range names {
 			if err := g.apply(names[i], paths[i], values[i]); err != nil {

@@ -16,10 +16,10 @@ import (
 	"github.com/rosterhq/roster/sdk"
 )
 
-// groupAttrs is a Group resource (RFC 7643 §4.2) without members: those are
+// groupValues is a Group resource (RFC 7643 §4.2) without members: those are
 // streamed from the membership edges (writeGroup) or echoed from the
 // request, never loaded whole.
-func groupAttrs(g *sdk.Group) map[string]any {
+func groupValues(g *sdk.Group) map[string]any {
 	a := map[string]any{"displayName": g.DisplayName}
 	if g.ExternalID != "" {
 		a["externalId"] = g.ExternalID
@@ -28,7 +28,7 @@ func groupAttrs(g *sdk.Group) map[string]any {
 }
 
 func groupResource(g *sdk.Group, base string) map[string]any {
-	a := groupAttrs(g)
+	a := groupValues(g)
 	a["id"] = g.ID
 	a["schemas"] = []string{groupURN}
 	a["meta"] = map[string]any{
@@ -191,7 +191,7 @@ func (h *Handler) elimGroup(r *http.Request, req *request, g *sdk.Group, members
 	if err != nil {
 		return elim.Resource{}, err
 	}
-	a := groupAttrs(g)
+	a := groupValues(g)
 	if members != nil && proj.wants("members") {
 		list := make([]any, len(members))
 		for i, id := range members {
@@ -213,7 +213,7 @@ func stringAttr(attrs map[string]any, name string) string {
 // member refuses the whole request and nothing is written.
 func (g groupHandler) Create(r *http.Request, attrs elim.ResourceAttributes) (elim.Resource, error) {
 	h, req := g.h, reqFrom(r)
-	if err := checkSchemas(req.body, groupURN); err != nil {
+	if err := checkGroupSchemas(req.body, groupURN, msGroupURN); err != nil {
 		return elim.Resource{}, err
 	}
 	members, err := memberIDs(attrs["members"])
@@ -257,7 +257,7 @@ func (g groupHandler) GetAll(r *http.Request, _ elim.ListRequestParams) (elim.Pa
 // members sent (none when absent), written as a batched difference.
 func (g groupHandler) Replace(r *http.Request, id string, attrs elim.ResourceAttributes) (elim.Resource, error) {
 	h, req, ctx := g.h, reqFrom(r), r.Context()
-	if err := checkSchemas(req.body, groupURN); err != nil {
+	if err := checkGroupSchemas(req.body, groupURN, msGroupURN); err != nil {
 		return elim.Resource{}, err
 	}
 	members, err := memberIDs(attrs["members"])

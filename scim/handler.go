@@ -54,6 +54,7 @@ type Handler struct {
 	slugs   sync.Map // slug → tenant id (slugs never change)
 	auth    authCache
 	cursors *cursorCache
+	tenants tenants
 
 	resourceTypes []elim.ResourceType
 	spc           elim.ServiceProviderConfig
@@ -123,8 +124,6 @@ func NewHandler(client *sdk.Client, opts ...Option) *Handler {
 	h.auth.entries = map[string]authEntry{}
 	h.cursors = newCursorCache(10000, 15*time.Minute, h.now)
 	h.resourceTypes = []elim.ResourceType{
-		{ID: optionalString("User"), Name: "User", Endpoint: "/Users", Description: optionalString("Members of the tenant"),
-			Schema: userSchema, SchemaExtensions: []elim.SchemaExtension{{Schema: enterpriseSchema}}, Handler: userHandler{h}},
 		{ID: optionalString("Group"), Name: "Group", Endpoint: "/Groups", Description: optionalString("Groups of the tenant's members"),
 			Schema: groupSchema, Handler: groupHandler{h}},
 	}
@@ -151,11 +150,12 @@ func (h *Handler) routes() *mux.Router {
 	get, post := http.MethodGet, http.MethodPost
 	// Most requests first: mux tries routes in order.
 	t("/Users", h.listUsers, get)
-	t("/Users", h.elimity, post)
+	t("/Users", h.postUser, post)
 	t("/Users/.search", h.searchUsers, post)
 	t("/Users/{id}", h.getUser, get)
 	t("/Users/{id}", h.patchUser, http.MethodPatch)
-	t("/Users/{id}", h.elimity, http.MethodPut, http.MethodDelete)
+	t("/Users/{id}", h.putUser, http.MethodPut)
+	t("/Users/{id}", h.deleteUser, http.MethodDelete)
 	t("/Groups", h.listGroups, get)
 	t("/Groups", h.elimity, post)
 	t("/Groups/.search", h.searchGroups, post)
@@ -163,9 +163,10 @@ func (h *Handler) routes() *mux.Router {
 	t("/Groups/{id}", h.patchGroup, http.MethodPatch)
 	t("/Groups/{id}", h.elimity, http.MethodPut, http.MethodDelete)
 	t("/ServiceProviderConfig", h.serviceProviderConfig, get)
-	for _, p := range []string{"/Schemas", "/Schemas/{id}", "/ResourceTypes", "/ResourceTypes/{id}"} {
-		t(p, h.elimity, get)
-	}
+	t("/Schemas", h.serveSchemas, get)
+	t("/Schemas/{id}", h.serveSchemas, get)
+	t("/ResourceTypes", h.serveResourceTypes, get)
+	t("/ResourceTypes/{id}", h.serveResourceTypes, get)
 	// RFC 7644 §3.7 (bulk), §3.11 (/Me) and §3.4.3 (root search) are optional
 	// and not offered; ServiceProviderConfig says so.
 	for _, p := range []string{"/Bulk", "/Me", "/.search", "", "/"} {
@@ -415,10 +416,8 @@ func (l *limiter) allow(key string) (bool, time.Duration) {
 	return false, time.Duration((1 - b.tokens) / l.rate * float64(time.Second))
 }
 
-// elimity hands a write (or a schema discovery request) to elimity's
-// server, which validates the body against the resource's schema and calls
-// userHandler or groupHandler. The body is first normalised for what
-// identity providers really send (see normalize.go).
+// elimity hands a group write to elimity's server, which validates the
+// body against the Group schema and calls groupHandler.
 func (h *Handler) elimity(w http.ResponseWriter, r *http.Request, req *request) {
 	srv, err := elim.NewServer(&elim.ServerArgs{ServiceProviderConfig: &h.spc, ResourceTypes: h.resourceTypes},
 		elim.WithBaseURL(req.base), elim.WithLogger(elimLogger{h.log}))
@@ -433,14 +432,8 @@ func (h *Handler) elimity(w http.ResponseWriter, r *http.Request, req *request) 
 	u.Path, u.RawPath = rest, ""
 	r2.URL = &u
 	if req.body != nil {
-		body, err := normalizeBody(rest, r.Method, req.body)
-		if err != nil {
-			writeError(w, errorFor(err))
-			return
-		}
-		req.body = body
-		r2.Body = io.NopCloser(bytes.NewReader(body))
-		r2.ContentLength = int64(len(body))
+		r2.Body = io.NopCloser(bytes.NewReader(req.body))
+		r2.ContentLength = int64(len(req.body))
 	}
 	srv.ServeHTTP(w, r2)
 }

@@ -252,10 +252,15 @@ func TestOwnerAndSeatLimitThroughSCIM(t *testing.T) {
 		t.Fatal("owner changed")
 	}
 	// A no-op PUT of the owner is fine (Okta re-pushes profiles).
-	e.do("PUT", "/Users/"+owner, `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"owner@acme.test","name":{"givenName":"Olivia","familyName":"Owner"}}`).want(t, 200)
+	r := e.do("GET", "/Users/"+owner, nil).want(t, 200)
+	delete(r.body, "meta")
+	e.do("PUT", "/Users/"+owner, r.body).want(t, 200)
+	if m := e.member(owner); m.Version != e.owner.Version {
+		t.Fatalf("a PUT of what GET returned changed the owner: version %d", m.Version)
+	}
 
 	e.createUser("second@acme.test")
-	r := e.do("POST", "/Users", `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"third@acme.test"}`).want(t, 403)
+	r = e.do("POST", "/Users", `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"third@acme.test"}`).want(t, 403)
 	golden(t, "seat_limit", r)
 	if !strings.Contains(r.str("detail"), "seat limit is reached") {
 		t.Fatalf("%s", r.raw)
@@ -299,7 +304,7 @@ func TestProjection(t *testing.T) {
 	e := newEnv(t)
 	id := e.createUser("ann@acme.test", map[string]any{
 		"schemas":     []string{"urn:ietf:params:scim:schemas:core:2.0:User", "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"},
-		"displayName": "Ann", "title": "Dev",
+		"displayName": "Ann", "title": "Dev", "emails": []any{map[string]any{"value": "ann@acme.test", "type": "work", "primary": true}},
 		"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User": map[string]any{"department": "R&D"},
 	})
 	gid := e.createGroup("Eng", id)

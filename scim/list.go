@@ -130,12 +130,13 @@ func (h *Handler) searchUsers(w http.ResponseWriter, r *http.Request, req *reque
 // a cursor (see seek).
 func (h *Handler) serveUsers(w http.ResponseWriter, r *http.Request, req *request, lp listParams) {
 	ctx := r.Context()
-	where, err := userFilter(lp.filter)
+	s := h.schemaFor(ctx, req)
+	where, err := userFilter(s, lp.filter)
 	if err != nil {
-		writeError(w, errorFor(err))
+		writeError(w, h.fail(r, err))
 		return
 	}
-	key := req.tenantID + "\x00U\x00" + where.String()
+	key := func() string { return req.tenantID + "\x00U\x00" + condKey(where) }
 	fetch := func(cursor string, size int, total bool) (*sdk.Page[*sdk.Member], int, error) {
 		return h.client.SearchMembers(ctx, req.tenantID, sdk.MemberSearch{
 			Where: where, ListOptions: sdk.ListOptions{PageSize: size, Cursor: cursor}, Total: total,
@@ -154,17 +155,47 @@ func (h *Handler) serveUsers(w http.ResponseWriter, r *http.Request, req *reques
 			return
 		}
 	}
-	res := listResponse{Schemas: []string{listURN}, TotalResults: total, StartIndex: lp.startIndex, ItemsPerPage: len(items), Resources: make([]any, len(items))}
-	for i, m := range items {
-		res.Resources[i] = lp.proj.apply(userResource(m, groups[m.ID], req.base))
+	v := userView{base: req.base, proj: lp.proj}
+	for _, m := range items {
+		if len(m.Custom) > 0 {
+			if v.ext, err = s.extension(); err != nil {
+				writeError(w, h.fail(r, err))
+				return
+			}
+			break
+		}
 	}
-	writeJSON(w, http.StatusOK, res)
+	bp := bufPool.Get().(*[]byte)
+	b := append((*bp)[:0], `{"schemas":["`+listURN+`"],"totalResults":`...)
+	b = strconv.AppendInt(b, int64(total), 10)
+	b = append(b, `,"startIndex":`...)
+	b = strconv.AppendInt(b, int64(lp.startIndex), 10)
+	b = append(b, `,"itemsPerPage":`...)
+	b = strconv.AppendInt(b, int64(len(items)), 10)
+	b = append(b, `,"Resources":[`...)
+	for i, m := range items {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		v.groups = groups[m.ID]
+		b = appendUser(b, m, &v)
+	}
+	b = append(b, "]}"...)
+	hd := w.Header()
+	hd.Set("Content-Type", contentType)
+	hd.Set("Content-Length", strconv.Itoa(len(b)))
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(b)
+	if cap(b) <= 64<<10 {
+		*bp = b
+		bufPool.Put(bp)
+	}
 }
 
 // window returns the page of a list that startIndex and count select and
 // the list's exact total, remembering the cursor of the page after it, so
 // that an identity provider walking the list pays one range query a page.
-func window[T any](h *Handler, key string, lp listParams, fetch func(cursor string, size int, total bool) (*sdk.Page[T], int, error)) ([]T, int, error) {
+func window[T any](h *Handler, key func() string, lp listParams, fetch func(cursor string, size int, total bool) (*sdk.Page[T], int, error)) ([]T, int, error) {
 	cursor, end, err := h.seek(key, lp.startIndex, func(cursor string, size int) (string, int, error) {
 		p, _, err := fetch(cursor, size, false)
 		if err != nil {
@@ -187,7 +218,7 @@ func window[T any](h *Handler, key string, lp listParams, fetch func(cursor stri
 		return nil, total, nil
 	}
 	if page.NextCursor != "" {
-		h.cursors.put(key+"\x00"+strconv.Itoa(lp.startIndex+len(items)), page.NextCursor)
+		h.cursors.put(key()+"\x00"+strconv.Itoa(lp.startIndex+len(items)), page.NextCursor)
 	}
 	return items, total, nil
 }
@@ -219,7 +250,7 @@ func (h *Handler) serveGroups(w http.ResponseWriter, r *http.Request, req *reque
 		writeError(w, errorFor(err))
 		return
 	}
-	key := req.tenantID + "\x00G\x00" + where.String()
+	key := func() string { return req.tenantID + "\x00G\x00" + condKey(where) }
 	fetch := func(cursor string, size int, total bool) (*sdk.Page[*sdk.Group], int, error) {
 		return h.client.SearchGroups(ctx, req.tenantID, sdk.GroupSearch{
 			Where: where, ListOptions: sdk.ListOptions{PageSize: size, Cursor: cursor}, Total: total,
@@ -259,11 +290,11 @@ func (h *Handler) serveGroups(w http.ResponseWriter, r *http.Request, req *reque
 // evicted after 15 minutes) walks from the start in pages of 1000 once:
 // its cost grows with the position, and the position is cached for the next
 // request.
-func (h *Handler) seek(key string, startIndex int, fetch func(cursor string, size int) (next string, n int, err error)) (string, bool, error) {
+func (h *Handler) seek(key func() string, startIndex int, fetch func(cursor string, size int) (next string, n int, err error)) (string, bool, error) {
 	if startIndex <= 1 {
 		return "", false, nil
 	}
-	ck := key + "\x00" + strconv.Itoa(startIndex)
+	ck := key() + "\x00" + strconv.Itoa(startIndex)
 	if c, ok := h.cursors.get(ck); ok {
 		return c, c == endOfList, nil
 	}
@@ -346,18 +377,20 @@ type projection struct {
 	exclude []attrRef
 }
 
-// attrRef is one attribute name: container "" for the core schema or an
-// extension URN (ext set), an attribute and an optional sub-attribute, all
-// lower-cased.
+// attrRef is one attribute name of a projection, lower-cased: the schema
+// URN ("" for the resource's core schema), and an attribute ("" for the
+// whole schema) with an optional sub-attribute.
 type attrRef struct {
-	ext       bool
-	attr, sub string
+	schema, attr, sub string
 }
 
 const maxProjected = 100
 
 func projectionFromQuery(r *http.Request) (projection, error) {
 	q := r.URL.Query()
+	if len(q) == 0 {
+		return projection{}, nil
+	}
 	split := func(v string) []string {
 		if v == "" {
 			return nil
@@ -383,18 +416,20 @@ func parseProjection(include, exclude []string) (projection, error) {
 				return nil, badRequest(typeInvalidValue, "An attribute name is too long.")
 			}
 			var ref attrRef
-			switch {
-			case strings.HasPrefix(n, strings.ToLower(enterpriseURN)):
-				ref.ext = true
-				n = strings.TrimPrefix(strings.TrimPrefix(n, strings.ToLower(enterpriseURN)), ":")
-				if n == "" {
-					out = append(out, ref)
+			if strings.HasPrefix(n, "urn:") {
+				i := strings.LastIndexByte(n, ':')
+				if last := n[i+1:]; last == "user" || last == "group" {
+					// A whole schema, such as the enterprise extension.
+					ref.schema = n
+					if n != lowerUserURN && n != lowerGroupURN {
+						out = append(out, ref)
+					}
 					continue
 				}
-			case strings.HasPrefix(n, strings.ToLower(userURN)+":"):
-				n = n[len(userURN)+1:]
-			case strings.HasPrefix(n, strings.ToLower(groupURN)+":"):
-				n = n[len(groupURN)+1:]
+				ref.schema, n = n[:i], n[i+1:]
+				if ref.schema == lowerUserURN || ref.schema == lowerGroupURN {
+					ref.schema = ""
+				}
 			}
 			ref.attr, ref.sub, _ = strings.Cut(n, ".")
 			out = append(out, ref)
@@ -409,30 +444,87 @@ func parseProjection(include, exclude []string) (projection, error) {
 	return p, err
 }
 
+var (
+	lowerUserURN       = strings.ToLower(userURN)
+	lowerGroupURN      = strings.ToLower(groupURN)
+	lowerEnterpriseURN = strings.ToLower(enterpriseURN)
+)
+
+func (p projection) empty() bool { return len(p.include) == 0 && len(p.exclude) == 0 }
+
 // wants reports whether a core attribute is returned, so that costly ones
 // (a user's groups, a group's members) are fetched only when needed.
 func (p projection) wants(attr string) bool {
 	if len(p.include) > 0 {
 		for _, r := range p.include {
-			if !r.ext && r.attr == attr {
+			if r.schema == "" && r.attr == attr {
 				return true
 			}
 		}
 		return false
 	}
 	for _, r := range p.exclude {
-		if !r.ext && r.attr == attr && r.sub == "" {
+		if r.schema == "" && r.attr == attr && r.sub == "" {
 			return false
 		}
 	}
 	return true
 }
 
-// apply returns res projected. id and schemas are always returned (their
-// "returned" characteristic is "always", RFC 7643 §2.4); meta is returned
-// by default and, with attributes, only when asked for.
+// wantsAttr reports whether attribute a of the schema whose lower-case URN
+// is schema ("" for the core schema) is returned (RFC 7643 §2.4
+// "returned").
+func (p projection) wantsAttr(schema string, a *attribute) bool {
+	switch a.returned {
+	case retAlways:
+		return true
+	case retNever:
+		return false
+	}
+	if len(p.include) > 0 {
+		for _, r := range p.include {
+			if r.schema == schema && (r.attr == a.lname || r.attr == "" && schema != "") {
+				return true
+			}
+		}
+		return false
+	}
+	for _, r := range p.exclude {
+		if r.schema == schema && (r.attr == a.lname && r.sub == "" || r.attr == "" && schema != "") {
+			return false
+		}
+	}
+	return a.returned != retRequest
+}
+
+// wantsSub reports whether sub-attribute s of a (which wantsAttr returns)
+// is returned.
+func (p projection) wantsSub(schema string, a, s *attribute) bool {
+	if p.empty() {
+		return true
+	}
+	if len(p.include) > 0 {
+		for _, r := range p.include {
+			if r.schema == schema && (r.attr == "" && schema != "" || r.attr == a.lname && (r.sub == "" || r.sub == s.lname)) {
+				return true
+			}
+		}
+		return false
+	}
+	for _, r := range p.exclude {
+		if r.schema == schema && r.attr == a.lname && r.sub == s.lname {
+			return false
+		}
+	}
+	return true
+}
+
+// apply returns a group resource projected. id and schemas are always
+// returned (RFC 7643 §2.4); meta is returned by default and, with
+// attributes, only when asked for. Users are projected as they are
+// rendered (render.go).
 func (p projection) apply(res map[string]any) map[string]any {
-	if len(p.include) == 0 && len(p.exclude) == 0 {
+	if p.empty() {
 		return res
 	}
 	var out map[string]any
@@ -444,28 +536,8 @@ func (p projection) apply(res map[string]any) map[string]any {
 			}
 		}
 		for _, r := range p.include {
-			if r.ext {
-				ext, ok := res[enterpriseURN].(map[string]any)
-				if !ok {
-					continue
-				}
-				if r.attr == "" {
-					out[enterpriseURN] = mergeSub(out[enterpriseURN], ext)
-					continue
-				}
-				k := canonical(ext, r.attr)
-				if k == "" {
-					continue
-				}
-				v := ext[k]
-				if r.sub != "" {
-					v = pickSub(v, r.sub)
-				}
-				out[enterpriseURN] = mergeSub(out[enterpriseURN], map[string]any{k: v})
-				continue
-			}
 			k := canonical(res, r.attr)
-			if k == "" || k == enterpriseURN {
+			if r.schema != "" || k == "" {
 				continue
 			}
 			if r.sub == "" {
@@ -481,30 +553,8 @@ func (p projection) apply(res map[string]any) map[string]any {
 		}
 	}
 	for _, r := range p.exclude {
-		if r.ext {
-			ext, ok := out[enterpriseURN]
-			if !ok {
-				continue
-			}
-			if r.attr == "" {
-				delete(out, enterpriseURN)
-				continue
-			}
-			m := copyMap(ext)
-			k := canonical(m, r.attr)
-			if k == "" {
-				continue
-			}
-			if r.sub == "" {
-				delete(m, k)
-			} else {
-				m[k] = dropSub(m[k], r.sub)
-			}
-			out[enterpriseURN] = m
-			continue
-		}
 		k := canonical(out, r.attr)
-		if k == "" || k == "id" || k == "schemas" || k == enterpriseURN {
+		if r.schema != "" || k == "" || k == "id" || k == "schemas" {
 			continue
 		}
 		if r.sub == "" {
@@ -570,8 +620,8 @@ func dropSub(v any, sub string) any {
 	return v
 }
 
-// mergeSub merges two projections of one attribute (name.givenName and
-// name.familyName both asked for).
+// mergeSub merges two projections of one attribute (members.value and
+// members.type both asked for).
 func mergeSub(have, add any) any {
 	switch a := add.(type) {
 	case map[string]any:

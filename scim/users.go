@@ -1,111 +1,24 @@
 package scim
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"net/http"
+	"strconv"
 	"strings"
 
-	elim "github.com/elimity-com/scim"
 	"github.com/gorilla/mux"
 
 	"github.com/rosterhq/roster/sdk"
 )
 
-// userAttrs is the SCIM representation of a member (RFC 7643 §4.1 and
-// §4.3), without the id, schemas and meta that every resource carries.
-// Roster keeps one address per member: userName and the one work email are
-// the same value. The password is never returned (RFC 7643 §4.1.1).
-func userAttrs(m *sdk.Member, groups []string, base string) map[string]any {
-	a := map[string]any{
-		"userName": m.Email,
-		"active":   m.Status == sdk.StatusActive,
-		"emails":   []any{map[string]any{"value": m.Email, "type": "work", "primary": true}},
-		"roles":    []any{map[string]any{"value": m.Role, "primary": true}},
-	}
-	name := map[string]any{}
-	if m.GivenName != "" {
-		name["givenName"] = m.GivenName
-	}
-	if m.FamilyName != "" {
-		name["familyName"] = m.FamilyName
-	}
-	if f := strings.TrimSpace(m.GivenName + " " + m.FamilyName); f != "" {
-		name["formatted"] = f
-	}
-	if len(name) > 0 {
-		a["name"] = name
-	}
-	if m.DisplayName != "" {
-		a["displayName"] = m.DisplayName
-	}
-	if m.Title != "" {
-		a["title"] = m.Title
-	}
-	if m.ExternalID != "" {
-		a["externalId"] = m.ExternalID
-	}
-	ext := map[string]any{}
-	if m.Department != "" {
-		ext["department"] = m.Department
-	}
-	if m.ManagerID != "" {
-		ext["manager"] = map[string]any{"value": m.ManagerID, "$ref": base + "/Users/" + m.ManagerID}
-	}
-	if len(ext) > 0 {
-		a[enterpriseURN] = ext
-	}
-	if len(groups) > 0 {
-		gs := make([]any, len(groups))
-		for i, id := range groups {
-			gs[i] = map[string]any{"value": id, "$ref": base + "/Groups/" + id, "type": "direct"}
-		}
-		a["groups"] = gs
-	}
-	return a
-}
-
-// userResource is a complete User resource, as GET returns it.
-func userResource(m *sdk.Member, groups []string, base string) map[string]any {
-	a := userAttrs(m, groups, base)
-	a["id"] = m.ID
-	a["schemas"] = []string{userURN, enterpriseURN}
-	a["meta"] = map[string]any{
-		"resourceType": "User",
-		"created":      scimTime(m.CreatedAt),
-		"lastModified": scimTime(m.UpdatedAt),
-		"location":     base + "/Users/" + m.ID,
-		"version":      etag(m.Version),
-	}
-	return a
-}
-
-// elimResource wraps a member for elimity's write responses, which add id,
-// schemas and meta themselves. The query's attributes/excludedAttributes
-// apply (RFC 7644 §3.9).
-func (h *Handler) elimUser(r *http.Request, req *request, m *sdk.Member) (elim.Resource, error) {
-	var groups []string
-	proj, err := projectionFromQuery(r)
-	if err != nil {
-		return elim.Resource{}, err
-	}
-	// A member created by this request is in no group yet.
-	if proj.wants("groups") && r.Method != http.MethodPost {
-		if groups, err = h.groupsOf(r.Context(), req, m); err != nil {
-			return elim.Resource{}, h.fail(r, err)
-		}
-	}
-	attrs := proj.apply(userAttrs(m, groups, req.base))
-	created, modified := m.CreatedAt, m.UpdatedAt
-	return elim.Resource{ID: m.ID, Attributes: attrs, Meta: elim.Meta{Created: &created, LastModified: &modified, Version: etag(m.Version)}}, nil
-}
-
-// samePassword reports whether pw is already the member's password. Okta
-// re-sends the password with every PUT when password sync is on; setting
-// it again would log the member out each time.
-func (h *Handler) samePassword(r *http.Request, req *request, m *sdk.Member, pw string) bool {
-	_, err := h.client.VerifyPassword(r.Context(), req.tenantID, m.Email, pw)
-	return err == nil || sdk.ReasonOf(err) == sdk.ReasonInactive
-}
+// Users are served here, each write as one SDK call: POST is
+// [sdk.Client.AddMember], PUT and PATCH are [sdk.Client.UpdateMember] (the
+// profile fields by field mask, the status and the password in one
+// conditional write), DELETE is [sdk.Client.RemoveMember]. Bodies are read
+// through the attribute table (edit.go), so the tenant's custom extension
+// is accepted like the standard schemas.
 
 // groupsOf returns the ids of a member's groups: from the member itself
 // when the store keeps them there, else with one store call.
@@ -114,10 +27,37 @@ func (h *Handler) groupsOf(ctx context.Context, req *request, m *sdk.Member) ([]
 	return of[m.ID], err
 }
 
+// writeUser answers with the User resource of m, its ETag and Location.
+func (h *Handler) writeUser(w http.ResponseWriter, r *http.Request, req *request, s *userSchema, status int, m *sdk.Member, groups []string, proj projection) {
+	v := userView{base: req.base, groups: groups, proj: proj}
+	if len(m.Custom) > 0 {
+		x, err := s.extension()
+		if err != nil {
+			writeError(w, h.fail(r, err))
+			return
+		}
+		v.ext = x
+	}
+	bp := bufPool.Get().(*[]byte)
+	b := appendUser((*bp)[:0], m, &v)
+	hd := w.Header()
+	hd.Set("Content-Type", contentType)
+	hd.Set("Content-Length", strconv.Itoa(len(b)))
+	hd.Set("ETag", etag(m.Version))
+	hd.Set("Location", req.base+"/Users/"+m.ID)
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
+	if cap(b) <= 64<<10 {
+		*bp = b
+		bufPool.Put(bp)
+	}
+}
+
 // getUser serves GET /Users/{id} (RFC 7644 §3.4.1), with ETag and
 // If-None-Match.
 func (h *Handler) getUser(w http.ResponseWriter, r *http.Request, req *request) {
-	if mux.Vars(r)["id"] == ".search" {
+	id := mux.Vars(r)["id"]
+	if id == ".search" {
 		h.methodNotAllowed(w, r)
 		return
 	}
@@ -126,14 +66,14 @@ func (h *Handler) getUser(w http.ResponseWriter, r *http.Request, req *request) 
 		writeError(w, errorFor(err))
 		return
 	}
-	m, err := h.client.Member(r.Context(), req.tenantID, mux.Vars(r)["id"])
+	m, err := h.client.Member(r.Context(), req.tenantID, id)
 	if err != nil {
 		writeError(w, h.fail(r, err))
 		return
 	}
 	tag := etag(m.Version)
-	w.Header().Set("ETag", tag)
 	if noneMatch(r, tag) {
+		w.Header().Set("ETag", tag)
 		w.WriteHeader(http.StatusNotModified)
 		return
 	}
@@ -144,8 +84,7 @@ func (h *Handler) getUser(w http.ResponseWriter, r *http.Request, req *request) 
 			return
 		}
 	}
-	w.Header().Set("Location", req.base+"/Users/"+m.ID)
-	writeJSON(w, http.StatusOK, proj.apply(userResource(m, groups, req.base)))
+	h.writeUser(w, r, req, h.schemaFor(r.Context(), req), http.StatusOK, m, groups, proj)
 }
 
 func noneMatch(r *http.Request, tag string) bool {
@@ -163,209 +102,273 @@ func noneMatch(r *http.Request, tag string) bool {
 	return false
 }
 
-// userHandler is elimity's callback set for Users. Elimity has parsed and
-// validated the body against the User schema and its enterprise extension
-// (readOnly attributes such as groups dropped) before these run.
-type userHandler struct{ h *Handler }
+// readUser reads a POST or PUT body (RFC 7644 §3.3, §3.5.1) into an edit
+// of an empty profile: every attribute through the table, schemas checked,
+// read-only attributes ignored, userName required.
+func (h *Handler) readUser(ctx context.Context, req *request) (*edit, error) {
+	d := json.NewDecoder(bytes.NewReader(req.body))
+	d.UseNumber()
+	var obj map[string]any
+	if err := d.Decode(&obj); err != nil || obj == nil {
+		return nil, badRequest(typeInvalidSyntax, "The body is not a JSON object of the User resource.")
+	}
+	s := h.schemaFor(ctx, req)
+	if err := s.checkSchemas(obj); err != nil {
+		return nil, err
+	}
+	e := &edit{s: s}
+	if err := e.applyObject("replace", "", obj); err != nil {
+		return nil, err
+	}
+	return e, e.checkRequired()
+}
 
-// Create maps POST /Users (RFC 7644 §3.3) to sdk AddMember: active=false
-// creates a deactivated member; a password is set with SetPassword.
-func (u userHandler) Create(r *http.Request, attrs elim.ResourceAttributes) (elim.Resource, error) {
-	h, req, ctx := u.h, reqFrom(r), r.Context()
-	if err := checkSchemas(req.body, userURN, enterpriseURN); err != nil {
-		return elim.Resource{}, err
-	}
-	d, err := docFromAttrs(attrs)
-	if err != nil {
-		return elim.Resource{}, err
-	}
-	if err := d.check(); err != nil {
-		return elim.Resource{}, err
-	}
-	if d.password != nil {
-		// Refuse a password the SDK would refuse before creating anyone.
-		if err := sdk.CheckPassword(*d.password); err != nil {
-			return elim.Resource{}, h.fail(r, err)
-		}
-	}
-	st := sdk.StatusActive
-	if !d.active {
-		st = sdk.StatusDeactivated
-	}
-	m, err := h.client.AddMember(ctx, req.actor, sdk.AddMemberRequest{
-		TenantID: req.tenantID, Email: d.email(nil), GivenName: d.givenName, FamilyName: d.familyName,
-		DisplayName: d.displayName, ExternalID: d.externalID, Department: d.department, Title: d.title,
-		ManagerID: d.managerID, Status: st,
-	})
-	if err != nil {
-		return elim.Resource{}, h.fail(r, err)
-	}
-	if d.password != nil {
-		pm, err := h.client.SetPassword(ctx, req.actor, req.tenantID, m.ID, *d.password)
-		if err != nil {
-			// Creating a user with an unacceptable password must not leave
-			// the user behind: the client will retry the POST.
-			if rerr := h.client.RemoveMember(context.WithoutCancel(ctx), req.actor, req.tenantID, m.ID); rerr != nil {
-				h.log.Error("scim: removing a member whose password was refused failed", "member", m.ID, "err", rerr)
+// checkSchemas checks a resource's "schemas" (RFC 7643 §3): present, the
+// core User schema among them, and only the User resource's schemas.
+func (s *userSchema) checkSchemas(obj map[string]any) error {
+	var list []any
+	found := false
+	for k, v := range obj {
+		if strings.EqualFold(k, "schemas") {
+			l, ok := v.([]any)
+			if !ok {
+				return badRequest(typeInvalidSyntax, "schemas must be a list of URIs.")
 			}
-			return elim.Resource{}, h.fail(r, err)
-		}
-		if pm != nil {
-			m = pm
+			list, found = l, true
 		}
 	}
-	return h.elimUser(r, req, m)
-}
-
-// Get is unused: GET is served by Handler.getUser, which can answer
-// If-None-Match. It exists to satisfy elimity's interface.
-func (u userHandler) Get(r *http.Request, id string) (elim.Resource, error) {
-	m, err := u.h.client.Member(r.Context(), reqFrom(r).tenantID, id)
-	if err != nil {
-		return elim.Resource{}, u.h.fail(r, err)
+	if !found {
+		return badRequest(typeInvalidValue, "schemas is required and must contain %q.", userURN)
 	}
-	return u.h.elimUser(r, reqFrom(r), m)
-}
-
-// GetAll is unused: lists are served by Handler.listUsers.
-func (u userHandler) GetAll(r *http.Request, _ elim.ListRequestParams) (elim.Page, error) {
-	return elim.Page{}, scimError{Status: http.StatusNotImplemented}
-}
-
-// Replace maps PUT /Users/{id} (RFC 7644 §3.5.1): every stored attribute
-// takes the value sent, absent ones are cleared, except active (absent:
-// unchanged) and the password (absent: unchanged). groups is readOnly and
-// ignored.
-func (u userHandler) Replace(r *http.Request, id string, attrs elim.ResourceAttributes) (elim.Resource, error) {
-	h, req, ctx := u.h, reqFrom(r), r.Context()
-	if err := checkSchemas(req.body, userURN, enterpriseURN); err != nil {
-		return elim.Resource{}, err
-	}
-	m, err := h.client.Member(ctx, req.tenantID, id)
-	if err != nil {
-		return elim.Resource{}, h.fail(r, err)
-	}
-	if err := ifMatch(r, m.Version); err != nil {
-		return elim.Resource{}, err
-	}
-	d, err := docFromAttrs(attrs)
-	if err != nil {
-		return elim.Resource{}, err
-	}
-	if _, ok := attrs["active"]; !ok {
-		d.active = m.Status == sdk.StatusActive
-	}
-	if err := d.check(); err != nil {
-		return elim.Resource{}, err
-	}
-	m, err = h.applyDoc(r, req, m, d)
-	if err != nil {
-		return elim.Resource{}, err
-	}
-	return h.elimUser(r, req, m)
-}
-
-// Patch is unused: PATCH is served by Handler.patchUser (see readPatch).
-// It exists to satisfy elimity's interface.
-func (u userHandler) Patch(r *http.Request, id string, ops []elim.PatchOperation) (elim.Resource, error) {
-	m, err := u.h.patchMember(r, reqFrom(r), id, ops)
-	if err != nil {
-		return elim.Resource{}, err
-	}
-	return u.h.elimUser(r, reqFrom(r), m)
-}
-
-// patchMember applies PATCH operations (RFC 7644 §3.5.2) in order to the
-// user's representation, then writes the difference through the SDK.
-func (h *Handler) patchMember(r *http.Request, req *request, id string, ops []elim.PatchOperation) (*sdk.Member, error) {
-	m, err := h.client.Member(r.Context(), req.tenantID, id)
-	if err != nil {
-		return nil, h.fail(r, err)
-	}
-	if err := ifMatch(r, m.Version); err != nil {
-		return nil, err
-	}
-	d := docFromMember(m)
-	for _, op := range ops {
-		if err := d.apply(op.Op, op.Path, op.Value); err != nil {
-			return nil, err
+	core := false
+	for _, x := range list {
+		u, ok := x.(string)
+		if !ok {
+			return badRequest(typeInvalidSyntax, "schemas must be a list of URIs.")
 		}
-	}
-	if err := d.check(); err != nil {
-		return nil, err
-	}
-	return h.applyDoc(r, req, m, d)
-}
-
-// applyDoc writes the difference between m and d through the SDK, in an
-// order that keeps every step valid: reactivate, profile, password,
-// deactivate (which also logs the member out). When the client sent
-// If-Match, the profile write is conditional on that version.
-func (h *Handler) applyDoc(r *http.Request, req *request, m *sdk.Member, d *userDoc) (*sdk.Member, error) {
-	ctx := r.Context()
-	active := m.Status == sdk.StatusActive
-	var err error
-	if d.active && !active {
-		if m, err = h.client.Reactivate(ctx, req.actor, req.tenantID, m.ID); err != nil {
-			return nil, h.fail(r, err)
-		}
-	}
-	up := sdk.UpdateProfileRequest{TenantID: req.tenantID, MemberID: m.ID}
-	changed := false
-	set := func(dst **string, cur, want string) {
-		if cur != want {
-			*dst, changed = &want, true
-		}
-	}
-	set(&up.Email, m.Email, d.email(m))
-	set(&up.GivenName, m.GivenName, d.givenName)
-	set(&up.FamilyName, m.FamilyName, d.familyName)
-	set(&up.DisplayName, m.DisplayName, d.displayName)
-	set(&up.ExternalID, m.ExternalID, d.externalID)
-	set(&up.Department, m.Department, d.department)
-	set(&up.Title, m.Title, d.title)
-	set(&up.ManagerID, m.ManagerID, d.managerID)
-	if changed {
-		if r.Header.Get("If-Match") != "" {
-			up.ExpectedVersion = m.Version
-		}
-		if m, err = h.client.UpdateProfile(ctx, req.actor, up); err != nil {
-			return nil, h.fail(r, err)
-		}
-	}
-	if d.password != nil && !h.samePassword(r, req, m, *d.password) {
-		pm, err := h.client.SetPassword(ctx, req.actor, req.tenantID, m.ID, *d.password)
+		urn, ok, err := s.schemaURN(u)
 		if err != nil {
-			return nil, h.fail(r, err)
-		}
-		if pm != nil {
-			m = pm
-		}
-	}
-	if !d.active && m.Status == sdk.StatusActive {
-		if m, err = h.client.Deactivate(ctx, req.actor, req.tenantID, m.ID); err != nil {
-			return nil, h.fail(r, err)
-		}
-	}
-	return m, nil
-}
-
-// Delete maps DELETE /Users/{id} (RFC 7644 §3.6) to sdk RemoveMember, which
-// reassigns what the member owns to the owner and takes them out of every
-// group.
-func (u userHandler) Delete(r *http.Request, id string) error {
-	h, req, ctx := u.h, reqFrom(r), r.Context()
-	if r.Header.Get("If-Match") != "" {
-		m, err := h.client.Member(ctx, req.tenantID, id)
-		if err != nil {
-			return h.fail(r, err)
-		}
-		if err := ifMatch(r, m.Version); err != nil {
 			return err
 		}
+		if !ok {
+			return badRequest(typeInvalidValue, "Unknown schema %.200q for the User resource.", u)
+		}
+		core = core || urn == userURN
 	}
-	if err := h.client.RemoveMember(ctx, req.actor, req.tenantID, id); err != nil {
-		return h.fail(r, err)
+	if !core {
+		return badRequest(typeInvalidValue, "schemas must contain %q.", userURN)
 	}
 	return nil
+}
+
+func status(active *bool) *sdk.Status {
+	if active == nil {
+		return nil
+	}
+	st := sdk.StatusDeactivated
+	if *active {
+		st = sdk.StatusActive
+	}
+	return &st
+}
+
+// postUser serves POST /Users (RFC 7644 §3.3): one [sdk.Client.AddMember]
+// with the whole profile, the status (active=false creates a deactivated
+// member) and the password.
+func (h *Handler) postUser(w http.ResponseWriter, r *http.Request, req *request) {
+	proj, err := projectionFromQuery(r)
+	if err != nil {
+		writeError(w, errorFor(err))
+		return
+	}
+	e, err := h.readUser(r.Context(), req)
+	if err != nil {
+		writeError(w, h.fail(r, err))
+		return
+	}
+	if len(e.roles) > 0 {
+		ti, err := e.s.tenant()
+		if err != nil {
+			writeError(w, h.fail(r, err))
+			return
+		}
+		if err := e.checkRoles(ti.defaultRole); err != nil {
+			writeError(w, errorFor(err))
+			return
+		}
+	}
+	add := sdk.AddMemberRequest{TenantID: req.tenantID, Profile: e.p}
+	if st := status(e.active); st != nil {
+		add.Status = *st
+	}
+	if e.password != nil {
+		add.Password = *e.password
+	}
+	m, err := h.client.AddMember(r.Context(), req.actor, add)
+	if err != nil {
+		writeError(w, h.fail(r, err))
+		return
+	}
+	h.writeUser(w, r, req, e.s, http.StatusCreated, m, nil, proj)
+}
+
+// putUser serves PUT /Users/{id} (RFC 7644 §3.5.1): every profile
+// attribute takes the value sent, absent ones are cleared; active and
+// password change only when sent; id, meta and groups are read-only and
+// ignored. It is one [sdk.Client.UpdateMember] naming every profile field.
+func (h *Handler) putUser(w http.ResponseWriter, r *http.Request, req *request) {
+	id := mux.Vars(r)["id"]
+	proj, err := projectionFromQuery(r)
+	if err != nil {
+		writeError(w, errorFor(err))
+		return
+	}
+	e, err := h.readUser(r.Context(), req)
+	if err != nil {
+		writeError(w, h.fail(r, err))
+		return
+	}
+	upd := sdk.UpdateMemberRequest{TenantID: req.tenantID, MemberID: id, Profile: e.p, Fields: sdk.ProfileFields(),
+		Status: status(e.active), Password: e.password}
+	// The member is read first only when the request needs it: roles to
+	// compare, or an If-Match that is not one version.
+	var before *sdk.Member
+	expected, exact := ifMatchVersion(r)
+	if len(e.roles) > 0 || !exact {
+		if before, err = h.client.Member(r.Context(), req.tenantID, id); err != nil {
+			writeError(w, h.fail(r, err))
+			return
+		}
+		if err := ifMatch(r, before.Version); err != nil {
+			writeError(w, errorFor(err))
+			return
+		}
+		if err := e.checkRoles(before.Role); err != nil {
+			writeError(w, errorFor(err))
+			return
+		}
+		if r.Header.Get("If-Match") != "" {
+			expected = before.Version
+		}
+	}
+	upd.ExpectedVersion = expected
+	m, err := h.client.UpdateMember(r.Context(), req.actor, upd)
+	if err != nil {
+		writeError(w, h.fail(r, err))
+		return
+	}
+	var groups []string
+	if proj.wants("groups") {
+		if before == nil {
+			before = m
+		}
+		if groups, err = h.groupsOf(r.Context(), req, before); err != nil {
+			writeError(w, h.fail(r, err))
+			return
+		}
+	}
+	h.writeUser(w, r, req, e.s, http.StatusOK, m, groups, proj)
+}
+
+// ifMatchVersion reads an If-Match of one version (RFC 7644 §3.14): the
+// version (0 for none or "*") and true, or false when the header must be
+// compared with the member as read.
+func ifMatchVersion(r *http.Request) (int64, bool) {
+	v := strings.TrimSpace(r.Header.Get("If-Match"))
+	if v == "" || v == "*" {
+		return 0, true
+	}
+	n, err := strconv.ParseInt(strings.Trim(strings.TrimPrefix(v, "W/"), `"`), 10, 64)
+	if err != nil || n <= 0 {
+		return 0, false
+	}
+	return n, true
+}
+
+// patchUser serves PATCH /Users/{id} (RFC 7644 §3.5.2): the operations are
+// applied in order to the member as read, then the result is one
+// [sdk.Client.UpdateMember] naming the fields they touched (with the
+// status and password they set), so that a refusal leaves the member as it
+// was. It answers 200 with the user.
+func (h *Handler) patchUser(w http.ResponseWriter, r *http.Request, req *request) {
+	id := mux.Vars(r)["id"]
+	if id == ".search" {
+		h.methodNotAllowed(w, r)
+		return
+	}
+	ops, err := readPatch(req.body)
+	if err != nil {
+		writeError(w, errorFor(err))
+		return
+	}
+	proj, err := projectionFromQuery(r)
+	if err != nil {
+		writeError(w, errorFor(err))
+		return
+	}
+	m, err := h.client.Member(r.Context(), req.tenantID, id)
+	if err != nil {
+		writeError(w, h.fail(r, err))
+		return
+	}
+	if err := ifMatch(r, m.Version); err != nil {
+		writeError(w, errorFor(err))
+		return
+	}
+	s := h.schemaFor(r.Context(), req)
+	e := &edit{s: s, p: m.Profile.Clone(), patch: true}
+	for _, op := range ops {
+		if err := e.apply(op.Op, op.Path, op.Value); err != nil {
+			writeError(w, h.fail(r, err))
+			return
+		}
+	}
+	if err := e.checkRoles(m.Role); err != nil {
+		writeError(w, errorFor(err))
+		return
+	}
+	res := m
+	if len(e.mask) > 0 || e.active != nil || e.password != nil {
+		upd := sdk.UpdateMemberRequest{TenantID: req.tenantID, MemberID: id, Profile: e.p, Fields: e.mask,
+			Status: status(e.active), Password: e.password}
+		if r.Header.Get("If-Match") != "" {
+			upd.ExpectedVersion = m.Version
+		}
+		if res, err = h.client.UpdateMember(r.Context(), req.actor, upd); err != nil {
+			writeError(w, h.fail(r, err))
+			return
+		}
+	}
+	var groups []string
+	if proj.wants("groups") {
+		// A user PATCH never changes groups: the member as read has them.
+		if groups, err = h.groupsOf(r.Context(), req, m); err != nil {
+			writeError(w, h.fail(r, err))
+			return
+		}
+	}
+	h.writeUser(w, r, req, s, http.StatusOK, res, groups, proj)
+}
+
+// deleteUser serves DELETE /Users/{id} (RFC 7644 §3.6) with
+// [sdk.Client.RemoveMember], which reassigns what the member owns to the
+// owner and takes them out of every group.
+func (h *Handler) deleteUser(w http.ResponseWriter, r *http.Request, req *request) {
+	id := mux.Vars(r)["id"]
+	if r.Header.Get("If-Match") != "" {
+		m, err := h.client.Member(r.Context(), req.tenantID, id)
+		if err != nil {
+			writeError(w, h.fail(r, err))
+			return
+		}
+		if err := ifMatch(r, m.Version); err != nil {
+			writeError(w, errorFor(err))
+			return
+		}
+	}
+	if err := h.client.RemoveMember(r.Context(), req.actor, req.tenantID, id); err != nil {
+		writeError(w, h.fail(r, err))
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
 }
