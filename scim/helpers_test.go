@@ -61,7 +61,24 @@ type env struct {
 type envOpt struct {
 	seats   int
 	handler []scim.Option
+	custom  []sdk.CustomAttribute // the tenant's custom attributes
 }
+
+// withCustom declares custom attributes of every type.
+func withCustom(o *envOpt) {
+	o.custom = []sdk.CustomAttribute{
+		{Name: "badge", Type: sdk.CustomString, Description: "Badge number"},
+		{Name: "level", Type: sdk.CustomInteger},
+		{Name: "remote", Type: sdk.CustomBoolean},
+		{Name: "score", Type: sdk.CustomDecimal},
+		{Name: "startDate", Type: sdk.CustomDateTime},
+	}
+}
+
+// customURN is the schema of the test tenant's custom attributes.
+const customURN = "urn:roster:params:scim:schemas:extension:acme:2.0:User"
+
+const enterpriseURN = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
 
 func newEnv(t *testing.T, opts ...func(*envOpt)) *env {
 	t.Helper()
@@ -84,6 +101,7 @@ func newEnv(t *testing.T, opts ...func(*envOpt)) *env {
 	var err error
 	e.tenant, e.owner, err = e.client.CreateTenant(t.Context(), sdk.SystemActor(), sdk.CreateTenantRequest{
 		Slug: "acme", OwnerEmail: "owner@acme.test", OwnerGivenName: "Olivia", OwnerFamilyName: "Owner", IncludedSeats: o.seats,
+		Settings: sdk.Settings{CustomAttributes: o.custom},
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -136,9 +136,12 @@ func schemaDoc(id, name, desc string, attrs []*attribute, base string) map[strin
 
 func attrDoc(a *attribute) map[string]any {
 	d := map[string]any{
-		"name": a.name, "type": attrTypeNames[a.typ], "multiValued": a.multi, "description": a.description,
+		"name": a.name, "type": attrTypeNames[a.typ], "multiValued": a.multi,
 		"required": a.required, "caseExact": a.caseExact, "mutability": mutabilityNames[a.mutability],
 		"returned": returnedNames[a.returned], "uniqueness": "none",
+	}
+	if a.description != "" {
+		d["description"] = a.description
 	}
 	if a.unique {
 		d["uniqueness"] = "server"
