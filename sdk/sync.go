@@ -38,7 +38,7 @@ type SyncRecord struct {
 	//     others.
 	// Values are checked as [Profile.Validate] does: an invalid one fails
 	// the record alone, naming the field.
-	Profile
+	Profile `validate:"-"`
 
 	// Email is the person's address: it matches the member when the
 	// external id does not, and becomes the member's primary work email.
@@ -94,7 +94,8 @@ var addressParts = []struct {
 
 // applyTo sets the fields of p the record carries (see [SyncRecord]), with
 // managerID as the resolved Manager. p is the member's profile, or the
-// zero profile for a new member.
+// zero profile for a new member; it may be a shallow copy, as applyTo
+// replaces p's slices and map rather than changing them.
 func (r *SyncRecord) applyTo(p *Profile, managerID string) {
 	oldEmail, oldUser := NormalizeEmail(p.MemberEmail()), NormalizeUserName(p.UserName)
 	for _, s := range profileScalars {
@@ -142,17 +143,22 @@ func (r *SyncRecord) applyTo(p *Profile, managerID string) {
 			},
 		})
 	}
-	if r.carries(FieldCustom) {
+	if r.carries(FieldCustom) && len(r.Custom) > 0 {
+		owned := false // p.Custom may be the member's own map: copy before the first change
 		for _, k := range slices.Sorted(maps.Keys(r.Custom)) {
-			if !r.carries(CustomField(k)) {
+			v := r.Custom[k]
+			if cur, ok := p.Custom[k]; !r.carries(CustomField(k)) || (ok && cur == v) || (!ok && v == "" && !hasKeyFold(p.Custom, k)) {
 				continue
+			}
+			if !owned {
+				p.Custom, owned = maps.Clone(p.Custom), true
 			}
 			for old := range p.Custom {
 				if strings.EqualFold(old, k) {
 					delete(p.Custom, old)
 				}
 			}
-			if v := r.Custom[k]; v != "" {
+			if v != "" {
 				if p.Custom == nil {
 					p.Custom = map[string]string{}
 				}
@@ -166,6 +172,15 @@ func (r *SyncRecord) applyTo(p *Profile, managerID string) {
 	if (r.UserName == "" || !r.carries(FieldUserName)) && (oldUser == "" || oldUser == oldEmail) {
 		p.UserName = p.MemberEmail()
 	}
+}
+
+func hasKeyFold(m map[string]string, k string) bool {
+	for old := range m {
+		if strings.EqualFold(old, k) {
+			return true
+		}
+	}
+	return false
 }
 
 // withWorkEmail makes email the primary work email of items: the first
@@ -191,7 +206,7 @@ func withWorkEmail(items []Email, email string) []Email {
 
 // itemKind describes the items of one multi-valued attribute for
 // mergeItems.
-type itemKind[T any] struct {
+type itemKind[T comparable] struct {
 	typ     func(*T) *string
 	primary func(*T) *bool
 	empty   func(*T) bool      // the item has no value: it removes
@@ -227,12 +242,15 @@ var phoneItem = itemKind[PhoneNumber]{
 // when the member has none. The member's items of other types stay, in
 // their order. When a record item is primary, no other item is; otherwise
 // an item keeps the primary flag of the item it replaces.
-func mergeItems[T any](cur, rec []T, kind itemKind[T]) []T {
+func mergeItems[T comparable](cur, rec []T, kind itemKind[T]) []T {
 	if len(rec) == 0 {
 		return cur
 	}
 	typeOf := func(it *T) string { return strings.ToLower(strings.TrimSpace(*kind.typ(it))) }
 	recPrimary := slices.ContainsFunc(rec, func(it T) bool { return *kind.primary(&it) })
+	if sameItems(cur, rec, kind, typeOf, recPrimary) {
+		return cur // what a re-run finds: nothing to merge
+	}
 	type slot struct {
 		v       T
 		fromRec bool
@@ -300,6 +318,35 @@ func mergeItems[T any](cur, rec []T, kind itemKind[T]) []T {
 		return nil
 	}
 	return res
+}
+
+// sameItems reports whether merging rec into cur leaves cur as it is
+// because they hold the same items, one per type, in the same order.
+func sameItems[T comparable](cur, rec []T, kind itemKind[T], typeOf func(*T) string, recPrimary bool) bool {
+	if len(cur) != len(rec) {
+		return false
+	}
+	for i := range rec {
+		it, old := rec[i], cur[i]
+		t := typeOf(&it)
+		if t != typeOf(&old) || kind.empty(&it) {
+			return false
+		}
+		for j := range i {
+			if typeOf(&rec[j]) == t {
+				return false
+			}
+		}
+		kind.keep(old, &it)
+		*kind.typ(&it) = *kind.typ(&old)
+		if !recPrimary {
+			*kind.primary(&it) = *kind.primary(&old)
+		}
+		if it != old {
+			return false
+		}
+	}
+	return true
 }
 
 var itemIndexRe = regexp.MustCompile(`^(emails|phoneNumbers|addresses)\[(\d+)\](.*)$`)
@@ -829,10 +876,15 @@ func (pl *syncPlan) plan(records []SyncRecord, opts SyncOptions, progress func(s
 			pl.creates = append(pl.creates, &syncOp{rec: r, idx: i, after: m, kind: EventMemberAdded})
 			continue
 		}
-		m := cur.Clone()
-		r.applyTo(&m.Profile, managerID)
-		changed := changedFields(&cur.Profile, &m.Profile)
+		// Apply to a shallow copy: most records of a re-run change nothing,
+		// and those are not worth a deep copy of their member.
+		prof := cur.Profile
+		r.applyTo(&prof, managerID)
+		changed := changedFields(&cur.Profile, &prof)
+		m := cur
 		if len(changed) > 0 {
+			m = cur.Clone()
+			m.Profile = prof.Clone()
 			// Validate and canonicalise (custom values), then compare again:
 			// "10" and " 10 " are the same integer.
 			if err := derive(pl.op, t, m); err != nil {
@@ -858,23 +910,33 @@ func (pl *syncPlan) plan(records []SyncRecord, opts SyncOptions, progress func(s
 		for _, f := range changed {
 			fields = append(fields, string(f))
 		}
-		if r.carries(FieldRole) && r.Role != "" && r.Role != m.Role {
-			m.Role = r.Role
+		role := r.carries(FieldRole) && r.Role != "" && r.Role != cur.Role
+		if role {
 			fields = append(fields, "role")
 		}
 		kind := EventMemberUpdated
 		switch {
-		case inactive && m.Status != StatusDeactivated:
-			m.Status = StatusDeactivated
-			m.SessionEpoch++
+		case inactive && cur.Status != StatusDeactivated:
 			kind = EventMemberDeactivated
-		case r.carries(FieldStatus) && !inactive && m.Status == StatusDeactivated:
-			m.Status = StatusActive
+		case r.carries(FieldStatus) && !inactive && cur.Status == StatusDeactivated:
 			kind = EventMemberReactivated
 		}
 		if len(fields) == 0 && kind == EventMemberUpdated {
 			pl.rep.Unchanged++
 			continue
+		}
+		if m == cur {
+			m = cur.Clone()
+		}
+		if role {
+			m.Role = r.Role
+		}
+		switch kind {
+		case EventMemberDeactivated:
+			m.Status = StatusDeactivated
+			m.SessionEpoch++
+		case EventMemberReactivated:
+			m.Status = StatusActive
 		}
 		action := ActionUpdateProfile
 		switch {
