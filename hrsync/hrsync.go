@@ -19,7 +19,8 @@
 // lists every one). Headers compare case-insensitively, ignoring
 // everything but letters and digits. A column whose header is the name of
 // one of the tenant's custom attributes ([ReadOptions]) fills that
-// attribute; it takes precedence over an alias.
+// attribute (a boolean one also takes yes and no); it takes precedence
+// over an alias.
 //
 // The phone columns become phone numbers typed "work" and "mobile", the
 // address columns one address typed "work", and the email column the
@@ -307,17 +308,23 @@ func indexColumns(table []column) (map[string]*column, error) {
 
 const customPrefix = "custom."
 
-// custom is the column of a custom attribute.
+// custom is the column of a custom attribute. The SDK checks its values;
+// a boolean also takes the yes and no of HR exports.
 func custom(a sdk.CustomAttribute) column {
 	f := string(sdk.CustomField(a.Name))
 	return column{name: f, path: f, set: func(r *sdk.SyncRecord, v string) error {
 		if r.Custom == nil {
 			r.Custom = map[string]string{}
 		}
+		if b, ok := yesNo[strings.ToLower(v)]; ok && a.Type == sdk.CustomBoolean {
+			v = b
+		}
 		r.Custom[a.Name] = v
 		return nil
 	}}
 }
+
+var yesNo = map[string]string{"yes": "true", "y": "true", "on": "true", "no": "false", "n": "false", "off": "false"}
 
 // mapper finds the column of a header: a custom attribute of the tenant,
 // else the alias table.
