@@ -42,10 +42,20 @@ never changed or deprovisioned by a sync. Re-running an unchanged file
 writes nothing.
 
 A CSV file has a header row; the columns are
-  external_id,email,given_name,family_name,display_name,department,title,manager,role,status
-in any order, and common HR names are accepted ("Work Email", "First Name",
-"Employee ID", "Job Title", "Manager Email", ...). Only email is required; a
-column the file lacks leaves that field as it is, and unknown columns are
+  external_id, email, user_name, given_name, middle_name, family_name,
+  honorific_prefix, honorific_suffix, formatted_name, display_name,
+  nickname, title, user_type, department, division, organization,
+  cost_center, employee_number, preferred_language, locale, timezone,
+  profile_url, phone_work, phone_mobile, address_street, address_locality,
+  address_region, address_postal_code, address_country, address_formatted,
+  manager, role, status
+and the tenant's custom attributes by name, in any order. Common HR names
+are accepted ("Work Email", "First Name", "Employee ID", "Employee Number",
+"Job Title", "Manager Email", "Cost Center", "Mobile Phone", "City",
+"State", "Zip", "Time Zone", ...). The phones become the member's work and
+mobile numbers, the address columns their work address, the email their
+primary work email. Only email is required; a column the file lacks leaves
+that field as it is, an empty cell clears it, and unknown columns are
 reported and ignored. JSON Lines files carry one object per line with the
 same keys. The format comes from --format, else from the file name
 (.jsonl, .ndjson and .json are JSON Lines, anything else CSV).
@@ -53,12 +63,14 @@ same keys. The format comes from --format, else from the file name
 A file that cannot be trusted as a whole (bad encoding, no email column, an
 unparsable row, an email or external id twice, a cycle of managers) is
 refused with its line and column, and nothing is written. A row that
-merely fails (a bad email, an unknown role or manager, no free seat) is
-reported and the others apply; the exit status is then 1.
+merely fails (a bad email, a value too long or not of its custom
+attribute's type, an unknown role or manager, no free seat) is reported
+with its column and the others apply; the exit status is then 1.
 
 The report goes to stderr, or with --json to stdout as one JSON object
 (counts under created, updated, deactivated, reactivated, deleted,
-unchanged, failed and skipped, then the failures and the changes). A
+unchanged, failed and skipped, then the failures and the changes, and the
+ignored columns under ignored). A
 progress bar is drawn on stderr when stdout and stderr are both terminals.`,
 		Example: `  roster sync --tenant acme --file people.csv --dry-run
   roster sync --tenant acme --file people.csv --deprovision deactivate
@@ -96,24 +108,31 @@ func (a *app) sync(cmd *cobra.Command, o syncOptions) error {
 		return usageError{fmt.Errorf("--deprovision %q: use none, deactivate or delete", o.deprovision)}
 	}
 
-	// The file is read whole before the store is opened: a file that
-	// cannot be trusted costs nothing and writes nothing.
-	file, err := readExport(o.file, format)
+	// The file is opened before the store: a file that cannot be read
+	// costs nothing. It is parsed once the tenant is known, since its
+	// custom attributes are columns too; a file that cannot be trusted
+	// still writes nothing.
+	in, err := openExport(o.file)
 	if err != nil {
 		return err
 	}
-	if len(file.Unknown) > 0 {
-		what := "columns"
-		if format == hrsync.JSONL {
-			what = "keys"
-		}
-		a.say("%s: ignored %s: %s", o.file, what, strings.Join(file.Unknown, ", "))
-	}
+	defer in.Close()
 
 	return a.withClient(cmd, openAdmin, func(ctx context.Context, c *sdk.Client) error {
 		t, err := tenantBySlug(ctx, c, o.slug)
 		if err != nil {
 			return err
+		}
+		file, err := readExport(in, o.file, format, t)
+		if err != nil {
+			return err
+		}
+		what := "column"
+		if format == hrsync.JSONL {
+			what = "key"
+		}
+		if len(file.Unknown) > 0 {
+			a.say("%s: ignored %ss: %s", o.file, what, strings.Join(file.Unknown, ", "))
 		}
 		bar := a.newProgress()
 		start := time.Now()
@@ -130,8 +149,9 @@ func (a *app) sync(cmd *cobra.Command, o syncOptions) error {
 			}
 			return err
 		}
+		nameColumns(rep, file, what)
 		if a.jsonOut {
-			if jerr := a.printJSON(rep.Summary()); jerr != nil {
+			if jerr := a.printJSON(syncJSON{SyncSummary: rep.Summary(), Ignored: nonNil(file.Unknown)}); jerr != nil {
 				return errors.Join(err, jerr)
 			}
 		} else {
@@ -153,9 +173,34 @@ func (a *app) sync(cmd *cobra.Command, o syncOptions) error {
 	})
 }
 
-// readExport reads and parses an HR export, phrasing its problems with the
-// file's name.
-func readExport(name string, format hrsync.Format) (*hrsync.File, error) {
+// syncJSON is the --json report: the SDK's summary, and the file's
+// columns (or keys) that were ignored.
+type syncJSON struct {
+	*sdk.SyncSummary
+	Ignored []string `json:"ignored"`
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+// nameColumns rewrites the failures the SDK names by field to name the
+// file's column instead: `column "Mobile Phone": …`.
+func nameColumns(rep *sdk.SyncReport, file *hrsync.File, what string) {
+	for i := range rep.Failed {
+		f := &rep.Failed[i]
+		if h := file.Column(f.Field); h != "" {
+			f.Message = fmt.Sprintf("%s %q: %s", what, h, strings.TrimPrefix(f.Message, f.Field+" "))
+		}
+	}
+}
+
+// openExport opens an HR export, phrasing its problems with the file's
+// name.
+func openExport(name string) (*os.File, error) {
 	f, err := os.Open(name)
 	if err != nil {
 		var pe *fs.PathError
@@ -164,11 +209,17 @@ func readExport(name string, format hrsync.Format) (*hrsync.File, error) {
 		}
 		return nil, errorf(err, "cannot read %s: %v", name, err)
 	}
-	defer f.Close()
 	if fi, err := f.Stat(); err == nil && fi.Size() > hrsync.MaxFileBytes {
+		f.Close()
 		return nil, errorf(nil, "%s is %d bytes, more than the %d a sync reads; split it by department or site", name, fi.Size(), hrsync.MaxFileBytes)
 	}
-	file, err := hrsync.Read(f, format)
+	return f, nil
+}
+
+// readExport parses an HR export for tenant t, phrasing its problems with
+// the file's name.
+func readExport(r io.Reader, name string, format hrsync.Format, t *sdk.Tenant) (*hrsync.File, error) {
+	file, err := hrsync.Read(r, format, hrsync.ReadOptions{CustomAttributes: t.Settings.CustomAttributes})
 	var he *hrsync.Error
 	switch {
 	case errors.As(err, &he):

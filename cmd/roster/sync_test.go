@@ -6,10 +6,12 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/rosterhq/roster/sdk"
+	"github.com/rosterhq/roster/sdk/memstore"
 )
 
 // writeFile writes content to name in dir and returns its path.
@@ -32,7 +34,7 @@ func summary(t *testing.T, r result) sdk.SyncSummary {
 	// Stable keys, not just the struct's: scripts read them.
 	var raw map[string]any
 	_ = json.Unmarshal([]byte(r.stdout), &raw)
-	for _, k := range []string{"created", "updated", "deactivated", "reactivated", "deleted", "unchanged", "failed", "failures"} {
+	for _, k := range []string{"created", "updated", "deactivated", "reactivated", "deleted", "unchanged", "failed", "failures", "ignored"} {
 		if _, ok := raw[k]; !ok {
 			t.Errorf("sync --json lacks key %q:\n%s", k, r.stdout)
 		}
@@ -206,5 +208,77 @@ func TestSyncProgress(t *testing.T) {
 	r := mustRun(t, nil, "sync", "--tenant", "acme", "--file", people, "--dry-run", data)
 	if strings.Contains(r.stderr, "planning") || strings.Contains(r.stderr, "reading members") {
 		t.Errorf("progress bar drawn when not on a terminal:\n%s", r.stderr)
+	}
+}
+
+// TestSyncProfileColumns syncs a file with the profile's columns and a
+// custom attribute, on a store shared with the test.
+func TestSyncProfileColumns(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	st := memstore.New()
+	c := sdk.New(st)
+	tn, _, err := c.CreateTenant(t.Context(), sdk.SystemActor(), sdk.CreateTenantRequest{Slug: "acme", OwnerEmail: "ann@acme.test", IncludedSeats: 5,
+		Settings: sdk.Settings{CustomAttributes: []sdk.CustomAttribute{{Name: "level", Type: sdk.CustomInteger}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	people := writeFile(t, dir, "people.csv", "Employee ID,Work Email,User Name,Employee Number,Cost Center,Mobile Phone,Work Phone,City,Zip,Country,Time Zone,Level,Favourite Colour\n"+
+		"E1,bob@acme.test,bob.b@login.acme.test,0001,CC-9,+1 555 0199,,Springfield,62701,US,America/Chicago,3,blue\n"+
+		"E2,cy@acme.test,,0002,CC-9,,+1 555 0102,,,GB,Europe/London,4,green\n")
+	audits := func() int {
+		p, err := c.AuditLog(t.Context(), sdk.SystemActor(), tn.ID, sdk.AuditListOptions{ListOptions: sdk.ListOptions{PageSize: 1000}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(p.Items)
+	}
+
+	r := rosterOn(t, st, "sync", "--tenant", "acme", "--file", people, "--json")
+	s := summary(t, r)
+	var raw struct {
+		Ignored []string `json:"ignored"`
+	}
+	_ = json.Unmarshal([]byte(r.stdout), &raw)
+	if r.code != 0 || s.Created != 2 || !slices.Equal(raw.Ignored, []string{"Favourite Colour"}) || !strings.Contains(r.stderr, "ignored columns: Favourite Colour") {
+		t.Fatalf("first load: %+v ignored %v\n%s", s, raw.Ignored, r)
+	}
+	bob, err := c.MemberByEmail(t.Context(), tn.ID, "bob@acme.test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bob.UserName != "bob.b@login.acme.test" || bob.EmployeeNumber != "0001" || bob.CostCenter != "CC-9" || bob.Timezone != "America/Chicago" ||
+		!slices.Equal(bob.PhoneNumbers, []sdk.PhoneNumber{{Value: "+1 555 0199", Type: "mobile"}}) ||
+		!slices.Equal(bob.Addresses, []sdk.Address{{Locality: "Springfield", PostalCode: "62701", Country: "US", Type: "work"}}) ||
+		bob.Custom["level"] != "3" {
+		t.Fatalf("bob = %+v", bob)
+	}
+
+	// Unchanged: nothing written, no event.
+	events := audits()
+	r = rosterOn(t, st, "sync", "--tenant", "acme", "--file", people, "--json")
+	if s := summary(t, r); r.code != 0 || s.Unchanged != 2 || s.Created+s.Updated != 0 || audits() != events {
+		t.Fatalf("unchanged re-run: %+v, %d events\n%s", s, audits()-events, r)
+	}
+
+	// A bad value fails its row, naming the file's column, in both reports.
+	bad := writeFile(t, dir, "bad.csv", "Work Email,Level,Cost Centre\nbob@acme.test,ten,CC-9\ncy@acme.test,4,"+strings.Repeat("x", 300)+"\n")
+	r = rosterOn(t, st, "sync", "--tenant", "acme", "--file", bad, "--json")
+	s = summary(t, r)
+	if r.code != 1 || s.Failed != 2 || s.Failures[0].Field != "custom.level" || s.Failures[0].Message != `column "Level": "ten" is not an integer` ||
+		s.Failures[1].Field != "costCenter" || !strings.HasPrefix(s.Failures[1].Message, `column "Cost Centre": must be at most 256 bytes`) {
+		t.Fatalf("bad values: %+v\n%s", s, r)
+	}
+	r = rosterOn(t, st, "sync", "--tenant", "acme", "--file", bad)
+	if r.code != 1 || !regexp.MustCompile(`line 2\s+bob@acme.test\s+invalid\s+column "Level": "ten" is not an integer`).MatchString(r.stderr) {
+		t.Fatalf("human report:\n%s", r)
+	}
+	jsonl := writeFile(t, dir, "bad.jsonl", `{"email":"bob@acme.test","level":"ten","mobile":"`+strings.Repeat("5", 70)+`"}`+"\n")
+	r = rosterOn(t, st, "sync", "--tenant", "acme", "--file", jsonl, "--json")
+	if s := summary(t, r); r.code != 1 || s.Failed != 1 || !strings.HasPrefix(s.Failures[0].Message, `key "mobile": must be at most 64 bytes`) {
+		t.Fatalf("jsonl: %+v\n%s", s, r)
+	}
+	if audits() != events {
+		t.Fatal("failed rows wrote events")
 	}
 }
