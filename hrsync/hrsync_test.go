@@ -259,7 +259,7 @@ func TestReadCustomAttributes(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := f.Records[0]
-	if !reflect.DeepEqual(r.Custom, map[string]string{"Team": "Blue", "remote": "yes"}) || r.Department != "" || !r.Omit[sdk.FieldDepartment] {
+	if !reflect.DeepEqual(r.Custom, map[string]string{"Team": "Blue", "remote": "true"}) || r.Department != "" || !r.Omit[sdk.FieldDepartment] {
 		t.Fatalf("record = %+v", r)
 	}
 	if !slices.Equal(f.Unknown, []string{"nope"}) {
