@@ -89,8 +89,10 @@ func (e *edit) apply(op string, p *filter.Path, v any) error {
 // extension. Keys are attribute paths; a key that is a schema URN holds
 // that schema's attributes.
 func (e *edit) applyObject(op, schema string, obj map[string]any) error {
-	var seen []target
-	for _, k := range sortedKeys(obj) {
+	var seenBuf [16]target
+	var keyBuf [16]string
+	seen := seenBuf[:0]
+	for _, k := range sortedKeysInto(keyBuf[:0], obj) {
 		v := obj[k]
 		if schema == "" {
 			if strings.EqualFold(k, "schemas") {
@@ -702,8 +704,11 @@ func jsonKind(v any) string {
 	return fmt.Sprintf("%T", v)
 }
 
-func sortedKeys(m map[string]any) []string {
-	keys := make([]string, 0, len(m))
+func sortedKeys(m map[string]any) []string { return sortedKeysInto(make([]string, 0, len(m)), m) }
+
+// sortedKeysInto appends the keys of m to keys, sorted: attributes are
+// applied in a fixed order whatever the map's.
+func sortedKeysInto(keys []string, m map[string]any) []string {
 	for k := range m {
 		keys = append(keys, k)
 	}

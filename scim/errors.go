@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	scimerrors "github.com/elimity-com/scim/errors"
+	"github.com/gorilla/mux"
 
 	"github.com/rosterhq/roster/sdk"
 )
@@ -192,11 +193,7 @@ func messageOf(err error) string {
 // fail maps err and logs the cause of server errors; the client never sees
 // it.
 func (h *Handler) fail(r *http.Request, err error) scimError {
-	slug := ""
-	if req := reqFrom(r); req != nil {
-		slug = req.slug
-	}
-	se := errorIn(err, slug)
+	se := errorIn(err, mux.Vars(r)["tenant"])
 	if se.Status >= 500 {
 		h.log.Error("scim: request failed", "method", r.Method, "path", r.URL.Path, "status", se.Status, "err", err)
 	}

@@ -1,12 +1,16 @@
 package scim
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -215,3 +219,37 @@ func FuzzRequest(f *testing.F) {
 }
 
 func discardLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+// FuzzDecodeJSON checks decodeJSON against encoding/json (with UseNumber,
+// and no data after the value): both accept the same inputs and give the
+// same values.
+func FuzzDecodeJSON(f *testing.F) {
+	for _, s := range []string{
+		`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"a@b.c","active":true,"n":-1.5e3,"x":null}`,
+		`{"a":"\u00e9\ud83d\ude00\ud800x\"\\\/\b\f\n\r\t","a":2}`,
+		`[1, [2, {"k": []}], {}]  `, `"\xff"`, `01`, `{"a":1,}`, `tru`, "\"\x01\"", `1 2`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		got, err := decodeJSON(b)
+		d := json.NewDecoder(bytes.NewReader(b))
+		d.UseNumber()
+		var want any
+		werr := d.Decode(&want)
+		if werr == nil {
+			if _, terr := d.Token(); terr != io.EOF {
+				werr = errors.New("data after the value")
+			}
+		}
+		if (err == nil) != (werr == nil) {
+			if werr != nil && strings.Contains(werr.Error(), "exceeded max depth") {
+				return
+			}
+			t.Fatalf("%q: decodeJSON error %v, encoding/json error %v", b, err, werr)
+		}
+		if err == nil && !reflect.DeepEqual(got, want) {
+			t.Fatalf("%q: decodeJSON %#v, encoding/json %#v", b, got, want)
+		}
+	})
+}

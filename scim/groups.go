@@ -455,17 +455,23 @@ func memberFilterIDs(e filter.Expression) ([]string, error) {
 	return nil, badRequest(typeInvalidFilter, `Members can be selected with value eq "…" (joined with or) only.`)
 }
 
-// Patch maps PATCH /Groups/{id}: the operations are folded into one change,
-// members to add are checked before anything is written (an unknown member
-// is 400 and the group is unchanged), then the change is written with as
-// few SDK calls as it needs. It answers 204 (RFC 7644 §3.5.2 allows it), so
-// a 100k-member group is never read back.
+// Patch is unused: PATCH is served by Handler.patchGroup. It exists to
+// satisfy elimity's interface.
 func (g groupHandler) Patch(r *http.Request, id string, ops []elim.PatchOperation) (elim.Resource, error) {
-	h, req, ctx := g.h, reqFrom(r), r.Context()
+	return elim.Resource{}, g.h.patchGroupOps(r, reqFrom(r), id, ops)
+}
+
+// patchGroupOps applies PATCH /Groups/{id}: the operations are folded into
+// one change, members to add are checked before anything is written (an
+// unknown member is 400 and the group is unchanged), then the change is
+// written with as few SDK calls as it needs. The caller answers 204 (RFC
+// 7644 §3.5.2 allows it), so a 100k-member group is never read back.
+func (h *Handler) patchGroupOps(r *http.Request, req *request, id string, ops []elim.PatchOperation) error {
+	ctx := r.Context()
 	c := &groupChange{add: map[string]bool{}, remove: map[string]bool{}}
 	for _, op := range ops {
 		if err := c.apply(op.Op, op.Path, op.Value); err != nil {
-			return elim.Resource{}, err
+			return err
 		}
 	}
 	conditional := r.Header.Get("If-Match") != ""
@@ -473,10 +479,10 @@ func (g groupHandler) Patch(r *http.Request, id string, ops []elim.PatchOperatio
 	var err error
 	if conditional {
 		if grp, err = h.client.Group(ctx, req.tenantID, id); err != nil {
-			return elim.Resource{}, h.fail(r, err)
+			return h.fail(r, err)
 		}
 		if err := ifMatch(r, grp.Version); err != nil {
-			return elim.Resource{}, err
+			return err
 		}
 	}
 	adds := mapKeys(c.add)
@@ -484,7 +490,7 @@ func (g groupHandler) Patch(r *http.Request, id string, ops []elim.PatchOperatio
 	if fieldsChange || c.replace != nil {
 		// Several writes follow: check members before the first.
 		if err := h.checkMembers(ctx, req, append(slices.Clone(c.replace), adds...)); err != nil {
-			return elim.Resource{}, h.fail(r, err)
+			return h.fail(r, err)
 		}
 	}
 	if fieldsChange {
@@ -493,7 +499,7 @@ func (g groupHandler) Patch(r *http.Request, id string, ops []elim.PatchOperatio
 			up.ExpectedVersion = grp.Version
 		}
 		if _, err := h.client.UpdateGroup(ctx, req.actor, up); err != nil {
-			return elim.Resource{}, h.fail(r, err)
+			return h.fail(r, err)
 		}
 	}
 	switch {
@@ -521,9 +527,9 @@ func (g groupHandler) Patch(r *http.Request, id string, ops []elim.PatchOperatio
 		}
 	}
 	if err != nil {
-		return elim.Resource{}, h.fail(r, err)
+		return h.fail(r, err)
 	}
-	return elim.Resource{}, nil
+	return nil
 }
 
 func mapKeys(m map[string]bool) []string {

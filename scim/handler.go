@@ -25,6 +25,10 @@ import (
 // contentType is the media type of every response body (RFC 7644 §3.1).
 const contentType = "application/scim+json"
 
+// contentTypeHeader is its header value, shared by responses that set the
+// header map directly (net/http never modifies it).
+var contentTypeHeader = []string{contentType}
+
 // Defaults of the options.
 const (
 	DefaultPathPrefix   = "/scim/v2"
@@ -200,8 +204,9 @@ func (h *Handler) methodNotAllowed(w http.ResponseWriter, r *http.Request) {
 
 // request is what the front of the handler established about a request:
 // the tenant, the authenticated token and the body read within its cap.
-// Elimity's resource callbacks find it in the request context (the only
-// way to reach them); the SDK still receives the actor explicitly.
+// Handlers receive it as an argument; elimity's resource callbacks find it
+// in the request context (the only way to reach them). The SDK still
+// receives the actor explicitly.
 type request struct {
 	tenantID string
 	slug     string
@@ -260,7 +265,7 @@ func (h *Handler) wrap(fn func(http.ResponseWriter, *http.Request, *request)) ht
 			}
 		}
 		req.base = h.base(r, slug)
-		fn(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, req)), req)
+		fn(w, r, req)
 	}
 }
 
@@ -426,8 +431,7 @@ func (h *Handler) elimity(w http.ResponseWriter, r *http.Request, req *request) 
 		return
 	}
 	rest := strings.TrimPrefix(r.URL.Path, h.prefix+"/"+req.slug)
-	r2 := new(http.Request)
-	*r2 = *r
+	r2 := r.WithContext(context.WithValue(r.Context(), ctxKey{}, req))
 	u := *r.URL
 	u.Path, u.RawPath = rest, ""
 	r2.URL = &u

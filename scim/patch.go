@@ -1,8 +1,6 @@
 package scim
 
 import (
-	"bytes"
-	"encoding/json"
 	"net/http"
 	"slices"
 	"strings"
@@ -19,53 +17,95 @@ import (
 // through elimity, whose path parser costs most of a PATCH; the values are
 // checked by the code applying each operation.
 func readPatch(body []byte) ([]elim.PatchOperation, error) {
-	if err := checkPatchCost(body); err != nil {
-		return nil, err
-	}
-	var req struct {
-		Schemas    []string `json:"schemas"`
-		Operations []struct {
-			Op    string  `json:"op"`
-			Path  *string `json:"path"`
-			Value any     `json:"value"`
-		} `json:"Operations"`
-	}
-	d := json.NewDecoder(bytes.NewReader(body))
-	d.UseNumber()
-	if err := d.Decode(&req); err != nil {
+	v, err := decodeJSON(body)
+	if err != nil {
 		return nil, badRequest(typeInvalidSyntax, "The body is not a PatchOp request: %s.", shorten(err.Error(), 120))
 	}
-	if !slices.Contains(req.Schemas, patchURN) {
+	req, ok := v.(map[string]any)
+	if !ok {
+		return nil, badRequest(typeInvalidSyntax, "The body is not a PatchOp request: not a JSON object.")
+	}
+	schemas, _ := fold(req, "schemas").([]any)
+	if !slices.Contains(schemas, any(patchURN)) {
 		return nil, badRequest(typeInvalidValue, "schemas must contain %q.", patchURN)
 	}
-	if len(req.Operations) == 0 {
+	list, ok := fold(req, "Operations").([]any)
+	if !ok && fold(req, "Operations") != nil {
+		return nil, badRequest(typeInvalidSyntax, "Operations must be a list of operations.")
+	}
+	if len(list) == 0 {
 		return nil, badRequest(typeInvalidValue, "A PATCH request needs at least one operation.")
 	}
-	ops := make([]elim.PatchOperation, len(req.Operations))
-	for i, o := range req.Operations {
-		op := strings.ToLower(o.Op)
+	if len(list) > maxPatchOps {
+		return nil, badRequest(typeTooMany, "A PATCH request may have at most %d operations.", maxPatchOps)
+	}
+	ops := make([]elim.PatchOperation, len(list))
+	total := 0
+	for i, x := range list {
+		o, ok := x.(map[string]any)
+		if !ok {
+			return nil, badRequest(typeInvalidSyntax, "Each operation must be an object with op, path and value.")
+		}
+		name, ok := fold(o, "op").(string)
+		if !ok {
+			return nil, badRequest(typeInvalidSyntax, "Each operation needs an op (add, remove, replace).")
+		}
+		op := strings.ToLower(name)
 		switch op {
 		case "add", "replace", "remove":
 		default:
-			return nil, badRequest(typeInvalidSyntax, "%.40q is not a PATCH operation (add, remove, replace).", o.Op)
+			return nil, badRequest(typeInvalidSyntax, "%.40q is not a PATCH operation (add, remove, replace).", name)
 		}
+		value := fold(o, "value")
 		var path *filter.Path
-		if o.Path != nil && *o.Path != "" {
-			p, err := parsePath(*o.Path)
-			if err != nil {
-				return nil, badRequest(typeInvalidPath, "%.100q is not a valid path: %s.", *o.Path, shorten(err.Error(), 120))
+		switch p := fold(o, "path").(type) {
+		case nil:
+		case string:
+			if err := checkPathCost(p, &total); err != nil {
+				return nil, err
 			}
-			path = &p
+			if p == "" {
+				break
+			}
+			fp, err := parsePath(p)
+			if err != nil {
+				return nil, badRequest(typeInvalidPath, "%.100q is not a valid path: %s.", p, shorten(err.Error(), 120))
+			}
+			path = &fp
+		default:
+			return nil, badRequest(typeInvalidSyntax, "path must be a string.")
+		}
+		if obj, ok := value.(map[string]any); ok && path == nil {
+			// The keys of a path-less value are paths too.
+			for k := range obj {
+				if err := checkPathCost(k, &total); err != nil {
+					return nil, err
+				}
+			}
 		}
 		switch {
 		case op == "remove" && path == nil:
 			return nil, scimError{Status: 400, ScimType: typeNoTarget, Detail: "A remove operation needs a path."}
-		case op != "remove" && o.Value == nil:
+		case op != "remove" && value == nil:
 			return nil, badRequest(typeInvalidValue, "An %s operation needs a value.", op)
 		}
-		ops[i] = elim.PatchOperation{Op: op, Path: path, Value: o.Value}
+		ops[i] = elim.PatchOperation{Op: op, Path: path, Value: value}
 	}
 	return ops, nil
+}
+
+// fold returns the value of key in m, matched case-insensitively as
+// encoding/json matches struct fields.
+func fold(m map[string]any, key string) any {
+	if v, ok := m[key]; ok {
+		return v
+	}
+	for k, v := range m {
+		if strings.EqualFold(k, key) {
+			return v
+		}
+	}
+	return nil
 }
 
 // patchGroup serves PATCH /Groups/{id}: 204 (see groupHandler.Patch).
@@ -80,7 +120,7 @@ func (h *Handler) patchGroup(w http.ResponseWriter, r *http.Request, req *reques
 		writeError(w, errorFor(err))
 		return
 	}
-	if _, err := (groupHandler{h}).Patch(r, id, ops); err != nil {
+	if err := h.patchGroupOps(r, req, id, ops); err != nil {
 		writeError(w, errorFor(err))
 		return
 	}
@@ -96,48 +136,14 @@ const (
 	maxPathBytesTotal = 16 << 10
 )
 
-// checkPatchCost refuses a PATCH beyond those limits.
-// Malformed bodies pass, for elimity to reject.
-func checkPatchCost(body []byte) error {
-	var req struct {
-		Operations []struct {
-			Path  json.RawMessage `json:"path"`
-			Value json.RawMessage `json:"value"`
-		} `json:"Operations"`
+// checkPathCost refuses a path beyond those limits; total is the length
+// of the request's paths so far.
+func checkPathCost(p string, total *int) error {
+	if len(p) > maxPathBytes {
+		return badRequest(typeInvalidPath, "A path is longer than %d bytes.", maxPathBytes)
 	}
-	if json.Unmarshal(body, &req) != nil {
-		return nil
-	}
-	if len(req.Operations) > maxPatchOps {
-		return badRequest(typeTooMany, "A PATCH request may have at most %d operations.", maxPatchOps)
-	}
-	total := 0
-	add := func(p string) error {
-		if len(p) > maxPathBytes {
-			return badRequest(typeInvalidPath, "A path is longer than %d bytes.", maxPathBytes)
-		}
-		if total += len(p); total > maxPathBytesTotal {
-			return badRequest(typeTooMany, "The paths of a PATCH request may total at most %d bytes.", maxPathBytesTotal)
-		}
-		return nil
-	}
-	for _, op := range req.Operations {
-		var p string
-		if json.Unmarshal(op.Path, &p) == nil {
-			if err := add(p); err != nil {
-				return err
-			}
-		}
-		if len(op.Value) > 0 && op.Value[0] == '{' {
-			var keys map[string]json.RawMessage
-			if json.Unmarshal(op.Value, &keys) == nil {
-				for k := range keys {
-					if err := add(k); err != nil {
-						return err
-					}
-				}
-			}
-		}
+	if *total += len(p); *total > maxPathBytesTotal {
+		return badRequest(typeTooMany, "The paths of a PATCH request may total at most %d bytes.", maxPathBytesTotal)
 	}
 	return nil
 }

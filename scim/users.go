@@ -1,9 +1,7 @@
 package scim
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"net/http"
 	"strconv"
 	"strings"
@@ -41,10 +39,10 @@ func (h *Handler) writeUser(w http.ResponseWriter, r *http.Request, req *request
 	bp := bufPool.Get().(*[]byte)
 	b := appendUser((*bp)[:0], m, &v)
 	hd := w.Header()
-	hd.Set("Content-Type", contentType)
-	hd.Set("Content-Length", strconv.Itoa(len(b)))
-	hd.Set("ETag", etag(m.Version))
-	hd.Set("Location", req.base+"/Users/"+m.ID)
+	hd["Content-Type"] = contentTypeHeader
+	hd["Content-Length"] = []string{strconv.Itoa(len(b))}
+	hd["Etag"] = []string{etag(m.Version)}
+	hd["Location"] = []string{req.base + "/Users/" + m.ID}
 	w.WriteHeader(status)
 	_, _ = w.Write(b)
 	if cap(b) <= 64<<10 {
@@ -106,10 +104,9 @@ func noneMatch(r *http.Request, tag string) bool {
 // of an empty profile: every attribute through the table, schemas checked,
 // read-only attributes ignored, userName required.
 func (h *Handler) readUser(ctx context.Context, req *request) (*edit, error) {
-	d := json.NewDecoder(bytes.NewReader(req.body))
-	d.UseNumber()
-	var obj map[string]any
-	if err := d.Decode(&obj); err != nil || obj == nil {
+	v, err := decodeJSON(req.body)
+	obj, ok := v.(map[string]any)
+	if err != nil || !ok {
 		return nil, badRequest(typeInvalidSyntax, "The body is not a JSON object of the User resource.")
 	}
 	s := h.schemaFor(ctx, req)
