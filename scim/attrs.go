@@ -9,9 +9,9 @@ import (
 // The attribute table: every attribute of the User resource Roster keeps,
 // as data. Parsing POST and PUT bodies and PATCH paths and values
 // (edit.go), projection and rendering (render.go), filter translation
-// (filter.go) and /Schemas (schema.go) all walk it; none of them names an
-// attribute in a switch. Adding an attribute means adding it to
-// [sdk.Profile], to this table and to the stores' field lists.
+// (filter.go) and /Schemas (schema.go) all walk it; none of them names a
+// profile attribute. Adding an attribute means adding it to [sdk.Profile],
+// to this table and to the stores' field lists.
 //
 // The characteristics are those of RFC 7643 §2.2 and §7, with the values
 // of the core User schema (§4.1, §8.7.1) and the enterprise extension
