@@ -22,10 +22,10 @@ type attrRef struct {
 const maxProjected = 100
 
 func projectionFromQuery(r *http.Request) (projection, error) {
-	q := r.URL.Query()
-	if len(q) == 0 {
+	if r.URL.RawQuery == "" {
 		return projection{}, nil
 	}
+	q := r.URL.Query()
 	split := func(v string) []string {
 		if v == "" {
 			return nil
