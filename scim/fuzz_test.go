@@ -150,7 +150,8 @@ func getFuzzEnv(tb testing.TB) *fuzzEnv {
 	fuzzOnce.Do(func() {
 		ctx := context.Background()
 		c := sdk.New(memstore.New(), sdk.WithPasswordParams(64, 1, 1))
-		t, _, err := c.CreateTenant(ctx, sdk.SystemActor(), sdk.CreateTenantRequest{Slug: "acme", OwnerEmail: "o@acme.test", IncludedSeats: 1 << 20})
+		t, _, err := c.CreateTenant(ctx, sdk.SystemActor(), sdk.CreateTenantRequest{Slug: "acme", OwnerEmail: "o@acme.test", IncludedSeats: 1 << 20,
+			Settings: sdk.Settings{CustomAttributes: testTenant.Settings.CustomAttributes}})
 		if err != nil {
 			panic(err)
 		}

@@ -221,6 +221,9 @@ func TestEntraSequence(t *testing.T) {
 	}
 	r = e.do("GET", "/Groups?excludedAttributes=members&filter="+q(`displayName eq "displayName"`), nil).want(t, 200)
 	golden(t, "entra_group_query", r)
+	e.do("PUT", "/Groups/"+gid, `{
+		"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group", "http://schemas.microsoft.com/2006/11/ResourceManagement/ADSCIM/2.0/Group"],
+		"externalId": "8aa1a0c0-c4c3-4bc0-b4a5-2ef676900159", "displayName": "displayName", "members": []}`).want(t, 200)
 	// Update Group [Non-member attributes], [Add Members], [Remove Members].
 	e.do("PATCH", "/Groups/"+gid, `{`+patchSchema+`,"Operations":[
 		{"op":"Replace","path":"displayName","value":"1879db59-3bdf-4490-ad68-ab880a269474updatedDisplayName"}]}`).want(t, 204)
