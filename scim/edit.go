@@ -106,9 +106,17 @@ func (e *edit) applyObject(op, schema string, obj map[string]any) error {
 				}
 				continue
 			}
+
 		}
 		t, err := e.s.resolveKey(schema, k)
 		if err != nil {
+			if _, isObject := v.(map[string]any); isObject && schema == "" && len(k) > 4 && strings.EqualFold(k[:4], "urn:") {
+				// An object keyed by a URN that is no attribute of a known
+				// schema is an extension Roster does not have.
+				if _, known, _ := e.s.schemaURN(k[:strings.LastIndexByte(k, ':')]); !known {
+					return badRequest(typeInvalidValue, "%.200q is not a schema of the User resource (see /Schemas).", k)
+				}
+			}
 			return err
 		}
 		if t.vf == nil && slices.ContainsFunc(seen, func(s target) bool { return s.attr == t.attr && s.sub == t.sub && s.vf == nil }) {

@@ -52,6 +52,9 @@ func TestBadProfileInput(t *testing.T) {
 		{"unknown enterprise attribute", `"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User":{"badge":"9"}`,
 			`{"op":"add","path":"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:badge","value":"9"}`, "badge"},
 		{"roles another role", `"roles":[{"value":"admin","primary":true}]`, `{"op":"replace","path":"roles","value":[{"value":"admin"}]}`, "group-to-role mappings"},
+		{"unknown extension schema", `"urn:ietf:params:scim:schemas:extension:custom:2.0:User":{"worksiteId":"180"}`,
+			`{"op":"add","value":{"urn:ietf:params:scim:schemas:extension:custom:2.0:User":{"worksiteId":"180"}}}`,
+			`"urn:ietf:params:scim:schemas:extension:custom:2.0:User" is not a schema`},
 		{"manager not an id", `"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User":{"manager":42}`,
 			`{"op":"add","path":"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager","value":42}`, "manager"},
 	}
