@@ -43,7 +43,7 @@ func (s *Store) CreateMembers(ctx context.Context, tenantID string, ms []*sdk.Me
 		return errs
 	}
 	// Refusals within the batch, in input order: the first one wins.
-	ids, mails, exts := map[string]bool{}, map[string]bool{}, map[string]bool{}
+	ids, mails, users, exts := map[string]bool{}, map[string]bool{}, map[string]bool{}, map[string]bool{}
 	var pending []int
 	for i, m := range ms {
 		switch {
@@ -53,10 +53,12 @@ func (s *Store) CreateMembers(ctx context.Context, tenantID string, ms []*sdk.Me
 			errs[i] = sdk.E(op, sdk.CodeAlreadyExists, "", "member id exists", nil)
 		case mails[m.EmailKey]:
 			errs[i] = emailTaken(op, nil)
+		case users[m.UserNameKey]:
+			errs[i] = userNameTaken(op, nil)
 		case m.ExternalID != "" && exts[m.ExternalID]:
 			errs[i] = externalIDTaken(op, nil)
 		default:
-			ids[m.ID], mails[m.EmailKey] = true, true
+			ids[m.ID], mails[m.EmailKey], users[m.UserNameKey] = true, true, true
 			if m.ExternalID != "" {
 				exts[m.ExternalID] = true
 			}

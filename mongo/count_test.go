@@ -44,9 +44,19 @@ func TestCommandCounts(t *testing.T) {
 	count("GetTenant", 1, func() error { _, err := s.GetTenant(ctx, tn.ID); return err })
 	count("GetMember", 1, func() error { _, err := s.GetMember(ctx, tn.ID, m.ID); return err })
 	count("GetMemberByEmail", 1, func() error { _, err := s.GetMemberByEmail(ctx, tn.ID, m.EmailKey); return err })
+	count("GetMemberByUserName", 1, func() error { _, err := s.GetMemberByUserName(ctx, tn.ID, m.UserNameKey); return err })
+	count("GetMemberWithPasswordHash", 1, func() error { _, _, err := s.GetMemberWithPasswordHash(ctx, tn.ID, m.ID); return err })
+	hash := "$argon2id$h"
+	count("CreateMember (password)", 2, func() error {
+		return s.CreateMember(ctx, sdk.MemberWrite{Member: newMember(tn.ID, "pw@x.test"), HoldsSeat: true, PasswordHash: &hash})
+	})
 	count("UpdateMember", 1, func() error {
 		m.Title = "x"
 		return s.UpdateMember(ctx, sdk.MemberWrite{Member: m, ExpectedVersion: m.Version})
+	})
+	count("UpdateMember (password)", 1, func() error {
+		m.Title = "y"
+		return s.UpdateMember(ctx, sdk.MemberWrite{Member: m, ExpectedVersion: m.Version, PasswordHash: &hash})
 	})
 	count("UpdateMember (-1 seat)", 2, func() error {
 		m.Status = sdk.StatusDeactivated
@@ -77,9 +87,11 @@ func TestCommandCounts(t *testing.T) {
 		return err
 	})
 	creds := &sdk.Credentials{TenantID: tn.ID, MemberID: m.ID, PasswordHash: "h", UpdatedAt: epoch}
-	count("PutCredentials", 1, func() error { return s.PutCredentials(ctx, creds) })
-	count("GetCredentials", 1, func() error { _, err := s.GetCredentials(ctx, tn.ID, m.ID); return err })
-	count("DeleteCredentials", 1, func() error { return s.DeleteCredentials(ctx, tn.ID, m.ID) })
+	// The password hash lives on the member document, TOTP on the
+	// credentials document: one command each.
+	count("PutCredentials", 2, func() error { return s.PutCredentials(ctx, creds) })
+	count("GetCredentials", 2, func() error { _, err := s.GetCredentials(ctx, tn.ID, m.ID); return err })
+	count("DeleteCredentials", 2, func() error { return s.DeleteCredentials(ctx, tn.ID, m.ID) })
 	count("DeleteMember (seat)", 2, func() error { return s.DeleteMember(ctx, tn.ID, m.ID, m.Version, true) })
 
 	// Paging: the first page and a deep one cost one command each, pages
@@ -98,4 +110,29 @@ func TestCommandCounts(t *testing.T) {
 		_, err := s.ListMembers(ctx, tn.ID, sdk.MemberQuery{Limit: 51, Filter: sdk.MemberFilter{Prefix: "u1"}})
 		return err
 	})
+	// Email filters are answered from emailKeys: exactly for emails.value,
+	// as one batch of candidates for a value filter on one item.
+	byValue := sdk.Compare(sdk.FieldEmailValue, sdk.OpEq, "U150@x.test")
+	workValue := &sdk.Cond{Op: sdk.OpSome, Field: sdk.FieldEmails, Args: []*sdk.Cond{sdk.And(
+		sdk.Compare(sdk.FieldEmailType, sdk.OpEq, "work"), sdk.Compare(sdk.FieldEmailValue, sdk.OpEq, "U150@x.test"))}}
+	for _, f := range []struct {
+		name  string
+		where *sdk.Cond
+	}{{"emails.value eq", byValue}, {`emails[type eq "work" and value eq]`, workValue}} {
+		name, where := f.name, f.where
+		count("ListMembers "+name, 1, func() error {
+			ms, err := s.ListMembers(ctx, tn.ID, sdk.MemberQuery{Limit: 51, Filter: sdk.MemberFilter{Where: where}})
+			if err == nil && (len(ms) != 1 || ms[0].ID != ids[150]) {
+				err = fmt.Errorf("found %d members", len(ms))
+			}
+			return err
+		})
+		count("CountMembers "+name, 1, func() error {
+			n, err := s.CountMembers(ctx, tn.ID, sdk.MemberFilter{Where: where})
+			if err == nil && n != 1 {
+				err = fmt.Errorf("counted %d members", n)
+			}
+			return err
+		})
+	}
 }

@@ -139,7 +139,7 @@ func TestCrashCreateTenant(t *testing.T) {
 // died right after the ownership compare-and-set.
 type crashingRoles struct{ *Store }
 
-func (crashingRoles) UpdateMember(context.Context, *sdk.Member, int64, int) error { return errCrash }
+func (crashingRoles) UpdateMember(context.Context, sdk.MemberWrite) error { return errCrash }
 
 // TestCrashOwnershipTransfer interrupts a transfer after SetOwner, before
 // the roles follow, and checks that Reconcile finishes it.

@@ -17,6 +17,12 @@ var _ sdk.CredentialStore = (*Store)(nil)
 // credentialsDoc is keyed by tenant and member: _id is credentialsID, and
 // every read also matches tenantId and memberId, so that no encoding
 // ambiguity can hand one tenant's secrets to another.
+//
+// The password hash of an existing member lives on its member document
+// (memberDoc.PasswordHash), where a member write sets it in the same
+// atomic write as the member. PasswordHash here holds only the hash of
+// credentials put for a member id that has no member document, and, in
+// databases written before the move, the hash migratePasswordHashes moves.
 type credentialsDoc struct {
 	ID           string    `bson:"_id"`
 	TenantID     string    `bson:"tenantId"`
@@ -39,37 +45,85 @@ func credentialsFilter(tenantID, memberID string) bson.D {
 	}
 }
 
-// GetCredentials implements [sdk.CredentialStore]. One command.
+// GetCredentials implements [sdk.CredentialStore] in two finds: the
+// credentials document (TOTP) and the member document's password hash,
+// which wins over a hash on the credentials document. It returns
+// CodeNotFound when there is neither a credentials document nor a
+// password hash on the member.
 func (s *Store) GetCredentials(ctx context.Context, tenantID, memberID string) (*sdk.Credentials, error) {
 	const op = "mongo.GetCredentials"
 	var d credentialsDoc
-	if err := s.credentials.FindOne(ctx, credentialsFilter(tenantID, memberID)).Decode(&d); err != nil {
-		if errors.Is(err, driver.ErrNoDocuments) {
-			return nil, notFound(op, "credentials")
-		}
+	err := s.credentials.FindOne(ctx, credentialsFilter(tenantID, memberID)).Decode(&d)
+	hasDoc := err == nil
+	if err != nil && !errors.Is(err, driver.ErrNoDocuments) {
 		return nil, translate(ctx, op, err)
 	}
-	return &sdk.Credentials{
-		TenantID: d.TenantID, MemberID: d.MemberID, PasswordHash: d.PasswordHash,
+	var md struct {
+		PasswordHash *string   `bson:"passwordHash"`
+		UpdatedAt    time.Time `bson:"updatedAt"`
+	}
+	err = s.members.FindOne(ctx, bson.D{{Key: "_id", Value: memberID}, {Key: "tenantId", Value: tenantID}},
+		options.FindOne().SetProjection(bson.D{{Key: "passwordHash", Value: 1}, {Key: "updatedAt", Value: 1}})).Decode(&md)
+	if err != nil && !errors.Is(err, driver.ErrNoDocuments) {
+		return nil, translate(ctx, op, err)
+	}
+	if !hasDoc && md.PasswordHash == nil {
+		return nil, notFound(op, "credentials")
+	}
+	c := &sdk.Credentials{
+		TenantID: tenantID, MemberID: memberID, PasswordHash: d.PasswordHash,
 		TOTPSecret: d.TOTPSecret, TOTPPending: d.TOTPPending, TOTPLastStep: d.TOTPLastStep, UpdatedAt: d.UpdatedAt,
-	}, nil
+	}
+	if md.PasswordHash != nil {
+		c.PasswordHash = *md.PasswordHash
+		if !hasDoc {
+			c.UpdatedAt = md.UpdatedAt
+		}
+	}
+	return c, nil
 }
 
-// PutCredentials implements [sdk.CredentialStore]: one replace with
-// upsert.
+// PutCredentials implements [sdk.CredentialStore] in two writes: the
+// password hash onto the member document ($set, which leaves its version
+// alone), then the credentials document (replace with upsert), which keeps
+// the hash itself only when there is no such member. A crash in between
+// leaves the new hash with the old TOTP state: the SDK changes one of the
+// two at a time, so either write alone is a whole change.
 func (s *Store) PutCredentials(ctx context.Context, c *sdk.Credentials) error {
 	const op = "mongo.PutCredentials"
-	id := credentialsID(c.TenantID, c.MemberID)
-	unlock, err := s.lock(ctx, collCredentials, id)
+	onMember, err := s.setPasswordHash(ctx, c.TenantID, c.MemberID, bson.D{{Key: "$set", Value: bson.D{{Key: "passwordHash", Value: c.PasswordHash}}}})
+	if err != nil {
+		return translate(ctx, op, err)
+	}
+	d := &credentialsDoc{
+		ID: credentialsID(c.TenantID, c.MemberID), TenantID: c.TenantID, MemberID: c.MemberID,
+		TOTPSecret: c.TOTPSecret, TOTPPending: c.TOTPPending, TOTPLastStep: c.TOTPLastStep, UpdatedAt: c.UpdatedAt,
+	}
+	if !onMember {
+		d.PasswordHash = c.PasswordHash
+	}
+	unlock, err := s.lock(ctx, collCredentials, d.ID)
 	if err != nil {
 		return err
 	}
-	_, err = s.credentials.ReplaceOne(ctx, credentialsFilter(c.TenantID, c.MemberID), &credentialsDoc{
-		ID: id, TenantID: c.TenantID, MemberID: c.MemberID, PasswordHash: c.PasswordHash,
-		TOTPSecret: c.TOTPSecret, TOTPPending: c.TOTPPending, TOTPLastStep: c.TOTPLastStep, UpdatedAt: c.UpdatedAt,
-	}, options.Replace().SetUpsert(true))
+	_, err = s.credentials.ReplaceOne(ctx, credentialsFilter(c.TenantID, c.MemberID), d, options.Replace().SetUpsert(true))
 	unlock()
 	return translate(ctx, op, err)
+}
+
+// setPasswordHash applies update to the password hash of the member's
+// document and reports whether the member exists.
+func (s *Store) setPasswordHash(ctx context.Context, tenantID, memberID string, update bson.D) (bool, error) {
+	unlock, err := s.lock(ctx, collMembers, memberID)
+	if err != nil {
+		return false, err
+	}
+	res, err := s.members.UpdateOne(ctx, bson.D{{Key: "_id", Value: memberID}, {Key: "tenantId", Value: tenantID}}, update)
+	unlock()
+	if err != nil {
+		return false, err
+	}
+	return res.MatchedCount == 1, nil
 }
 
 // AdvanceTOTPStep implements [sdk.CredentialStore]: one conditional update
@@ -90,14 +144,19 @@ func (s *Store) AdvanceTOTPStep(ctx context.Context, tenantID, memberID string, 
 	return res.ModifiedCount == 1, nil
 }
 
-// DeleteCredentials implements [sdk.CredentialStore]. One command; deleting
-// absent credentials is not an error.
+// DeleteCredentials implements [sdk.CredentialStore] in two commands:
+// remove the member document's password hash, then the credentials
+// document. Deleting absent credentials is not an error.
 func (s *Store) DeleteCredentials(ctx context.Context, tenantID, memberID string) error {
+	const op = "mongo.DeleteCredentials"
+	if _, err := s.setPasswordHash(ctx, tenantID, memberID, bson.D{{Key: "$unset", Value: bson.D{{Key: "passwordHash", Value: ""}}}}); err != nil {
+		return translate(ctx, op, err)
+	}
 	unlock, err := s.lock(ctx, collCredentials, credentialsID(tenantID, memberID))
 	if err != nil {
 		return err
 	}
 	_, err = s.credentials.DeleteOne(ctx, credentialsFilter(tenantID, memberID))
 	unlock()
-	return translate(ctx, "mongo.DeleteCredentials", err)
+	return translate(ctx, op, err)
 }

@@ -27,20 +27,34 @@
 //	          unfinished (see below).
 //	          Indexes: _id; slug_unique {slug} (unique).
 //	          The tenants collection is small and stays unsharded.
-//	members   _id = member id; tenantId, email, emailKey, externalId,
-//	          extKey, the names, department and title with their
-//	          lower-cased keys (givenKey, familyKey, displayKey,
-//	          departmentKey, titleKey), managerId, role, status,
-//	          sessionEpoch, mfaEnrolled, version, createdAt, updatedAt, and
+//	members   _id = member id; tenantId, the whole profile (userName,
+//	          formattedName, givenName, familyName, middleName,
+//	          honorificPrefix, honorificSuffix, displayName, nickName,
+//	          profileUrl, title, userType, preferredLanguage, locale,
+//	          timezone, emails [{value, type, display, primary}],
+//	          phoneNumbers [{value, type, display, primary}], addresses
+//	          [{formatted, streetAddress, locality, region, postalCode,
+//	          country, type, primary}], employeeNumber, costCenter,
+//	          organization, division, department, managerId, externalId,
+//	          custom {name: value}), the derived email and keys (emailKey,
+//	          userNameKey, extKey, emailKeys: each email value lower-cased,
+//	          in order; givenKey, familyKey, displayKey, titleKey,
+//	          departmentKey, employeeNumberKey: lower-cased), role, status,
+//	          sessionEpoch, mfaEnrolled, version, createdAt, updatedAt,
 //	          groups: the ids of the groups the member is in (its side of
-//	          each membership edge; see "Group membership" below).
+//	          each membership edge; see "Group membership" below), and
+//	          passwordHash (see "Passwords" below). Empty text fields and
+//	          empty lists are not stored.
 //	          Indexes: tenantId_emailKey_unique {tenantId, emailKey} (unique);
+//	          tenantId_userNameKey_unique {tenantId, userNameKey} (unique);
 //	          tenantId_extKey_unique {tenantId, extKey} (unique);
 //	          tenantId_id {tenantId, _id} (paging);
 //	          tenantId_status_id and tenantId_role_id (filtered paging and
 //	          counts); emailKey_tenantId {emailKey, tenantId};
 //	          tenantId_groups_id {tenantId, groups, _id} (multikey: a
-//	          group's members, paged by _id).
+//	          group's members, paged by _id);
+//	          tenantId_emailKeys_id {tenantId, emailKeys, _id} (multikey:
+//	          emails.value filters); tenantId_employeeNumberKey_id.
 //	audit     _id = event id (sorts by time); tenantId, time, actorKind,
 //	          actorId, channel, action, targetId, before, after.
 //	          Indexes: tenantId_id {tenantId, _id} (newest-first paging).
@@ -53,10 +67,13 @@
 //	          tenantId_memberId_id (a member's newest invitation).
 //	credentials
 //	          _id = tenantId + "/" + memberId; tenantId, memberId,
-//	          passwordHash, totpSecret, totpPending, totpLastStep,
-//	          updatedAt. Kept apart from members so that member reads and
-//	          lists never carry secrets. Reads match tenantId and memberId
-//	          as well as _id.
+//	          totpSecret, totpPending, totpLastStep, updatedAt, and
+//	          passwordHash only for a member id without a member document
+//	          (see "Passwords"). Reads match tenantId and memberId as well
+//	          as _id.
+//	migrations
+//	          _id = the name of a finished migration (see "Migrations");
+//	          doneAt. Small and global, like tenants.
 //
 // emailKey_tenantId is the one index that does not start with tenantId:
 // [Store.EmailInOtherTenant] asks about every tenant but one ("is this
@@ -92,16 +109,24 @@
 //   - Lost updates: UpdateMember, DeleteMember, UpdateTenant and
 //     UpdateInvitation are conditional on the version they read.
 //   - Uniqueness: the unique indexes above; a duplicate key is translated to
-//     ReasonEmailTaken, ReasonExternalIDTaken or ReasonSlugTaken.
+//     ReasonEmailTaken, ReasonUserNameTaken, ReasonExternalIDTaken or
+//     ReasonSlugTaken.
+//   - A password written with a member: the hash is a field of the member
+//     document, set by the same insert or conditional update (see
+//     "Passwords").
 //
 // Round trips: GetTenant, GetMember, GetMemberByEmail,
-// GetMemberByExternalID, UpdateMember, UpdateTenant, AdjustExtraSeats,
-// SetOwner, CountMembers, EmailInOtherTenant, AppendAudit and every page of
-// ListMembers, ListTenants and ListAudit are one command each, at any page
-// depth (range queries on _id, never skips). CreateMember is two (take the
-// seat, conditional on the tenant's version, or check that the tenant
-// exists at that version; insert); an update or delete that
-// moves a seat adds one. Refusals may cost one more read to tell "not
+// GetMemberByUserName, GetMemberByExternalID, GetMemberWithPasswordHash,
+// UpdateMember (with or without a password), UpdateTenant,
+// AdjustExtraSeats, SetOwner, CountMembers, EmailInOtherTenant,
+// AppendAudit and every page of ListMembers, ListTenants and ListAudit are
+// one command each, at any page depth (range queries on _id, never skips),
+// except the filters answered in part in Go (see "Filters"). CreateMember
+// is two (take the seat, conditional on the tenant's version, or check
+// that the tenant exists at that version; insert, with the password hash);
+// an update or delete that moves a seat adds one. GetCredentials,
+// PutCredentials and DeleteCredentials are two (the member document and
+// the credentials document). Refusals may cost one more read to tell "not
 // found" from "changed" or to name the violated index. For the HR sync
 // ([sdk.BulkMemberStore]) CreateMembers costs three commands per batch
 // (read the tenant, take the seats, one unordered insertMany) and
@@ -109,6 +134,62 @@
 // writes, because each is conditional on its own version and a bulk write
 // reports only how many matched, not which. [CommandCounter] measures all
 // this.
+//
+// # Passwords
+//
+// A member's password hash is the passwordHash field of its member
+// document, so that the write of a member that carries a password
+// ([sdk.MemberWrite].PasswordHash) sets both atomically: a refused write
+// (stale version, duplicate key, no seat) writes neither. Member writes
+// without a password leave the field alone (replaceMember neither sets nor
+// unsets it). Every member read projects it away, so no [sdk.Member] and
+// no list carries it; [Store.GetMemberWithPasswordHash]
+// ([sdk.PasswordHashReader]) reads the member and its hash in one find.
+// The field is absent when no password was ever set there and "" when one
+// was removed.
+//
+// TOTP state stays in the credentials collection. [Store.GetCredentials]
+// reads both documents; the member's hash wins, and a hash on the
+// credentials document counts only when the member document has none
+// (credentials put for a member id that has no member document, or written
+// by an older version). [Store.PutCredentials] sets the hash on the member
+// document first, then replaces the credentials document (keeping the hash
+// there only when no member matched). A crash between the two leaves the
+// new hash with the old TOTP state; the SDK changes one of them at a time,
+// so each write alone is a whole change. [Store.DeleteCredentials]
+// removes both.
+//
+// # Filters
+//
+// An [sdk.Cond] (MemberFilter.Where) is translated by memberWhere into a
+// query that is either exact or a superset of the members it matches.
+// Exact: the fields with a stored value or lower-cased key (id, email,
+// userName, externalId, the names, title, department, employeeNumber,
+// managerId, role, status, active, the times), custom attributes
+// (custom.<name>, case-exact), emails.value through emailKeys ("some item"
+// is MongoDB's own semantics for a comparison on an array, and ne is the
+// negation of eq), "pr" on a multi-valued attribute or a primary flag, and
+// emptiness tests on any field. Not exact, bounded from above: comparisons
+// on case-insensitive fields without a key (formattedName, nickName,
+// locale, …: "the field is not empty"), on the other sub-attributes of
+// emails, phoneNumbers and addresses (their values keep their case: "the
+// member has an item"; nothing for ne), and [sdk.OpSome] (one and the same
+// item: "has an item" and the bound of each comparison that must hold for
+// that item, so emails[type eq "work" and value eq "x"] is answered from
+// tenantId_emailKeys_id). Negation swaps the upper bound with a lower one,
+// so a negated inexact term still narrows the query.
+//
+// When the query is not exact, ListMembers reads the candidates in id
+// order, in batches of twice the page (at least 100, at most 1000, or the
+// page when larger), keeps those [sdk.Cond.Match] accepts, and stops when
+// the page is full or the candidates run out: one command per batch, the
+// same order and cursors as an exact page. CountMembers streams the
+// candidates through one cursor (a getMore per 1000), projected to the
+// fields the condition reads, and counts in Go. The scan is bounded by the
+// tenant and the superset query, never by the collection; a filter on
+// unkeyed fields alone can cost a pass over the tenant's members from the
+// cursor on. Filters by userName, email, externalId or id pin a unique
+// key and the SDK answers them with one indexed read.
 //
 // # Group membership
 //
@@ -139,6 +220,23 @@
 // in steps and drops that collection (idempotent, so a crash part-way is
 // completed by the next Open).
 //
+// # Migrations
+//
+// Member documents written before members carried the whole profile have
+// no userName, userNameKey, emails or emailKeys, and their password hash
+// is on the credentials document. Before it builds the unique
+// (tenantId, userNameKey) index (which every member must then satisfy),
+// [Open] gives each such member userName = email, userNameKey = emailKey
+// (unique, as emailKey is), emails = [{value: email, type: "work",
+// primary: true}] and emailKeys, then copies each credentials document's
+// hash onto its member (unless the member has one) and removes the copies
+// that moved, a batch at a time. Every write is conditional on the field
+// it sets being absent, so a crash part-way is completed by the next Open;
+// when done, Open records "members.profile.v1" in the migrations
+// collection and later Opens cost one find. Processes of an older version
+// must not write members meanwhile: their members would lack a
+// userNameKey. On FerretDB each migrated member costs an update by _id.
+//
 // # Crash windows and their repair
 //
 // Where an operation is two writes, they are ordered so that a crash in
@@ -164,6 +262,13 @@
 //   - Ownership transfer: SetOwner switches ownerId in one write, so there
 //     is never zero or two owners; the SDK then moves the roles, and
 //     Reconcile's role repair finishes a transfer a crash interrupted.
+//   - PutCredentials sets the member's password hash, then replaces the
+//     credentials document: a crash in between leaves the new hash with the
+//     old TOTP state, which is whole for the SDK's writes (each changes one
+//     of the two). DeleteCredentials removes the hash, then the
+//     credentials document: a crash in between leaves the TOTP state of a
+//     removed member behind, which nothing reads (member ids are never
+//     reused). The migration at Open is completed by the next Open.
 //   - DeleteGroup deletes the group, then pulls it from its members a page
 //     at a time; AddGroupMembers adds the edges before it bumps the group
 //     and pulls them again when the group turns out to be missing. Edges
@@ -184,9 +289,10 @@
 // Case-insensitive matching uses stored lower-cased keys and anchored,
 // quoted regular expressions. An [sdk.Cond] filter (MemberFilter.Where,
 // what a SCIM filter becomes) is translated into $and, $or, $nor,
-// comparisons and such regular expressions; absent text fields are those
-// missing or empty ($gt "" tells them apart), and times compare at the
-// second, as ranges on the stored dates. Four FerretDB behaviours shape the code:
+// comparisons, $exists and such regular expressions (see "Filters");
+// absent text fields are those missing or empty ($gt "" tells them apart),
+// and times compare at the second, as ranges on the stored dates. Five
+// FerretDB behaviours shape the code:
 //
 //   - FerretDB v1 executes an update or findAndModify as a read followed by
 //     a whole-document write, not atomically: concurrent conditional
@@ -204,6 +310,10 @@
 //     listed and the missing ones created one at a time.
 //   - A full first batch leaves the cursor open; pages are fetched with
 //     singleBatch so that a page is one command.
+//   - An update command keeps each statement's query open, one SQLite
+//     connection each, until it ends; with a pool of 100, a command of
+//     about 100 statements waits forever. Bulk updates of many documents
+//     (the migrations) go in commands of at most 50 statements.
 //
 // FerretDB on SQLite pushes almost no filter down to an index, so its
 // queries scan; the embedded store suits evaluation, development and small

@@ -58,7 +58,7 @@ func isDuplicate(err error) bool {
 // or "".
 func duplicateIndex(err error) string {
 	msg := err.Error()
-	for _, name := range []string{idxMemberMail, idxMemberExt, idxSlug} {
+	for _, name := range []string{idxMemberMail, idxMemberUser, idxMemberExt, idxSlug} {
 		if strings.Contains(msg, name) {
 			return name
 		}
@@ -91,4 +91,8 @@ func emailTaken(op string, cause error) error {
 
 func externalIDTaken(op string, cause error) error {
 	return sdk.E(op, sdk.CodeAlreadyExists, sdk.ReasonExternalIDTaken, "a member with this external id exists", cause)
+}
+
+func userNameTaken(op string, cause error) error {
+	return sdk.E(op, sdk.CodeAlreadyExists, sdk.ReasonUserNameTaken, "a member with this userName exists", cause)
 }

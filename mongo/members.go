@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"regexp"
+	"slices"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	driver "go.mongodb.org/mongo-driver/v2/mongo"
@@ -13,32 +14,35 @@ import (
 )
 
 // CreateMember implements [sdk.MemberStore] in two commands: take the seat
-// (a $inc on the tenant conditional on a free seat and on tenantVersion;
+// (a $inc on the tenant conditional on a free seat and on w.TenantVersion;
 // without a seat, a read that the tenant exists at that version), then
-// insert. When the insert is refused as a duplicate the seat
-// is given back. When it fails otherwise it is unknown whether the server
-// applied it, so the seat stays taken: the counter errs high, never low,
-// and Reconcile repairs it.
-func (s *Store) CreateMember(ctx context.Context, m *sdk.Member, holdsSeat bool, tenantVersion int64) error {
+// insert the member, with its password hash when w carries one. When the
+// insert is refused as a duplicate the seat is given back. When it fails
+// otherwise it is unknown whether the server applied it, so the seat stays
+// taken: the counter errs high, never low, and Reconcile repairs it.
+func (s *Store) CreateMember(ctx context.Context, w sdk.MemberWrite) error {
 	const op = "mongo.CreateMember"
-	if holdsSeat {
-		if err := s.takeSeats(ctx, op, m.TenantID, 1, tenantVersion); err != nil {
+	m := w.Member
+	if w.HoldsSeat {
+		if err := s.takeSeats(ctx, op, m.TenantID, 1, w.TenantVersion); err != nil {
 			return err
 		}
 		if err := s.crashPoint("CreateMember.seatTaken"); err != nil {
 			return err
 		}
-	} else if err := s.tenantAt(ctx, op, m.TenantID, tenantVersion); err != nil {
+	} else if err := s.tenantAt(ctx, op, m.TenantID, w.TenantVersion); err != nil {
 		return err
 	}
-	_, err := s.members.InsertOne(ctx, fromMember(m))
+	doc := fromMember(m)
+	doc.PasswordHash = w.PasswordHash
+	_, err := s.members.InsertOne(ctx, doc)
 	if err == nil {
 		return nil
 	}
 	if !isDuplicate(err) {
 		return translate(ctx, op, err)
 	}
-	if holdsSeat {
+	if w.HoldsSeat {
 		s.releaseSeats(ctx, op, m.TenantID, 1)
 	}
 	return s.memberDuplicate(ctx, op, m, true, err)
@@ -46,7 +50,7 @@ func (s *Store) CreateMember(ctx context.Context, m *sdk.Member, holdsSeat bool,
 
 // memberDuplicate says which uniqueness rule refused a write of m, in the
 // order the reference store checks them: the member id (on create), the
-// email, the external id. FerretDB's messages do not always name the index,
+// email, the userName, the external id. FerretDB's messages do not always name the index,
 // so the answer comes from one read of the documents m collides with; the
 // message is the fallback when they vanished meanwhile.
 func (s *Store) memberDuplicate(ctx context.Context, op string, m *sdk.Member, creating bool, cause error) error {
@@ -55,10 +59,11 @@ func (s *Store) memberDuplicate(ctx context.Context, op string, m *sdk.Member, c
 		bson.D{{Key: "$or", Value: bson.A{
 			bson.D{{Key: "_id", Value: m.ID}},
 			bson.D{{Key: "tenantId", Value: m.TenantID}, {Key: "emailKey", Value: m.EmailKey}},
+			bson.D{{Key: "tenantId", Value: m.TenantID}, {Key: "userNameKey", Value: m.UserNameKey}},
 			bson.D{{Key: "tenantId", Value: m.TenantID}, {Key: "extKey", Value: ek}},
 		}}},
-		options.Find().SetProjection(bson.D{{Key: "tenantId", Value: 1}, {Key: "emailKey", Value: 1}, {Key: "extKey", Value: 1}}).
-			SetLimit(3).SetBatchSize(3))
+		options.Find().SetProjection(bson.D{{Key: "tenantId", Value: 1}, {Key: "emailKey", Value: 1}, {Key: "userNameKey", Value: 1}, {Key: "extKey", Value: 1}}).
+			SetLimit(4).SetBatchSize(4))
 	if err != nil {
 		return translate(ctx, op, err)
 	}
@@ -66,16 +71,16 @@ func (s *Store) memberDuplicate(ctx context.Context, op string, m *sdk.Member, c
 	if err := cur.All(ctx, &docs); err != nil {
 		return translate(ctx, op, err)
 	}
-	var idTaken, mailTaken, extTaken bool
+	var idTaken, mailTaken, userTaken, extTaken bool
 	for _, d := range docs {
 		switch {
 		case d.ID == m.ID:
 			idTaken = creating
 		case d.TenantID != m.TenantID:
-		case d.EmailKey == m.EmailKey:
-			mailTaken = true
-		case d.ExtKey == ek:
-			extTaken = true
+		default:
+			mailTaken = mailTaken || d.EmailKey == m.EmailKey
+			userTaken = userTaken || d.UserNameKey == m.UserNameKey
+			extTaken = extTaken || d.ExtKey == ek
 		}
 	}
 	switch {
@@ -83,12 +88,16 @@ func (s *Store) memberDuplicate(ctx context.Context, op string, m *sdk.Member, c
 		return sdk.E(op, sdk.CodeAlreadyExists, "", "member id exists", nil)
 	case mailTaken:
 		return emailTaken(op, nil)
+	case userTaken:
+		return userNameTaken(op, nil)
 	case extTaken:
 		return externalIDTaken(op, nil)
 	}
 	switch duplicateIndex(cause) {
 	case idxMemberMail:
 		return emailTaken(op, nil)
+	case idxMemberUser:
+		return userNameTaken(op, nil)
 	case idxMemberExt:
 		return externalIDTaken(op, nil)
 	}
@@ -97,7 +106,7 @@ func (s *Store) memberDuplicate(ctx context.Context, op string, m *sdk.Member, c
 
 func (s *Store) findMember(ctx context.Context, op string, filter bson.D) (*sdk.Member, error) {
 	var d memberDoc
-	if err := s.members.FindOne(ctx, filter).Decode(&d); err != nil {
+	if err := s.members.FindOne(ctx, filter, options.FindOne().SetProjection(memberProjection)).Decode(&d); err != nil {
 		if errors.Is(err, driver.ErrNoDocuments) {
 			return nil, notFound(op, "member")
 		}
@@ -136,6 +145,34 @@ func (s *Store) GetMemberByEmail(ctx context.Context, tenantID, emailKey string)
 	return s.findMember(ctx, op, bson.D{{Key: "tenantId", Value: tenantID}, {Key: "emailKey", Value: emailKey}})
 }
 
+// GetMemberByUserName implements [sdk.MemberStore]. One command, on the
+// unique (tenantId, userNameKey) index.
+func (s *Store) GetMemberByUserName(ctx context.Context, tenantID, userNameKey string) (*sdk.Member, error) {
+	const op = "mongo.GetMemberByUserName"
+	if userNameKey == "" {
+		return nil, notFound(op, "member")
+	}
+	return s.findMember(ctx, op, bson.D{{Key: "tenantId", Value: tenantID}, {Key: "userNameKey", Value: userNameKey}})
+}
+
+// GetMemberWithPasswordHash implements [sdk.PasswordHashReader]: one find
+// of the member document, password hash included.
+func (s *Store) GetMemberWithPasswordHash(ctx context.Context, tenantID, id string) (*sdk.Member, string, error) {
+	const op = "mongo.GetMemberWithPasswordHash"
+	var d memberDoc
+	if err := s.members.FindOne(ctx, bson.D{{Key: "_id", Value: id}, {Key: "tenantId", Value: tenantID}}).Decode(&d); err != nil {
+		if errors.Is(err, driver.ErrNoDocuments) {
+			return nil, "", notFound(op, "member")
+		}
+		return nil, "", translate(ctx, op, err)
+	}
+	hash := ""
+	if d.PasswordHash != nil {
+		hash = *d.PasswordHash
+	}
+	return d.member(), hash, nil
+}
+
 // GetMemberByExternalID implements [sdk.MemberStore]. One command, on the
 // unique (tenantId, extKey) index.
 func (s *Store) GetMemberByExternalID(ctx context.Context, tenantID, externalID string) (*sdk.Member, error) {
@@ -149,8 +186,9 @@ func (s *Store) GetMemberByExternalID(ctx context.Context, tenantID, externalID 
 // memberFilter translates f. The prefix is matched by anchored regular
 // expressions over the stored lower-case keys (the SDK passes the prefix
 // lower-cased), quoted so that it is never a pattern; f.Where by
-// whereFilter.
-func memberFilter(tenantID string, f sdk.MemberFilter) bson.D {
+// memberWhere. When exact is false the query matches a superset of the
+// members and the caller keeps those f.Where.Match accepts.
+func memberFilter(tenantID string, f sdk.MemberFilter) (q bson.D, exact bool) {
 	d := bson.D{{Key: "tenantId", Value: tenantID}}
 	if f.Status != "" {
 		d = append(d, bson.E{Key: "status", Value: string(f.Status)})
@@ -167,46 +205,102 @@ func memberFilter(tenantID string, f sdk.MemberFilter) bson.D {
 			bson.D{{Key: "displayKey", Value: re}},
 		}})
 	}
+	exact = true
 	if f.Where != nil {
-		if w := whereFilter(f.Where, memberPaths); len(w) > 0 {
+		var w bson.D
+		w, exact = memberWhere(f.Where)
+		if len(w) > 0 {
 			d = append(d, bson.E{Key: "$and", Value: bson.A{w}})
 		}
 	}
-	return d
+	return d, exact
 }
+
+// Sizes of the batches ListMembers reads when it filters in Go.
+const (
+	minFilterBatch = 100
+	maxFilterBatch = 1000
+)
 
 // ListMembers implements [sdk.MemberStore]: a range query _id > q.After,
-// sorted by _id, limited, on the (tenantId, [status|role,] _id) indexes.
-// Every page is one find command whatever its depth.
+// sorted by _id, limited, on the (tenantId, [status|role|emailKeys|…,]
+// _id) indexes. When the query answers q.Filter exactly, every page is
+// one find command whatever its depth. Otherwise (see memberWhere) it
+// reads the members the query can select in batches, in id order, keeping
+// those q.Filter.Where matches, until the page is full or the candidates
+// run out: one command per batch.
 func (s *Store) ListMembers(ctx context.Context, tenantID string, q sdk.MemberQuery) ([]*sdk.Member, error) {
 	const op = "mongo.ListMembers"
-	filter := memberFilter(tenantID, q.Filter)
-	if q.After != "" {
-		filter = append(filter, bson.E{Key: "_id", Value: bson.D{{Key: "$gt", Value: q.After}}})
+	filter, exact := memberFilter(tenantID, q.Filter)
+	batch := q.Limit
+	if !exact {
+		batch = min(max(2*q.Limit, minFilterBatch), maxFilterBatch)
+		if q.Limit > maxFilterBatch {
+			batch = q.Limit
+		}
 	}
-	cur, err := s.members.Find(ctx, filter, findOpts(bson.D{{Key: "_id", Value: 1}}, q.Limit))
-	if err != nil {
-		return nil, translate(ctx, op, err)
+	out := []*sdk.Member{}
+	after := q.After
+	for {
+		f := filter
+		if after != "" {
+			f = append(slices.Clip(filter), bson.E{Key: "_id", Value: bson.D{{Key: "$gt", Value: after}}})
+		}
+		cur, err := s.members.Find(ctx, f, findOpts(bson.D{{Key: "_id", Value: 1}}, batch).SetProjection(memberProjection))
+		if err != nil {
+			return nil, translate(ctx, op, err)
+		}
+		var docs []memberDoc
+		if err := cur.All(ctx, &docs); err != nil {
+			return nil, translate(ctx, op, err)
+		}
+		for i := range docs {
+			m := docs[i].member()
+			if exact || q.Filter.Where.Match(m) {
+				out = append(out, m)
+				if q.Limit > 0 && len(out) == q.Limit {
+					return out, nil
+				}
+			}
+		}
+		if exact || batch <= 0 || len(docs) < batch {
+			return out, nil
+		}
+		after = docs[len(docs)-1].ID
 	}
-	var docs []memberDoc
-	if err := cur.All(ctx, &docs); err != nil {
-		return nil, translate(ctx, op, err)
-	}
-	out := make([]*sdk.Member, len(docs))
-	for i := range docs {
-		out[i] = docs[i].member()
-	}
-	return out, nil
 }
 
-// CountMembers implements [sdk.MemberStore] with one countDocuments
-// (an aggregate command).
+// CountMembers implements [sdk.MemberStore] with one countDocuments (an
+// aggregate command) when the query answers f exactly; otherwise with one
+// find whose cursor streams the candidates, projected to the fields
+// f.Where reads, in batches of 1000 (one getMore each), counting those
+// f.Where matches.
 func (s *Store) CountMembers(ctx context.Context, tenantID string, f sdk.MemberFilter) (int, error) {
-	n, err := s.members.CountDocuments(ctx, memberFilter(tenantID, f))
-	if err != nil {
-		return 0, translate(ctx, "mongo.CountMembers", err)
+	const op = "mongo.CountMembers"
+	filter, exact := memberFilter(tenantID, f)
+	if exact {
+		n, err := s.members.CountDocuments(ctx, filter)
+		if err != nil {
+			return 0, translate(ctx, op, err)
+		}
+		return int(n), nil
 	}
-	return int(n), nil
+	cur, err := s.members.Find(ctx, filter, options.Find().SetProjection(memberFields(f.Where)).SetBatchSize(scanBatch))
+	if err != nil {
+		return 0, translate(ctx, op, err)
+	}
+	defer func() { _ = cur.Close(context.WithoutCancel(ctx)) }()
+	n := 0
+	for cur.Next(ctx) {
+		var d memberDoc
+		if err := cur.Decode(&d); err != nil {
+			return 0, translate(ctx, op, err)
+		}
+		if f.Where.Match(d.member()) {
+			n++
+		}
+	}
+	return n, translate(ctx, op, cur.Err())
 }
 
 // EmailInOtherTenant implements [sdk.MemberStore]: one find of at most one
@@ -227,12 +321,15 @@ func (s *Store) EmailInOtherTenant(ctx context.Context, tenantID, emailKey strin
 
 // UpdateMember implements [sdk.MemberStore]: one update conditional on the
 // version that sets every field but the member's group memberships (see
-// replaceMember), preceded by taking seats (seatDelta > 0; given back if the
-// replace is refused) or followed by giving them back (seatDelta < 0).
-func (s *Store) UpdateMember(ctx context.Context, m *sdk.Member, expectedVersion int64, seatDelta int) error {
+// replaceMember), and the password hash when w carries one, preceded by
+// taking seats (w.SeatDelta > 0; given back if the update is refused) or
+// followed by giving them back (w.SeatDelta < 0).
+func (s *Store) UpdateMember(ctx context.Context, w sdk.MemberWrite) error {
 	const op = "mongo.UpdateMember"
+	m, expectedVersion, seatDelta := w.Member, w.ExpectedVersion, w.SeatDelta
 	doc := fromMember(m)
 	doc.Version = expectedVersion + 1
+	doc.PasswordHash = w.PasswordHash
 	update, err := replaceMember(doc)
 	if err != nil {
 		return sdk.E(op, sdk.CodeInvalidArgument, sdk.ReasonInvalid, "the member cannot be stored", err)

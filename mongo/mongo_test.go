@@ -34,9 +34,13 @@ func newTenant(t *testing.T, s *Store, slug string, seats int) (*sdk.Tenant, *sd
 	return tn, owner
 }
 
+// newMember returns a member known by email alone, with the profile and
+// keys the SDK gives such a member.
 func newMember(tenantID, email string) *sdk.Member {
 	return &sdk.Member{
-		ID: sdk.NewID(), TenantID: tenantID, Email: email, EmailKey: sdk.NormalizeEmail(email),
+		ID: sdk.NewID(), TenantID: tenantID,
+		Profile: sdk.Profile{UserName: email, Emails: []sdk.Email{{Value: email, Type: "work", Primary: true}}},
+		Email:   email, EmailKey: sdk.NormalizeEmail(email), UserNameKey: sdk.NormalizeUserName(email),
 		Role: "standard", Status: sdk.StatusActive, Version: 1, CreatedAt: epoch, UpdatedAt: epoch,
 	}
 }
@@ -165,6 +169,10 @@ func TestErrors(t *testing.T) {
 	upd.ExternalID = "EXT"
 	updMail := owner.Clone()
 	updMail.EmailKey = "ann@x.test"
+	dupUser := newMember(tn.ID, "user@x.test")
+	dupUser.UserName, dupUser.UserNameKey = "ANN@x.test", "ann@x.test"
+	updUser := owner.Clone()
+	updUser.UserNameKey = "ann@x.test"
 	sameID := newMember(tn.ID, "z@x.test")
 	sameID.ID = a.ID
 	slug := tn.Clone()
@@ -180,6 +188,8 @@ func TestErrors(t *testing.T) {
 		{"create same id", s.CreateMember(ctx, sdk.MemberWrite{Member: sameID}), sdk.ErrAlreadyExists, ""},
 		{"update into external id", s.UpdateMember(ctx, sdk.MemberWrite{Member: upd, ExpectedVersion: 1}), sdk.ErrAlreadyExists, sdk.ReasonExternalIDTaken},
 		{"update into email", s.UpdateMember(ctx, sdk.MemberWrite{Member: updMail, ExpectedVersion: 1}), sdk.ErrAlreadyExists, sdk.ReasonEmailTaken},
+		{"create same userName", s.CreateMember(ctx, sdk.MemberWrite{Member: dupUser, HoldsSeat: true}), sdk.ErrAlreadyExists, sdk.ReasonUserNameTaken},
+		{"update into userName", s.UpdateMember(ctx, sdk.MemberWrite{Member: updUser, ExpectedVersion: 1}), sdk.ErrAlreadyExists, sdk.ReasonUserNameTaken},
 		{"create tenant same slug", s.CreateTenant(ctx, slug, newMember(slug.ID, "o@x.test")), sdk.ErrAlreadyExists, sdk.ReasonSlugTaken},
 		{"update stale", s.UpdateMember(ctx, sdk.MemberWrite{Member: a, ExpectedVersion: 7}), sdk.ErrFailedPrecondition, sdk.ReasonVersionMismatch},
 		{"update missing", s.UpdateMember(ctx, sdk.MemberWrite{Member: newMember(tn.ID, "q@x.test"), ExpectedVersion: 1}), sdk.ErrNotFound, ""},

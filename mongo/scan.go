@@ -22,7 +22,7 @@ const scanBatch = 1000
 func (s *Store) ScanMembers(ctx context.Context, tenantID string, fn func(*sdk.Member) error) error {
 	const op = "mongo.ScanMembers"
 	cur, err := s.members.Find(ctx, bson.D{{Key: "tenantId", Value: tenantID}},
-		options.Find().SetBatchSize(scanBatch))
+		options.Find().SetBatchSize(scanBatch).SetProjection(memberProjection))
 	if err != nil {
 		return translate(ctx, op, err)
 	}

@@ -27,6 +27,7 @@ const (
 	collAudit       = "audit"
 	collInvitations = "invitations"
 	collCredentials = "credentials"
+	collMigrations  = "migrations"
 )
 
 // DefaultServerSelectionTimeout is how long an operation, and [Open], waits
@@ -62,8 +63,9 @@ type Store struct {
 }
 
 var (
-	_ sdk.Store       = (*Store)(nil)
-	_ sdk.SeatCounter = (*Store)(nil)
+	_ sdk.Store              = (*Store)(nil)
+	_ sdk.SeatCounter        = (*Store)(nil)
+	_ sdk.PasswordHashReader = (*Store)(nil)
 )
 
 type config struct {
@@ -181,6 +183,12 @@ func Open(ctx context.Context, uri, dbName string, opts ...Option) (*Store, erro
 	if (cfg.serialize == nil && s.ferret) || (cfg.serialize != nil && *cfg.serialize) {
 		s.locks = processLocks
 	}
+	// Member documents get their profile fields before the unique
+	// userNameKey index is built over them.
+	if err := s.migrateProfiles(ctx); err != nil {
+		s.closeOwned()
+		return nil, err
+	}
 	if err := s.ensureSchema(ctx); err != nil {
 		s.closeOwned()
 		return nil, err
@@ -230,6 +238,7 @@ type index struct {
 const (
 	idxSlug       = "slug_unique"
 	idxMemberMail = "tenantId_emailKey_unique"
+	idxMemberUser = "tenantId_userNameKey_unique"
 	idxMemberExt  = "tenantId_extKey_unique"
 )
 
@@ -245,6 +254,8 @@ var schema = []struct {
 	}},
 	{collMembers, []index{
 		{idxMemberMail, bson.D{{Key: "tenantId", Value: 1}, {Key: "emailKey", Value: 1}}, true},
+		// Created after migrateProfiles has given every member a userNameKey.
+		{idxMemberUser, bson.D{{Key: "tenantId", Value: 1}, {Key: "userNameKey", Value: 1}}, true},
 		{idxMemberExt, bson.D{{Key: "tenantId", Value: 1}, {Key: "extKey", Value: 1}}, true},
 		{"tenantId_id", bson.D{{Key: "tenantId", Value: 1}, {Key: "_id", Value: 1}}, false},
 		{"tenantId_status_id", bson.D{{Key: "tenantId", Value: 1}, {Key: "status", Value: 1}, {Key: "_id", Value: 1}}, false},
@@ -252,6 +263,10 @@ var schema = []struct {
 		{"emailKey_tenantId", bson.D{{Key: "emailKey", Value: 1}, {Key: "tenantId", Value: 1}}, false},
 		// A group's members in id order (groups is an array: multikey).
 		{"tenantId_groups_id", bson.D{{Key: "tenantId", Value: 1}, {Key: "groups", Value: 1}, {Key: "_id", Value: 1}}, false},
+		// Members with an email value, in id order (multikey): SCIM's
+		// emails.value eq and emails[type eq "work"].value eq.
+		{"tenantId_emailKeys_id", bson.D{{Key: "tenantId", Value: 1}, {Key: "emailKeys", Value: 1}, {Key: "_id", Value: 1}}, false},
+		{"tenantId_employeeNumberKey_id", bson.D{{Key: "tenantId", Value: 1}, {Key: "employeeNumberKey", Value: 1}, {Key: "_id", Value: 1}}, false},
 	}},
 	{collAudit, []index{
 		{"tenantId_id", bson.D{{Key: "tenantId", Value: 1}, {Key: "_id", Value: 1}}, false},
@@ -263,6 +278,8 @@ var schema = []struct {
 	}},
 	// credentials: _id is "tenantId/memberId", no other index.
 	{collCredentials, nil},
+	// migrations: _id = the name of a finished migration; small, global.
+	{collMigrations, nil},
 }
 
 // ensureSchema creates the collections and indexes that do not exist yet.
