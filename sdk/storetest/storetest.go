@@ -33,6 +33,9 @@ func Run(t *testing.T, newStore func(t *testing.T) sdk.Store) {
 	t.Run("Tenants", func(t *testing.T) { testTenants(t, newStore(t)) })
 	t.Run("Members", func(t *testing.T) { testMembers(t, newStore(t)) })
 	t.Run("Uniqueness", func(t *testing.T) { testUniqueness(t, newStore(t)) })
+	t.Run("Profile", func(t *testing.T) { testProfile(t, newStore(t)) })
+	t.Run("UserNames", func(t *testing.T) { testUserNames(t, newStore(t)) })
+	t.Run("PasswordWrites", func(t *testing.T) { testPasswordWrites(t, newStore(t)) })
 	t.Run("Seats", func(t *testing.T) { testSeats(t, newStore(t)) })
 	t.Run("Versions", func(t *testing.T) { testVersions(t, newStore(t)) })
 	t.Run("Owner", func(t *testing.T) { testOwner(t, newStore(t)) })
@@ -41,6 +44,7 @@ func Run(t *testing.T, newStore func(t *testing.T) sdk.Store) {
 	t.Run("Audit", func(t *testing.T) { testAudit(t, newStore(t)) })
 	t.Run("Reconcile", func(t *testing.T) { testReconcile(t, newStore(t)) })
 	t.Run("Where", func(t *testing.T) { testWhere(t, newStore(t)) })
+	t.Run("WhereProfile", func(t *testing.T) { testWhereProfile(t, newStore(t)) })
 	t.Run("Groups", func(t *testing.T) { testGroups(t, newStore(t)) })
 	t.Run("GroupEdges", func(t *testing.T) { testGroupEdgesAtScale(t, newStore(t)) })
 	t.Run("Tokens", func(t *testing.T) { testTokens(t, newStore(t)) })
@@ -77,11 +81,26 @@ func fixture(t *testing.T, s sdk.Store, slug string, seats int) (*sdk.Tenant, *s
 	return tn, owner
 }
 
+// newMember returns a member of the tenant with the profile the SDK gives
+// a member added by email alone (see setEmail).
 func newMember(tenantID, email string) *sdk.Member {
-	return &sdk.Member{
-		ID: sdk.NewID(), TenantID: tenantID, Email: email, EmailKey: sdk.NormalizeEmail(email),
+	m := &sdk.Member{
+		ID: sdk.NewID(), TenantID: tenantID,
 		Role: "standard", Status: sdk.StatusActive, Version: 1, CreatedAt: epoch, UpdatedAt: epoch,
 	}
+	setEmail(m, email)
+	return m
+}
+
+// setEmail sets m's email the way the SDK does for a member known by
+// email alone: the address is its userName and its one, primary, work
+// email, and the keys are derived from them.
+func setEmail(m *sdk.Member, email string) {
+	m.UserName = email
+	m.Emails = []sdk.Email{{Value: email, Type: "work", Primary: true}}
+	m.Email = m.MemberEmail()
+	m.EmailKey = sdk.NormalizeEmail(m.Email)
+	m.UserNameKey = sdk.NormalizeUserName(m.UserName)
 }
 
 func mustGetTenant(t *testing.T, s sdk.Store, id string) *sdk.Tenant {
@@ -252,8 +271,7 @@ func testMembers(t *testing.T, s sdk.Store) {
 
 	// Update replaces the document and bumps the version.
 	got.Title = "Lead"
-	got.Email = "robert@example.com"
-	got.EmailKey = "robert@example.com"
+	setEmail(got, "robert@example.com")
 	got.ExternalID = ""
 	if err := s.UpdateMember(ctx, sdk.MemberWrite{Member: got, ExpectedVersion: 1}); err != nil {
 		t.Fatalf("UpdateMember: %v", err)
@@ -325,7 +343,7 @@ func testUniqueness(t *testing.T, s sdk.Store) {
 	// Updating into a taken email is refused and changes nothing.
 	b, _ := s.GetMemberByEmail(ctx, tn.ID, "bob@example.com")
 	b2 := b.Clone()
-	b2.Email, b2.EmailKey = "Ann@example.com", "ann@example.com"
+	setEmail(b2, "Ann@example.com")
 	wantErr(t, "UpdateMember(into taken email)", s.UpdateMember(ctx, sdk.MemberWrite{Member: b2, ExpectedVersion: b.Version}), sdk.ErrAlreadyExists, sdk.ReasonEmailTaken)
 	b3 := b.Clone()
 	b3.ExternalID = "X1"
