@@ -120,7 +120,8 @@ func load(tb testing.TB, c *sdk.Client, t *sdk.Tenant, n int) []string {
 	tb.Helper()
 	recs := make([]sdk.SyncRecord, n)
 	for i := range recs {
-		recs[i] = sdk.SyncRecord{ExternalID: fmt.Sprintf("E%07d", i), Email: fmt.Sprintf("p%07d@x.test", i), GivenName: "P", FamilyName: fmt.Sprint(i)}
+		recs[i] = sdk.SyncRecord{Email: fmt.Sprintf("p%07d@x.test", i),
+			Profile: sdk.Profile{ExternalID: fmt.Sprintf("E%07d", i), GivenName: "P", FamilyName: fmt.Sprint(i)}}
 	}
 	rep, err := c.Sync(context.Background(), sdk.SyncActor("load"), t.ID, recs, sdk.SyncOptions{})
 	if err != nil {
@@ -144,8 +145,9 @@ func BenchmarkSync100k(b *testing.B) {
 	recs := make([]sdk.SyncRecord, rows)
 	for i := range recs {
 		recs[i] = sdk.SyncRecord{
-			Line: i + 2, ExternalID: fmt.Sprintf("E%06d", i), Email: fmt.Sprintf("p%06d@corp.test", i),
-			GivenName: "Given", FamilyName: fmt.Sprint("F", i), Department: []string{"Eng", "Ops", "Sales"}[i%3], Title: "Staff",
+			Line: i + 2, Email: fmt.Sprintf("p%06d@corp.test", i),
+			Profile: sdk.Profile{ExternalID: fmt.Sprintf("E%06d", i), GivenName: "Given", FamilyName: fmt.Sprint("F", i),
+				Department: []string{"Eng", "Ops", "Sales"}[i%3], Title: "Staff"},
 		}
 		if i > 0 {
 			recs[i].Manager = "E000000"
