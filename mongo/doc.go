@@ -310,10 +310,10 @@
 //     listed and the missing ones created one at a time.
 //   - A full first batch leaves the cursor open; pages are fetched with
 //     singleBatch so that a page is one command.
-//   - An update command keeps each statement's query open, one SQLite
-//     connection each, until it ends; with a pool of 100, a command of
-//     about 100 statements waits forever. Bulk updates of many documents
-//     (the migrations) go in commands of at most 50 statements.
+//   - An update command keeps the query of each single-document statement
+//     (updateOne) open, one SQLite connection each, until it ends; with a
+//     pool of 100, a command of about 100 such statements waits forever.
+//     The migrations send theirs in commands of at most 50.
 //
 // FerretDB on SQLite pushes almost no filter down to an index, so its
 // queries scan; the embedded store suits evaluation, development and small

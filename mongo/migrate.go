@@ -53,10 +53,11 @@ func (s *Store) migrateProfiles(ctx context.Context) error {
 }
 
 // maxUpdateStatements bounds the statements of one update command that
-// bulkUpdate sends. FerretDB v1 keeps each statement's query open until
-// the whole command ends, one SQLite connection each, and its pool has 100:
-// an update command of about 100 statements waits forever for a
-// connection.
+// bulkUpdate sends. FerretDB v1 keeps the query of each updateOne
+// statement open until the whole command ends, one SQLite connection
+// each, and its pool has 100: an update command of about 100 of them waits
+// forever for a connection. (An updateMany reads its query to the end,
+// which closes it.)
 const maxUpdateStatements = 50
 
 // bulkUpdate runs the update models, unordered, under the write locks of
