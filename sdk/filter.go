@@ -441,6 +441,11 @@ func (c *Cond) String() string {
 		return "not ()"
 	case OpPr:
 		return string(c.Field) + " pr"
+	case OpSome:
+		if len(c.Args) == 1 {
+			return string(c.Field) + "[" + c.Args[0].String() + "]"
+		}
+		return string(c.Field) + "[]"
 	}
 	if c.Field.IsTime() {
 		return fmt.Sprintf("%s %s %q", c.Field, c.Op, c.Time.UTC().Format(time.RFC3339))

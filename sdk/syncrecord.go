@@ -387,4 +387,3 @@ func typedField(p *Profile, f string) string {
 func SyncItemField(attr Field, typ string) string {
 	return fmt.Sprintf("%s[type eq %q]", attr, strings.ToLower(strings.TrimSpace(typ)))
 }
-

@@ -104,6 +104,16 @@ func (c *Client) getTenant(ctx context.Context, op, id string) (*Tenant, error) 
 	return t, nil
 }
 
+// RecentTenant returns the client's snapshot of the tenant when it is
+// younger than [MemberSnapshotMaxAge], else reads the tenant (refreshing
+// the snapshot). It suits a transport that needs the tenant's declarations
+// (such as its custom attributes) on every request: a change made through
+// another client is seen within that age.
+func (c *Client) RecentTenant(ctx context.Context, tenantID string) (*Tenant, error) {
+	t, _, err := c.recentTenant(ctx, "sdk.RecentTenant", tenantID, false)
+	return t, err
+}
+
 // recentTenant returns the snapshot of the tenant when it is younger than
 // [MemberSnapshotMaxAge] and fresh is not set; otherwise it reads the
 // tenant. cached tells which.

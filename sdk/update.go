@@ -34,9 +34,28 @@ type UpdateMemberRequest struct {
 	// If-Match). When zero, a concurrent write makes the SDK decide again on
 	// fresh data.
 	ExpectedVersion int64
+	// Edit, when set, computes the change from the member as read, on
+	// every attempt (so a change made in between is never overwritten, and
+	// the member is read once): it modifies e.Member, a copy, and may set
+	// e.Password. The profile fields it changed are the field mask, a
+	// status it set is the new status; Profile, Fields, Status and Password
+	// of the request are then ignored. An error it returns is returned as
+	// is, with nothing written. A SCIM PATCH is one: its operations apply to
+	// the member as stored.
+	Edit func(e *MemberEdit) error
 
 	// setEmail, from UpdateProfileRequest, replaces the member's email.
 	setEmail *string
+}
+
+// MemberEdit is what an [UpdateMemberRequest.Edit] function changes.
+type MemberEdit struct {
+	// Member is a copy of the member as read: set its profile fields and
+	// Status; other changes are ignored.
+	Member *Member
+	// Password, when set, becomes the member's password (as
+	// [UpdateMemberRequest.Password]).
+	Password *string
 }
 
 // UpdateMember applies a whole change to a member — profile fields by
@@ -101,7 +120,7 @@ func (c *Client) updateMember(ctx context.Context, op string, actor Actor, req U
 			return nil, withField(op, err, "Password")
 		}
 	}
-	var newHash string // hashed once, on the first attempt that needs it
+	var newHash, hashedFor string // hashed once, on the first attempt that needs it
 	fresh := false
 	for range maxRetries {
 		t, cached, err := c.recentTenant(ctx, op, req.TenantID, fresh)
@@ -121,7 +140,13 @@ func (c *Client) updateMember(ctx context.Context, op string, actor Actor, req U
 			fresh = true
 			continue
 		}
-		u, err := c.decideUpdate(ctx, op, actor, req, t, before, hash)
+		areq := req
+		if req.Edit != nil {
+			if areq, err = edited(op, actor, req, before); err != nil {
+				return nil, err
+			}
+		}
+		u, err := c.decideUpdate(ctx, op, actor, areq, t, before, hash)
 		if err == errNoChange {
 			return before, nil
 		}
@@ -136,10 +161,11 @@ func (c *Client) updateMember(ctx context.Context, op string, actor Actor, req U
 		}
 		var hashPtr *string
 		if u.password {
-			if newHash == "" {
-				if newHash, err = c.hashPassword(*req.Password); err != nil {
+			if newHash == "" || hashedFor != *areq.Password {
+				if newHash, err = c.hashPassword(*areq.Password); err != nil {
 					return nil, withOp(op, err)
 				}
+				hashedFor = *areq.Password
 			}
 			hashPtr = &newHash
 		}
@@ -158,6 +184,30 @@ func (c *Client) updateMember(ctx context.Context, op string, actor Actor, req U
 		return m, nil
 	}
 	return nil, errStale(op)
+}
+
+// edited returns the request an Edit function makes of before.
+func edited(op string, actor Actor, req UpdateMemberRequest, before *Member) (UpdateMemberRequest, error) {
+	cp := before.Clone()
+	e := &MemberEdit{Member: cp}
+	if err := req.Edit(e); err != nil {
+		return req, err
+	}
+	out := UpdateMemberRequest{TenantID: req.TenantID, MemberID: req.MemberID, ExpectedVersion: req.ExpectedVersion,
+		Profile: cp.Profile, Fields: changedFields(&before.Profile, &cp.Profile), Password: e.Password}
+	if cp.Status != before.Status {
+		st := cp.Status
+		if st != StatusActive && st != StatusDeactivated {
+			return req, invalid(op, "Status", fmt.Sprintf("%q is not a status a member can be set to (active, deactivated)", st))
+		}
+		out.Status = &st
+	}
+	if e.Password != nil {
+		if err := CheckPasswordFrom(actor, *e.Password); err != nil {
+			return req, withField(op, err, "Password")
+		}
+	}
+	return out, nil
 }
 
 // memberUpdate is what [Client.decideUpdate] decided: the member to write,
@@ -179,8 +229,7 @@ func (c *Client) decideUpdate(ctx context.Context, op string, actor Actor, req U
 	if p.refusal != "" {
 		return nil, deny(p.refusal).Err(op)
 	}
-	m := before.Clone()
-	m.Groups = nil
+	m := before.Clone() // Groups stay: stores ignore them on writes, the result carries them
 	if err := copyFields(op, &m.Profile, &req.Profile, req.Fields); err != nil {
 		return nil, err
 	}
@@ -254,7 +303,7 @@ func (c *Client) decideUpdate(ctx context.Context, op string, actor Actor, req U
 // its current password hash: with one read from a store that keeps both
 // together ([PasswordHashReader]), else with two.
 func (c *Client) readForUpdate(ctx context.Context, op string, req UpdateMemberRequest) (*Member, string, error) {
-	if req.Password == nil {
+	if req.Password == nil && req.Edit == nil {
 		m, err := c.store.GetMember(ctx, req.TenantID, req.MemberID)
 		return m, "", withOp(op, err)
 	}

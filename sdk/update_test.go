@@ -397,3 +397,47 @@ func TestMemberEmailDerivation(t *testing.T) {
 		}
 	}
 }
+
+// An Edit runs on the member as read on every attempt: an item added to a
+// list by a write that raced into the gap survives the edit's own.
+func TestUpdateMemberEditReappliesOnFreshData(t *testing.T) {
+	w := newWorld(t, sdk.CreateTenantRequest{})
+	ctx := t.Context()
+	ps := &pausingStore{Store: w.store, member: w.std.ID, paused: make(chan struct{}), release: make(chan struct{})}
+	slow := sdk.New(ps, sdk.WithClock(w.clock.Now))
+	calls := 0
+	done := make(chan error, 1)
+	go func() {
+		_, err := slow.UpdateMember(ctx, w.scimToken, sdk.UpdateMemberRequest{TenantID: w.t.ID, MemberID: w.std.ID,
+			Edit: func(e *sdk.MemberEdit) error {
+				calls++
+				e.Member.PhoneNumbers = append(e.Member.PhoneNumbers, sdk.PhoneNumber{Value: "+1 555 0101", Type: "mobile"})
+				e.Member.Status = sdk.StatusDeactivated
+				return nil
+			}})
+		done <- err
+	}()
+	<-ps.paused
+	if _, err := w.c.UpdateMember(ctx, w.scimToken, sdk.UpdateMemberRequest{TenantID: w.t.ID, MemberID: w.std.ID,
+		Profile: sdk.Profile{PhoneNumbers: []sdk.PhoneNumber{{Value: "+1 555 0100", Type: "work"}}}, Fields: []sdk.Field{sdk.FieldPhoneNumbers}}); err != nil {
+		t.Fatal(err)
+	}
+	close(ps.release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	m := w.member(t, w.std.ID)
+	if len(m.PhoneNumbers) != 2 || m.PhoneNumbers[0].Type != "work" || m.PhoneNumbers[1].Type != "mobile" || m.Status != sdk.StatusDeactivated {
+		t.Fatalf("phones %+v status %s: the raced write was overwritten", m.PhoneNumbers, m.Status)
+	}
+	if calls != 2 {
+		t.Fatalf("Edit ran %d times, want 2 (once per read)", calls)
+	}
+	// An error from Edit is returned as is, with nothing written.
+	sentinel := errors.New("bad patch")
+	_, err := w.c.UpdateMember(ctx, w.scimToken, sdk.UpdateMemberRequest{TenantID: w.t.ID, MemberID: w.std.ID,
+		Edit: func(*sdk.MemberEdit) error { return sentinel }})
+	if err != sentinel {
+		t.Fatalf("err = %v", err)
+	}
+}
