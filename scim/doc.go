@@ -95,9 +95,10 @@
 // password, written together. PUT (§3.5.1) replaces every profile
 // attribute — absent ones are cleared — and changes active and password
 // only when sent: one [sdk.Client.UpdateMember] naming every profile field.
-// PATCH (§3.5.2) applies its operations in order to the member as read,
-// then makes one [sdk.Client.UpdateMember] naming the fields they touched,
-// with the status and password they set: the SDK decides policy once and
+// PATCH (§3.5.2) is one [sdk.Client.UpdateMember] whose Edit applies the
+// operations in order to the member as the SDK reads it (again on every
+// attempt, so a write that races in between is never overwritten), with
+// the status and password they set: the SDK decides policy once and
 // writes once, conditionally, with one audit event, so a PATCH that both
 // reactivates and sets a taken userName is refused whole (409) and leaves
 // the member deactivated. DELETE (§3.6) is [sdk.Client.RemoveMember].
@@ -178,9 +179,11 @@
 // malformed JSON, wrong types, unknown schemas, filter syntax errors, bad
 // paths, invalid UTF-8 — is a 400 with a SCIM error and changes nothing.
 // Successful token checks are cached for [WithAuthCacheTTL] (10 s), so a
-// revoked token may keep working that long on a running server; a
-// tenant's custom attribute declarations are cached as long, so a newly
-// declared attribute is accepted within that time.
+// revoked token may keep working that long on a running server. A
+// tenant's custom attribute declarations come from the SDK's tenant
+// snapshot ([sdk.Client.RecentTenant]) and are kept for
+// [sdk.MemberSnapshotMaxAge], so a newly declared attribute is accepted
+// within that time.
 //
 // # How elimity-com/scim is used
 //

@@ -222,11 +222,11 @@ func (h *Handler) tenantInfo(ctx context.Context, req *request) (*tenantInfo, er
 			return ti, nil
 		}
 	}
-	t, err := h.client.Tenant(ctx, req.tenantID)
+	t, err := h.client.RecentTenant(ctx, req.tenantID)
 	if err != nil {
 		return nil, err
 	}
-	ti := &tenantInfo{ext: newExtension(t.Slug, t.Settings.CustomAttributes), defaultRole: t.DefaultRole(), expires: now.Add(h.authTTL)}
+	ti := &tenantInfo{ext: newExtension(t.Slug, t.Settings.CustomAttributes), defaultRole: t.DefaultRole(), expires: now.Add(sdk.MemberSnapshotMaxAge)}
 	h.tenants.m.Store(req.tenantID, ti)
 	return ti, nil
 }

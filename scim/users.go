@@ -225,30 +225,28 @@ func (h *Handler) putUser(w http.ResponseWriter, r *http.Request, req *request) 
 		writeError(w, h.fail(r, err))
 		return
 	}
-	upd := sdk.UpdateMemberRequest{TenantID: req.tenantID, MemberID: id, Profile: e.p, Fields: sdk.ProfileFields(),
-		Status: status(e.active), Password: e.password}
-	// The member is read first only when the request needs it: roles to
-	// compare, or an If-Match that is not one version.
-	var before *sdk.Member
+	// One UpdateMember whose Edit sees the member as read: the roles the
+	// request repeats and an If-Match that is not one version are checked
+	// there, without a read of their own.
 	expected, exact := ifMatchVersion(r)
-	if len(e.roles) > 0 || !exact {
-		if before, err = h.client.Member(r.Context(), req.tenantID, id); err != nil {
-			writeError(w, h.fail(r, err))
-			return
-		}
-		if err := ifMatch(r, before.Version); err != nil {
-			writeError(w, errorFor(err))
-			return
-		}
-		if err := e.checkRoles(before.Role); err != nil {
-			writeError(w, errorFor(err))
-			return
-		}
-		if r.Header.Get("If-Match") != "" {
-			expected = before.Version
-		}
-	}
-	upd.ExpectedVersion = expected
+	upd := sdk.UpdateMemberRequest{TenantID: req.tenantID, MemberID: id, ExpectedVersion: expected,
+		Edit: func(me *sdk.MemberEdit) error {
+			m := me.Member
+			if !exact {
+				if err := ifMatch(r, m.Version); err != nil {
+					return err
+				}
+			}
+			if err := e.checkRoles(m.Role); err != nil {
+				return err
+			}
+			m.Profile = e.p.Clone()
+			if st := status(e.active); st != nil {
+				m.Status = *st
+			}
+			me.Password = e.password
+			return nil
+		}}
 	m, err := h.client.UpdateMember(r.Context(), req.actor, upd)
 	if err != nil {
 		writeError(w, h.fail(r, err))
@@ -256,10 +254,9 @@ func (h *Handler) putUser(w http.ResponseWriter, r *http.Request, req *request) 
 	}
 	var groups []string
 	if proj.wants("groups") {
-		if before == nil {
-			before = m
-		}
-		if groups, err = h.groupsOf(r.Context(), req, before); err != nil {
+		// A user PUT never changes groups: the member returned carries them
+		// when the store keeps them on the member.
+		if groups, err = h.groupsOf(r.Context(), req, m); err != nil {
 			writeError(w, h.fail(r, err))
 			return
 		}
@@ -303,43 +300,45 @@ func (h *Handler) patchUser(w http.ResponseWriter, r *http.Request, req *request
 		writeError(w, errorFor(err))
 		return
 	}
-	m, err := h.client.Member(r.Context(), req.tenantID, id)
+	s := h.schemaFor(r.Context(), req)
+	// The operations apply to the member as the SDK reads it, on every
+	// attempt, so a write that races in between is never overwritten and
+	// the member is read once.
+	expected, exact := ifMatchVersion(r)
+	upd := sdk.UpdateMemberRequest{TenantID: req.tenantID, MemberID: id, ExpectedVersion: expected,
+		Edit: func(me *sdk.MemberEdit) error {
+			m := me.Member
+			if !exact {
+				if err := ifMatch(r, m.Version); err != nil {
+					return err
+				}
+			}
+			e := &edit{s: s, p: m.Profile.Clone(), patch: true}
+			for _, op := range ops {
+				if err := e.apply(op.Op, op.Path, op.Value); err != nil {
+					return err
+				}
+			}
+			if err := e.checkRoles(m.Role); err != nil {
+				return err
+			}
+			m.Profile = e.p
+			if st := status(e.active); st != nil {
+				m.Status = *st
+			}
+			me.Password = e.password
+			return nil
+		}}
+	res, err := h.client.UpdateMember(r.Context(), req.actor, upd)
 	if err != nil {
 		writeError(w, h.fail(r, err))
 		return
 	}
-	if err := ifMatch(r, m.Version); err != nil {
-		writeError(w, errorFor(err))
-		return
-	}
-	s := h.schemaFor(r.Context(), req)
-	e := &edit{s: s, p: m.Profile.Clone(), patch: true}
-	for _, op := range ops {
-		if err := e.apply(op.Op, op.Path, op.Value); err != nil {
-			writeError(w, h.fail(r, err))
-			return
-		}
-	}
-	if err := e.checkRoles(m.Role); err != nil {
-		writeError(w, errorFor(err))
-		return
-	}
-	res := m
-	if len(e.mask) > 0 || e.active != nil || e.password != nil {
-		upd := sdk.UpdateMemberRequest{TenantID: req.tenantID, MemberID: id, Profile: e.p, Fields: e.mask,
-			Status: status(e.active), Password: e.password}
-		if r.Header.Get("If-Match") != "" {
-			upd.ExpectedVersion = m.Version
-		}
-		if res, err = h.client.UpdateMember(r.Context(), req.actor, upd); err != nil {
-			writeError(w, h.fail(r, err))
-			return
-		}
-	}
 	var groups []string
 	if proj.wants("groups") {
-		// A user PATCH never changes groups: the member as read has them.
-		if groups, err = h.groupsOf(r.Context(), req, m); err != nil {
+		// A user PATCH never changes groups: the member returned carries
+		// them when the store keeps them on the member.
+		if groups, err = h.groupsOf(r.Context(), req, res); err != nil {
 			writeError(w, h.fail(r, err))
 			return
 		}
