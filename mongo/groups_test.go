@@ -213,8 +213,42 @@ func TestSCIMCommandCounts(t *testing.T) {
 	count("GET /Users?filter=userName eq", 200, 1, "GET", "/Users?filter="+filter, "")
 	count("POST /Users", 201, 3, "POST", "/Users", `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"new@acme.test"}`)
 	small := count("PATCH /Groups (add 1 member, 250 members)", 204, 3, "PATCH", "/Groups/"+g.ID, addOne(ids[299]))
-	count("PATCH /Users (deactivate)", 200, 5, "PATCH", "/Users/"+ids[1],
-		`{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","path":"active","value":false}]}`)
+	// Updates decide on the SDK's tenant snapshot while it is younger than
+	// sdk.MemberSnapshotMaxAge: a provisioning run reads the tenant once
+	// in that time. Warm it, as the run's previous request would have.
+	warm := func() {
+		t.Helper()
+		if _, err := c.RecentTenant(ctx, tn.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	patch := func(ops string) string {
+		return `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[` + ops + `]}`
+	}
+	warm()
+	count("PATCH /Users (deactivate)", 200, 3, "PATCH", "/Users/"+ids[1], patch(`{"op":"replace","path":"active","value":false}`))
+	warm()
+	count("PATCH /Users (Entra: work phone, city, title)", 200, 3, "PATCH", "/Users/"+ids[2],
+		patch(`{"op":"Add","path":"phoneNumbers[type eq \"work\"].value","value":"+1 555 0100"},`+
+			`{"op":"Add","path":"addresses[type eq \"work\"].locality","value":"Zürich"},{"op":"Replace","path":"title","value":"Lead"}`))
+	warm()
+	count("PATCH /Users (Okta: password and name)", 200, 3, "PATCH", "/Users/"+ids[3],
+		patch(`{"op":"replace","value":{"password":"Secr3t!pass","name.givenName":"Ann"}}`))
+	upn := `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User","urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"],` +
+		`"userName":"bob.lee@contoso.onmicrosoft.com","externalId":"b0b","active":true,"name":{"givenName":"Bob","familyName":"Lee"},` +
+		`"emails":[{"type":"work","value":"Bob.Lee@contoso.test","primary":true}],"phoneNumbers":[{"type":"mobile","value":"+1 555 0101"}],` +
+		`"password":"Secr3t!pass","urn:ietf:params:scim:schemas:extension:enterprise:2.0:User":{"employeeNumber":"701","department":"Sales"}}`
+	count("POST /Users (UPN, work email, phone, password)", 201, 3, "POST", "/Users", upn)
+	bob, err := c.MemberByUserName(ctx, tn.ID, "bob.lee@contoso.onmicrosoft.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	count("GET /Users?filter=userName eq (UPN)", 200, 2, "GET", "/Users?filter="+url.QueryEscape(`userName eq "BOB.LEE@contoso.onmicrosoft.com"`), "")
+	count(`GET /Users?filter=emails[type eq "work"].value eq`, 200, 2, "GET", "/Users?filter="+url.QueryEscape(`emails[type eq "work"].value eq "bob.lee@contoso.test"`), "")
+	count("GET /Users?filter=emails.value eq", 200, 2, "GET", "/Users?filter="+url.QueryEscape(`emails.value eq "bob.lee@contoso.test"`), "")
+	count("GET /Users?filter=employeeNumber eq", 200, 2, "GET", "/Users?filter="+url.QueryEscape(`urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber eq "701"`), "")
+	warm()
+	count("PUT /Users (Okta: same password, new title)", 200, 3, "PUT", "/Users/"+bob.ID, strings.Replace(upn, `"active":true`, `"active":true,"title":"VP"`, 1))
 	count("GET /Users page 1 (count=100)", 200, 2, "GET", "/Users?startIndex=1&count=100", "")
 	count("GET /Users page 2 (next page)", 200, 2, "GET", "/Users?startIndex=101&count=100", "")
 	count("GET /Users page 3 (next page)", 200, 2, "GET", "/Users?startIndex=201&count=100", "")
