@@ -206,7 +206,9 @@ func TestSCIMEntraSequence(t *testing.T) {
 	r = c.must(t, 200, "PATCH", "/Users/"+id, `{"schemas":["`+schemaPatchOp+`"],"Operations":[
 		{"op":"Replace","path":"emails[type eq \"work\"].value","value":"updatedEmail@microsoft.com"},
 		{"op":"Replace","path":"name.familyName","value":"updatedFamilyName"}]}`)
-	if r.str("userName") != "updatedEmail@microsoft.com" || r.str("name.familyName") != "updatedFamilyName" {
+	// The userName (Entra's UPN) stays; the work email, and so the
+	// member's email, changes.
+	if r.str("userName") != "Test_User_ab6490ee@testuser.com" || r.str("name.familyName") != "updatedFamilyName" {
 		t.Fatalf("multi-valued update: %s", r.Raw)
 	}
 	c.must(t, 200, "PATCH", "/Users/"+id, `{"schemas":["`+schemaPatchOp+`"],"Operations":[
