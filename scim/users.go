@@ -225,43 +225,10 @@ func (h *Handler) putUser(w http.ResponseWriter, r *http.Request, req *request) 
 		writeError(w, h.fail(r, err))
 		return
 	}
-	// One UpdateMember whose Edit sees the member as read: the roles the
-	// request repeats and an If-Match that is not one version are checked
-	// there, without a read of their own.
-	expected, exact := ifMatchVersion(r)
-	upd := sdk.UpdateMemberRequest{TenantID: req.tenantID, MemberID: id, ExpectedVersion: expected,
-		Edit: func(me *sdk.MemberEdit) error {
-			m := me.Member
-			if !exact {
-				if err := ifMatch(r, m.Version); err != nil {
-					return err
-				}
-			}
-			if err := e.checkRoles(m.Role); err != nil {
-				return err
-			}
-			m.Profile = e.p.Clone()
-			if st := status(e.active); st != nil {
-				m.Status = *st
-			}
-			me.Password = e.password
-			return nil
-		}}
-	m, err := h.client.UpdateMember(r.Context(), req.actor, upd)
-	if err != nil {
-		writeError(w, h.fail(r, err))
-		return
-	}
-	var groups []string
-	if proj.wants("groups") {
-		// A user PUT never changes groups: the member returned carries them
-		// when the store keeps them on the member.
-		if groups, err = h.groupsOf(r.Context(), req, m); err != nil {
-			writeError(w, h.fail(r, err))
-			return
-		}
-	}
-	h.writeUser(w, r, req, e.s, http.StatusOK, m, groups, proj)
+	h.updateUser(w, r, req, id, e.s, proj, func(*sdk.Member) (*edit, error) {
+		// PUT replaces the whole profile: the body, whatever is stored.
+		return &edit{s: e.s, p: e.p.Clone(), active: e.active, password: e.password, roles: e.roles}, nil
+	})
 }
 
 // ifMatchVersion reads an If-Match of one version (RFC 7644 §3.14): the
@@ -279,11 +246,10 @@ func ifMatchVersion(r *http.Request) (int64, bool) {
 	return n, true
 }
 
-// patchUser serves PATCH /Users/{id} (RFC 7644 §3.5.2): the operations are
-// applied in order to the member as read, then the result is one
-// [sdk.Client.UpdateMember] naming the fields they touched (with the
-// status and password they set), so that a refusal leaves the member as it
-// was. It answers 200 with the user.
+// patchUser serves PATCH /Users/{id} (RFC 7644 §3.5.2): the operations
+// apply in order to the member as read, and the change is one
+// [sdk.Client.UpdateMember] (see updateUser), so that a refusal leaves the
+// member as it was. It answers 200 with the user.
 func (h *Handler) patchUser(w http.ResponseWriter, r *http.Request, req *request) {
 	id := mux.Vars(r)["id"]
 	if id == ".search" {
@@ -301,9 +267,25 @@ func (h *Handler) patchUser(w http.ResponseWriter, r *http.Request, req *request
 		return
 	}
 	s := h.schemaFor(r.Context(), req)
-	// The operations apply to the member as the SDK reads it, on every
-	// attempt, so a write that races in between is never overwritten and
-	// the member is read once.
+	h.updateUser(w, r, req, id, s, proj, func(m *sdk.Member) (*edit, error) {
+		e := &edit{s: s, p: m.Profile.Clone(), patch: true}
+		for _, op := range ops {
+			if err := e.apply(op.Op, op.Path, op.Value); err != nil {
+				return nil, err
+			}
+		}
+		return e, nil
+	})
+}
+
+// updateUser makes a PUT or PATCH one [sdk.Client.UpdateMember] whose Edit
+// works on the member as the SDK reads it, again on every attempt (so a
+// write that races in between is never overwritten, and the member is
+// read once): build turns the member into the edit the request makes; the
+// roles the request repeats and an If-Match that is not one version are
+// checked there too. It answers 200 with the user.
+func (h *Handler) updateUser(w http.ResponseWriter, r *http.Request, req *request, id string, s *userSchema, proj projection,
+	build func(m *sdk.Member) (*edit, error)) {
 	expected, exact := ifMatchVersion(r)
 	upd := sdk.UpdateMemberRequest{TenantID: req.tenantID, MemberID: id, ExpectedVersion: expected,
 		Edit: func(me *sdk.MemberEdit) error {
@@ -313,11 +295,9 @@ func (h *Handler) patchUser(w http.ResponseWriter, r *http.Request, req *request
 					return err
 				}
 			}
-			e := &edit{s: s, p: m.Profile.Clone(), patch: true}
-			for _, op := range ops {
-				if err := e.apply(op.Op, op.Path, op.Value); err != nil {
-					return err
-				}
+			e, err := build(m)
+			if err != nil {
+				return err
 			}
 			if err := e.checkRoles(m.Role); err != nil {
 				return err
@@ -329,21 +309,21 @@ func (h *Handler) patchUser(w http.ResponseWriter, r *http.Request, req *request
 			me.Password = e.password
 			return nil
 		}}
-	res, err := h.client.UpdateMember(r.Context(), req.actor, upd)
+	m, err := h.client.UpdateMember(r.Context(), req.actor, upd)
 	if err != nil {
 		writeError(w, h.fail(r, err))
 		return
 	}
 	var groups []string
 	if proj.wants("groups") {
-		// A user PATCH never changes groups: the member returned carries
+		// A User write never changes groups: the member returned carries
 		// them when the store keeps them on the member.
-		if groups, err = h.groupsOf(r.Context(), req, res); err != nil {
+		if groups, err = h.groupsOf(r.Context(), req, m); err != nil {
 			writeError(w, h.fail(r, err))
 			return
 		}
 	}
-	h.writeUser(w, r, req, s, http.StatusOK, res, groups, proj)
+	h.writeUser(w, r, req, s, http.StatusOK, m, groups, proj)
 }
 
 // deleteUser serves DELETE /Users/{id} (RFC 7644 §3.6) with
