@@ -290,6 +290,21 @@ func TestSCIMCommandCounts(t *testing.T) {
 			t.Errorf("GET /Users/%s groups = %v (%v), want %v", c.id, got, err, c.want)
 		}
 	}
+
+	// Deleting a member moves the version of its groups, although its
+	// memberships went with its document.
+	before, err := c.Group(ctx, tn.ID, g.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	count("DELETE /Users (a member of one group)", 204, 0, "DELETE", "/Users/"+ids[0], "")
+	after, err := c.Group(ctx, tn.ID, g.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after.Version <= before.Version {
+		t.Errorf("group version %d → %d after its member was deleted", before.Version, after.Version)
+	}
 }
 
 // TestMigrateLegacyEdges opens a database whose memberships are still in

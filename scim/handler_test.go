@@ -298,6 +298,21 @@ func TestETags(t *testing.T) {
 	r = e.do("GET", "/Groups/"+gid, nil, "If-None-Match", gtag).want(t, 200)
 	e.do("DELETE", "/Groups/"+gid, nil, "If-Match", r.header.Get("ETag")).want(t, 204)
 	e.do("DELETE", "/Users/"+id, nil, "If-Match", `W/"2"`).want(t, 204)
+
+	// Deleting a member moves the version of every group it was in: an
+	// identity provider holding the group's ETag sees it changed.
+	uid := e.createUser("bo@acme.test", nil)
+	gid = e.createGroup("Ops", uid)
+	r = e.do("GET", "/Groups/"+gid, nil).want(t, 200)
+	before, beforeVersion := r.header.Get("ETag"), r.str("meta.version")
+	e.do("DELETE", "/Users/"+uid, nil).want(t, 204)
+	r = e.do("GET", "/Groups/"+gid, nil, "If-None-Match", before).want(t, 200)
+	if r.header.Get("ETag") == before || r.str("meta.version") == beforeVersion {
+		t.Fatalf("group version after its member was deleted: %s → %s", before, r.header.Get("ETag"))
+	}
+	if ms, _ := r.body["members"].([]any); len(ms) != 0 {
+		t.Fatalf("deleted member still listed: %v", ms)
+	}
 }
 
 func TestProjection(t *testing.T) {
