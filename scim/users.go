@@ -331,7 +331,10 @@ func (h *Handler) updateUser(w http.ResponseWriter, r *http.Request, req *reques
 // owner and takes them out of every group.
 func (h *Handler) deleteUser(w http.ResponseWriter, r *http.Request, req *request) {
 	id := mux.Vars(r)["id"]
-	if r.Header.Get("If-Match") != "" {
+	rr := sdk.RemoveRequest{TenantID: req.tenantID, MemberID: id}
+	expected, exact := ifMatchVersion(r)
+	if !exact {
+		// An If-Match of several tags: compare them with the member as read.
 		m, err := h.client.Member(r.Context(), req.tenantID, id)
 		if err != nil {
 			writeError(w, h.fail(r, err))
@@ -341,8 +344,10 @@ func (h *Handler) deleteUser(w http.ResponseWriter, r *http.Request, req *reques
 			writeError(w, errorFor(err))
 			return
 		}
+		expected = m.Version
 	}
-	if err := h.client.RemoveMember(r.Context(), req.actor, req.tenantID, id); err != nil {
+	rr.ExpectedVersion = expected
+	if _, err := h.client.Remove(r.Context(), req.actor, rr); err != nil {
 		writeError(w, h.fail(r, err))
 		return
 	}

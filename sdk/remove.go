@@ -46,6 +46,10 @@ type RemoveRequest struct {
 	// ReassignTo receives what the member owns; default: the owner. It
 	// must be an active member other than the one removed.
 	ReassignTo string `validate:"max=64"`
+	// ExpectedVersion, when non-zero, refuses the removal with
+	// ReasonVersionMismatch if the member's version is another (an HTTP
+	// If-Match); nothing is reassigned or removed.
+	ExpectedVersion int64
 }
 
 // RemoveResult reports a removal.
@@ -72,6 +76,9 @@ func (c *Client) Remove(ctx context.Context, actor Actor, req RemoveRequest) (*R
 		t, p, m, err := c.loadTarget(ctx, op, actor, req.TenantID, req.MemberID)
 		if err != nil {
 			return nil, err
+		}
+		if req.ExpectedVersion != 0 && m.Version != req.ExpectedVersion {
+			return nil, errStale(op)
 		}
 		if err := p.Check(ActionRemove, m).Err(op); err != nil {
 			return nil, err

@@ -441,3 +441,14 @@ func TestUpdateMemberEditReappliesOnFreshData(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+func TestRemoveWithExpectedVersion(t *testing.T) {
+	w := newWorld(t, sdk.CreateTenantRequest{})
+	ctx := t.Context()
+	_, err := w.c.Remove(ctx, w.scimToken, sdk.RemoveRequest{TenantID: w.t.ID, MemberID: w.std.ID, ExpectedVersion: w.std.Version + 1})
+	wantRefused(t, err, sdk.ErrFailedPrecondition, sdk.ReasonVersionMismatch)
+	w.member(t, w.std.ID) // still there
+	if _, err := w.c.Remove(ctx, w.scimToken, sdk.RemoveRequest{TenantID: w.t.ID, MemberID: w.std.ID, ExpectedVersion: w.std.Version}); err != nil {
+		t.Fatal(err)
+	}
+}
