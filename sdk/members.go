@@ -11,7 +11,8 @@ import (
 type AddMemberRequest struct {
 	TenantID string `validate:"required,max=64"`
 	// Email is a shorthand for a profile with one email: when the profile
-	// has no emails, it becomes the one (type "work", primary).
+	// has no emails, it becomes the one (type "work", primary). When the
+	// profile has emails, Email must be the member email they give.
 	Email string `validate:"omitempty,max=254,email"`
 	// Profile is the member's profile. UserName defaults to the member's
 	// email; the member's email is derived by [Profile.MemberEmail]. It is
@@ -57,6 +58,10 @@ func (c *Client) AddMember(ctx context.Context, actor Actor, req AddMemberReques
 			return nil, withOp(op, err)
 		}
 		hash = &h
+	}
+	if req.Email != "" && len(req.Emails) > 0 && NormalizeEmail(req.MemberEmail()) != NormalizeEmail(req.Email) {
+		// Both forms given and they disagree: keeping one would drop the other.
+		return nil, invalid(op, "Email", fmt.Sprintf("%q is not the member email of Profile.Emails (%q): give the address in one place", req.Email, req.MemberEmail()))
 	}
 	prof := withEmail(req.Profile.Clone(), req.Email)
 	t, m, err := c.admitMember(ctx, op, actor, req.TenantID, req.Status, req.Role, hash, func(t *Tenant, role string) (*Member, error) {

@@ -452,3 +452,16 @@ func TestRemoveWithExpectedVersion(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestAddMemberEmailShorthandNeverDropped(t *testing.T) {
+	w := newWorld(t, sdk.CreateTenantRequest{})
+	ctx := t.Context()
+	_, err := w.c.AddMember(ctx, w.system, sdk.AddMemberRequest{TenantID: w.t.ID, Email: "one@acme.test",
+		Profile: sdk.Profile{Emails: []sdk.Email{{Value: "two@acme.test", Type: "work"}}}})
+	wantRefused(t, err, sdk.ErrInvalidArgument, sdk.ReasonInvalid)
+	m, err := w.c.AddMember(ctx, w.system, sdk.AddMemberRequest{TenantID: w.t.ID, Email: "TWO@acme.test",
+		Profile: sdk.Profile{Emails: []sdk.Email{{Value: "two@acme.test", Type: "work"}}}})
+	if err != nil || m.Email != "two@acme.test" || len(m.Emails) != 1 {
+		t.Fatalf("%+v, %v", m, err)
+	}
+}
