@@ -123,44 +123,14 @@ func (c *Client) loadCredentials(ctx context.Context, op string, m *Member) (*Cr
 	return cr, withOp(op, err)
 }
 
-// storePassword sets a member's password hash and bumps their session
-// epoch, so that every other session ends with the old password.
-func (c *Client) storePassword(ctx context.Context, op string, m *Member, hash string) error {
-	cr, err := c.loadCredentials(ctx, op, m)
-	if err != nil {
-		return err
-	}
-	cr.PasswordHash, cr.UpdatedAt = hash, c.Now()
-	return withOp(op, c.store.PutCredentials(ctx, cr))
-}
-
 // SetPassword sets a member's password. Members set their own; setting
 // someone else's needs ActionSetPassword (team:manage and a higher rank),
 // and the owner's password is theirs alone. Every session of the member
-// ends (their session epoch moves).
+// ends (their session epoch moves) in the same write that stores the new
+// hash; the current password again changes nothing. It is
+// [Client.UpdateMember] with a password.
 func (c *Client) SetPassword(ctx context.Context, actor Actor, tenantID, memberID, password string) (*Member, error) {
-	const op = "sdk.SetPassword"
-	if err := CheckPassword(password); err != nil {
-		return nil, withField(op, err, "Password")
-	}
-	hash, err := c.hashPassword(password)
-	if err != nil {
-		return nil, withOp(op, err)
-	}
-	m, err := c.mutate(ctx, op, actor, tenantID, memberID, 0, EventMemberPasswordChanged,
-		func(p *Policy, before, m *Member) (int, error) {
-			if p.self == nil || p.self.ID != before.ID {
-				if err := p.Check(ActionSetPassword, before).Err(op); err != nil {
-					return 0, err
-				}
-			}
-			m.SessionEpoch++
-			return 0, nil
-		})
-	if err != nil {
-		return nil, err
-	}
-	return m, c.storePassword(ctx, op, m, hash)
+	return c.updateMember(ctx, "sdk.SetPassword", actor, UpdateMemberRequest{TenantID: tenantID, MemberID: memberID, Password: &password})
 }
 
 // EventMemberPasswordChanged is emitted when a password is set.

@@ -292,18 +292,19 @@ func (c *Client) Accept(ctx context.Context, req AcceptRequest) (*Member, error)
 		}
 		m.UpdatedAt = now
 		// The member's version is the lock: of two accepts, one update
-		// wins and the other re-reads an active member.
-		err = c.store.UpdateMember(ctx, MemberWrite{Member: m, ExpectedVersion: before.Version, SeatDelta: seatDelta(t, StatusInvited, StatusActive)})
+		// wins and the other re-reads an active member. The password is
+		// written with the activation, so no crash leaves an active member
+		// without the password they chose.
+		w := MemberWrite{Member: m, ExpectedVersion: before.Version, SeatDelta: seatDelta(t, StatusInvited, StatusActive)}
+		if pwHash != "" {
+			w.PasswordHash = &pwHash
+		}
+		err = c.store.UpdateMember(ctx, w)
 		if ReasonOf(err) == ReasonVersionMismatch {
 			continue
 		}
 		if err != nil {
 			return nil, withOp(op, err)
-		}
-		if pwHash != "" {
-			if err := c.storePassword(ctx, op, m, pwHash); err != nil {
-				return nil, err
-			}
 		}
 		c.markAccepted(ctx, inv, now)
 		actor := MemberActor(m.ID)

@@ -465,3 +465,41 @@ func TestAddMemberEmailShorthandNeverDropped(t *testing.T) {
 		t.Fatalf("%+v, %v", m, err)
 	}
 }
+
+// noPutCredentials fails every PutCredentials, as a store that crashed
+// after a member write would never have reached a second step.
+type noPutCredentials struct{ *memstore.Store }
+
+func (noPutCredentials) PutCredentials(context.Context, *sdk.Credentials) error {
+	return errors.New("second write reached")
+}
+
+// Accepting an invitation with a password and setting a password are each
+// one member write: the hash travels with it, and no second credentials
+// write exists for a crash to fall between.
+func TestPasswordsTravelWithTheMemberWrite(t *testing.T) {
+	w := newWorld(t, sdk.CreateTenantRequest{}, sdk.WithPasswordParams(64, 1, 1))
+	ctx := t.Context()
+	c := sdk.New(noPutCredentials{w.store}, sdk.WithClock(w.clock.Now), sdk.WithPasswordParams(64, 1, 1))
+	res, err := c.Invite(ctx, w.system, sdk.InviteRequest{TenantID: w.t.ID, Email: "nia@acme.test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := c.Accept(ctx, sdk.AcceptRequest{Secret: res.Secret, Password: "correct horse battery"})
+	if err != nil {
+		t.Fatalf("Accept: %v", err)
+	}
+	if _, err := c.VerifyPassword(ctx, w.t.ID, "nia@acme.test", "correct horse battery"); err != nil {
+		t.Fatalf("the accepted password was not stored with the activation: %v", err)
+	}
+	if _, err := c.SetPassword(ctx, sdk.MemberActor(m.ID), w.t.ID, m.ID, "another long secret"); err != nil {
+		t.Fatalf("SetPassword: %v", err)
+	}
+	after := w.member(t, m.ID)
+	if after.SessionEpoch != m.SessionEpoch+1 || after.Version != m.Version+1 {
+		t.Fatalf("epoch %d → %d, version %d → %d: want one write that logs out", m.SessionEpoch, after.SessionEpoch, m.Version, after.Version)
+	}
+	if _, err := c.VerifyPassword(ctx, w.t.ID, "nia@acme.test", "another long secret"); err != nil {
+		t.Fatalf("SetPassword did not store the hash with the member: %v", err)
+	}
+}
