@@ -3,6 +3,7 @@ package sdk_test
 import (
 	"context"
 	"errors"
+	"maps"
 	"reflect"
 	"slices"
 	"sync"
@@ -146,8 +147,8 @@ func TestUpdateMemberAppliesTheMaskInOneWrite(t *testing.T) {
 	if ev.Action != string(sdk.EventMemberUpdated) {
 		t.Fatalf("action %q", ev.Action)
 	}
-	keys := slices.Sorted(mapsKeys(ev.After))
-	if !slices.Equal(keys, []string{"department", "phoneNumbers", "title"}) && !slices.Equal(keys, []string{"phoneNumbers", "title"}) {
+	// The cleared department has no value after: it is named in before.
+	if keys := slices.Sorted(maps.Keys(ev.After)); !slices.Equal(keys, []string{"phoneNumbers", "title"}) {
 		t.Fatalf("audit after names %v", keys)
 	}
 	if _, ok := ev.Before["department"]; !ok {
@@ -360,16 +361,6 @@ func lastAudit(t *testing.T, w *world) *sdk.AuditEvent {
 		t.Fatalf("audit log: %v", err)
 	}
 	return p.Items[0]
-}
-
-func mapsKeys(m map[string]string) func(func(string) bool) {
-	return func(yield func(string) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
-	}
 }
 
 func TestMemberEmailDerivation(t *testing.T) {
