@@ -26,7 +26,18 @@ func (h *Handler) groupsOf(ctx context.Context, req *request, m *sdk.Member) ([]
 }
 
 // writeUser answers with the User resource of m, its ETag and Location.
-func (h *Handler) writeUser(w http.ResponseWriter, r *http.Request, req *request, s *userSchema, status int, m *sdk.Member, groups []string, proj projection) {
+func (h *Handler) writeUser(w http.ResponseWriter, r *http.Request, req *request, s *userSchema, status int, m *sdk.Member, proj projection) {
+	var groups []string
+	// A member created by this request is in no group yet; otherwise the
+	// member carries its groups when the store keeps them on the member,
+	// and one store call finds them when not.
+	if status != http.StatusCreated && proj.wants("groups") {
+		var err error
+		if groups, err = h.groupsOf(r.Context(), req, m); err != nil {
+			writeError(w, h.fail(r, err))
+			return
+		}
+	}
 	v := userView{base: req.base, groups: groups, proj: proj}
 	if len(m.Custom) > 0 {
 		x, err := s.extension()
@@ -75,14 +86,7 @@ func (h *Handler) getUser(w http.ResponseWriter, r *http.Request, req *request) 
 		w.WriteHeader(http.StatusNotModified)
 		return
 	}
-	var groups []string
-	if proj.wants("groups") {
-		if groups, err = h.groupsOf(r.Context(), req, m); err != nil {
-			writeError(w, h.fail(r, err))
-			return
-		}
-	}
-	h.writeUser(w, r, req, h.schemaFor(r.Context(), req), http.StatusOK, m, groups, proj)
+	h.writeUser(w, r, req, h.schemaFor(r.Context(), req), http.StatusOK, m, proj)
 }
 
 func noneMatch(r *http.Request, tag string) bool {
@@ -206,7 +210,7 @@ func (h *Handler) postUser(w http.ResponseWriter, r *http.Request, req *request)
 		writeError(w, h.fail(r, err))
 		return
 	}
-	h.writeUser(w, r, req, e.s, http.StatusCreated, m, nil, proj)
+	h.writeUser(w, r, req, e.s, http.StatusCreated, m, proj)
 }
 
 // putUser serves PUT /Users/{id} (RFC 7644 §3.5.1): every profile
@@ -314,16 +318,7 @@ func (h *Handler) updateUser(w http.ResponseWriter, r *http.Request, req *reques
 		writeError(w, h.fail(r, err))
 		return
 	}
-	var groups []string
-	if proj.wants("groups") {
-		// A User write never changes groups: the member returned carries
-		// them when the store keeps them on the member.
-		if groups, err = h.groupsOf(r.Context(), req, m); err != nil {
-			writeError(w, h.fail(r, err))
-			return
-		}
-	}
-	h.writeUser(w, r, req, s, http.StatusOK, m, groups, proj)
+	h.writeUser(w, r, req, s, http.StatusOK, m, proj)
 }
 
 // deleteUser serves DELETE /Users/{id} (RFC 7644 §3.6) with
