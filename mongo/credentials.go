@@ -83,30 +83,23 @@ func (s *Store) GetCredentials(ctx context.Context, tenantID, memberID string) (
 	return c, nil
 }
 
-// PutCredentials implements [sdk.CredentialStore] in two writes: the
-// password hash onto the member document ($set, which leaves its version
-// alone), then the credentials document (replace with upsert), which keeps
-// the hash itself only when there is no such member. A crash in between
-// leaves the new hash with the old TOTP state: the SDK changes one of the
-// two at a time, so either write alone is a whole change.
+// PutCredentials implements [sdk.CredentialStore]: one update with
+// upsert of the credentials document's TOTP fields. The password hash —
+// on the member document, or on a credentials document written by an
+// older version — is never touched: member writes alone set it.
 func (s *Store) PutCredentials(ctx context.Context, c *sdk.Credentials) error {
 	const op = "mongo.PutCredentials"
-	onMember, err := s.setPasswordHash(ctx, c.TenantID, c.MemberID, bson.D{{Key: "$set", Value: bson.D{{Key: "passwordHash", Value: c.PasswordHash}}}})
-	if err != nil {
-		return translate(ctx, op, err)
-	}
-	d := &credentialsDoc{
-		ID: credentialsID(c.TenantID, c.MemberID), TenantID: c.TenantID, MemberID: c.MemberID,
-		TOTPSecret: c.TOTPSecret, TOTPPending: c.TOTPPending, TOTPLastStep: c.TOTPLastStep, UpdatedAt: c.UpdatedAt,
-	}
-	if !onMember {
-		d.PasswordHash = c.PasswordHash
-	}
-	unlock, err := s.lock(ctx, collCredentials, d.ID)
+	id := credentialsID(c.TenantID, c.MemberID)
+	unlock, err := s.lock(ctx, collCredentials, id)
 	if err != nil {
 		return err
 	}
-	_, err = s.credentials.ReplaceOne(ctx, credentialsFilter(c.TenantID, c.MemberID), d, options.Replace().SetUpsert(true))
+	_, err = s.credentials.UpdateOne(ctx, credentialsFilter(c.TenantID, c.MemberID), bson.D{{Key: "$set", Value: bson.D{
+		{Key: "totpSecret", Value: c.TOTPSecret},
+		{Key: "totpPending", Value: c.TOTPPending},
+		{Key: "totpLastStep", Value: c.TOTPLastStep},
+		{Key: "updatedAt", Value: c.UpdatedAt},
+	}}}, options.UpdateOne().SetUpsert(true))
 	unlock()
 	return translate(ctx, op, err)
 }

@@ -124,9 +124,9 @@
 // except the filters answered in part in Go (see "Filters"). CreateMember
 // is two (take the seat, conditional on the tenant's version, or check
 // that the tenant exists at that version; insert, with the password hash);
-// an update or delete that moves a seat adds one. GetCredentials,
-// PutCredentials and DeleteCredentials are two (the member document and
-// the credentials document). Refusals may cost one more read to tell "not
+// an update or delete that moves a seat adds one. GetCredentials and
+// DeleteCredentials are two (the member document and the credentials
+// document); PutCredentials is one. Refusals may cost one more read to tell "not
 // found" from "changed" or to name the violated index. For the HR sync
 // ([sdk.BulkMemberStore]) CreateMembers costs three commands per batch
 // (read the tenant, take the seats, one unordered insertMany) and
@@ -152,11 +152,10 @@
 // reads both documents; the member's hash wins, and a hash on the
 // credentials document counts only when the member document has none
 // (credentials put for a member id that has no member document, or written
-// by an older version). [Store.PutCredentials] sets the hash on the member
-// document first, then replaces the credentials document (keeping the hash
-// there only when no member matched). A crash between the two leaves the
-// new hash with the old TOTP state; the SDK changes one of them at a time,
-// so each write alone is a whole change. [Store.DeleteCredentials]
+// by an older version). [Store.PutCredentials] sets only the TOTP fields
+// of the credentials document and never a password hash: member writes
+// alone set it, so a TOTP change made from credentials read earlier cannot
+// undo a password change that raced in between. [Store.DeleteCredentials]
 // removes both.
 //
 // # Filters
@@ -262,10 +261,7 @@
 //   - Ownership transfer: SetOwner switches ownerId in one write, so there
 //     is never zero or two owners; the SDK then moves the roles, and
 //     Reconcile's role repair finishes a transfer a crash interrupted.
-//   - PutCredentials sets the member's password hash, then replaces the
-//     credentials document: a crash in between leaves the new hash with the
-//     old TOTP state, which is whole for the SDK's writes (each changes one
-//     of the two). DeleteCredentials removes the hash, then the
+//   - DeleteCredentials removes the hash, then the
 //     credentials document: a crash in between leaves the TOTP state of a
 //     removed member behind, which nothing reads (member ids are never
 //     reused). The migration at Open is completed by the next Open.

@@ -124,8 +124,8 @@ type memberDoc struct {
 	// and replacement goes through replaceMember, which keeps it.
 	Groups []string `bson:"groups,omitempty"`
 	// PasswordHash is the member's password hash, written by the member
-	// write that carries one (sdk.MemberWrite.PasswordHash) or by
-	// PutCredentials; nil (absent) when none was ever set there, "" when
+	// write that carries one (sdk.MemberWrite.PasswordHash) or by the
+	// migration at Open; nil (absent) when none was ever set there, "" when
 	// the password was removed. It is never decoded into an sdk.Member:
 	// member reads project it away (memberProjection), and only
 	// GetMemberWithPasswordHash and the credential methods read it.

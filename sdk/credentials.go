@@ -35,7 +35,12 @@ type CredentialStore interface {
 	// GetCredentials returns the member's credentials, or CodeNotFound
 	// when none were ever set.
 	GetCredentials(ctx context.Context, tenantID, memberID string) (*Credentials, error)
-	// PutCredentials creates or replaces the member's credentials.
+	// PutCredentials creates or replaces the member's second-factor state
+	// (TOTPSecret, TOTPPending, TOTPLastStep) and UpdatedAt. It MUST leave
+	// the password hash as it is and ignore c.PasswordHash: only member
+	// writes set a password ([MemberWrite.PasswordHash]), so a TOTP change
+	// made from credentials read earlier can never undo a password change
+	// that raced into the gap.
 	PutCredentials(ctx context.Context, c *Credentials) error
 	// DeleteCredentials deletes them; deleting absent credentials is not an
 	// error.

@@ -494,3 +494,51 @@ func TestPasswordsTravelWithTheMemberWrite(t *testing.T) {
 		t.Fatalf("SetPassword did not store the hash with the member: %v", err)
 	}
 }
+
+// credsPause pauses the first GetCredentials until released.
+type credsPause struct {
+	*memstore.Store
+	once            sync.Once
+	paused, release chan struct{}
+}
+
+func (s *credsPause) GetCredentials(ctx context.Context, tenantID, memberID string) (*sdk.Credentials, error) {
+	cr, err := s.Store.GetCredentials(ctx, tenantID, memberID)
+	s.once.Do(func() {
+		close(s.paused)
+		<-s.release
+	})
+	return cr, err
+}
+
+// A TOTP enrolment reads the member's credentials and writes them back;
+// a password change that lands between the two survives it.
+func TestTOTPEnrolmentNeverUndoesAPasswordChange(t *testing.T) {
+	w := newWorld(t, sdk.CreateTenantRequest{}, sdk.WithPasswordParams(64, 1, 1))
+	ctx := t.Context()
+	if _, err := w.c.SetPassword(ctx, w.stdA, w.t.ID, w.std.ID, "the first long password"); err != nil {
+		t.Fatal(err)
+	}
+	ps := &credsPause{Store: w.store, paused: make(chan struct{}), release: make(chan struct{})}
+	slow := sdk.New(ps, sdk.WithClock(w.clock.Now), sdk.WithPasswordParams(64, 1, 1))
+	done := make(chan error, 1)
+	go func() {
+		_, err := slow.EnrollTOTP(ctx, w.stdA, w.t.ID)
+		done <- err
+	}()
+	<-ps.paused
+	if _, err := w.c.SetPassword(ctx, w.stdA, w.t.ID, w.std.ID, "the second long password"); err != nil {
+		t.Fatal(err)
+	}
+	close(ps.release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.c.VerifyPassword(ctx, w.t.ID, w.std.Email, "the second long password"); err != nil {
+		t.Fatalf("the enrolment wrote back the old password: %v", err)
+	}
+	cr, err := w.store.GetCredentials(ctx, w.t.ID, w.std.ID)
+	if err != nil || cr.TOTPPending == "" {
+		t.Fatalf("the enrolment was lost: %+v, %v", cr, err)
+	}
+}

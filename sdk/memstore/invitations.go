@@ -159,7 +159,8 @@ func (s *Store) GetCredentials(ctx context.Context, tenantID, memberID string) (
 	return &cp, nil
 }
 
-// PutCredentials implements sdk.CredentialStore.
+// PutCredentials implements sdk.CredentialStore: the password hash stays
+// as it is.
 func (s *Store) PutCredentials(ctx context.Context, c *sdk.Credentials) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -170,6 +171,10 @@ func (s *Store) PutCredentials(ctx context.Context, c *sdk.Credentials) error {
 		s.creds = map[string]*sdk.Credentials{}
 	}
 	cp := *c
+	cp.PasswordHash = "" // member writes alone set the password
+	if cur, ok := s.creds[invKey(c.TenantID, c.MemberID)]; ok {
+		cp.PasswordHash = cur.PasswordHash
+	}
 	s.creds[invKey(c.TenantID, c.MemberID)] = &cp
 	return nil
 }
