@@ -85,9 +85,6 @@ func New(store Store, opts ...Option) *Client {
 	return c
 }
 
-// Store returns the store the client was built on.
-func (c *Client) Store() Store { return c.store }
-
 // Now returns the client's current time, from its clock, in UTC and to the
 // millisecond: MongoDB keeps milliseconds, so a time the SDK returns from a
 // write equals what a later read returns.

@@ -165,7 +165,7 @@ func (c *Client) VerifyPassword(ctx context.Context, tenantID, email, password s
 	if len(password) > 4*MaxPasswordLength {
 		return nil, wrong
 	}
-	m, err := c.store.GetMemberByEmail(ctx, tenantID, NormalizeEmail(email))
+	m, err := c.store.GetMemberBy(ctx, tenantID, KeyEmail, NormalizeEmail(email))
 	if isNotFound(err) {
 		// Spend the time a real check would, so timing does not reveal
 		// which addresses exist.
@@ -264,7 +264,7 @@ func (c *Client) ConfirmTOTP(ctx context.Context, actor Actor, tenantID, code st
 	if err := c.store.PutCredentials(ctx, cr); err != nil {
 		return nil, withOp(op, err)
 	}
-	return c.mutate(ctx, op, actor, tenantID, m.ID, 0, EventMemberUpdated, func(_ *Policy, before, m *Member) (int, error) {
+	return c.mutate(ctx, op, actor, tenantID, m.ID, 0, EventMemberUpdated, func(_ *Policy, before, m *Member) (SeatChange, error) {
 		if before.MFAEnrolled {
 			return 0, errNoChange
 		}

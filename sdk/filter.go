@@ -544,11 +544,11 @@ func (c *Client) SearchMembers(ctx context.Context, tenantID string, s MemberSea
 		case FieldID:
 			m, err = c.store.GetMember(ctx, tenantID, val)
 		case FieldEmail:
-			m, err = c.store.GetMemberByEmail(ctx, tenantID, val)
+			m, err = c.store.GetMemberBy(ctx, tenantID, KeyEmail, val)
 		case FieldUserName:
-			m, err = c.store.GetMemberByUserName(ctx, tenantID, val)
+			m, err = c.store.GetMemberBy(ctx, tenantID, KeyUserName, val)
 		default:
-			m, err = c.store.GetMemberByExternalID(ctx, tenantID, val)
+			m, err = c.store.GetMemberBy(ctx, tenantID, KeyExternalID, val)
 		}
 		if err != nil && !isNotFound(err) {
 			return nil, 0, withOp(op, err)

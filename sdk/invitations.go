@@ -295,7 +295,7 @@ func (c *Client) Accept(ctx context.Context, req AcceptRequest) (*Member, error)
 		// wins and the other re-reads an active member. The password is
 		// written with the activation, so no crash leaves an active member
 		// without the password they chose.
-		w := MemberWrite{Member: m, ExpectedVersion: before.Version, SeatDelta: seatDelta(t, StatusInvited, StatusActive)}
+		w := MemberWrite{Member: m, ExpectedVersion: before.Version, Seat: seatChange(t, StatusInvited, StatusActive)}
 		if pwHash != "" {
 			w.PasswordHash = &pwHash
 		}
@@ -426,7 +426,7 @@ func (c *Client) Revoke(ctx context.Context, actor Actor, tenantID, memberID str
 	} else if err != nil && !isNotFound(err) {
 		return withOp(op, err)
 	}
-	if err := c.store.DeleteMember(ctx, tenantID, memberID, m.Version, t.Settings.HoldsSeat(m.Status)); err != nil {
+	if err := c.store.DeleteMember(ctx, memberDelete(t, m)); err != nil {
 		return withOp(op, err)
 	}
 	c.dropMemberEdges(ctx, t.ID, m)

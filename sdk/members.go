@@ -115,7 +115,7 @@ func (c *Client) createMember(ctx context.Context, op string, t *Tenant, m *Memb
 	if err := c.checkEmailElsewhere(ctx, op, t, m.EmailKey); err != nil {
 		return err
 	}
-	if err := c.store.CreateMember(ctx, MemberWrite{Member: m, HoldsSeat: t.Settings.HoldsSeat(m.Status), TenantVersion: t.Version, PasswordHash: hash}); err != nil {
+	if err := c.store.CreateMember(ctx, MemberWrite{Member: m, Seat: seatTaken(t, m.Status), TenantVersion: t.Version, PasswordHash: hash}); err != nil {
 		return withOp(op, err)
 	}
 	if t.Settings.UniqueEmailAcrossTenants || c.globalEmails {
@@ -148,7 +148,7 @@ func (c *Client) settleEmailRace(ctx context.Context, op string, t *Tenant, m *M
 	if err != nil || !taken {
 		return withOp(op, err)
 	}
-	if err := c.store.DeleteMember(ctx, t.ID, m.ID, m.Version, t.Settings.HoldsSeat(m.Status)); err != nil && !isNotFound(err) {
+	if err := c.store.DeleteMember(ctx, memberDelete(t, m)); err != nil && !isNotFound(err) {
 		return withOp(op, err)
 	}
 	return errEmailElsewhere(op)
@@ -164,20 +164,20 @@ func (c *Client) Member(ctx context.Context, tenantID, memberID string) (*Member
 // MemberByEmail returns the member with that email address, compared
 // case-insensitively.
 func (c *Client) MemberByEmail(ctx context.Context, tenantID, email string) (*Member, error) {
-	m, err := c.store.GetMemberByEmail(ctx, tenantID, NormalizeEmail(email))
+	m, err := c.store.GetMemberBy(ctx, tenantID, KeyEmail, NormalizeEmail(email))
 	return m, withOp("sdk.MemberByEmail", err)
 }
 
 // MemberByUserName returns the member with that userName, compared
 // case-insensitively.
 func (c *Client) MemberByUserName(ctx context.Context, tenantID, userName string) (*Member, error) {
-	m, err := c.store.GetMemberByUserName(ctx, tenantID, NormalizeUserName(userName))
+	m, err := c.store.GetMemberBy(ctx, tenantID, KeyUserName, NormalizeUserName(userName))
 	return m, withOp("sdk.MemberByUserName", err)
 }
 
 // MemberByExternalID returns the member with that external id.
 func (c *Client) MemberByExternalID(ctx context.Context, tenantID, externalID string) (*Member, error) {
-	m, err := c.store.GetMemberByExternalID(ctx, tenantID, externalID)
+	m, err := c.store.GetMemberBy(ctx, tenantID, KeyExternalID, externalID)
 	return m, withOp("sdk.MemberByExternalID", err)
 }
 
@@ -298,7 +298,7 @@ func (c *Client) ChangeRole(ctx context.Context, actor Actor, tenantID, memberID
 		return nil, invalid(op, "Role", "is required")
 	}
 	return c.mutate(ctx, op, actor, tenantID, memberID, 0, EventMemberRoleChanged,
-		func(p *Policy, before, m *Member) (int, error) {
+		func(p *Policy, before, m *Member) (SeatChange, error) {
 			if err := p.CheckGrant(before, role).Err(op); err != nil {
 				return 0, err
 			}
@@ -331,7 +331,7 @@ func (c *Client) Reactivate(ctx context.Context, actor Actor, tenantID, memberID
 func (c *Client) ForceLogout(ctx context.Context, actor Actor, tenantID, memberID string) (*Member, error) {
 	const op = "sdk.ForceLogout"
 	return c.mutate(ctx, op, actor, tenantID, memberID, 0, EventMemberLoggedOut,
-		func(p *Policy, before, m *Member) (int, error) {
+		func(p *Policy, before, m *Member) (SeatChange, error) {
 			if err := p.Check(ActionForceLogout, before).Err(op); err != nil {
 				return 0, err
 			}
@@ -484,13 +484,11 @@ func (c *Client) Reconcile(ctx context.Context, tenantID string) (*ReconcileRepo
 		return nil, err
 	}
 	rep := &ReconcileReport{TenantID: t.ID, SeatsBefore: t.SeatsUsed, SeatsAfter: t.SeatsUsed}
-	if sc, ok := c.store.(SeatCounter); ok {
-		nt, prev, err := sc.RecountSeats(ctx, t.ID, seatStates(&t.Settings))
-		if err != nil {
-			return nil, withOp(op, err)
-		}
-		rep.SeatsBefore, rep.SeatsAfter = prev, nt.SeatsUsed
+	nt, prev, err := c.store.RecountSeats(ctx, t.ID, seatStates(&t.Settings))
+	if err != nil {
+		return nil, withOp(op, err)
 	}
+	rep.SeatsBefore, rep.SeatsAfter = prev, nt.SeatsUsed
 	if rep.RolesRepaired, err = c.fixOwnerRoles(ctx, op, t, SystemActor()); err != nil {
 		return nil, err
 	}
@@ -511,7 +509,7 @@ var errNoChange = &Error{Code: CodeUnknown, Message: "no change"}
 // changed in between, the cycle repeats on fresh data (unless the caller
 // demanded an expected version).
 func (c *Client) mutate(ctx context.Context, op string, actor Actor, tenantID, memberID string, expected int64,
-	ev EventType, fn func(p *Policy, before, m *Member) (int, error)) (*Member, error) {
+	ev EventType, fn func(p *Policy, before, m *Member) (SeatChange, error)) (*Member, error) {
 	if tenantID == "" {
 		return nil, invalid(op, "TenantID", "is required")
 	}
@@ -546,7 +544,7 @@ func (c *Client) mutate(ctx context.Context, op string, actor Actor, tenantID, m
 			return nil, err
 		}
 		m.UpdatedAt = c.Now()
-		err = c.store.UpdateMember(ctx, MemberWrite{Member: m, ExpectedVersion: before.Version, SeatDelta: delta})
+		err = c.store.UpdateMember(ctx, MemberWrite{Member: m, ExpectedVersion: before.Version, Seat: delta})
 		if ReasonOf(err) == ReasonVersionMismatch && expected == 0 {
 			continue
 		}
@@ -559,13 +557,32 @@ func (c *Client) mutate(ctx context.Context, op string, actor Actor, tenantID, m
 	return nil, errStale(op)
 }
 
-func seatDelta(t *Tenant, from, to Status) int {
+// seatChange is the seat step of a member going from state from to to.
+func seatChange(t *Tenant, from, to Status) SeatChange {
 	a, b := t.Settings.HoldsSeat(from), t.Settings.HoldsSeat(to)
 	switch {
 	case a && !b:
-		return -1
+		return SeatRelease
 	case !a && b:
-		return 1
+		return SeatTake
 	}
-	return 0
+	return SeatKeep
+}
+
+// seatTaken is the seat step of creating a member in state st.
+func seatTaken(t *Tenant, st Status) SeatChange {
+	if t.Settings.HoldsSeat(st) {
+		return SeatTake
+	}
+	return SeatKeep
+}
+
+// memberDelete is the conditional deletion of m as read, giving back its
+// seat when it holds one.
+func memberDelete(t *Tenant, m *Member) MemberDelete {
+	d := MemberDelete{TenantID: t.ID, ID: m.ID, ExpectedVersion: m.Version}
+	if t.Settings.HoldsSeat(m.Status) {
+		d.Seat = SeatRelease
+	}
+	return d
 }

@@ -105,7 +105,7 @@ func (c *Client) Remove(ctx context.Context, actor Actor, req RemoveRequest) (*R
 		// Read the credentials first: a store may keep the password with
 		// the member, gone once the member is.
 		cr, crErr := c.store.GetCredentials(ctx, t.ID, m.ID)
-		err = c.store.DeleteMember(ctx, t.ID, m.ID, m.Version, t.Settings.HoldsSeat(m.Status))
+		err = c.store.DeleteMember(ctx, memberDelete(t, m))
 		if ReasonOf(err) == ReasonVersionMismatch {
 			continue
 		}

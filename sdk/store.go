@@ -16,9 +16,11 @@ import (
 // half-done state [Client.Reconcile] repairs. [github.com/rosterhq/roster/sdk/storetest]
 // checks a store against this contract.
 //
-// Optional capabilities — [BulkMemberStore], [MemberScanner], [SeatCounter]
-// — are discovered with a type assertion; the SDK falls back to the methods
-// above without them.
+// Optional capabilities — [BulkMemberStore], [MemberScanner],
+// [PasswordHashReader], [InlineMemberGroups] — are discovered with a type
+// assertion; the SDK falls back to the methods above without them. Each is
+// there because a store serves it in fewer round trips, never to change an
+// outcome.
 type Store interface {
 	TenantStore
 	MemberStore
@@ -62,6 +64,19 @@ type TenantStore interface {
 	// CodeFailedPrecondition with ReasonVersionMismatch when the owner is no
 	// longer `from`.
 	SetOwner(ctx context.Context, tenantID, from, to string, now time.Time) (*Tenant, error)
+	// RecountSeats repairs the seat counter, which a crash between a
+	// member write's seat step and its member step leaves too high: it
+	// sets SeatsUsed to the number of the tenant's members whose Status is
+	// in holding, and returns the tenant after the repair and the count it
+	// replaced. It MUST be safe beside concurrent member writes of the
+	// tenant: a seat taken by a write still in flight is either counted or
+	// voided (that write then fails with ReasonVersionMismatch and holds
+	// nothing), and a seat given back by a write in flight is given back
+	// exactly once, so SeatsUsed never ends below the seats members hold.
+	// When seats keep moving while it counts, it may give up after a few
+	// attempts with CodeFailedPrecondition and ReasonVersionMismatch,
+	// leaving the counter as it was. An unknown tenant is CodeNotFound.
+	RecountSeats(ctx context.Context, tenantID string, holding []Status) (t *Tenant, previous int, err error)
 }
 
 // TenantQuery selects a page of tenants.
@@ -70,8 +85,27 @@ type TenantQuery struct {
 	Limit int
 }
 
+// SeatChange is what a member write does to its tenant's seat counter.
+type SeatChange int8
+
+// Seat changes. A store orders the seat step and the member step so that,
+// whatever interleaves and wherever a crash stops it, the counter never
+// counts fewer seats than members hold: a seat is taken before the member
+// step and given back after it.
+const (
+	// SeatKeep leaves the counter alone.
+	SeatKeep SeatChange = 0
+	// SeatTake takes a seat in the same step as the write (create, update):
+	// when none is free the store returns CodeResourceExhausted with
+	// ReasonSeatLimit and writes nothing.
+	SeatTake SeatChange = 1
+	// SeatRelease gives a seat back once the write (update, delete) is done.
+	SeatRelease SeatChange = -1
+)
+
 // MemberWrite is one conditional write of a member, as
-// [MemberStore.CreateMember] and [MemberStore.UpdateMember] take it.
+// [MemberStore.CreateMember] and [MemberStore.UpdateMember] (and
+// [BulkMemberStore.CreateMembers]) take it.
 type MemberWrite struct {
 	// Member is the member as it is to be stored (its whole profile and
 	// state; Groups is ignored).
@@ -82,40 +116,71 @@ type MemberWrite struct {
 	// TenantVersion (CreateMember): when not zero, the tenant's Version
 	// must equal it (the SDK decided on that version).
 	TenantVersion int64
-	// HoldsSeat (CreateMember): the member takes a seat in the same step.
-	HoldsSeat bool
-	// SeatDelta (UpdateMember): +1 takes a seat before the write, -1
-	// gives one back after it, 0 leaves the counter alone.
-	SeatDelta int
+	// Seat is what the write does to the tenant's seat counter: SeatTake
+	// (create, update) or SeatRelease (update only).
+	Seat SeatChange
 	// PasswordHash, when not nil, becomes the member's password hash in
 	// the same atomic write as the member ("" removes the password);
 	// [CredentialStore.GetCredentials] returns it from then on. Other
 	// credentials (TOTP) are left as they are.
 	PasswordHash *string
+	// GlobalEmail makes the member's EmailKey unique among the members of
+	// every tenant written with GlobalEmail (a tenant requiring addresses
+	// unique across tenants): a write that would make two such members
+	// share one returns CodeAlreadyExists with ReasonEmailTakenElsewhere and
+	// writes nothing. Of two concurrent writes of one address, exactly one
+	// succeeds.
+	GlobalEmail bool
 }
+
+// MemberDelete is one conditional deletion of a member, as
+// [MemberStore.DeleteMember] takes it.
+type MemberDelete struct {
+	TenantID string
+	ID       string
+	// ExpectedVersion: the stored Version must equal it.
+	ExpectedVersion int64
+	// Seat is SeatRelease when the member holds a seat, to be given back
+	// once the member is deleted; SeatKeep otherwise.
+	Seat SeatChange
+}
+
+// MemberKey names a unique lookup key of a member within its tenant.
+type MemberKey int8
+
+// Member lookup keys, as [MemberStore.GetMemberBy] takes them.
+const (
+	// KeyEmail is the member's EmailKey ([NormalizeEmail] of its email).
+	KeyEmail MemberKey = iota + 1
+	// KeyUserName is the member's UserNameKey ([NormalizeUserName]).
+	KeyUserName
+	// KeyExternalID is the member's ExternalID, compared exactly.
+	KeyExternalID
+)
 
 // MemberStore persists members and keeps the seat counter.
 type MemberStore interface {
 	// CreateMember stores w.Member. When w.TenantVersion is not zero, the
 	// tenant's Version must equal it: otherwise nothing is written and it
-	// returns CodeFailedPrecondition with ReasonVersionMismatch. When
-	// w.HoldsSeat is true it takes a seat in the same step: if none is free
-	// it returns CodeResourceExhausted with ReasonSeatLimit and writes
+	// returns CodeFailedPrecondition with ReasonVersionMismatch. With
+	// w.Seat SeatTake it takes a seat in the same step: if none is free it
+	// returns CodeResourceExhausted with ReasonSeatLimit and writes
 	// nothing. Within the tenant, a duplicate EmailKey returns
 	// CodeAlreadyExists with ReasonEmailTaken, a duplicate UserNameKey
-	// ReasonUserNameTaken, a duplicate ExternalID ReasonExternalIDTaken; in
-	// each case nothing stays written and the seat taken is given back. An
-	// unknown tenant returns CodeNotFound. w.PasswordHash, when set, is
-	// stored with the member.
+	// ReasonUserNameTaken, a duplicate ExternalID ReasonExternalIDTaken;
+	// w.GlobalEmail adds ReasonEmailTakenElsewhere. In each case nothing
+	// stays written and the seat taken is given back. A store may also
+	// refuse with CodeFailedPrecondition and ReasonVersionMismatch when a
+	// concurrent [TenantStore.RecountSeats] voided the seat it took; the
+	// SDK then retries with a new member id. An unknown tenant returns
+	// CodeNotFound. w.PasswordHash, when set, is stored with the member.
 	CreateMember(ctx context.Context, w MemberWrite) error
 	// GetMember returns the member of the tenant, or CodeNotFound.
 	GetMember(ctx context.Context, tenantID, id string) (*Member, error)
-	// GetMemberByEmail returns the member whose EmailKey equals emailKey, or
+	// GetMemberBy returns the member of the tenant whose key equals value
+	// (normalised by the caller for KeyEmail and KeyUserName), or
 	// CodeNotFound.
-	GetMemberByEmail(ctx context.Context, tenantID, emailKey string) (*Member, error)
-	// GetMemberByExternalID returns the member with that ExternalID, or
-	// CodeNotFound.
-	GetMemberByExternalID(ctx context.Context, tenantID, externalID string) (*Member, error)
+	GetMemberBy(ctx context.Context, tenantID string, key MemberKey, value string) (*Member, error)
 	// ListMembers returns up to q.Limit members of the tenant matching
 	// q.Filter whose ID is greater than q.After, ordered by ID. The cost of
 	// a page MUST NOT grow with how deep it is.
@@ -125,24 +190,23 @@ type MemberStore interface {
 	// EmailInOtherTenant reports whether a member of a tenant other than
 	// tenantID has EmailKey emailKey, without saying which.
 	EmailInOtherTenant(ctx context.Context, tenantID, emailKey string) (bool, error)
-	// GetMemberByUserName returns the member whose UserNameKey equals
-	// userNameKey, or CodeNotFound.
-	GetMemberByUserName(ctx context.Context, tenantID, userNameKey string) (*Member, error)
 	// UpdateMember replaces the stored member with w.Member (every profile
 	// field, state and derived key, in one atomic write) if the stored
 	// Version equals w.ExpectedVersion, setting w.Member.Version to
 	// w.ExpectedVersion+1, and sets the password hash in the same write
-	// when w.PasswordHash is set. With w.SeatDelta +1 it first takes a
-	// seat (CodeResourceExhausted, ReasonSeatLimit when none is free;
-	// nothing written), with -1 it gives one back after the write.
-	// Uniqueness errors are those of CreateMember. A stale version returns
-	// CodeFailedPrecondition with ReasonVersionMismatch; a missing member
-	// CodeNotFound.
+	// when w.PasswordHash is set. w.Seat SeatTake takes a seat first
+	// (CodeResourceExhausted, ReasonSeatLimit when none is free; nothing
+	// written); SeatRelease gives one back after the write. Uniqueness
+	// errors are those of CreateMember. A stale version returns
+	// CodeFailedPrecondition with ReasonVersionMismatch (also when a
+	// concurrent RecountSeats voided the write's seat); a missing member
+	// CodeNotFound. Whenever it fails, a seat it took is given back exactly
+	// once.
 	UpdateMember(ctx context.Context, w MemberWrite) error
-	// DeleteMember deletes the member if its Version equals expectedVersion,
-	// then gives back its seat when releaseSeat is true. Outcomes as for
-	// UpdateMember.
-	DeleteMember(ctx context.Context, tenantID, id string, expectedVersion int64, releaseSeat bool) error
+	// DeleteMember deletes the member if its Version equals
+	// d.ExpectedVersion, then gives back its seat when d.Seat is
+	// SeatRelease. Outcomes as for UpdateMember.
+	DeleteMember(ctx context.Context, d MemberDelete) error
 }
 
 // MemberFilter narrows a member list. Zero fields match everything.
@@ -193,12 +257,4 @@ type PasswordHashReader interface {
 	// GetMemberWithPasswordHash returns the member, as GetMember does, and
 	// its password hash ("" when none is set).
 	GetMemberWithPasswordHash(ctx context.Context, tenantID, id string) (*Member, string, error)
-}
-
-// SeatCounter is implemented by stores that keep a seat counter which a
-// crash between two steps can leave wrong. RecountSeats sets the tenant's
-// SeatsUsed to the number of members whose state is in holding, and
-// returns the tenant after the repair and the count it replaced.
-type SeatCounter interface {
-	RecountSeats(ctx context.Context, tenantID string, holding []Status) (t *Tenant, previous int, err error)
 }

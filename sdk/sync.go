@@ -658,7 +658,7 @@ func (pl *syncPlan) simulateSeats() {
 	free := pl.t.SeatsFree()
 	s := &pl.t.Settings
 	for _, u := range pl.updates {
-		free -= seatDelta(pl.t, u.before.Status, u.after.Status)
+		free -= int(seatChange(pl.t, u.before.Status, u.after.Status))
 	}
 	for _, d := range pl.deletes {
 		if s.HoldsSeat(d.before.Status) {
@@ -784,7 +784,7 @@ func (pl *syncPlan) apply(ctx context.Context, actor Actor, opts SyncOptions, pr
 
 	// Updates that give seats back go first, those that take seats last.
 	slices.SortStableFunc(pl.updates, func(a, b *syncOp) int {
-		return seatDelta(t, a.before.Status, a.after.Status) - seatDelta(t, b.before.Status, b.after.Status)
+		return int(seatChange(t, a.before.Status, a.after.Status)) - int(seatChange(t, b.before.Status, b.after.Status))
 	})
 	for batch := range slices.Chunk(pl.deletes, opts.BatchSize) {
 		for _, d := range batch {
@@ -802,34 +802,33 @@ func (pl *syncPlan) apply(ctx context.Context, actor Actor, opts SyncOptions, pr
 			}
 		}
 		if err := writeBatch(ops, len(batch), func(ops []*syncOp) []error {
-			ds := make([]MemberDelete, len(ops))
+			errs := make([]error, len(ops))
 			for i, d := range ops {
-				ds[i] = MemberDelete{ID: d.before.ID, Expected: d.before.Version, ReleaseSeat: t.Settings.HoldsSeat(d.before.Status)}
+				errs[i] = pl.c.store.DeleteMember(ctx, memberDelete(t, d.before))
 			}
-			return bs.DeleteMembers(ctx, t.ID, ds)
+			return errs
 		}); err != nil {
 			return err
 		}
 	}
 	for batch := range slices.Chunk(pl.updates, opts.BatchSize) {
 		if err := writeBatch(batch, len(batch), func(ops []*syncOp) []error {
-			us := make([]MemberUpdate, len(ops))
+			errs := make([]error, len(ops))
 			for i, u := range ops {
-				us[i] = MemberUpdate{Member: u.after, Expected: u.before.Version, SeatDelta: seatDelta(t, u.before.Status, u.after.Status)}
+				errs[i] = pl.c.store.UpdateMember(ctx, MemberWrite{Member: u.after, ExpectedVersion: u.before.Version, Seat: seatChange(t, u.before.Status, u.after.Status)})
 			}
-			return bs.UpdateMembers(ctx, t.ID, us)
+			return errs
 		}); err != nil {
 			return err
 		}
 	}
 	for batch := range slices.Chunk(pl.creates, opts.BatchSize) {
 		if err := writeBatch(batch, len(batch), func(ops []*syncOp) []error {
-			ms := make([]*Member, len(ops))
-			holds := make([]bool, len(ops))
+			ws := make([]MemberWrite, len(ops))
 			for i, cr := range ops {
-				ms[i], holds[i] = cr.after, t.Settings.HoldsSeat(cr.after.Status)
+				ws[i] = MemberWrite{Member: cr.after, Seat: seatTaken(t, cr.after.Status)}
 			}
-			return bs.CreateMembers(ctx, t.ID, ms, holds)
+			return bs.CreateMembers(ctx, ws)
 		}); err != nil {
 			return err
 		}

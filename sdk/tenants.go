@@ -331,10 +331,8 @@ func (c *Client) UpdateTenant(ctx context.Context, actor Actor, req UpdateTenant
 			return nil, withOp(op, err)
 		}
 		if !slices.Equal(nt.Settings.SeatStates, t.Settings.SeatStates) {
-			if sc, ok := c.store.(SeatCounter); ok {
-				if nt, _, err = sc.RecountSeats(ctx, t.ID, seatStates(&nt.Settings)); err != nil {
-					return nil, withOp(op, err)
-				}
+			if nt, _, err = c.store.RecountSeats(ctx, t.ID, seatStates(&nt.Settings)); err != nil {
+				return nil, withOp(op, err)
 			}
 		}
 		c.tenants.putAt(nt, c.Now())

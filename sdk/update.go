@@ -172,7 +172,7 @@ func (c *Client) updateMember(ctx context.Context, op string, actor Actor, req U
 		m := u.member
 		m.UpdatedAt = c.Now()
 		err = c.store.UpdateMember(ctx, MemberWrite{Member: m, ExpectedVersion: before.Version,
-			SeatDelta: seatDelta(t, before.Status, m.Status), PasswordHash: hashPtr})
+			Seat: seatChange(t, before.Status, m.Status), PasswordHash: hashPtr})
 		if ReasonOf(err) == ReasonVersionMismatch && req.ExpectedVersion == 0 {
 			continue
 		}
