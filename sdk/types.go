@@ -53,6 +53,13 @@ type Settings struct {
 	// UniqueEmailAcrossTenants makes an email address usable in this tenant
 	// only while no other tenant has a member with it.
 	UniqueEmailAcrossTenants bool `json:"uniqueEmailAcrossTenants,omitempty"`
+	// ActOnEqualRank lets a member with team:manage act on members of
+	// their own rank — edit, deactivate, remove, force logout, set the
+	// password of another admin — not only on lower ranks. The owner stays
+	// protected whatever the setting. [PresetPrimaryAdmin] turns it on at
+	// tenant creation (every admin manages the other admins; only the
+	// primary admin is protected); the other presets leave it off.
+	ActOnEqualRank bool `json:"actOnEqualRank,omitempty"`
 	// InvitationTTL is how long an invitation secret is valid. Default 72h.
 	InvitationTTL time.Duration `json:"invitationTTL,omitempty"`
 	// RequireMFA requires members to enrol a second factor before they are
