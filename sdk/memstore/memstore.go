@@ -7,6 +7,7 @@ package memstore
 import (
 	"cmp"
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
@@ -25,7 +26,13 @@ type Store struct {
 	audit   map[string][]*sdk.AuditEvent // per tenant, sorted by ID
 	invs    *invitations
 	creds   map[string]*sdk.Credentials // key: tenant/member
+	// global holds the EmailKey of every member whose last write carried
+	// sdk.MemberWrite.GlobalEmail, and whose member that is.
+	global map[string]memberRef
 }
+
+// memberRef names one member of one tenant.
+type memberRef struct{ tenantID, id string }
 
 type tenantMembers struct {
 	byID    map[string]*sdk.Member
@@ -37,7 +44,6 @@ type tenantMembers struct {
 
 var (
 	_ sdk.Store              = (*Store)(nil)
-	_ sdk.SeatCounter        = (*Store)(nil)
 	_ sdk.PasswordHashReader = (*Store)(nil)
 )
 
@@ -48,6 +54,7 @@ func New() *Store {
 		slugs:   map[string]string{},
 		members: map[string]*tenantMembers{},
 		audit:   map[string][]*sdk.AuditEvent{},
+		global:  map[string]memberRef{},
 	}
 }
 
@@ -198,7 +205,8 @@ func (s *Store) SetOwner(ctx context.Context, tenantID, from, to string, now tim
 	return t.Clone(), nil
 }
 
-// RecountSeats implements sdk.SeatCounter.
+// RecountSeats implements sdk.TenantStore. Under the store's one lock no
+// member write is ever in flight while it counts, so it never gives up.
 func (s *Store) RecountSeats(ctx context.Context, tenantID string, holding []sdk.Status) (*sdk.Tenant, int, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, 0, err
@@ -283,12 +291,40 @@ func seatLimit(op string) error {
 	return sdk.E(op, sdk.CodeResourceExhausted, sdk.ReasonSeatLimit, "the tenant's seat limit is reached", nil)
 }
 
+// globalConflict reports whether a write of m with GlobalEmail would make
+// two members written with it share one address.
+func (s *Store) globalConflict(op string, m *sdk.Member) error {
+	if ref, ok := s.global[m.EmailKey]; ok && ref != (memberRef{m.TenantID, m.ID}) {
+		return sdk.E(op, sdk.CodeAlreadyExists, sdk.ReasonEmailTakenElsewhere, "the email address is used in another tenant", nil)
+	}
+	return nil
+}
+
+// setGlobal makes the global index agree with the member's latest write:
+// old (nil for a create) is the member as it was, m as it is now (nil for
+// a delete), and global whether m was written with GlobalEmail.
+func (s *Store) setGlobal(old, m *sdk.Member, global bool) {
+	if old != nil && s.global[old.EmailKey] == (memberRef{old.TenantID, old.ID}) {
+		delete(s.global, old.EmailKey)
+	}
+	if m != nil && global {
+		s.global[m.EmailKey] = memberRef{m.TenantID, m.ID}
+	}
+}
+
+func badSeat(op string, c sdk.SeatChange) error {
+	return sdk.E(op, sdk.CodeInvalidArgument, sdk.ReasonInvalid, fmt.Sprintf("seat change %d is not one this write takes", c), nil)
+}
+
 // CreateMember implements sdk.MemberStore.
 func (s *Store) CreateMember(ctx context.Context, w sdk.MemberWrite) error {
 	const op = "memstore.CreateMember"
 	m := w.Member
 	if err := ctx.Err(); err != nil {
 		return err
+	}
+	if w.Seat != sdk.SeatKeep && w.Seat != sdk.SeatTake {
+		return badSeat(op, w.Seat)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -306,13 +342,19 @@ func (s *Store) CreateMember(ctx context.Context, w sdk.MemberWrite) error {
 	if err := tm.conflict(op, m); err != nil {
 		return err
 	}
-	if w.HoldsSeat {
+	if w.GlobalEmail {
+		if err := s.globalConflict(op, m); err != nil {
+			return err
+		}
+	}
+	if w.Seat == sdk.SeatTake {
 		if t.SeatsFree() <= 0 {
 			return seatLimit(op)
 		}
 		t.SeatsUsed++
 	}
 	tm.insert(m.Clone())
+	s.setGlobal(nil, m, w.GlobalEmail)
 	s.setPasswordHash(m.TenantID, m.ID, w.PasswordHash, m.UpdatedAt)
 	return nil
 }
@@ -343,36 +385,34 @@ func (s *Store) GetMember(ctx context.Context, tenantID, id string) (*sdk.Member
 	return m.Clone(), nil
 }
 
-func (s *Store) getBy(ctx context.Context, op, tenantID, key string, idx func(*tenantMembers) map[string]string) (*sdk.Member, error) {
+// GetMemberBy implements sdk.MemberStore.
+func (s *Store) GetMemberBy(ctx context.Context, tenantID string, key sdk.MemberKey, value string) (*sdk.Member, error) {
+	const op = "memstore.GetMemberBy"
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	tm, ok := s.members[tenantID]
-	if !ok || key == "" {
+	if !ok || value == "" {
 		return nil, notFound(op, "member")
 	}
-	id, ok := idx(tm)[key]
+	var idx map[string]string
+	switch key {
+	case sdk.KeyEmail:
+		idx = tm.byEmail
+	case sdk.KeyUserName:
+		idx = tm.byUser
+	case sdk.KeyExternalID:
+		idx = tm.byExt
+	default:
+		return nil, sdk.E(op, sdk.CodeInvalidArgument, sdk.ReasonInvalid, fmt.Sprintf("unknown member key %d", key), nil)
+	}
+	id, ok := idx[value]
 	if !ok {
 		return nil, notFound(op, "member")
 	}
 	return tm.byID[id].Clone(), nil
-}
-
-// GetMemberByEmail implements sdk.MemberStore.
-func (s *Store) GetMemberByEmail(ctx context.Context, tenantID, emailKey string) (*sdk.Member, error) {
-	return s.getBy(ctx, "memstore.GetMemberByEmail", tenantID, emailKey, func(tm *tenantMembers) map[string]string { return tm.byEmail })
-}
-
-// GetMemberByUserName implements sdk.MemberStore.
-func (s *Store) GetMemberByUserName(ctx context.Context, tenantID, userNameKey string) (*sdk.Member, error) {
-	return s.getBy(ctx, "memstore.GetMemberByUserName", tenantID, userNameKey, func(tm *tenantMembers) map[string]string { return tm.byUser })
-}
-
-// GetMemberByExternalID implements sdk.MemberStore.
-func (s *Store) GetMemberByExternalID(ctx context.Context, tenantID, externalID string) (*sdk.Member, error) {
-	return s.getBy(ctx, "memstore.GetMemberByExternalID", tenantID, externalID, func(tm *tenantMembers) map[string]string { return tm.byExt })
 }
 
 // Matches reports whether m passes f. Other stores may use it to check
@@ -467,9 +507,12 @@ func (s *Store) EmailInOtherTenant(ctx context.Context, tenantID, emailKey strin
 // UpdateMember implements sdk.MemberStore.
 func (s *Store) UpdateMember(ctx context.Context, w sdk.MemberWrite) error {
 	const op = "memstore.UpdateMember"
-	m, expected, seatDelta := w.Member, w.ExpectedVersion, w.SeatDelta
+	m, expected := w.Member, w.ExpectedVersion
 	if err := ctx.Err(); err != nil {
 		return err
+	}
+	if w.Seat != sdk.SeatKeep && w.Seat != sdk.SeatTake && w.Seat != sdk.SeatRelease {
+		return badSeat(op, w.Seat)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -483,38 +526,53 @@ func (s *Store) UpdateMember(ctx context.Context, w sdk.MemberWrite) error {
 	if err := tm.conflict(op, m); err != nil {
 		return err
 	}
-	t := s.tenants[m.TenantID]
-	if seatDelta > 0 && t.SeatsFree() < seatDelta {
-		return seatLimit(op)
+	if w.GlobalEmail {
+		if err := s.globalConflict(op, m); err != nil {
+			return err
+		}
 	}
-	t.SeatsUsed = max(0, t.SeatsUsed+seatDelta)
+	t := s.tenants[m.TenantID]
+	switch w.Seat {
+	case sdk.SeatTake:
+		if t.SeatsFree() <= 0 {
+			return seatLimit(op)
+		}
+		t.SeatsUsed++
+	case sdk.SeatRelease:
+		t.SeatsUsed = max(0, t.SeatsUsed-1)
+	}
 	nm := m.Clone()
 	nm.Groups = nil
 	nm.Version = expected + 1
 	tm.replace(cur, nm)
+	s.setGlobal(cur, nm, w.GlobalEmail)
 	m.Version = nm.Version
 	s.setPasswordHash(m.TenantID, m.ID, w.PasswordHash, m.UpdatedAt)
 	return nil
 }
 
 // DeleteMember implements sdk.MemberStore.
-func (s *Store) DeleteMember(ctx context.Context, tenantID, id string, expected int64, releaseSeat bool) error {
+func (s *Store) DeleteMember(ctx context.Context, d sdk.MemberDelete) error {
 	const op = "memstore.DeleteMember"
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	if d.Seat != sdk.SeatKeep && d.Seat != sdk.SeatRelease {
+		return badSeat(op, d.Seat)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	cur, tm, err := s.member(op, tenantID, id)
+	cur, tm, err := s.member(op, d.TenantID, d.ID)
 	if err != nil {
 		return err
 	}
-	if cur.Version != expected {
+	if cur.Version != d.ExpectedVersion {
 		return stale(op)
 	}
 	tm.remove(cur)
-	if releaseSeat {
-		t := s.tenants[tenantID]
+	s.setGlobal(cur, nil, false)
+	if d.Seat == sdk.SeatRelease {
+		t := s.tenants[d.TenantID]
 		t.SeatsUsed = max(0, t.SeatsUsed-1)
 	}
 	return nil
