@@ -283,7 +283,7 @@ func TestGroupEdgesOfRemovedMembers(t *testing.T) {
 	if _, err := w.c.AddGroupMembers(ctx, w.system, w.t.ID, g.ID, []string{gone.ID}); err != nil {
 		t.Fatal(err)
 	}
-	if err := w.store.DeleteMember(ctx, w.t.ID, gone.ID, gone.Version, true); err != nil {
+	if err := w.store.DeleteMember(ctx, sdk.MemberDelete{TenantID: w.t.ID, ID: gone.ID, ExpectedVersion: gone.Version, Seat: sdk.SeatRelease}); err != nil {
 		t.Fatal(err)
 	}
 	rep, err := w.c.ReconcileGroups(ctx, w.t.ID)

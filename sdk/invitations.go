@@ -299,7 +299,7 @@ func (c *Client) Accept(ctx context.Context, req AcceptRequest) (*Member, error)
 		if pwHash != "" {
 			w.PasswordHash = &pwHash
 		}
-		err = c.store.UpdateMember(ctx, w)
+		err = c.updateStored(ctx, t, w)
 		if ReasonOf(err) == ReasonVersionMismatch {
 			continue
 		}

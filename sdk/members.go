@@ -115,13 +115,18 @@ func (c *Client) createMember(ctx context.Context, op string, t *Tenant, m *Memb
 	if err := c.checkEmailElsewhere(ctx, op, t, m.EmailKey); err != nil {
 		return err
 	}
-	if err := c.store.CreateMember(ctx, MemberWrite{Member: m, Seat: seatTaken(t, m.Status), TenantVersion: t.Version, PasswordHash: hash}); err != nil {
+	if err := c.checkManager(ctx, op, t, m, nil); err != nil {
+		return err
+	}
+	global := c.uniqueEmails(t)
+	if err := c.store.CreateMember(ctx, MemberWrite{Member: m, Seat: seatTaken(t, m.Status), TenantVersion: t.Version, PasswordHash: hash, GlobalEmail: global}); err != nil {
 		return withOp(op, err)
 	}
-	if t.Settings.UniqueEmailAcrossTenants || c.globalEmails {
-		// Two tenants racing for one address may both pass the check above;
-		// the store's answer after the insert settles it: the later
-		// insert (by id) gives way.
+	if global {
+		// Of two tenants requiring unique addresses, the store lets one
+		// write an address ([MemberWrite.GlobalEmail]). A tenant that does
+		// not require it may still have added the address since the check
+		// above; such a member never gives way, so this one does.
 		if err := c.settleEmailRace(ctx, op, t, m); err != nil {
 			return err
 		}
@@ -129,8 +134,42 @@ func (c *Client) createMember(ctx context.Context, op string, t *Tenant, m *Memb
 	return nil
 }
 
+// uniqueEmails reports whether t's members' addresses must be unique
+// across tenants.
+func (c *Client) uniqueEmails(t *Tenant) bool {
+	return t.Settings.UniqueEmailAcrossTenants || c.globalEmails
+}
+
+// updateStored is the store's UpdateMember for a member of t, marking the
+// write [MemberWrite.GlobalEmail] when t requires unique addresses (on
+// every write, so the store's cross-tenant key follows the member's email).
+func (c *Client) updateStored(ctx context.Context, t *Tenant, w MemberWrite) error {
+	w.GlobalEmail = c.uniqueEmails(t)
+	return c.store.UpdateMember(ctx, w)
+}
+
+// checkManager refuses, with ReasonUnknownManager, a manager id that names
+// no member of t (or m itself); before is the member as stored (nil for a
+// new one), whose manager, unchanged, is not checked again.
+func (c *Client) checkManager(ctx context.Context, op string, t *Tenant, m, before *Member) error {
+	id := m.ManagerID
+	if id == "" || (before != nil && before.ManagerID == id) {
+		return nil
+	}
+	if id == m.ID {
+		return &Error{Op: op, Code: CodeInvalidArgument, Reason: ReasonManagerCycle, Field: string(FieldManagerID),
+			Message: "a member cannot be their own manager"}
+	}
+	_, err := c.store.GetMember(ctx, t.ID, id)
+	if isNotFound(err) {
+		return &Error{Op: op, Code: CodeInvalidArgument, Reason: ReasonUnknownManager, Field: string(FieldManagerID),
+			Message: fmt.Sprintf("manager %q is not a member of this tenant", id)}
+	}
+	return withOp(op, err)
+}
+
 func (c *Client) checkEmailElsewhere(ctx context.Context, op string, t *Tenant, emailKey string) error {
-	if !t.Settings.UniqueEmailAcrossTenants && !c.globalEmails {
+	if !c.uniqueEmails(t) {
 		return nil
 	}
 	taken, err := c.store.EmailInOtherTenant(ctx, t.ID, emailKey)
@@ -356,30 +395,85 @@ func (c *Client) SessionValid(ctx context.Context, tenantID, memberID string, ep
 
 // TransferOwnership makes another active member the owner. Only the owner
 // (or the host system) may. The old owner receives the tenant's successor
-// role (default: the role ranked just below the owner). The switch itself
-// is one atomic write, so at no instant does the tenant have zero or two
-// owners; the two role updates that follow are repaired by
-// [Client.Reconcile] if a crash interrupts them.
+// role (default: the role ranked just below the owner).
+//
+// It takes three single-document writes. First the new owner receives the
+// owner role, in a write conditional on the version whose state was
+// checked: a removal or deactivation decided on that version then fails,
+// and one decided afterwards finds a member holding the owner role, whom
+// policy protects like the owner (ReasonTargetIsOwner). Then the tenant's
+// owner switches in one atomic write, so at no instant does the tenant have
+// zero or two owners. Last the old owner receives the successor role. A
+// crash between two of them is repaired by [Client.Reconcile]; when the
+// owner changed in between, the new owner's role is put back and the
+// transfer fails with ReasonVersionMismatch.
 func (c *Client) TransferOwnership(ctx context.Context, actor Actor, tenantID, toMemberID string) (*Tenant, error) {
 	const op = "sdk.TransferOwnership"
-	t, p, to, err := c.loadTarget(ctx, op, actor, tenantID, toMemberID)
-	if err != nil {
-		return nil, err
+	for range maxRetries {
+		t, p, to, err := c.loadTarget(ctx, op, actor, tenantID, toMemberID)
+		if err != nil {
+			return nil, err
+		}
+		if err := p.Check(ActionTransferOwnership, to).Err(op); err != nil {
+			return nil, err
+		}
+		marked, err := c.markOwner(ctx, op, t, to, actor)
+		if ReasonOf(err) == ReasonVersionMismatch {
+			continue // the member changed since it was checked: check again
+		}
+		if err != nil {
+			return nil, err
+		}
+		nt, err := c.store.SetOwner(ctx, tenantID, t.OwnerID, to.ID, c.Now())
+		if err != nil {
+			if marked != nil {
+				// The owner changed since t was read: the member does
+				// not become owner, so it gets its role back.
+				c.unmarkOwner(ctx, op, t, marked, to.Role, actor)
+			}
+			return nil, withOp(op, err)
+		}
+		c.tenants.putAt(nt, c.Now())
+		if _, err := c.fixOwnerRoles(ctx, op, nt, actor); err != nil {
+			return nil, err
+		}
+		c.record(ctx, Event{Type: EventTenantOwnershipTransferred, TenantID: tenantID, Actor: actor, MemberID: to.ID, Tenant: nt.Clone()})
+		return nt, nil
 	}
-	if err := p.Check(ActionTransferOwnership, to).Err(op); err != nil {
-		return nil, err
+	return nil, errStale(op)
+}
+
+// markOwner gives to the owner role with a write conditional on to's
+// version, and returns the member as written (nil when it held the role
+// already).
+func (c *Client) markOwner(ctx context.Context, op string, t *Tenant, to *Member, actor Actor) (*Member, error) {
+	if to.Role == t.OwnerRole() {
+		return nil, nil
 	}
-	from := t.OwnerID
-	nt, err := c.store.SetOwner(ctx, tenantID, from, to.ID, c.Now())
-	if err != nil {
+	m := to.Clone()
+	m.Role = t.OwnerRole()
+	m.UpdatedAt = c.Now()
+	if err := c.updateStored(ctx, t, MemberWrite{Member: m, ExpectedVersion: to.Version}); err != nil {
 		return nil, withOp(op, err)
 	}
-	c.tenants.putAt(nt, c.Now())
-	if _, err := c.fixOwnerRoles(ctx, op, nt, actor); err != nil {
-		return nil, err
+	c.record(ctx, Event{Type: EventMemberRoleChanged, TenantID: t.ID, Actor: actor, MemberID: m.ID, Before: to, After: m.Clone()})
+	return m, nil
+}
+
+// unmarkOwner puts back the role of a member markOwner wrote, unless it
+// changed since; a failure is left to [Client.Reconcile], which gives such
+// a member the successor role.
+func (c *Client) unmarkOwner(ctx context.Context, op string, t *Tenant, m *Member, role string, actor Actor) {
+	back := m.Clone()
+	back.Role = role
+	back.UpdatedAt = c.Now()
+	ctx = context.WithoutCancel(ctx)
+	if err := c.updateStored(ctx, t, MemberWrite{Member: back, ExpectedVersion: m.Version}); err != nil {
+		c.log.Warn("roster: could not give back the role of a member an interrupted ownership transfer marked; reconcile repairs it",
+			"op", op, "tenant", t.ID, "member", m.ID, "err", err)
+		return
 	}
-	c.record(ctx, Event{Type: EventTenantOwnershipTransferred, TenantID: tenantID, Actor: actor, MemberID: to.ID, Tenant: nt.Clone()})
-	return nt, nil
+	c.record(ctx, Event{Type: EventMemberRoleChanged, TenantID: t.ID, Actor: actor, MemberID: m.ID, Before: m, After: back.Clone()})
 }
 
 // loadTarget reads what an operation on one member needs: the tenant, the
@@ -451,7 +545,7 @@ func (c *Client) setRole(ctx context.Context, op string, t *Tenant, memberID, ro
 		before := m.Clone()
 		m.Role = role
 		m.UpdatedAt = c.Now()
-		err = c.store.UpdateMember(ctx, MemberWrite{Member: m, ExpectedVersion: before.Version})
+		err = c.updateStored(ctx, t, MemberWrite{Member: m, ExpectedVersion: before.Version})
 		if ReasonOf(err) == ReasonVersionMismatch {
 			continue
 		}
@@ -544,7 +638,7 @@ func (c *Client) mutate(ctx context.Context, op string, actor Actor, tenantID, m
 			return nil, err
 		}
 		m.UpdatedAt = c.Now()
-		err = c.store.UpdateMember(ctx, MemberWrite{Member: m, ExpectedVersion: before.Version, Seat: delta})
+		err = c.updateStored(ctx, t, MemberWrite{Member: m, ExpectedVersion: before.Version, Seat: delta})
 		if ReasonOf(err) == ReasonVersionMismatch && expected == 0 {
 			continue
 		}

@@ -48,7 +48,7 @@ func reasonMessage(r Reason) string {
 	case ReasonSelfAction:
 		return "you cannot do this to yourself"
 	case ReasonRankTooLow:
-		return "you can only act on members ranked below you"
+		return "you can only act on members ranked below you (or at your rank, where the tenant allows it)"
 	case ReasonRoleAboveActor:
 		return "you cannot grant a role ranked above your own"
 	case ReasonMissingPermission:
@@ -202,7 +202,11 @@ func (p *Policy) Check(action Action, target *Member) Decision {
 	}
 	t := p.tenant
 	isSelf := target != nil && p.self != nil && target.ID == p.self.ID
-	targetOwner := target != nil && target.ID == t.OwnerID
+	// A member holding the owner role without being named owner is one an
+	// ownership transfer is making owner (or was, when a crash interrupted
+	// it, until [Client.Reconcile]): protected like the owner, so that no
+	// removal or deactivation can slip between the transfer's two writes.
+	targetOwner := target != nil && (target.ID == t.OwnerID || (len(t.Roles) > 0 && target.Role == t.Roles[0].Name))
 	system := p.actor.Kind == ActorSystem
 
 	switch action {
@@ -262,14 +266,28 @@ func (p *Policy) checkTarget(action Action, target *Member, isSelf, targetOwner,
 		if isSelf {
 			return deny(ReasonSelfAction)
 		}
-		if targetOwner {
+		if targetOwner && !(system && action == ActionReactivate) {
 			// The tenant must always have exactly one owner, so not even
-			// the host system may remove, deactivate or demote them.
+			// the host system may remove, deactivate or demote them; it
+			// may reactivate an owner found deactivated.
 			return deny(ReasonTargetIsOwner)
 		}
 		return p.manage(target)
 
-	case ActionForceLogout, ActionSetPassword:
+	case ActionForceLogout:
+		if target == nil {
+			return deny(ReasonNotMember)
+		}
+		if isSelf {
+			// "Sign out everywhere" from one's own account page.
+			return allow
+		}
+		if targetOwner && !system {
+			return deny(ReasonTargetIsOwner)
+		}
+		return p.manage(target)
+
+	case ActionSetPassword:
 		if target == nil {
 			return deny(ReasonNotMember)
 		}
@@ -288,7 +306,7 @@ func (p *Policy) checkTarget(action Action, target *Member, isSelf, targetOwner,
 		if target == nil {
 			return deny(ReasonNotMember)
 		}
-		if targetOwner {
+		if target.ID == p.tenant.OwnerID {
 			return deny(ReasonSelfAction)
 		}
 		if target.Status != StatusActive {
@@ -324,7 +342,8 @@ func (p *Policy) checkTarget(action Action, target *Member, isSelf, targetOwner,
 }
 
 // manage applies the rules shared by actions on another member: the actor
-// needs team:manage and must outrank the target.
+// needs team:manage and must outrank the target — or equal its rank, when
+// the tenant's [Settings.ActOnEqualRank] is on.
 func (p *Policy) manage(target *Member) Decision {
 	if p.actor.Kind == ActorSystem {
 		return allow
@@ -332,7 +351,8 @@ func (p *Policy) manage(target *Member) Decision {
 	if !p.has(PermTeamManage) {
 		return deny(ReasonMissingPermission)
 	}
-	if p.targetRank(target) >= p.rank {
+	r := p.targetRank(target)
+	if r > p.rank || (r == p.rank && !p.tenant.Settings.ActOnEqualRank) {
 		return deny(ReasonRankTooLow)
 	}
 	return allow

@@ -37,9 +37,14 @@ type RolePreset string
 const (
 	// PresetStandard is owner > admin > standard (the default).
 	PresetStandard RolePreset = "standard"
-	// PresetCampaigns is owner > account_manager > campaign_creator.
+	// PresetCampaigns is owner > account_manager > campaign_creator
+	// (Constant Contact): account managers manage the team and campaigns
+	// but not billing — only the owner buys seats.
 	PresetCampaigns RolePreset = "campaigns"
-	// PresetPrimaryAdmin is primary_admin > admin.
+	// PresetPrimaryAdmin is primary_admin > admin (the Partner Portal):
+	// tenants created with it act on equal ranks ([Settings.ActOnEqualRank]),
+	// so every admin manages the other admins and only the primary admin is
+	// protected.
 	PresetPrimaryAdmin RolePreset = "primary_admin"
 )
 
@@ -49,6 +54,8 @@ var (
 		PermCampaignsCreate, PermCampaignsSend, PermTemplatesManage,
 	}
 	adminPerms = append(slices.Clone(workPerms), PermTeamManage, PermBillingManage)
+	// Account managers: the team, not billing.
+	managerPerms = append(slices.Clone(workPerms), PermTeamManage)
 	ownerPerms = append(slices.Clone(adminPerms), PermBillingReminders, PermTenantDelete)
 	// Campaign creators may create but not send.
 	creatorPerms = []Permission{
@@ -71,7 +78,7 @@ func PresetRoles(p RolePreset) ([]Role, bool) {
 	case PresetCampaigns:
 		rs = []Role{
 			{Name: "owner", Rank: 300, Permissions: ownerPerms},
-			{Name: "account_manager", Rank: 200, Permissions: adminPerms},
+			{Name: "account_manager", Rank: 200, Permissions: managerPerms},
 			{Name: "campaign_creator", Rank: 100, Permissions: creatorPerms},
 		}
 	case PresetPrimaryAdmin:

@@ -156,7 +156,6 @@ func TestSelfActionsAreRefused(t *testing.T) {
 		"remove":       func() error { return w.c.RemoveMember(ctx, w.adminA, w.t.ID, w.admin.ID) },
 		"deactivate":   func() error { _, err := w.c.Deactivate(ctx, w.adminA, w.t.ID, w.admin.ID); return err },
 		"demote":       func() error { _, err := w.c.ChangeRole(ctx, w.adminA, w.t.ID, w.admin.ID, "standard"); return err },
-		"force logout": func() error { _, err := w.c.ForceLogout(ctx, w.adminA, w.t.ID, w.admin.ID); return err },
 		"owner leaves": func() error { return w.c.RemoveMember(ctx, w.ownerA, w.t.ID, w.owner.ID) },
 	} {
 		t.Run(name, func(t *testing.T) {

@@ -815,7 +815,7 @@ func (pl *syncPlan) apply(ctx context.Context, actor Actor, opts SyncOptions, pr
 		if err := writeBatch(batch, len(batch), func(ops []*syncOp) []error {
 			errs := make([]error, len(ops))
 			for i, u := range ops {
-				errs[i] = pl.c.store.UpdateMember(ctx, MemberWrite{Member: u.after, ExpectedVersion: u.before.Version, Seat: seatChange(t, u.before.Status, u.after.Status)})
+				errs[i] = pl.c.updateStored(ctx, t, MemberWrite{Member: u.after, ExpectedVersion: u.before.Version, Seat: seatChange(t, u.before.Status, u.after.Status)})
 			}
 			return errs
 		}); err != nil {
@@ -826,7 +826,7 @@ func (pl *syncPlan) apply(ctx context.Context, actor Actor, opts SyncOptions, pr
 		if err := writeBatch(batch, len(batch), func(ops []*syncOp) []error {
 			ws := make([]MemberWrite, len(ops))
 			for i, cr := range ops {
-				ws[i] = MemberWrite{Member: cr.after, Seat: seatTaken(t, cr.after.Status)}
+				ws[i] = MemberWrite{Member: cr.after, Seat: seatTaken(t, cr.after.Status), GlobalEmail: pl.c.uniqueEmails(t)}
 			}
 			return bs.CreateMembers(ctx, ws)
 		}); err != nil {

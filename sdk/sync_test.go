@@ -495,16 +495,28 @@ type failingBulk struct {
 	batches int
 }
 
-func (f *failingBulk) CreateMembers(ctx context.Context, tenantID string, ms []*sdk.Member, holds []bool) []error {
+func (f *failingBulk) CreateMembers(ctx context.Context, ws []sdk.MemberWrite) []error {
+	errs := make([]error, len(ws))
 	if f.batches == 0 {
-		errs := make([]error, len(ms))
 		for i := range errs {
 			errs[i] = context.Canceled
 		}
 		return errs
 	}
 	f.batches--
-	return f.Store.CreateMembers(ctx, tenantID, ms, holds)
+	for i, w := range ws {
+		errs[i] = f.Store.CreateMember(ctx, w)
+	}
+	return errs
+}
+
+func (f *failingBulk) AppendAudits(ctx context.Context, es []*sdk.AuditEvent) error {
+	for _, e := range es {
+		if err := f.Store.AppendAudit(ctx, e); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func TestSyncInterruptedThenRerunConverges(t *testing.T) {

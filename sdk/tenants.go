@@ -50,6 +50,9 @@ func (c *Client) CreateTenant(ctx context.Context, actor Actor, req CreateTenant
 			return nil, nil, invalid(op, "RolePreset", fmt.Sprintf("%q is not a role preset (standard, campaigns, primary_admin)", preset))
 		}
 		roles = rs
+		if preset == PresetPrimaryAdmin {
+			req.Settings.ActOnEqualRank = true
+		}
 	}
 	t := &Tenant{
 		ID:            c.newID(),

@@ -171,7 +171,7 @@ func (c *Client) updateMember(ctx context.Context, op string, actor Actor, req U
 		}
 		m := u.member
 		m.UpdatedAt = c.Now()
-		err = c.store.UpdateMember(ctx, MemberWrite{Member: m, ExpectedVersion: before.Version,
+		err = c.updateStored(ctx, t, MemberWrite{Member: m, ExpectedVersion: before.Version,
 			Seat: seatChange(t, before.Status, m.Status), PasswordHash: hashPtr})
 		if ReasonOf(err) == ReasonVersionMismatch && req.ExpectedVersion == 0 {
 			continue
@@ -263,6 +263,9 @@ func (c *Client) decideUpdate(ctx context.Context, op string, actor Actor, req U
 			if err := c.checkEmailElsewhere(ctx, op, t, m.EmailKey); err != nil {
 				return nil, err
 			}
+		}
+		if err := c.checkManager(ctx, op, t, m, before); err != nil {
+			return nil, err
 		}
 	}
 	switch {

@@ -10,6 +10,9 @@ import (
 	"github.com/rosterhq/roster/sdk"
 )
 
+// testBulk checks sdk.BulkMemberStore: CreateMembers has the outcomes of
+// CreateMember per write, taking seats in input order, and AppendAudits
+// those of AppendAudit.
 func testBulk(t *testing.T, s sdk.Store) {
 	bs, ok := s.(sdk.BulkMemberStore)
 	if !ok {
@@ -17,76 +20,71 @@ func testBulk(t *testing.T, s sdk.Store) {
 	}
 	ctx := t.Context()
 	tn, _ := fixture(t, s, "acme", 6) // owner holds 1 of 6
-	var ms []*sdk.Member
-	var holds []bool
+	other, _ := fixture(t, s, "other", 6)
+	elsewhere := newMember(other.ID, "global@x.test")
+	if err := s.CreateMember(ctx, sdk.MemberWrite{Member: elsewhere, Seat: sdk.SeatTake, GlobalEmail: true}); err != nil {
+		t.Fatal(err)
+	}
+	hash := "$argon2id$bulk"
+	var ws []sdk.MemberWrite
 	for i := range 8 {
 		m := newMember(tn.ID, fmt.Sprintf("b%d@x.test", i))
 		m.ExternalID = fmt.Sprintf("X%d", i)
-		ms = append(ms, m)
-		holds = append(holds, i != 3) // b3 is created deactivated, without a seat
+		w := sdk.MemberWrite{Member: m, Seat: sdk.SeatTake}
+		if i == 3 { // b3 is created deactivated, without a seat
+			m.Status = sdk.StatusDeactivated
+			w.Seat = sdk.SeatKeep
+		}
+		ws = append(ws, w)
 	}
-	ms[3].Status = sdk.StatusDeactivated
-	dup := newMember(tn.ID, "B1@x.test") // same email as b1, in the same batch
-	ms = append(ms, dup)
-	holds = append(holds, true)
-	errs := bs.CreateMembers(ctx, tn.ID, ms, holds)
-	if len(errs) != len(ms) {
-		t.Fatalf("%d errors for %d members", len(errs), len(ms))
+	ws[0].PasswordHash = &hash
+	ws = append(ws,
+		sdk.MemberWrite{Member: newMember(tn.ID, "B1@x.test"), Seat: sdk.SeatTake},                    // 8: b1's email
+		sdk.MemberWrite{Member: newMember(tn.ID, "GLOBAL@x.test"), GlobalEmail: true},                 // 9: global elsewhere
+		sdk.MemberWrite{Member: newMember(tn.ID, "late@x.test"), TenantVersion: tn.Version + 1},       // 10: another tenant version
+		sdk.MemberWrite{Member: newMember(tn.ID, "free@x.test"), GlobalEmail: true, TenantVersion: 1}, // 11: fine
+	)
+	errs := bs.CreateMembers(ctx, ws)
+	if len(errs) != len(ws) {
+		t.Fatalf("%d errors for %d writes", len(errs), len(ws))
 	}
 	// Seats go in input order: b0,b1,b2,b4,b5 take the 5 free seats;
-	// b6, b7 are refused; b3 needs none; the duplicate is refused.
-	for i, err := range errs[:8] {
+	// b6, b7 are refused; b3 needs none.
+	for i, err := range errs {
+		what := fmt.Sprintf("CreateMembers[%d]", i)
 		switch i {
 		case 6, 7:
-			wantErr(t, fmt.Sprintf("CreateMembers[%d]", i), err, sdk.ErrResourceExhausted, sdk.ReasonSeatLimit)
+			wantErr(t, what, err, sdk.ErrResourceExhausted, sdk.ReasonSeatLimit)
+		case 8:
+			wantErr(t, what+" (duplicate email in batch)", err, sdk.ErrAlreadyExists, sdk.ReasonEmailTaken)
+		case 9:
+			wantErr(t, what+" (GlobalEmail taken elsewhere)", err, sdk.ErrAlreadyExists, sdk.ReasonEmailTakenElsewhere)
+		case 10:
+			wantErr(t, what+" (another tenant version)", err, sdk.ErrFailedPrecondition, sdk.ReasonVersionMismatch)
 		default:
 			if err != nil {
-				t.Fatalf("CreateMembers[%d]: %v", i, err)
+				t.Fatalf("%s: %v", what, err)
 			}
 		}
 	}
-	wantErr(t, "CreateMembers(duplicate email in batch)", errs[8], sdk.ErrAlreadyExists, sdk.ReasonEmailTaken)
 	if got := mustGetTenant(t, s, tn.ID); got.SeatsUsed != 6 {
 		t.Fatalf("seats used %d, want 6", got.SeatsUsed)
 	}
-	if n, _ := s.CountMembers(ctx, tn.ID, sdk.MemberFilter{}); n != 7 {
-		t.Fatalf("%d members, want 7", n)
+	if n, _ := s.CountMembers(ctx, tn.ID, sdk.MemberFilter{}); n != 8 {
+		t.Fatalf("%d members, want 8 (owner, b0-b5, free)", n)
 	}
-
-	// Updates: one stale, one taking a seat when none is free, one fine.
-	b0, _ := s.GetMember(ctx, tn.ID, ms[0].ID)
-	b2, _ := s.GetMember(ctx, tn.ID, ms[2].ID)
-	b3, _ := s.GetMember(ctx, tn.ID, ms[3].ID)
-	b0.Title = "t"
-	b2.Title = "stale"
-	b3.Status = sdk.StatusActive
-	uerrs := bs.UpdateMembers(ctx, tn.ID, []sdk.MemberUpdate{
-		{Member: b0, Expected: 1},
-		{Member: b2, Expected: 7},
-		{Member: b3, Expected: 1, SeatDelta: 1},
-	})
-	if uerrs[0] != nil {
-		t.Fatalf("UpdateMembers[0]: %v", uerrs[0])
+	for _, i := range []int{6, 7, 8, 9, 10} {
+		if _, err := s.GetMember(ctx, tn.ID, ws[i].Member.ID); !errors.Is(err, sdk.ErrNotFound) {
+			t.Fatalf("refused write %d was stored: %v", i, err)
+		}
 	}
-	wantErr(t, "UpdateMembers(stale)", uerrs[1], sdk.ErrFailedPrecondition, sdk.ReasonVersionMismatch)
-	wantErr(t, "UpdateMembers(no seat)", uerrs[2], sdk.ErrResourceExhausted, sdk.ReasonSeatLimit)
-	if got, _ := s.GetMember(ctx, tn.ID, ms[0].ID); got.Title != "t" || got.Version != 2 {
-		t.Fatalf("bulk update not applied: %+v", got)
+	if cr, err := s.GetCredentials(ctx, tn.ID, ws[0].Member.ID); err != nil || cr.PasswordHash != hash {
+		t.Fatalf("password hash of a bulk write = %+v, %v", cr, err)
 	}
-
-	derrs := bs.DeleteMembers(ctx, tn.ID, []sdk.MemberDelete{
-		{ID: ms[1].ID, Expected: 1, ReleaseSeat: true},
-		{ID: ms[2].ID, Expected: 9, ReleaseSeat: true},
-		{ID: "ghost", Expected: 1, ReleaseSeat: true},
-	})
-	if derrs[0] != nil {
-		t.Fatalf("DeleteMembers[0]: %v", derrs[0])
-	}
-	wantErr(t, "DeleteMembers(stale)", derrs[1], sdk.ErrFailedPrecondition, sdk.ReasonVersionMismatch)
-	wantErr(t, "DeleteMembers(unknown)", derrs[2], sdk.ErrNotFound, "")
-	if got := mustGetTenant(t, s, tn.ID); got.SeatsUsed != 5 {
-		t.Fatalf("seats used %d after bulk delete, want 5", got.SeatsUsed)
-	}
+	// The GlobalEmail write holds its address against other tenants.
+	taken := newMember(other.ID, "free@x.test")
+	wantErr(t, "CreateMember(address of a bulk GlobalEmail write)", s.CreateMember(ctx, sdk.MemberWrite{Member: taken, GlobalEmail: true}),
+		sdk.ErrAlreadyExists, sdk.ReasonEmailTakenElsewhere)
 
 	var evs []*sdk.AuditEvent
 	for i := range 250 {
@@ -115,12 +113,12 @@ func testScan(t *testing.T, s sdk.Store) {
 	want := []string{owner.ID}
 	for i := range 2100 {
 		m := newMember(tn.ID, fmt.Sprintf("s%d@x.test", i))
-		if err := s.CreateMember(ctx, sdk.MemberWrite{Member: m, HoldsSeat: true}); err != nil {
+		if err := s.CreateMember(ctx, sdk.MemberWrite{Member: m, Seat: sdk.SeatTake}); err != nil {
 			t.Fatal(err)
 		}
 		want = append(want, m.ID)
 	}
-	if err := s.CreateMember(ctx, sdk.MemberWrite{Member: newMember(other.ID, "o@x.test"), HoldsSeat: true}); err != nil {
+	if err := s.CreateMember(ctx, sdk.MemberWrite{Member: newMember(other.ID, "o@x.test"), Seat: sdk.SeatTake}); err != nil {
 		t.Fatal(err)
 	}
 	slices.Sort(want)

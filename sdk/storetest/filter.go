@@ -35,7 +35,7 @@ func testWhere(t *testing.T, s sdk.Store) {
 		m.Title, m.Department, m.ManagerID, m.Role, m.Status = sp.title, sp.dept, sp.mgr, sp.role, sp.st
 		m.CreatedAt = epoch.Add(sp.created)
 		m.UpdatedAt = m.CreatedAt.Add(time.Minute)
-		if err := s.CreateMember(ctx, sdk.MemberWrite{Member: m, HoldsSeat: true}); err != nil {
+		if err := s.CreateMember(ctx, sdk.MemberWrite{Member: m, Seat: sdk.SeatTake}); err != nil {
 			t.Fatal(err)
 		}
 		members = append(members, m)
@@ -266,7 +266,7 @@ func testWhereProfile(t *testing.T, s sdk.Store) {
 		m := newMember(tn.ID, "unused@x.test")
 		m.Profile = p
 		derive(m)
-		if err := s.CreateMember(ctx, sdk.MemberWrite{Member: m, HoldsSeat: true}); err != nil {
+		if err := s.CreateMember(ctx, sdk.MemberWrite{Member: m, Seat: sdk.SeatTake}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -419,7 +419,7 @@ func testWhereProfile(t *testing.T, s sdk.Store) {
 			m.Emails = append(m.Emails, sdk.Email{Value: "target-home@x.test", Type: "home"})
 		}
 		derive(m)
-		if err := s.CreateMember(ctx, sdk.MemberWrite{Member: m, HoldsSeat: true}); err != nil {
+		if err := s.CreateMember(ctx, sdk.MemberWrite{Member: m, Seat: sdk.SeatTake}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -84,7 +84,7 @@ func testGroups(t *testing.T, s sdk.Store) {
 	var ms []string
 	for i := range 5 {
 		m := newMember(tn.ID, fmt.Sprintf("m%d@x.test", i))
-		if err := s.CreateMember(ctx, sdk.MemberWrite{Member: m, HoldsSeat: true}); err != nil {
+		if err := s.CreateMember(ctx, sdk.MemberWrite{Member: m, Seat: sdk.SeatTake}); err != nil {
 			t.Fatal(err)
 		}
 		ms = append(ms, m.ID)
@@ -110,7 +110,7 @@ func testGroups(t *testing.T, s sdk.Store) {
 	// Unknown members refuse the call and change nothing, the group's
 	// version included: alone, among known ones, or of another tenant.
 	otherM := newMember(other.ID, "o@x.test")
-	if err := s.CreateMember(ctx, sdk.MemberWrite{Member: otherM, HoldsSeat: true}); err != nil {
+	if err := s.CreateMember(ctx, sdk.MemberWrite{Member: otherM, Seat: sdk.SeatTake}); err != nil {
 		t.Fatal(err)
 	}
 	for _, ids := range [][]string{{"ghost"}, {ms[4], "ghost"}, {otherM.ID}, {ms[4], otherM.ID}} {
@@ -188,11 +188,11 @@ func testGroups(t *testing.T, s sdk.Store) {
 	// change, and Groups on a member written is not stored.
 	m2, _ := s.GetMember(ctx, tn.ID, ms[2])
 	m2.Title, m2.ExternalID, m2.Status = "Boss", "", sdk.StatusDeactivated
-	if err := s.UpdateMember(ctx, sdk.MemberWrite{Member: m2, ExpectedVersion: m2.Version, SeatDelta: -1}); err != nil {
+	if err := s.UpdateMember(ctx, sdk.MemberWrite{Member: m2, ExpectedVersion: m2.Version, Seat: sdk.SeatRelease}); err != nil {
 		t.Fatal(err)
 	}
 	m2.Title, m2.Status = "", sdk.StatusActive
-	if err := s.UpdateMember(ctx, sdk.MemberWrite{Member: m2, ExpectedVersion: m2.Version, SeatDelta: 1}); err != nil {
+	if err := s.UpdateMember(ctx, sdk.MemberWrite{Member: m2, ExpectedVersion: m2.Version, Seat: sdk.SeatTake}); err != nil {
 		t.Fatal(err)
 	}
 	if got, _ := s.GetMember(ctx, tn.ID, ms[2]); got.Title != "" || got.Status != sdk.StatusActive {
@@ -212,7 +212,7 @@ func testGroups(t *testing.T, s sdk.Store) {
 	if edges, _ := gs.ListMemberGroups(ctx, tn.ID, []string{stray.ID}); len(edges) != 0 {
 		t.Fatalf("a member created with Groups set is in %v", edges)
 	}
-	if err := s.DeleteMember(ctx, tn.ID, stray.ID, stray.Version, false); err != nil {
+	if err := s.DeleteMember(ctx, sdk.MemberDelete{TenantID: tn.ID, ID: stray.ID, ExpectedVersion: stray.Version}); err != nil {
 		t.Fatal(err)
 	}
 	rg, n, err := gs.RemoveGroupMembers(ctx, tn.ID, g.ID, []string{ms[0], "not-a-member"}, epoch)
@@ -350,18 +350,18 @@ func testGroupEdgesAtScale(t *testing.T, s sdk.Store) {
 // can.
 func createMembers(t *testing.T, s sdk.Store, tenantID string, ids []string) {
 	t.Helper()
-	ms := make([]*sdk.Member, len(ids))
-	holds := make([]bool, len(ids))
+	ws := make([]sdk.MemberWrite, len(ids))
 	for i, id := range ids {
-		ms[i] = newMember(tenantID, id+"@x.test")
-		ms[i].ID = id
+		m := newMember(tenantID, id+"@x.test")
+		m.ID = id
+		ws[i] = sdk.MemberWrite{Member: m}
 	}
 	var errs []error
 	if b, ok := s.(sdk.BulkMemberStore); ok {
-		errs = b.CreateMembers(t.Context(), tenantID, ms, holds)
+		errs = b.CreateMembers(t.Context(), ws)
 	} else {
-		for _, m := range ms {
-			errs = append(errs, s.CreateMember(t.Context(), sdk.MemberWrite{Member: m}))
+		for _, w := range ws {
+			errs = append(errs, s.CreateMember(t.Context(), w))
 		}
 	}
 	if err := errors.Join(errs...); err != nil {

@@ -118,8 +118,8 @@ func checkReads(t *testing.T, s sdk.Store, m *sdk.Member) {
 		get  func() (*sdk.Member, error)
 	}{
 		{"GetMember", func() (*sdk.Member, error) { return s.GetMember(ctx, m.TenantID, m.ID) }},
-		{"GetMemberByEmail", func() (*sdk.Member, error) { return s.GetMemberByEmail(ctx, m.TenantID, m.EmailKey) }},
-		{"GetMemberByUserName", func() (*sdk.Member, error) { return s.GetMemberByUserName(ctx, m.TenantID, m.UserNameKey) }},
+		{"GetMemberBy(KeyEmail)", func() (*sdk.Member, error) { return s.GetMemberBy(ctx, m.TenantID, sdk.KeyEmail, m.EmailKey) }},
+		{"GetMemberBy(KeyUserName)", func() (*sdk.Member, error) { return s.GetMemberBy(ctx, m.TenantID, sdk.KeyUserName, m.UserNameKey) }},
 		{"ListMembers", func() (*sdk.Member, error) {
 			ms, err := s.ListMembers(ctx, m.TenantID, sdk.MemberQuery{Limit: 1000})
 			for _, x := range ms {
@@ -134,7 +134,7 @@ func checkReads(t *testing.T, s sdk.Store, m *sdk.Member) {
 		reads = append(reads, struct {
 			name string
 			get  func() (*sdk.Member, error)
-		}{"GetMemberByExternalID", func() (*sdk.Member, error) { return s.GetMemberByExternalID(ctx, m.TenantID, m.ExternalID) }})
+		}{"GetMemberBy(KeyExternalID)", func() (*sdk.Member, error) { return s.GetMemberBy(ctx, m.TenantID, sdk.KeyExternalID, m.ExternalID) }})
 	}
 	if r, ok := s.(sdk.PasswordHashReader); ok {
 		reads = append(reads, struct {
@@ -179,7 +179,7 @@ func testProfile(t *testing.T, s sdk.Store) {
 
 	m := fullMember(tn.ID, "1")
 	want := m.Clone()
-	if err := s.CreateMember(ctx, sdk.MemberWrite{Member: m, HoldsSeat: true}); err != nil {
+	if err := s.CreateMember(ctx, sdk.MemberWrite{Member: m, Seat: sdk.SeatTake}); err != nil {
 		t.Fatalf("CreateMember: %v", err)
 	}
 	if d := memberDiff(m, want); d != "" {
@@ -202,7 +202,7 @@ func testProfile(t *testing.T, s sdk.Store) {
 	changed.Role, changed.Status, changed.SessionEpoch, changed.MFAEnrolled = "admin", sdk.StatusDeactivated, 8, false
 	changed.UpdatedAt = epoch.Add(3600e9)
 	derive(changed)
-	if err := s.UpdateMember(ctx, sdk.MemberWrite{Member: changed, ExpectedVersion: 1, SeatDelta: -1}); err != nil {
+	if err := s.UpdateMember(ctx, sdk.MemberWrite{Member: changed, ExpectedVersion: 1, Seat: sdk.SeatRelease}); err != nil {
 		t.Fatalf("UpdateMember(every field): %v", err)
 	}
 	if changed.Version != 2 {
@@ -213,9 +213,9 @@ func testProfile(t *testing.T, s sdk.Store) {
 		name string
 		get  func() (*sdk.Member, error)
 	}{
-		{"old email", func() (*sdk.Member, error) { return s.GetMemberByEmail(ctx, tn.ID, want.EmailKey) }},
-		{"old userName", func() (*sdk.Member, error) { return s.GetMemberByUserName(ctx, tn.ID, want.UserNameKey) }},
-		{"old external id", func() (*sdk.Member, error) { return s.GetMemberByExternalID(ctx, tn.ID, want.ExternalID) }},
+		{"old email", func() (*sdk.Member, error) { return s.GetMemberBy(ctx, tn.ID, sdk.KeyEmail, want.EmailKey) }},
+		{"old userName", func() (*sdk.Member, error) { return s.GetMemberBy(ctx, tn.ID, sdk.KeyUserName, want.UserNameKey) }},
+		{"old external id", func() (*sdk.Member, error) { return s.GetMemberBy(ctx, tn.ID, sdk.KeyExternalID, want.ExternalID) }},
 	} {
 		if _, err := f.get(); !errors.Is(err, sdk.ErrNotFound) {
 			t.Fatalf("the %s still resolves after an update: %v", f.name, err)
@@ -226,7 +226,7 @@ func testProfile(t *testing.T, s sdk.Store) {
 	cleared := &sdk.Member{ID: m.ID, TenantID: tn.ID, Profile: sdk.Profile{UserName: "Cleared@X.test"},
 		Role: "standard", Status: sdk.StatusActive, Version: changed.Version, CreatedAt: m.CreatedAt, UpdatedAt: epoch.Add(7200e9)}
 	derive(cleared)
-	if err := s.UpdateMember(ctx, sdk.MemberWrite{Member: cleared, ExpectedVersion: 2, SeatDelta: 1}); err != nil {
+	if err := s.UpdateMember(ctx, sdk.MemberWrite{Member: cleared, ExpectedVersion: 2, Seat: sdk.SeatTake}); err != nil {
 		t.Fatalf("UpdateMember(clear every field): %v", err)
 	}
 	checkReads(t, s, cleared)
@@ -260,29 +260,29 @@ func testUserNames(t *testing.T, s sdk.Store) {
 	tn, _ := fixture(t, s, "acme", 10)
 	ann := newMember(tn.ID, "ann@example.com")
 	ann.UserName, ann.UserNameKey = "Ann.UPN@Corp.example", "ann.upn@corp.example"
-	if err := s.CreateMember(ctx, sdk.MemberWrite{Member: ann, HoldsSeat: true}); err != nil {
+	if err := s.CreateMember(ctx, sdk.MemberWrite{Member: ann, Seat: sdk.SeatTake}); err != nil {
 		t.Fatal(err)
 	}
-	if got, err := s.GetMemberByUserName(ctx, tn.ID, "ann.upn@corp.example"); err != nil || got.ID != ann.ID {
-		t.Fatalf("GetMemberByUserName = %v, %v", got, err)
+	if got, err := s.GetMemberBy(ctx, tn.ID, sdk.KeyUserName, "ann.upn@corp.example"); err != nil || got.ID != ann.ID {
+		t.Fatalf("GetMemberBy(KeyUserName) = %v, %v", got, err)
 	}
 	// The userName is not an email key, and the email not a userName key.
-	if _, err := s.GetMemberByEmail(ctx, tn.ID, "ann.upn@corp.example"); !errors.Is(err, sdk.ErrNotFound) {
-		t.Fatalf("GetMemberByEmail(userName) = %v, want not found", err)
+	if _, err := s.GetMemberBy(ctx, tn.ID, sdk.KeyEmail, "ann.upn@corp.example"); !errors.Is(err, sdk.ErrNotFound) {
+		t.Fatalf("GetMemberBy(KeyEmail, userName) = %v, want not found", err)
 	}
-	if _, err := s.GetMemberByUserName(ctx, tn.ID, "ann@example.com"); !errors.Is(err, sdk.ErrNotFound) {
-		t.Fatalf("GetMemberByUserName(email) = %v, want not found", err)
+	if _, err := s.GetMemberBy(ctx, tn.ID, sdk.KeyUserName, "ann@example.com"); !errors.Is(err, sdk.ErrNotFound) {
+		t.Fatalf("GetMemberBy(KeyUserName, email) = %v, want not found", err)
 	}
-	_, err := s.GetMemberByUserName(ctx, tn.ID, "")
-	wantErr(t, "GetMemberByUserName(empty)", err, sdk.ErrNotFound, "")
-	_, err = s.GetMemberByUserName(ctx, tn.ID, "nobody")
-	wantErr(t, "GetMemberByUserName(unknown)", err, sdk.ErrNotFound, "")
+	_, err := s.GetMemberBy(ctx, tn.ID, sdk.KeyUserName, "")
+	wantErr(t, "GetMemberBy(KeyUserName, empty)", err, sdk.ErrNotFound, "")
+	_, err = s.GetMemberBy(ctx, tn.ID, sdk.KeyUserName, "nobody")
+	wantErr(t, "GetMemberBy(KeyUserName, unknown)", err, sdk.ErrNotFound, "")
 
 	used := mustGetTenant(t, s, tn.ID).SeatsUsed
 	// A member whose email is another member's userName is fine.
 	bob := newMember(tn.ID, "ann.upn@corp.example")
 	bob.UserName, bob.UserNameKey = "bob", "bob"
-	if err := s.CreateMember(ctx, sdk.MemberWrite{Member: bob, HoldsSeat: true}); err != nil {
+	if err := s.CreateMember(ctx, sdk.MemberWrite{Member: bob, Seat: sdk.SeatTake}); err != nil {
 		t.Fatalf("an email equal to another member's userName: %v", err)
 	}
 	used++
@@ -290,12 +290,12 @@ func testUserNames(t *testing.T, s sdk.Store) {
 	dup := newMember(tn.ID, "carl@example.com")
 	dup.UserName, dup.UserNameKey = "ANN.upn@CORP.example", "ann.upn@corp.example"
 	hash := "$argon2id$dup"
-	wantErr(t, "CreateMember(taken userName)", s.CreateMember(ctx, sdk.MemberWrite{Member: dup, HoldsSeat: true, PasswordHash: &hash}),
+	wantErr(t, "CreateMember(taken userName)", s.CreateMember(ctx, sdk.MemberWrite{Member: dup, Seat: sdk.SeatTake, PasswordHash: &hash}),
 		sdk.ErrAlreadyExists, sdk.ReasonUserNameTaken)
 	if _, err := s.GetMember(ctx, tn.ID, dup.ID); !errors.Is(err, sdk.ErrNotFound) {
 		t.Fatalf("a member refused for its userName was stored: %v", err)
 	}
-	if _, err := s.GetMemberByEmail(ctx, tn.ID, "carl@example.com"); !errors.Is(err, sdk.ErrNotFound) {
+	if _, err := s.GetMemberBy(ctx, tn.ID, sdk.KeyEmail, "carl@example.com"); !errors.Is(err, sdk.ErrNotFound) {
 		t.Fatalf("a member refused for its userName resolves by email: %v", err)
 	}
 	if _, err := s.GetCredentials(ctx, tn.ID, dup.ID); !errors.Is(err, sdk.ErrNotFound) {
@@ -308,7 +308,7 @@ func testUserNames(t *testing.T, s sdk.Store) {
 	other, _ := fixture(t, s, "other", 5)
 	elsewhere := newMember(other.ID, "ann@example.com")
 	elsewhere.UserName, elsewhere.UserNameKey = ann.UserName, ann.UserNameKey
-	if err := s.CreateMember(ctx, sdk.MemberWrite{Member: elsewhere, HoldsSeat: true}); err != nil {
+	if err := s.CreateMember(ctx, sdk.MemberWrite{Member: elsewhere, Seat: sdk.SeatTake}); err != nil {
 		t.Fatalf("same userName in another tenant: %v", err)
 	}
 
@@ -323,7 +323,7 @@ func testUserNames(t *testing.T, s sdk.Store) {
 	c2.Status = sdk.StatusActive
 	c2.Title = "changed"
 	c2.UserName, c2.UserNameKey = "Ann.Upn@corp.EXAMPLE", "ann.upn@corp.example"
-	wantErr(t, "UpdateMember(into taken userName)", s.UpdateMember(ctx, sdk.MemberWrite{Member: c2, ExpectedVersion: carl.Version, SeatDelta: 1, PasswordHash: &hash}),
+	wantErr(t, "UpdateMember(into taken userName)", s.UpdateMember(ctx, sdk.MemberWrite{Member: c2, ExpectedVersion: carl.Version, Seat: sdk.SeatTake, PasswordHash: &hash}),
 		sdk.ErrAlreadyExists, sdk.ReasonUserNameTaken)
 	if got, _ := s.GetMember(ctx, tn.ID, carl.ID); memberDiff(got, carl) != "" {
 		t.Fatalf("a refused update changed the member: %s", memberDiff(got, carl))
@@ -334,7 +334,7 @@ func testUserNames(t *testing.T, s sdk.Store) {
 	if got := mustGetTenant(t, s, tn.ID).SeatsUsed; got != used {
 		t.Fatalf("a refused update kept its seat: %d → %d", used, got)
 	}
-	if got, _ := s.GetMemberByUserName(ctx, tn.ID, "ann.upn@corp.example"); got == nil || got.ID != ann.ID {
+	if got, _ := s.GetMemberBy(ctx, tn.ID, sdk.KeyUserName, "ann.upn@corp.example"); got == nil || got.ID != ann.ID {
 		t.Fatalf("the userName moved: %v", got)
 	}
 
@@ -349,8 +349,8 @@ func testUserNames(t *testing.T, s sdk.Store) {
 	if err := s.UpdateMember(ctx, sdk.MemberWrite{Member: c3, ExpectedVersion: carl.Version}); err != nil {
 		t.Fatalf("taking a freed userName: %v", err)
 	}
-	if got, err := s.GetMemberByUserName(ctx, tn.ID, "ann.upn@corp.example"); err != nil || got.ID != carl.ID {
-		t.Fatalf("GetMemberByUserName after the move = %v, %v", got, err)
+	if got, err := s.GetMemberBy(ctx, tn.ID, sdk.KeyUserName, "ann.upn@corp.example"); err != nil || got.ID != carl.ID {
+		t.Fatalf("GetMemberBy(KeyUserName) after the move = %v, %v", got, err)
 	}
 }
 
@@ -386,14 +386,14 @@ func testPasswordWrites(t *testing.T, s sdk.Store) {
 	// Created with a password.
 	h1 := "$argon2id$v=19$m=65536,t=1,p=2$one"
 	m := fullMember(tn.ID, "pw")
-	if err := s.CreateMember(ctx, sdk.MemberWrite{Member: m, HoldsSeat: true, PasswordHash: &h1}); err != nil {
+	if err := s.CreateMember(ctx, sdk.MemberWrite{Member: m, Seat: sdk.SeatTake, PasswordHash: &h1}); err != nil {
 		t.Fatal(err)
 	}
 	wantHash("after CreateMember", m, h1, "")
 
 	// Created without one: no credentials, an empty hash.
 	plain := newMember(tn.ID, "plain@x.test")
-	if err := s.CreateMember(ctx, sdk.MemberWrite{Member: plain, HoldsSeat: true}); err != nil {
+	if err := s.CreateMember(ctx, sdk.MemberWrite{Member: plain, Seat: sdk.SeatTake}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.GetCredentials(ctx, tn.ID, plain.ID); !errors.Is(err, sdk.ErrNotFound) {

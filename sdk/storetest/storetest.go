@@ -229,7 +229,7 @@ func testMembers(t *testing.T, s sdk.Store) {
 	m.Department, m.Title, m.ManagerID = "Eng", "Dev", "mgr"
 	m.SessionEpoch = 3
 	m.MFAEnrolled = true
-	if err := s.CreateMember(ctx, sdk.MemberWrite{Member: m, HoldsSeat: true}); err != nil {
+	if err := s.CreateMember(ctx, sdk.MemberWrite{Member: m, Seat: sdk.SeatTake}); err != nil {
 		t.Fatalf("CreateMember: %v", err)
 	}
 	got, err := s.GetMember(ctx, tn.ID, m.ID)
@@ -242,14 +242,14 @@ func testMembers(t *testing.T, s sdk.Store) {
 		got.SessionEpoch != 3 || !got.MFAEnrolled || got.Version != 1 || got.Status != sdk.StatusActive {
 		t.Fatalf("GetMember round trip = %+v", got)
 	}
-	if byEmail, err := s.GetMemberByEmail(ctx, tn.ID, "bob.smith@example.com"); err != nil || byEmail.ID != m.ID {
-		t.Fatalf("GetMemberByEmail = %v, %v", byEmail, err)
+	if byEmail, err := s.GetMemberBy(ctx, tn.ID, sdk.KeyEmail, "bob.smith@example.com"); err != nil || byEmail.ID != m.ID {
+		t.Fatalf("GetMemberBy(KeyEmail) = %v, %v", byEmail, err)
 	}
-	if byExt, err := s.GetMemberByExternalID(ctx, tn.ID, "E-1"); err != nil || byExt.ID != m.ID {
-		t.Fatalf("GetMemberByExternalID = %v, %v", byExt, err)
+	if byExt, err := s.GetMemberBy(ctx, tn.ID, sdk.KeyExternalID, "E-1"); err != nil || byExt.ID != m.ID {
+		t.Fatalf("GetMemberBy(KeyExternalID) = %v, %v", byExt, err)
 	}
-	_, err = s.GetMemberByExternalID(ctx, tn.ID, "")
-	wantErr(t, "GetMemberByExternalID(empty)", err, sdk.ErrNotFound, "")
+	_, err = s.GetMemberBy(ctx, tn.ID, sdk.KeyExternalID, "")
+	wantErr(t, "GetMemberBy(KeyExternalID, empty)", err, sdk.ErrNotFound, "")
 	_, err = s.GetMember(ctx, tn.ID, "nope")
 	wantErr(t, "GetMember(unknown)", err, sdk.ErrNotFound, "")
 
@@ -257,8 +257,8 @@ func testMembers(t *testing.T, s sdk.Store) {
 	other, _ := fixture(t, s, "other", 10)
 	_, err = s.GetMember(ctx, other.ID, m.ID)
 	wantErr(t, "GetMember(other tenant)", err, sdk.ErrNotFound, "")
-	_, err = s.GetMemberByEmail(ctx, other.ID, "bob.smith@example.com")
-	wantErr(t, "GetMemberByEmail(other tenant)", err, sdk.ErrNotFound, "")
+	_, err = s.GetMemberBy(ctx, other.ID, sdk.KeyEmail, "bob.smith@example.com")
+	wantErr(t, "GetMemberBy(KeyEmail, other tenant)", err, sdk.ErrNotFound, "")
 	if in, err := s.EmailInOtherTenant(ctx, other.ID, "bob.smith@example.com"); err != nil || !in {
 		t.Fatalf("EmailInOtherTenant(other) = %v, %v; want true", in, err)
 	}
@@ -266,7 +266,7 @@ func testMembers(t *testing.T, s sdk.Store) {
 		t.Fatalf("EmailInOtherTenant(own tenant) = %v, %v; want false", in, err)
 	}
 
-	err = s.CreateMember(ctx, sdk.MemberWrite{Member: newMember("no-such-tenant", "x@example.com"), HoldsSeat: true})
+	err = s.CreateMember(ctx, sdk.MemberWrite{Member: newMember("no-such-tenant", "x@example.com"), Seat: sdk.SeatTake})
 	wantErr(t, "CreateMember(unknown tenant)", err, sdk.ErrNotFound, "")
 
 	// Update replaces the document and bumps the version.
@@ -283,26 +283,26 @@ func testMembers(t *testing.T, s sdk.Store) {
 	if again.Title != "Lead" || again.Version != 2 || again.EmailKey != "robert@example.com" || again.ExternalID != "" {
 		t.Fatalf("after UpdateMember: %+v", again)
 	}
-	if _, err := s.GetMemberByEmail(ctx, tn.ID, "bob.smith@example.com"); !errors.Is(err, sdk.ErrNotFound) {
+	if _, err := s.GetMemberBy(ctx, tn.ID, sdk.KeyEmail, "bob.smith@example.com"); !errors.Is(err, sdk.ErrNotFound) {
 		t.Fatalf("old email still resolves: %v", err)
 	}
-	if _, err := s.GetMemberByExternalID(ctx, tn.ID, "E-1"); !errors.Is(err, sdk.ErrNotFound) {
+	if _, err := s.GetMemberBy(ctx, tn.ID, sdk.KeyExternalID, "E-1"); !errors.Is(err, sdk.ErrNotFound) {
 		t.Fatalf("cleared external id still resolves: %v", err)
 	}
 	// The freed email and external id can be reused.
 	reuse := newMember(tn.ID, "BOB.SMITH@example.com")
 	reuse.ExternalID = "E-1"
-	if err := s.CreateMember(ctx, sdk.MemberWrite{Member: reuse, HoldsSeat: true}); err != nil {
+	if err := s.CreateMember(ctx, sdk.MemberWrite{Member: reuse, Seat: sdk.SeatTake}); err != nil {
 		t.Fatalf("reusing a freed email and external id: %v", err)
 	}
 
-	wantErr(t, "DeleteMember(stale)", s.DeleteMember(ctx, tn.ID, m.ID, 1, true), sdk.ErrFailedPrecondition, sdk.ReasonVersionMismatch)
-	if err := s.DeleteMember(ctx, tn.ID, m.ID, 2, true); err != nil {
+	wantErr(t, "DeleteMember(stale)", s.DeleteMember(ctx, sdk.MemberDelete{TenantID: tn.ID, ID: m.ID, ExpectedVersion: 1, Seat: sdk.SeatRelease}), sdk.ErrFailedPrecondition, sdk.ReasonVersionMismatch)
+	if err := s.DeleteMember(ctx, sdk.MemberDelete{TenantID: tn.ID, ID: m.ID, ExpectedVersion: 2, Seat: sdk.SeatRelease}); err != nil {
 		t.Fatalf("DeleteMember: %v", err)
 	}
 	_, err = s.GetMember(ctx, tn.ID, m.ID)
 	wantErr(t, "GetMember(deleted)", err, sdk.ErrNotFound, "")
-	wantErr(t, "DeleteMember(deleted)", s.DeleteMember(ctx, tn.ID, m.ID, 2, true), sdk.ErrNotFound, "")
+	wantErr(t, "DeleteMember(deleted)", s.DeleteMember(ctx, sdk.MemberDelete{TenantID: tn.ID, ID: m.ID, ExpectedVersion: 2, Seat: sdk.SeatRelease}), sdk.ErrNotFound, "")
 	wantErr(t, "UpdateMember(deleted)", s.UpdateMember(ctx, sdk.MemberWrite{Member: again, ExpectedVersion: 2}), sdk.ErrNotFound, "")
 	if n, err := s.CountMembers(ctx, tn.ID, sdk.MemberFilter{}); err != nil || n != 2 {
 		t.Fatalf("CountMembers = %d, %v; want 2 (owner and reuse)", n, err)
@@ -314,16 +314,16 @@ func testUniqueness(t *testing.T, s sdk.Store) {
 	tn, _ := fixture(t, s, "acme", 100)
 	a := newMember(tn.ID, "ann@example.com")
 	a.ExternalID = "X1"
-	if err := s.CreateMember(ctx, sdk.MemberWrite{Member: a, HoldsSeat: true}); err != nil {
+	if err := s.CreateMember(ctx, sdk.MemberWrite{Member: a, Seat: sdk.SeatTake}); err != nil {
 		t.Fatal(err)
 	}
 	before := mustGetTenant(t, s, tn.ID).SeatsUsed
 
 	dupEmail := newMember(tn.ID, "ANN@Example.COM")
-	wantErr(t, "CreateMember(same email, other case)", s.CreateMember(ctx, sdk.MemberWrite{Member: dupEmail, HoldsSeat: true}), sdk.ErrAlreadyExists, sdk.ReasonEmailTaken)
+	wantErr(t, "CreateMember(same email, other case)", s.CreateMember(ctx, sdk.MemberWrite{Member: dupEmail, Seat: sdk.SeatTake}), sdk.ErrAlreadyExists, sdk.ReasonEmailTaken)
 	dupExt := newMember(tn.ID, "other@example.com")
 	dupExt.ExternalID = "X1"
-	wantErr(t, "CreateMember(same external id)", s.CreateMember(ctx, sdk.MemberWrite{Member: dupExt, HoldsSeat: true}), sdk.ErrAlreadyExists, sdk.ReasonExternalIDTaken)
+	wantErr(t, "CreateMember(same external id)", s.CreateMember(ctx, sdk.MemberWrite{Member: dupExt, Seat: sdk.SeatTake}), sdk.ErrAlreadyExists, sdk.ReasonExternalIDTaken)
 	if after := mustGetTenant(t, s, tn.ID).SeatsUsed; after != before {
 		t.Fatalf("a refused create kept a seat: SeatsUsed %d → %d", before, after)
 	}
@@ -331,17 +331,17 @@ func testUniqueness(t *testing.T, s sdk.Store) {
 	// Plus-addressing is a different address; members without an external
 	// id don't collide with each other.
 	for _, e := range []string{"ann+sales@example.com", "bob@example.com", "carl@example.com"} {
-		if err := s.CreateMember(ctx, sdk.MemberWrite{Member: newMember(tn.ID, e), HoldsSeat: true}); err != nil {
+		if err := s.CreateMember(ctx, sdk.MemberWrite{Member: newMember(tn.ID, e), Seat: sdk.SeatTake}); err != nil {
 			t.Fatalf("CreateMember(%s): %v", e, err)
 		}
 	}
 	// The same address in another tenant is fine at the store level.
 	other, _ := fixture(t, s, "other", 5)
-	if err := s.CreateMember(ctx, sdk.MemberWrite{Member: newMember(other.ID, "ann@example.com"), HoldsSeat: true}); err != nil {
+	if err := s.CreateMember(ctx, sdk.MemberWrite{Member: newMember(other.ID, "ann@example.com"), Seat: sdk.SeatTake}); err != nil {
 		t.Fatalf("same email in another tenant: %v", err)
 	}
 	// Updating into a taken email is refused and changes nothing.
-	b, _ := s.GetMemberByEmail(ctx, tn.ID, "bob@example.com")
+	b, _ := s.GetMemberBy(ctx, tn.ID, sdk.KeyEmail, "bob@example.com")
 	b2 := b.Clone()
 	setEmail(b2, "Ann@example.com")
 	wantErr(t, "UpdateMember(into taken email)", s.UpdateMember(ctx, sdk.MemberWrite{Member: b2, ExpectedVersion: b.Version}), sdk.ErrAlreadyExists, sdk.ReasonEmailTaken)
@@ -358,14 +358,14 @@ func testSeats(t *testing.T, s sdk.Store) {
 	tn, _ := fixture(t, s, "acme", 3)
 	m1 := newMember(tn.ID, "a@x.test")
 	m2 := newMember(tn.ID, "b@x.test")
-	if err := s.CreateMember(ctx, sdk.MemberWrite{Member: m1, HoldsSeat: true}); err != nil {
+	if err := s.CreateMember(ctx, sdk.MemberWrite{Member: m1, Seat: sdk.SeatTake}); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.CreateMember(ctx, sdk.MemberWrite{Member: m2, HoldsSeat: true}); err != nil {
+	if err := s.CreateMember(ctx, sdk.MemberWrite{Member: m2, Seat: sdk.SeatTake}); err != nil {
 		t.Fatal(err)
 	}
 	full := newMember(tn.ID, "c@x.test")
-	wantErr(t, "CreateMember(no seat left)", s.CreateMember(ctx, sdk.MemberWrite{Member: full, HoldsSeat: true}), sdk.ErrResourceExhausted, sdk.ReasonSeatLimit)
+	wantErr(t, "CreateMember(no seat left)", s.CreateMember(ctx, sdk.MemberWrite{Member: full, Seat: sdk.SeatTake}), sdk.ErrResourceExhausted, sdk.ReasonSeatLimit)
 	if _, err := s.GetMember(ctx, tn.ID, full.ID); !errors.Is(err, sdk.ErrNotFound) {
 		t.Fatalf("refused member was stored: %v", err)
 	}
@@ -381,7 +381,7 @@ func testSeats(t *testing.T, s sdk.Store) {
 	// Taking a seat through an update is refused when full.
 	reactivate := free.Clone()
 	reactivate.Status = sdk.StatusActive
-	wantErr(t, "UpdateMember(+1 seat when full)", s.UpdateMember(ctx, sdk.MemberWrite{Member: reactivate, ExpectedVersion: free.Version, SeatDelta: 1}), sdk.ErrResourceExhausted, sdk.ReasonSeatLimit)
+	wantErr(t, "UpdateMember(+1 seat when full)", s.UpdateMember(ctx, sdk.MemberWrite{Member: reactivate, ExpectedVersion: free.Version, Seat: sdk.SeatTake}), sdk.ErrResourceExhausted, sdk.ReasonSeatLimit)
 	if got, _ := s.GetMember(ctx, tn.ID, free.ID); got.Status != sdk.StatusDeactivated {
 		t.Fatalf("refused update was written: %+v", got)
 	}
@@ -391,7 +391,7 @@ func testSeats(t *testing.T, s sdk.Store) {
 	if err != nil || t2.ExtraSeats != 2 || t2.SeatLimit() != 5 {
 		t.Fatalf("AdjustExtraSeats(+2) = %+v, %v", t2, err)
 	}
-	if err := s.UpdateMember(ctx, sdk.MemberWrite{Member: reactivate, ExpectedVersion: free.Version, SeatDelta: 1}); err != nil {
+	if err := s.UpdateMember(ctx, sdk.MemberWrite{Member: reactivate, ExpectedVersion: free.Version, Seat: sdk.SeatTake}); err != nil {
 		t.Fatalf("UpdateMember(+1 seat) after buying: %v", err)
 	}
 	_, err = s.AdjustExtraSeats(ctx, tn.ID, -2, epoch)
@@ -407,10 +407,10 @@ func testSeats(t *testing.T, s sdk.Store) {
 	// Giving seats back.
 	deact := reactivate.Clone()
 	deact.Status = sdk.StatusDeactivated
-	if err := s.UpdateMember(ctx, sdk.MemberWrite{Member: deact, ExpectedVersion: reactivate.Version, SeatDelta: -1}); err != nil {
+	if err := s.UpdateMember(ctx, sdk.MemberWrite{Member: deact, ExpectedVersion: reactivate.Version, Seat: sdk.SeatRelease}); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.DeleteMember(ctx, tn.ID, m1.ID, m1.Version, true); err != nil {
+	if err := s.DeleteMember(ctx, sdk.MemberDelete{TenantID: tn.ID, ID: m1.ID, ExpectedVersion: m1.Version, Seat: sdk.SeatRelease}); err != nil {
 		t.Fatal(err)
 	}
 	if got := mustGetTenant(t, s, tn.ID); got.SeatsUsed != 2 || got.SeatLimit() != 4 {
@@ -422,7 +422,7 @@ func testVersions(t *testing.T, s sdk.Store) {
 	ctx := t.Context()
 	tn, _ := fixture(t, s, "acme", 10)
 	m := newMember(tn.ID, "a@x.test")
-	if err := s.CreateMember(ctx, sdk.MemberWrite{Member: m, HoldsSeat: true}); err != nil {
+	if err := s.CreateMember(ctx, sdk.MemberWrite{Member: m, Seat: sdk.SeatTake}); err != nil {
 		t.Fatal(err)
 	}
 	a, _ := s.GetMember(ctx, tn.ID, m.ID)
@@ -439,7 +439,7 @@ func testVersions(t *testing.T, s sdk.Store) {
 	// A stale write that would take a seat takes none.
 	used := mustGetTenant(t, s, tn.ID).SeatsUsed
 	b.Status = sdk.StatusActive
-	wantErr(t, "UpdateMember(stale, +1 seat)", s.UpdateMember(ctx, sdk.MemberWrite{Member: b, ExpectedVersion: 1, SeatDelta: 1}), sdk.ErrFailedPrecondition, sdk.ReasonVersionMismatch)
+	wantErr(t, "UpdateMember(stale, +1 seat)", s.UpdateMember(ctx, sdk.MemberWrite{Member: b, ExpectedVersion: 1, Seat: sdk.SeatTake}), sdk.ErrFailedPrecondition, sdk.ReasonVersionMismatch)
 	if got := mustGetTenant(t, s, tn.ID).SeatsUsed; got != used {
 		t.Fatalf("stale update kept a seat: %d → %d", used, got)
 	}
@@ -453,29 +453,29 @@ func testVersions(t *testing.T, s sdk.Store) {
 	}
 	// A create decided on an older tenant version writes nothing and takes
 	// no seat, with or without one; on the current version it lands.
-	for _, holds := range []bool{true, false} {
+	for _, seat := range []sdk.SeatChange{sdk.SeatTake, sdk.SeatKeep} {
 		used := mustGetTenant(t, s, tn.ID).SeatsUsed
-		late := newMember(tn.ID, fmt.Sprintf("late-%t@x.test", holds))
-		wantErr(t, fmt.Sprintf("CreateMember(stale tenant version, holdsSeat %t)", holds),
-			s.CreateMember(ctx, sdk.MemberWrite{Member: late, HoldsSeat: holds, TenantVersion: v}), sdk.ErrFailedPrecondition, sdk.ReasonVersionMismatch)
+		late := newMember(tn.ID, fmt.Sprintf("late%d@x.test", seat))
+		wantErr(t, fmt.Sprintf("CreateMember(stale tenant version, seat %d)", seat),
+			s.CreateMember(ctx, sdk.MemberWrite{Member: late, Seat: seat, TenantVersion: v}), sdk.ErrFailedPrecondition, sdk.ReasonVersionMismatch)
 		if _, err := s.GetMember(ctx, tn.ID, late.ID); !errors.Is(err, sdk.ErrNotFound) {
 			t.Fatalf("a create on a stale tenant version was stored: %v", err)
 		}
 		if got := mustGetTenant(t, s, tn.ID).SeatsUsed; got != used {
 			t.Fatalf("a create on a stale tenant version kept a seat: %d → %d", used, got)
 		}
-		if err := s.CreateMember(ctx, sdk.MemberWrite{Member: late, HoldsSeat: holds, TenantVersion: v + 1}); err != nil {
-			t.Fatalf("CreateMember(current tenant version, holdsSeat %t): %v", holds, err)
+		if err := s.CreateMember(ctx, sdk.MemberWrite{Member: late, Seat: seat, TenantVersion: v + 1}); err != nil {
+			t.Fatalf("CreateMember(current tenant version, seat %d): %v", seat, err)
 		}
 	}
-	wantErr(t, "CreateMember(missing tenant, with a version)", s.CreateMember(ctx, sdk.MemberWrite{Member: newMember("no-such-tenant", "z@x.test"), HoldsSeat: true, TenantVersion: 1}), sdk.ErrNotFound, "")
+	wantErr(t, "CreateMember(missing tenant, with a version)", s.CreateMember(ctx, sdk.MemberWrite{Member: newMember("no-such-tenant", "z@x.test"), Seat: sdk.SeatTake, TenantVersion: 1}), sdk.ErrNotFound, "")
 }
 
 func testOwner(t *testing.T, s sdk.Store) {
 	ctx := t.Context()
 	tn, owner := fixture(t, s, "acme", 10)
 	m := newMember(tn.ID, "a@x.test")
-	if err := s.CreateMember(ctx, sdk.MemberWrite{Member: m, HoldsSeat: true}); err != nil {
+	if err := s.CreateMember(ctx, sdk.MemberWrite{Member: m, Seat: sdk.SeatTake}); err != nil {
 		t.Fatal(err)
 	}
 	nt, err := s.SetOwner(ctx, tn.ID, owner.ID, m.ID, epoch)
@@ -498,7 +498,7 @@ func testPagination(t *testing.T, s sdk.Store) {
 	want := []string{owner.ID}
 	for i := range 120 {
 		m := newMember(tn.ID, fmt.Sprintf("user%03d@x.test", i))
-		if err := s.CreateMember(ctx, sdk.MemberWrite{Member: m, HoldsSeat: true}); err != nil {
+		if err := s.CreateMember(ctx, sdk.MemberWrite{Member: m, Seat: sdk.SeatTake}); err != nil {
 			t.Fatal(err)
 		}
 		want = append(want, m.ID)
@@ -523,7 +523,7 @@ func testPagination(t *testing.T, s sdk.Store) {
 		// listed: delete one already seen.
 		if len(got) == 50 {
 			first, _ := s.GetMember(ctx, tn.ID, got[0])
-			if err := s.DeleteMember(ctx, tn.ID, first.ID, first.Version, true); err != nil {
+			if err := s.DeleteMember(ctx, sdk.MemberDelete{TenantID: tn.ID, ID: first.ID, ExpectedVersion: first.Version, Seat: sdk.SeatRelease}); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -549,7 +549,7 @@ func testFilters(t *testing.T, s sdk.Store) {
 	add := func(email, given, family, display, role string, st sdk.Status) {
 		m := newMember(tn.ID, email)
 		m.GivenName, m.FamilyName, m.DisplayName, m.Role, m.Status = given, family, display, role, st
-		if err := s.CreateMember(ctx, sdk.MemberWrite{Member: m, HoldsSeat: true}); err != nil {
+		if err := s.CreateMember(ctx, sdk.MemberWrite{Member: m, Seat: sdk.SeatTake}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -654,27 +654,23 @@ func testAudit(t *testing.T, s sdk.Store) {
 }
 
 func testReconcile(t *testing.T, s sdk.Store) {
-	sc, ok := s.(sdk.SeatCounter)
-	if !ok {
-		t.Skip("store keeps no seat counter")
-	}
 	ctx := t.Context()
 	tn, _ := fixture(t, s, "acme", 10)
 	for i := range 3 {
-		if err := s.CreateMember(ctx, sdk.MemberWrite{Member: newMember(tn.ID, fmt.Sprintf("m%d@x.test", i)), HoldsSeat: true}); err != nil {
+		if err := s.CreateMember(ctx, sdk.MemberWrite{Member: newMember(tn.ID, fmt.Sprintf("m%d@x.test", i)), Seat: sdk.SeatTake}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	d := newMember(tn.ID, "d@x.test")
 	d.Status = sdk.StatusDeactivated
-	if err := s.CreateMember(ctx, sdk.MemberWrite{Member: d, HoldsSeat: true}); err != nil {
+	if err := s.CreateMember(ctx, sdk.MemberWrite{Member: d, Seat: sdk.SeatTake}); err != nil {
 		t.Fatal(err)
 	}
-	nt, prev, err := sc.RecountSeats(ctx, tn.ID, []sdk.Status{sdk.StatusActive})
+	nt, prev, err := s.RecountSeats(ctx, tn.ID, []sdk.Status{sdk.StatusActive})
 	if err != nil || prev != 5 || nt.SeatsUsed != 4 {
 		t.Fatalf("RecountSeats(active only) = used %d prev %d, %v; want 4, 5", nt.SeatsUsed, prev, err)
 	}
-	if err := s.CreateMember(ctx, sdk.MemberWrite{Member: newMember(tn.ID, "n@x.test"), HoldsSeat: true}); err != nil {
+	if err := s.CreateMember(ctx, sdk.MemberWrite{Member: newMember(tn.ID, "n@x.test"), Seat: sdk.SeatTake}); err != nil {
 		t.Fatal(err)
 	}
 	if got := mustGetTenant(t, s, tn.ID); got.SeatsUsed != 5 || got.SeatsFree() != 5 {
@@ -887,10 +883,6 @@ func testRaceSeatChurn(t *testing.T, s sdk.Store) {
 // recount under wider seat states) can still buy seats, while removals stay
 // refused.
 func testOverLimit(t *testing.T, s sdk.Store) {
-	sc, ok := s.(sdk.SeatCounter)
-	if !ok {
-		t.Skip("store keeps no seat counter")
-	}
 	ctx := t.Context()
 	tn, _ := fixture(t, s, "acme", 3)
 	for i := range 4 {
@@ -900,7 +892,7 @@ func testOverLimit(t *testing.T, s sdk.Store) {
 			t.Fatal(err)
 		}
 	}
-	over, _, err := sc.RecountSeats(ctx, tn.ID, []sdk.Status{sdk.StatusActive, sdk.StatusDeactivated})
+	over, _, err := s.RecountSeats(ctx, tn.ID, []sdk.Status{sdk.StatusActive, sdk.StatusDeactivated})
 	if err != nil || over.SeatsUsed != 5 || over.SeatsFree() != -2 {
 		t.Fatalf("recount = used %d free %d, %v; want 5 and -2", over.SeatsUsed, over.SeatsFree(), err)
 	}
@@ -910,11 +902,11 @@ func testOverLimit(t *testing.T, s sdk.Store) {
 	}
 	_, err = s.AdjustExtraSeats(ctx, tn.ID, -1, epoch)
 	wantErr(t, "AdjustExtraSeats(-1) while over the limit", err, sdk.ErrFailedPrecondition, sdk.ReasonSeatsInUse)
-	wantErr(t, "CreateMember while over the limit", s.CreateMember(ctx, sdk.MemberWrite{Member: newMember(tn.ID, "n@x.test"), HoldsSeat: true}), sdk.ErrResourceExhausted, sdk.ReasonSeatLimit)
+	wantErr(t, "CreateMember while over the limit", s.CreateMember(ctx, sdk.MemberWrite{Member: newMember(tn.ID, "n@x.test"), Seat: sdk.SeatTake}), sdk.ErrResourceExhausted, sdk.ReasonSeatLimit)
 	if got, err := s.AdjustExtraSeats(ctx, tn.ID, 3, epoch); err != nil || got.SeatsFree() != 2 {
 		t.Fatalf("buying back under the limit = %+v, %v", got, err)
 	}
-	if err := s.CreateMember(ctx, sdk.MemberWrite{Member: newMember(tn.ID, "n@x.test"), HoldsSeat: true}); err != nil {
+	if err := s.CreateMember(ctx, sdk.MemberWrite{Member: newMember(tn.ID, "n@x.test"), Seat: sdk.SeatTake}); err != nil {
 		t.Fatalf("CreateMember after buying seats: %v", err)
 	}
 }
