@@ -569,8 +569,11 @@ type ReconcileReport struct {
 // Reconcile repairs what a crash between two store steps can leave behind:
 // a seat counter that disagrees with the members holding seats, and member
 // roles that disagree with the tenant's owner after an interrupted
-// transfer. It is idempotent and safe to run at any time, though a seat
-// recount racing with member writes may need a second run.
+// transfer. It is idempotent and safe to run at any time, beside live
+// traffic included: the store's recount ([TenantStore.RecountSeats]) never
+// takes a seat from a member write in flight. When seats keep moving while
+// it counts, it returns CodeFailedPrecondition with ReasonVersionMismatch
+// and lowers nothing (the counter only ever errs high); run it again.
 func (c *Client) Reconcile(ctx context.Context, tenantID string) (*ReconcileReport, error) {
 	const op = "sdk.Reconcile"
 	t, err := c.getTenant(ctx, op, tenantID)

@@ -334,7 +334,7 @@ func (c *Client) UpdateTenant(ctx context.Context, actor Actor, req UpdateTenant
 			return nil, withOp(op, err)
 		}
 		if !slices.Equal(nt.Settings.SeatStates, t.Settings.SeatStates) {
-			if nt, _, err = c.store.RecountSeats(ctx, t.ID, seatStates(&nt.Settings)); err != nil {
+			if nt, err = c.recount(ctx, t.ID, seatStates(&nt.Settings)); err != nil {
 				return nil, withOp(op, err)
 			}
 		}
@@ -353,4 +353,17 @@ func seatStates(s *Settings) []Status {
 
 func errStale(op string) error {
 	return &Error{Op: op, Code: CodeFailedPrecondition, Reason: ReasonVersionMismatch, Message: "the record changed since it was read; reload and retry"}
+}
+
+// recount recounts the tenant's seats after a change of which states hold
+// one, trying again while seats keep moving: until it succeeds the counter
+// follows the old rule.
+func (c *Client) recount(ctx context.Context, tenantID string, holding []Status) (*Tenant, error) {
+	for attempt := 1; ; attempt++ {
+		t, _, err := c.store.RecountSeats(ctx, tenantID, holding)
+		if ReasonOf(err) == ReasonVersionMismatch && attempt < maxRetries {
+			continue
+		}
+		return t, err
+	}
 }
