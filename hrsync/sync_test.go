@@ -30,29 +30,14 @@ func (s *countingStore) UpdateMember(ctx context.Context, w sdk.MemberWrite) err
 	return s.Store.UpdateMember(ctx, w)
 }
 
-func (s *countingStore) CreateMembers(ctx context.Context, tenantID string, ms []*sdk.Member, holds []bool) []error {
-	s.writes.Add(int64(len(ms)))
-	return s.Store.CreateMembers(ctx, tenantID, ms, holds)
-}
-
-func (s *countingStore) UpdateMembers(ctx context.Context, tenantID string, us []sdk.MemberUpdate) []error {
-	s.writes.Add(int64(len(us)))
-	return s.Store.UpdateMembers(ctx, tenantID, us)
-}
-
-func (s *countingStore) DeleteMembers(ctx context.Context, tenantID string, ds []sdk.MemberDelete) []error {
-	s.writes.Add(int64(len(ds)))
-	return s.Store.DeleteMembers(ctx, tenantID, ds)
+func (s *countingStore) DeleteMember(ctx context.Context, d sdk.MemberDelete) error {
+	s.writes.Add(1)
+	return s.Store.DeleteMember(ctx, d)
 }
 
 func (s *countingStore) AppendAudit(ctx context.Context, e *sdk.AuditEvent) error {
 	s.audits.Add(1)
 	return s.Store.AppendAudit(ctx, e)
-}
-
-func (s *countingStore) AppendAudits(ctx context.Context, es []*sdk.AuditEvent) error {
-	s.audits.Add(int64(len(es)))
-	return s.Store.AppendAudits(ctx, es)
 }
 
 // syncWorld is a tenant with custom attributes and a counting store.
