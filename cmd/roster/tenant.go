@@ -213,8 +213,27 @@ func (r *reconcileResult) String() string {
 // seat counter and owner roles ([sdk.Client.Reconcile]) and, when the
 // store has groups, its group memberships and mapped roles
 // ([sdk.Client.ReconcileGroups]).
+//
+// The seat recount lowers nothing while seats keep moving (it reports
+// ReasonVersionMismatch); it is tried again a few times, a little later
+// each time, before that is reported.
 func reconcileTenant(ctx context.Context, c *sdk.Client, t *sdk.Tenant) (*reconcileResult, error) {
-	rep, err := c.Reconcile(ctx, t.ID)
+	var rep *sdk.ReconcileReport
+	var err error
+	for attempt := 1; ; attempt++ {
+		rep, err = c.Reconcile(ctx, t.ID)
+		if sdk.ReasonOf(err) != sdk.ReasonVersionMismatch || attempt == reconcileAttempts {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(time.Duration(attempt) * 100 * time.Millisecond):
+		}
+	}
+	if sdk.ReasonOf(err) == sdk.ReasonVersionMismatch {
+		return nil, errorf(err, "tenant %q: seats kept moving while they were counted, so the seat counter was left as it is (it can only be too high, never too low); run 'roster tenant reconcile %s' again when the tenant is quieter", t.Slug, t.Slug)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -228,6 +247,10 @@ func reconcileTenant(ctx context.Context, c *sdk.Client, t *sdk.Tenant) (*reconc
 	}
 	return res, nil
 }
+
+// reconcileAttempts bounds how often reconcileTenant tries a recount that
+// seats keep interrupting.
+const reconcileAttempts = 5
 
 func newTenantReconcileCmd(a *app) *cobra.Command {
 	return &cobra.Command{
