@@ -56,7 +56,7 @@ var (
 	adminPerms = append(slices.Clone(workPerms), PermTeamManage, PermBillingManage)
 	// Account managers: the team, not billing.
 	managerPerms = append(slices.Clone(workPerms), PermTeamManage)
-	ownerPerms = append(slices.Clone(adminPerms), PermBillingReminders, PermTenantDelete)
+	ownerPerms   = append(slices.Clone(adminPerms), PermBillingReminders, PermTenantDelete)
 	// Campaign creators may create but not send.
 	creatorPerms = []Permission{
 		PermDataSourcesManage, PermChannelsManage, PermSegmentsManage,

@@ -49,8 +49,14 @@ func TestSeedPartnerPortalAdminsManageAdmins(t *testing.T) {
 	}
 	// The primary admin is protected.
 	for name, op := range map[string]func() error{
-		"edit":         func() error { _, err := w.c.UpdateProfile(ctx, w.adminA, sdk.UpdateProfileRequest{TenantID: w.t.ID, MemberID: w.owner.ID, GivenName: &name}); return err },
-		"password":     func() error { _, err := w.c.SetPassword(ctx, w.adminA, w.t.ID, w.owner.ID, "a sturdy passphrase"); return err },
+		"edit": func() error {
+			_, err := w.c.UpdateProfile(ctx, w.adminA, sdk.UpdateProfileRequest{TenantID: w.t.ID, MemberID: w.owner.ID, GivenName: &name})
+			return err
+		},
+		"password": func() error {
+			_, err := w.c.SetPassword(ctx, w.adminA, w.t.ID, w.owner.ID, "a sturdy passphrase")
+			return err
+		},
 		"force logout": func() error { _, err := w.c.ForceLogout(ctx, w.adminA, w.t.ID, w.owner.ID); return err },
 		"deactivate":   func() error { _, err := w.c.Deactivate(ctx, w.adminA, w.t.ID, w.owner.ID); return err },
 	} {
@@ -72,8 +78,14 @@ func TestSeedAmpliPhiForbidsEqualRank(t *testing.T) {
 	}
 	name := "Peer"
 	for opName, op := range map[string]func() error{
-		"edit":         func() error { _, err := w.c.UpdateProfile(ctx, w.adminA, sdk.UpdateProfileRequest{TenantID: w.t.ID, MemberID: w.admin2.ID, GivenName: &name}); return err },
-		"password":     func() error { _, err := w.c.SetPassword(ctx, w.adminA, w.t.ID, w.admin2.ID, "a sturdy passphrase"); return err },
+		"edit": func() error {
+			_, err := w.c.UpdateProfile(ctx, w.adminA, sdk.UpdateProfileRequest{TenantID: w.t.ID, MemberID: w.admin2.ID, GivenName: &name})
+			return err
+		},
+		"password": func() error {
+			_, err := w.c.SetPassword(ctx, w.adminA, w.t.ID, w.admin2.ID, "a sturdy passphrase")
+			return err
+		},
 		"force logout": func() error { _, err := w.c.ForceLogout(ctx, w.adminA, w.t.ID, w.admin2.ID); return err },
 		"deactivate":   func() error { _, err := w.c.Deactivate(ctx, w.adminA, w.t.ID, w.admin2.ID); return err },
 		"remove":       func() error { return w.c.RemoveMember(ctx, w.adminA, w.t.ID, w.admin2.ID) },
