@@ -5,13 +5,19 @@
 //		storetest.Run(t, func(t *testing.T) sdk.Store { return memstore.New() })
 //	}
 //
-// newStore must return a store that shares no tenants with any other store
-// it returned (a fresh database, for example). The suite checks the
-// contract method by method (outcomes and error codes, case-insensitive
-// uniqueness, atomic seat accounting, versions, paging order and cost) and
-// then races many goroutines through an [sdk.Client] on the store — for the
-// last seat, for one email, for ownership — and checks the invariants
-// afterwards.
+// newStore must return a store that shares no tenants, and no addresses
+// written with [sdk.MemberWrite.GlobalEmail], with any other store it
+// returned (a fresh database, for example). The suite checks the contract
+// method by method (outcomes and error codes, case-insensitive uniqueness,
+// addresses unique across tenants, atomic seat accounting, versions,
+// paging order and cost). Then it drives two [sdk.Client] values on the
+// store (two servers) through races whose store calls it orders one by one
+// — every gap between two store steps of one operation sees the whole
+// other operation, and two operations alternate call by call — for
+// ownership against removal and deactivation, for one address across
+// tenants, for the last seat against a recount; and it races many
+// goroutines — for the last seat, for one email, for ownership, for seats
+// under churn — and checks the invariants afterwards.
 package storetest
 
 import (
@@ -51,6 +57,7 @@ func Run(t *testing.T, newStore func(t *testing.T) sdk.Store) {
 	t.Run("Bulk", func(t *testing.T) { testBulk(t, newStore(t)) })
 	t.Run("OverLimit", func(t *testing.T) { testOverLimit(t, newStore(t)) })
 	t.Run("Scan", func(t *testing.T) { testScan(t, newStore(t)) })
+	t.Run("Interleaving", func(t *testing.T) { testInterleaving(t, newStore) })
 	t.Run("Concurrency", func(t *testing.T) {
 		t.Run("LastSeat", func(t *testing.T) { testRaceLastSeat(t, newStore(t)) })
 		t.Run("OneEmail", func(t *testing.T) { testRaceOneEmail(t, newStore(t)) })

@@ -1,0 +1,607 @@
+package storetest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/rosterhq/roster/sdk"
+)
+
+// The interleaving tests run two operations through the public
+// [sdk.Client] API, each on its own client (as two servers would), both on
+// one store behind gates, and choose the order of their store calls:
+//
+//   - held at k: one operation makes k-1 store calls and is held before its
+//     k-th while the other runs to its end, then finishes; for every k and
+//     both ways round, so every gap between two store steps of either
+//     operation sees the whole other operation;
+//   - lockstep at d: one operation makes d calls, then the two alternate
+//     call by call, so both can be between the same two steps at once (two
+//     checks before two writes).
+//
+// After each round the case checks the invariants and the errors. A round
+// works on fresh tenants of one store; it is bounded by roundTimeout.
+
+const (
+	roundTimeout = 20 * time.Second
+	// maxCalls bounds the rounds of one family: an operation making more
+	// store calls than this is reported.
+	maxCalls = 200
+)
+
+// race is one interleaving case: prepare makes fresh tenants of s through
+// c and returns the two operations and the check of their outcome.
+type race struct {
+	a, b    string // the operations' names, for subtests and traces
+	prepare func(t *testing.T, s sdk.Store, c *sdk.Client) round
+}
+
+// round is one run of a race.
+type round struct {
+	a, b  func(ctx context.Context, c *sdk.Client) error
+	check func(t *testing.T, errA, errB error)
+}
+
+// schedule drives two started racers to their end, first being the one
+// held or leading, and reports whether first was still running at the
+// point the schedule names (false: this round and every later one of the
+// family ran first to its end before that point).
+type schedule func(t *testing.T, first, second *racer) bool
+
+// heldAt holds first before its k-th store call while second runs to its
+// end.
+func heldAt(k int) schedule {
+	return func(t *testing.T, first, second *racer) bool {
+		for i := 1; i < k && !first.finished(); i++ {
+			first.step(t)
+		}
+		reached := !first.finished()
+		second.finish(t)
+		first.finish(t)
+		return reached
+	}
+}
+
+// lockstep lets first make d store calls, then alternates, second first.
+func lockstep(d int) schedule {
+	return func(t *testing.T, first, second *racer) bool {
+		for i := 0; i < d && !first.finished(); i++ {
+			first.step(t)
+		}
+		reached := !first.finished()
+		for !first.finished() || !second.finished() {
+			second.step(t)
+			first.step(t)
+		}
+		return reached
+	}
+}
+
+// interleave runs r under every schedule of both families, both ways
+// round. A family stops at its first failing round.
+func interleave(t *testing.T, s sdk.Store, r race) {
+	families := []struct {
+		name     string
+		swap     bool // b is first
+		from     int
+		schedule func(int) schedule
+	}{
+		{r.a + "_held_at", false, 1, heldAt},
+		{r.b + "_held_at", true, 1, heldAt},
+		// Lockstep at d with a first and at d-1 with b first are the same
+		// order, so b leads from 2 calls on.
+		{r.a + "_leads_lockstep_by", false, 0, lockstep},
+		{r.b + "_leads_lockstep_by", true, 2, lockstep},
+	}
+	for _, f := range families {
+		t.Run(f.name, func(t *testing.T) {
+			for k := f.from; ; k++ {
+				if k > maxCalls {
+					t.Fatalf("more than %d store calls in one operation", maxCalls)
+				}
+				more := true
+				if !t.Run(fmt.Sprint(k), func(t *testing.T) { more = runRound(t, s, r, f.swap, f.schedule(k)) }) {
+					return
+				}
+				if !more {
+					return
+				}
+			}
+		})
+	}
+}
+
+// runRound prepares fresh tenants, runs the two operations under sched
+// and checks the outcome. It reports whether sched reached its point.
+func runRound(t *testing.T, s sdk.Store, r race, swap bool, sched schedule) bool {
+	ctx, cancel := context.WithTimeout(t.Context(), roundTimeout)
+	defer cancel()
+	rd := r.prepare(t, s, sdk.New(s))
+	var trace []string
+	ga, gb := newGate(ctx, s), newGate(ctx, s)
+	ca, cb := sdk.New(ga), sdk.New(gb)
+	ra := start(t, r.a, ga, &trace, func() error { return rd.a(ctx, ca) })
+	rb := start(t, r.b, gb, &trace, func() error { return rd.b(ctx, cb) })
+	first, second := ra, rb
+	if swap {
+		first, second = rb, ra
+	}
+	reached := sched(t, first, second)
+	rd.check(t, ra.err, rb.err)
+	if t.Failed() {
+		t.Logf("store calls in order: %s", strings.Join(trace, " "))
+		t.Logf("%s returned %v; %s returned %v", r.a, ra.err, r.b, rb.err)
+	}
+	return reached
+}
+
+func testInterleaving(t *testing.T, newStore func(t *testing.T) sdk.Store) {
+	for _, by := range []string{"system", "admin"} {
+		t.Run("TransferVsRemove/by_"+by, func(t *testing.T) { interleave(t, newStore(t), transferVsRemove(by)) })
+		t.Run("TransferVsDeactivate/by_"+by, func(t *testing.T) { interleave(t, newStore(t), transferVsDeactivate(by)) })
+	}
+	t.Run("UniqueEmailAcrossTenants", func(t *testing.T) { interleave(t, newStore(t), uniqueEmailRace()) })
+	t.Run("UniqueEmailAcrossTenants/Goroutines", func(t *testing.T) { testUniqueEmailGoroutines(t, newStore(t)) })
+	t.Run("RecountVsAdd", func(t *testing.T) { interleave(t, newStore(t), recountVsAdd()) })
+	t.Run("RecountVsChurn", func(t *testing.T) { testRecountChurn(t, newStore(t)) })
+	t.Run("UnknownManager", func(t *testing.T) { testUnknownManager(t, newStore(t)) })
+}
+
+// team creates a tenant through c with a unique slug, and members with the
+// given roles (added by the owner, in order).
+func team(t *testing.T, c *sdk.Client, req sdk.CreateTenantRequest, roles ...string) (*sdk.Tenant, *sdk.Member, []*sdk.Member) {
+	t.Helper()
+	ctx := t.Context()
+	req.Slug = "il-" + strings.ToLower(sdk.NewID())
+	req.OwnerEmail = "owner@" + req.Slug + ".test"
+	if req.IncludedSeats == 0 {
+		req.IncludedSeats = 10
+	}
+	tn, owner, err := c.CreateTenant(ctx, sdk.SystemActor(), req)
+	if err != nil {
+		t.Fatalf("CreateTenant: %v", err)
+	}
+	var ms []*sdk.Member
+	for i, role := range roles {
+		m, err := c.AddMember(ctx, sdk.MemberActor(owner.ID), sdk.AddMemberRequest{
+			TenantID: tn.ID, Email: fmt.Sprintf("m%d@%s.test", i, req.Slug), Role: role,
+		})
+		if err != nil {
+			t.Fatalf("AddMember(%s): %v", role, err)
+		}
+		ms = append(ms, m)
+	}
+	return tn, owner, ms
+}
+
+// checkOwner checks that the tenant's OwnerID names an existing, active
+// member holding the owner role, and the invariants of checkInvariants
+// (exactly one member holds the owner role, seats), and returns the
+// tenant.
+func checkOwner(t *testing.T, s sdk.Store, tenantID string) *sdk.Tenant {
+	t.Helper()
+	tn := mustGetTenant(t, s, tenantID)
+	switch o, err := s.GetMember(context.WithoutCancel(t.Context()), tenantID, tn.OwnerID); {
+	case err != nil:
+		t.Errorf("the tenant's owner %s: %v", tn.OwnerID, err)
+	case o.Status != sdk.StatusActive:
+		t.Errorf("the tenant's owner %s is %s, want active", o.ID, o.Status)
+	case o.Role != tn.OwnerRole():
+		t.Errorf("the tenant's owner %s holds role %q, want %q", o.ID, o.Role, tn.OwnerRole())
+	}
+	checkInvariants(t, s, tenantID)
+	return tn
+}
+
+// oneWinner fails unless exactly one of the two operations succeeded.
+func oneWinner(t *testing.T, a, b string, errA, errB error) {
+	t.Helper()
+	if (errA == nil) == (errB == nil) {
+		t.Errorf("%s returned %v and %s returned %v; want exactly one to succeed", a, errA, b, errB)
+	}
+}
+
+// actorFor returns the actor of a removal or deactivation: the host
+// system, or an admin of the tenant.
+func actorFor(by string, admin *sdk.Member) sdk.Actor {
+	if by == "admin" {
+		return sdk.MemberActor(admin.ID)
+	}
+	return sdk.SystemActor()
+}
+
+// transferVsRemove races the owner's transfer of ownership to member B
+// with the removal of B (by the host system or an admin). Either B is the
+// active owner and the removal was refused with ReasonTargetIsOwner, or B
+// is gone and the transfer failed; never does the tenant's owner name a
+// removed member.
+func transferVsRemove(by string) race {
+	return race{a: "transfer", b: "remove", prepare: func(t *testing.T, s sdk.Store, c *sdk.Client) round {
+		tn, owner, ms := team(t, c, sdk.CreateTenantRequest{}, "standard", "admin")
+		target, admin := ms[0], ms[1]
+		return round{
+			a: func(ctx context.Context, c *sdk.Client) error {
+				_, err := c.TransferOwnership(ctx, sdk.MemberActor(owner.ID), tn.ID, target.ID)
+				return err
+			},
+			b: func(ctx context.Context, c *sdk.Client) error {
+				return c.RemoveMember(ctx, actorFor(by, admin), tn.ID, target.ID)
+			},
+			check: func(t *testing.T, errA, errB error) {
+				got := checkOwner(t, s, tn.ID)
+				oneWinner(t, "transfer", "remove", errA, errB)
+				if errB != nil {
+					wantReason(t, "remove", errB, sdk.ErrFailedPrecondition, sdk.ReasonTargetIsOwner)
+					if got.OwnerID != target.ID {
+						t.Errorf("the removal was refused but the owner is %s, not %s", got.OwnerID, target.ID)
+					}
+				}
+				if errA != nil {
+					if !errors.Is(errA, sdk.ErrNotFound) {
+						wantReason(t, "transfer", errA, sdk.ErrFailedPrecondition, sdk.ReasonTargetNotActive, sdk.ReasonVersionMismatch)
+					}
+					if got.OwnerID != owner.ID {
+						t.Errorf("the transfer failed but the owner is %s, not %s", got.OwnerID, owner.ID)
+					}
+				}
+			},
+		}
+	}}
+}
+
+// transferVsDeactivate races the owner's transfer of ownership to member
+// B with B's deactivation. Either B is the active owner and the
+// deactivation was refused with ReasonTargetIsOwner, or B is deactivated
+// and the transfer failed; never is the owner deactivated.
+func transferVsDeactivate(by string) race {
+	return race{a: "transfer", b: "deactivate", prepare: func(t *testing.T, s sdk.Store, c *sdk.Client) round {
+		tn, owner, ms := team(t, c, sdk.CreateTenantRequest{}, "standard", "admin")
+		target, admin := ms[0], ms[1]
+		return round{
+			a: func(ctx context.Context, c *sdk.Client) error {
+				_, err := c.TransferOwnership(ctx, sdk.MemberActor(owner.ID), tn.ID, target.ID)
+				return err
+			},
+			b: func(ctx context.Context, c *sdk.Client) error {
+				_, err := c.Deactivate(ctx, actorFor(by, admin), tn.ID, target.ID)
+				return err
+			},
+			check: func(t *testing.T, errA, errB error) {
+				got := checkOwner(t, s, tn.ID)
+				oneWinner(t, "transfer", "deactivate", errA, errB)
+				b, err := s.GetMember(context.WithoutCancel(t.Context()), tn.ID, target.ID)
+				if err != nil {
+					t.Fatalf("member B: %v", err)
+				}
+				if errB != nil {
+					wantReason(t, "deactivate", errB, sdk.ErrFailedPrecondition, sdk.ReasonTargetIsOwner)
+				}
+				if errA != nil {
+					wantReason(t, "transfer", errA, sdk.ErrFailedPrecondition, sdk.ReasonTargetNotActive, sdk.ReasonVersionMismatch)
+					if got.OwnerID != owner.ID {
+						t.Errorf("the transfer failed but the owner is %s, not %s", got.OwnerID, owner.ID)
+					}
+				}
+				if (b.Status == sdk.StatusDeactivated) != (errA != nil) {
+					t.Errorf("B is %s and the transfer returned %v; B is deactivated exactly when the transfer failed", b.Status, errA)
+				}
+			},
+		}
+	}}
+}
+
+// uniqueEmailRace races two tenants requiring addresses unique across
+// tenants (one set at creation, one through UpdateTenant) adding the same
+// address, in two spellings: exactly one add succeeds, the other fails
+// with ReasonEmailTakenElsewhere, and exactly one member has the address.
+func uniqueEmailRace() race {
+	return race{a: "add_x", b: "add_y", prepare: func(t *testing.T, s sdk.Store, c *sdk.Client) round {
+		unique := sdk.Settings{UniqueEmailAcrossTenants: true}
+		x, ownerX, _ := team(t, c, sdk.CreateTenantRequest{Settings: unique})
+		y, ownerY, _ := team(t, c, sdk.CreateTenantRequest{})
+		if _, err := c.UpdateTenant(t.Context(), sdk.SystemActor(), sdk.UpdateTenantRequest{TenantID: y.ID, Settings: &unique}); err != nil {
+			t.Fatal(err)
+		}
+		addr := "a-" + strings.ToLower(sdk.NewID()) + "@x.test" // fresh: earlier rounds' winners hold theirs
+		return round{
+			a: func(ctx context.Context, c *sdk.Client) error {
+				_, err := c.AddMember(ctx, sdk.MemberActor(ownerX.ID), sdk.AddMemberRequest{TenantID: x.ID, Email: addr})
+				return err
+			},
+			b: func(ctx context.Context, c *sdk.Client) error {
+				_, err := c.AddMember(ctx, sdk.MemberActor(ownerY.ID), sdk.AddMemberRequest{TenantID: y.ID, Email: strings.ToUpper(addr)})
+				return err
+			},
+			check: func(t *testing.T, errA, errB error) {
+				oneWinner(t, "add_x", "add_y", errA, errB)
+				for what, err := range map[string]error{"add_x": errA, "add_y": errB} {
+					if err != nil {
+						wantReason(t, what, err, sdk.ErrAlreadyExists, sdk.ReasonEmailTakenElsewhere)
+					}
+				}
+				if n := holders(t, s, sdk.NormalizeEmail(addr), x.ID, y.ID); n != 1 {
+					t.Errorf("%d members have the address across both tenants, want 1", n)
+				}
+				checkInvariants(t, s, x.ID)
+				checkInvariants(t, s, y.ID)
+			},
+		}
+	}}
+}
+
+// holders counts the members of the tenants with the address.
+func holders(t *testing.T, s sdk.Store, emailKey string, tenantIDs ...string) int {
+	t.Helper()
+	n := 0
+	for _, id := range tenantIDs {
+		_, err := s.GetMemberBy(context.WithoutCancel(t.Context()), id, sdk.KeyEmail, emailKey)
+		switch {
+		case err == nil:
+			n++
+		case !errors.Is(err, sdk.ErrNotFound):
+			t.Fatalf("GetMemberBy(%s): %v", id, err)
+		}
+	}
+	return n
+}
+
+// testUniqueEmailGoroutines races eight tenants requiring unique addresses
+// for one address, from goroutines on two clients, round after round:
+// each time exactly one add wins.
+func testUniqueEmailGoroutines(t *testing.T, s sdk.Store) {
+	ctx, cancel := context.WithTimeout(t.Context(), roundTimeout)
+	defer cancel()
+	clients := []*sdk.Client{sdk.New(s), sdk.New(s)}
+	var ids []string
+	var owners []*sdk.Member
+	for range 8 {
+		tn, owner, _ := team(t, clients[0], sdk.CreateTenantRequest{Settings: sdk.Settings{UniqueEmailAcrossTenants: true}})
+		ids, owners = append(ids, tn.ID), append(owners, owner)
+	}
+	for round := range 5 {
+		addr := fmt.Sprintf("race%d-%s@x.test", round, strings.ToLower(sdk.NewID()))
+		errs := make([]error, len(ids))
+		var wg sync.WaitGroup
+		for i, id := range ids {
+			wg.Go(func() {
+				email := addr
+				if i%2 == 1 {
+					email = strings.ToUpper(addr)
+				}
+				_, errs[i] = clients[i%2].AddMember(ctx, sdk.MemberActor(owners[i].ID), sdk.AddMemberRequest{TenantID: id, Email: email})
+			})
+		}
+		wg.Wait()
+		wins := 0
+		for i, err := range errs {
+			if err == nil {
+				wins++
+			} else {
+				wantReason(t, fmt.Sprintf("round %d, tenant %d", round, i), err, sdk.ErrAlreadyExists, sdk.ReasonEmailTakenElsewhere)
+			}
+		}
+		if wins != 1 {
+			t.Errorf("round %d: %d of %d tenants added the address, want 1", round, wins, len(ids))
+		}
+		if n := holders(t, s, sdk.NormalizeEmail(addr), ids...); n != 1 {
+			t.Errorf("round %d: %d members have the address across the tenants, want 1", round, n)
+		}
+		if t.Failed() {
+			return
+		}
+	}
+	for _, id := range ids {
+		checkInvariants(t, s, id)
+	}
+}
+
+// recountVsAdd races an add taking the last free seat with a seat recount
+// (Reconcile). The add succeeds (a seat a recount voided is taken again);
+// afterwards a second add finds no seat, members hold no more seats than
+// the limit, and after a final Reconcile the counter equals them.
+func recountVsAdd() race {
+	return race{a: "add", b: "reconcile", prepare: func(t *testing.T, s sdk.Store, c *sdk.Client) round {
+		tn, owner, _ := team(t, c, sdk.CreateTenantRequest{IncludedSeats: 2})
+		return round{
+			a: func(ctx context.Context, c *sdk.Client) error {
+				_, err := c.AddMember(ctx, sdk.MemberActor(owner.ID), sdk.AddMemberRequest{TenantID: tn.ID, Email: "first@x.test"})
+				return err
+			},
+			b: func(ctx context.Context, c *sdk.Client) error {
+				_, err := c.Reconcile(ctx, tn.ID)
+				return err
+			},
+			check: func(t *testing.T, errA, errB error) {
+				if errA != nil {
+					t.Errorf("add of the last free seat: %v", errA)
+				}
+				if errB != nil {
+					wantReason(t, "reconcile", errB, sdk.ErrFailedPrecondition, sdk.ReasonVersionMismatch)
+				}
+				_, err := c.AddMember(context.WithoutCancel(t.Context()), sdk.MemberActor(owner.ID), sdk.AddMemberRequest{TenantID: tn.ID, Email: "second@x.test"})
+				wantReason(t, "add after the race", err, sdk.ErrResourceExhausted, sdk.ReasonSeatLimit)
+				checkSeats(t, c, s, tn.ID)
+			},
+		}
+	}}
+}
+
+// checkSeats checks that members hold no more seats than the limit and no
+// more than the counter says, then reconciles (retrying while seats move)
+// and checks the invariants, the counter now equal to the seats held.
+func checkSeats(t *testing.T, c *sdk.Client, s sdk.Store, tenantID string) {
+	t.Helper()
+	ctx := context.WithoutCancel(t.Context())
+	tn := mustGetTenant(t, s, tenantID)
+	ms, err := s.ListMembers(ctx, tenantID, sdk.MemberQuery{Limit: 100000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	held := 0
+	for _, m := range ms {
+		if tn.Settings.HoldsSeat(m.Status) {
+			held++
+		}
+	}
+	if held > tn.SeatLimit() {
+		t.Errorf("members hold %d seats, the limit is %d", held, tn.SeatLimit())
+	}
+	if tn.SeatsUsed < held {
+		t.Errorf("the seat counter says %d, members hold %d: it must never count fewer", tn.SeatsUsed, held)
+	}
+	for attempt := 1; ; attempt++ {
+		_, err := c.Reconcile(ctx, tenantID)
+		if err == nil {
+			break
+		}
+		if sdk.ReasonOf(err) != sdk.ReasonVersionMismatch || attempt == 10 {
+			t.Fatalf("final Reconcile: %v", err)
+		}
+	}
+	checkInvariants(t, s, tenantID)
+}
+
+// testRecountChurn runs member lifecycles (add, deactivate, reactivate,
+// remove) from goroutines on two clients against a small seat limit while
+// another goroutine reconciles the tenant again and again, then checks the
+// seat invariants.
+func testRecountChurn(t *testing.T, s sdk.Store) {
+	ctx, cancel := context.WithTimeout(t.Context(), roundTimeout)
+	defer cancel()
+	clients := []*sdk.Client{sdk.New(s), sdk.New(s)}
+	tn, owner, _ := team(t, clients[0], sdk.CreateTenantRequest{IncludedSeats: 4,
+		Settings: sdk.Settings{SeatStates: []sdk.Status{sdk.StatusActive}}})
+	actor := sdk.MemberActor(owner.ID)
+	stop := make(chan struct{})
+	recounted := make(chan int)
+	go func() {
+		n := 0
+		defer func() { recounted <- n }()
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			if _, err := clients[n%2].Reconcile(ctx, tn.ID); err != nil && sdk.ReasonOf(err) != sdk.ReasonVersionMismatch {
+				t.Errorf("reconcile: %v", err)
+				return
+			}
+			n++
+		}
+	}()
+	var wg sync.WaitGroup
+	for w := range 5 {
+		wg.Go(func() {
+			c := clients[w%2]
+			for i := range 4 { // 5 workers × 4 = 20 lifecycles
+				m, err := c.AddMember(ctx, actor, sdk.AddMemberRequest{TenantID: tn.ID, Email: fmt.Sprintf("w%d-%d@x.test", w, i)})
+				if err != nil {
+					if sdk.ReasonOf(err) != sdk.ReasonSeatLimit {
+						t.Errorf("add: %v", err)
+					}
+					continue
+				}
+				if _, err := c.Deactivate(ctx, actor, tn.ID, m.ID); err != nil {
+					t.Errorf("deactivate: %v", err)
+				}
+				if _, err := c.Reactivate(ctx, actor, tn.ID, m.ID); err != nil && sdk.ReasonOf(err) != sdk.ReasonSeatLimit {
+					t.Errorf("reactivate: %v", err)
+				}
+				if i%2 == 0 {
+					if err := c.RemoveMember(ctx, actor, tn.ID, m.ID); err != nil {
+						t.Errorf("remove: %v", err)
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(stop)
+	if n := <-recounted; n == 0 && !t.Failed() {
+		t.Log("no recount ran during the churn")
+	}
+	checkSeats(t, clients[1], s, tn.ID)
+}
+
+// testUnknownManager checks that a manager id naming no member of the
+// tenant (none at all, or a member of another tenant) is refused with
+// ReasonUnknownManager on add and on update, writing nothing, while a
+// member of the tenant is accepted.
+func testUnknownManager(t *testing.T, s sdk.Store) {
+	ctx := t.Context()
+	c := sdk.New(s)
+	tn, owner, ms := team(t, c, sdk.CreateTenantRequest{}, "standard")
+	_, _, others := team(t, c, sdk.CreateTenantRequest{}, "standard")
+	boss, stranger := ms[0], others[0]
+	actor := sdk.MemberActor(owner.ID)
+	for _, bad := range []struct{ name, id string }{{"no member", "no-such-member"}, {"member of another tenant", stranger.ID}} {
+		t.Run(strings.ReplaceAll(bad.name, " ", "_"), func(t *testing.T) {
+			before := mustGetTenant(t, s, tn.ID)
+			count, _ := s.CountMembers(ctx, tn.ID, sdk.MemberFilter{})
+			email := "report-" + strings.ToLower(sdk.NewID()) + "@x.test"
+			req := sdk.AddMemberRequest{TenantID: tn.ID, Email: email}
+			req.ManagerID = bad.id
+			_, err := c.AddMember(ctx, actor, req)
+			wantReason(t, "AddMember", err, sdk.ErrInvalidArgument, sdk.ReasonUnknownManager)
+			if _, err := s.GetMemberBy(ctx, tn.ID, sdk.KeyEmail, email); !errors.Is(err, sdk.ErrNotFound) {
+				t.Errorf("a refused add was stored: %v", err)
+			}
+			if n, _ := s.CountMembers(ctx, tn.ID, sdk.MemberFilter{}); n != count {
+				t.Errorf("%d members after a refused add, want %d", n, count)
+			}
+			if got := mustGetTenant(t, s, tn.ID); got.SeatsUsed != before.SeatsUsed {
+				t.Errorf("a refused add moved the seat counter: %d → %d", before.SeatsUsed, got.SeatsUsed)
+			}
+
+			m, err := c.AddMember(ctx, actor, sdk.AddMemberRequest{TenantID: tn.ID, Email: "m-" + strings.ToLower(sdk.NewID()) + "@x.test"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = c.UpdateProfile(ctx, actor, sdk.UpdateProfileRequest{TenantID: tn.ID, MemberID: m.ID, ManagerID: &bad.id})
+			wantReason(t, "UpdateProfile", err, sdk.ErrInvalidArgument, sdk.ReasonUnknownManager)
+			up := sdk.UpdateMemberRequest{TenantID: tn.ID, MemberID: m.ID, Fields: []sdk.Field{sdk.FieldManagerID}}
+			up.ManagerID = bad.id
+			_, err = c.UpdateMember(ctx, actor, up)
+			wantReason(t, "UpdateMember", err, sdk.ErrInvalidArgument, sdk.ReasonUnknownManager)
+			if got, err := s.GetMember(ctx, tn.ID, m.ID); err != nil || got.Version != m.Version || got.ManagerID != "" {
+				t.Errorf("a refused update was written: %+v, %v", got, err)
+			}
+		})
+	}
+	// A member of the tenant is a manager.
+	req := sdk.AddMemberRequest{TenantID: tn.ID, Email: "report@x.test"}
+	req.ManagerID = boss.ID
+	m, err := c.AddMember(ctx, actor, req)
+	if err != nil {
+		t.Fatalf("AddMember(manager in the tenant): %v", err)
+	}
+	if got, _ := s.GetMember(ctx, tn.ID, m.ID); got == nil || got.ManagerID != boss.ID {
+		t.Fatalf("stored manager = %+v, want %s", got, boss.ID)
+	}
+	self := owner.ID
+	if _, err := c.UpdateProfile(ctx, actor, sdk.UpdateProfileRequest{TenantID: tn.ID, MemberID: m.ID, ManagerID: &self}); err != nil {
+		t.Fatalf("UpdateProfile(manager in the tenant): %v", err)
+	}
+}
+
+// wantReason fails unless err matches the code sentinel and carries one
+// of the reasons.
+func wantReason(t *testing.T, what string, err error, code error, reasons ...sdk.Reason) {
+	t.Helper()
+	if !errors.Is(err, code) {
+		t.Errorf("%s: err = %v, want %v", what, err, code)
+		return
+	}
+	for _, r := range reasons {
+		if sdk.ReasonOf(err) == r {
+			return
+		}
+	}
+	t.Errorf("%s: reason %q, want one of %q (err %v)", what, sdk.ReasonOf(err), reasons, err)
+}
