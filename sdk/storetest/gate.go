@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"runtime"
 	"testing"
 	"time"
 
@@ -261,4 +262,44 @@ func (r *racer) finish(t *testing.T) {
 	for !r.finished() {
 		r.step(t)
 	}
+}
+
+// yielding is a store whose member and tenant calls yield the processor
+// first, so that operations racing from goroutines interleave their store
+// steps even when the store answers at once.
+type yielding struct{ sdk.Store }
+
+func (y yielding) GetTenant(ctx context.Context, id string) (*sdk.Tenant, error) {
+	runtime.Gosched()
+	return y.Store.GetTenant(ctx, id)
+}
+
+func (y yielding) GetMember(ctx context.Context, tenantID, id string) (*sdk.Member, error) {
+	runtime.Gosched()
+	return y.Store.GetMember(ctx, tenantID, id)
+}
+
+func (y yielding) EmailInOtherTenant(ctx context.Context, tenantID, emailKey string) (bool, error) {
+	runtime.Gosched()
+	return y.Store.EmailInOtherTenant(ctx, tenantID, emailKey)
+}
+
+func (y yielding) CreateMember(ctx context.Context, w sdk.MemberWrite) error {
+	runtime.Gosched()
+	return y.Store.CreateMember(ctx, w)
+}
+
+func (y yielding) UpdateMember(ctx context.Context, w sdk.MemberWrite) error {
+	runtime.Gosched()
+	return y.Store.UpdateMember(ctx, w)
+}
+
+func (y yielding) DeleteMember(ctx context.Context, d sdk.MemberDelete) error {
+	runtime.Gosched()
+	return y.Store.DeleteMember(ctx, d)
+}
+
+func (y yielding) RecountSeats(ctx context.Context, tenantID string, holding []sdk.Status) (*sdk.Tenant, int, error) {
+	runtime.Gosched()
+	return y.Store.RecountSeats(ctx, tenantID, holding)
 }
