@@ -3,7 +3,6 @@ package storetest
 import (
 	"context"
 	"runtime"
-	"testing"
 	"time"
 
 	"github.com/rosterhq/roster/sdk"
@@ -202,66 +201,6 @@ func (g *gate) MissingMembers(ctx context.Context, tenantID string, ids []string
 		return nil, err
 	}
 	return g.Store.MissingMembers(ctx, tenantID, ids)
-}
-
-// racer is an operation in flight through a gate, driven by the test one
-// store call at a time. Between two steps it is held before its next store
-// call, or finished.
-type racer struct {
-	name  string
-	g     *gate
-	done  chan struct{}
-	err   error // the operation's result, once finished
-	held  *call
-	trace *[]string // the calls let through, of both racers, in order
-}
-
-// start runs op in its own goroutine and waits until it is held before
-// its first store call (or finished without one).
-func start(t *testing.T, name string, g *gate, trace *[]string, op func() error) *racer {
-	t.Helper()
-	r := &racer{name: name, g: g, done: make(chan struct{}), trace: trace}
-	go func() {
-		defer close(r.done)
-		r.err = op()
-	}()
-	r.next(t)
-	return r
-}
-
-// next waits until r is held before its next store call or finished.
-func (r *racer) next(t *testing.T) {
-	t.Helper()
-	select {
-	case c := <-r.g.arrive:
-		r.held = c
-	case <-r.done:
-		r.held = nil
-	case <-r.g.ctx.Done():
-		t.Fatalf("%s neither called the store nor finished in time; calls so far: %v", r.name, *r.trace)
-	}
-}
-
-func (r *racer) finished() bool { return r.held == nil }
-
-// step lets r's held call run and waits until r is held again or
-// finished. Stepping a finished racer does nothing.
-func (r *racer) step(t *testing.T) {
-	t.Helper()
-	if r.held == nil {
-		return
-	}
-	*r.trace = append(*r.trace, r.name+"."+r.held.method)
-	close(r.held.proceed)
-	r.next(t)
-}
-
-// finish steps r to its end.
-func (r *racer) finish(t *testing.T) {
-	t.Helper()
-	for !r.finished() {
-		r.step(t)
-	}
 }
 
 // yielding is a store whose member and tenant calls yield the processor
