@@ -19,6 +19,7 @@ func testInterleaving(t *testing.T, newStore func(t *testing.T) sdk.Store) {
 		t.Run("TransferVsDeactivate/by_"+by, func(t *testing.T) { interleave(t, newStore(t), transferVsDeactivate(by)) })
 	}
 	t.Run("UniqueEmailAcrossTenants", func(t *testing.T) { interleave(t, newStore(t), uniqueEmailRace()) })
+	t.Run("UniqueEmailAcrossTenants/NewOwner", func(t *testing.T) { interleave(t, newStore(t), newOwnerEmailRace()) })
 	t.Run("UniqueEmailAcrossTenants/Goroutines", func(t *testing.T) { testUniqueEmailGoroutines(t, newStore(t)) })
 	t.Run("RecountVsAdd", func(t *testing.T) { interleave(t, newStore(t), recountVsAdd()) })
 	t.Run("RecountVsChurn", func(t *testing.T) { testRecountChurn(t, newStore(t)) })
@@ -202,6 +203,47 @@ func uniqueEmailRace() race {
 				}
 				checkInvariants(t, s, x.ID)
 				checkInvariants(t, s, y.ID)
+			},
+		}
+	}}
+}
+
+// newOwnerEmailRace races the creation of a tenant requiring unique
+// addresses, whose owner has an address, with another such tenant adding
+// the same address: exactly one succeeds, the other fails with
+// ReasonEmailTakenElsewhere, and exactly one member has the address.
+func newOwnerEmailRace() race {
+	return race{a: "create_tenant", b: "add", prepare: func(t *testing.T, s sdk.Store, c *sdk.Client) round {
+		unique := sdk.Settings{UniqueEmailAcrossTenants: true}
+		y, ownerY, _ := team(t, c, sdk.CreateTenantRequest{Settings: unique})
+		addr := "o-" + strings.ToLower(sdk.NewID()) + "@x.test"
+		slug := "il-" + strings.ToLower(sdk.NewID())
+		var created *sdk.Tenant // set by the creation, read once both ended
+		return round{
+			a: func(ctx context.Context, c *sdk.Client) error {
+				var err error
+				created, _, err = c.CreateTenant(ctx, sdk.SystemActor(), sdk.CreateTenantRequest{
+					Slug: slug, OwnerEmail: addr, IncludedSeats: 10, Settings: unique})
+				return err
+			},
+			b: func(ctx context.Context, c *sdk.Client) error {
+				_, err := c.AddMember(ctx, sdk.MemberActor(ownerY.ID), sdk.AddMemberRequest{TenantID: y.ID, Email: strings.ToUpper(addr)})
+				return err
+			},
+			check: func(t *testing.T, errA, errB error) {
+				oneWinner(t, "create_tenant", "add", errA, errB)
+				for what, err := range map[string]error{"create_tenant": errA, "add": errB} {
+					if err != nil {
+						wantReason(t, what, err, sdk.ErrAlreadyExists, sdk.ReasonEmailTakenElsewhere)
+					}
+				}
+				ids := []string{y.ID}
+				if created != nil {
+					ids = append(ids, created.ID)
+				}
+				if n := holders(t, s, sdk.NormalizeEmail(addr), ids...); n != 1 {
+					t.Errorf("%d members have the address across both tenants, want 1", n)
+				}
 			},
 		}
 	}}
