@@ -3,6 +3,7 @@ package mongo
 import (
 	"context"
 	"errors"
+	"slices"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	driver "go.mongodb.org/mongo-driver/v2/mongo"
@@ -15,27 +16,25 @@ var _ sdk.BulkMemberStore = (*Store)(nil)
 
 const codeDuplicateKey = 11000
 
-// CreateMembers implements [sdk.BulkMemberStore] in a few commands per
-// batch, whatever its size: read the tenant, take the seats the batch needs
-// (as many as are free) in one conditional $inc, and insert with one
-// unordered insertMany. Duplicates within the batch are refused before
-// anything is written; a member refused by a unique index gives its seat
-// to the next member that was refused for want of one, in input order (one
-// more insertMany), so the outcome is the reference store's: seats go to
-// the first members, in input order, that can be created. Seats left over
-// are given back.
+// CreateMembers implements [sdk.BulkMemberStore] in three commands per
+// tenant in the batch, whatever its size: take the seats the batch needs
+// in one findAndModify that leaves a take intent per member (as
+// CreateMember does), insert with one unordered insertMany, and remove the
+// intents of the members inserted. The tenant is read first only when
+// that take finds too few free seats (then as many are taken as are
+// free), when the writes name different tenant versions, or when none
+// needs a seat. Refusals within the batch are decided before anything is
+// written; a member refused by a unique index gives its seat back, and
+// the members refused for want of one then get their turn (another take
+// and insertMany), so the outcome is the reference store's: seats go to
+// the first members, in input order, that can be created.
 //
 // A failure without a definite answer from the server (network, timeout)
-// fails the members of that insert and keeps their seats: the counter errs
-// high, and Reconcile repairs it.
-func (s *Store) CreateMembers(ctx context.Context, tenantID string, ms []*sdk.Member, holds []bool) []error {
+// fails the members of that insert and keeps their seats and intents: the
+// counter errs high, and RecountSeats settles them.
+func (s *Store) CreateMembers(ctx context.Context, ws []sdk.MemberWrite) []error {
 	const op = "mongo.CreateMembers"
-	errs := make([]error, len(ms))
-	fill := func(idx []int, err error) {
-		for _, i := range idx {
-			errs[i] = err
-		}
-	}
+	errs := make([]error, len(ws))
 	if err := ctx.Err(); err != nil {
 		for i := range errs {
 			errs[i] = err
@@ -43,128 +42,194 @@ func (s *Store) CreateMembers(ctx context.Context, tenantID string, ms []*sdk.Me
 		return errs
 	}
 	// Refusals within the batch, in input order: the first one wins.
-	ids, mails, users, exts := map[string]bool{}, map[string]bool{}, map[string]bool{}, map[string]bool{}
-	var pending []int
-	for i, m := range ms {
+	type key struct{ tenant, value string }
+	ids, globals := map[string]bool{}, map[string]bool{}
+	mails, users, exts := map[key]bool{}, map[key]bool{}, map[key]bool{}
+	var tenants []string
+	byTenant := map[string][]int{}
+	for i, w := range ws {
+		m := w.Member
 		switch {
-		case m.TenantID != tenantID:
-			errs[i] = sdk.E(op, sdk.CodeInvalidArgument, sdk.ReasonInvalid, "member of another tenant", nil)
+		case w.Seat != sdk.SeatKeep && w.Seat != sdk.SeatTake:
+			errs[i] = badSeat(op, w.Seat)
 		case ids[m.ID]:
 			errs[i] = sdk.E(op, sdk.CodeAlreadyExists, "", "member id exists", nil)
-		case mails[m.EmailKey]:
+		case mails[key{m.TenantID, m.EmailKey}]:
 			errs[i] = emailTaken(op, nil)
-		case users[m.UserNameKey]:
+		case users[key{m.TenantID, m.UserNameKey}]:
 			errs[i] = userNameTaken(op, nil)
-		case m.ExternalID != "" && exts[m.ExternalID]:
+		case m.ExternalID != "" && exts[key{m.TenantID, m.ExternalID}]:
 			errs[i] = externalIDTaken(op, nil)
+		case w.GlobalEmail && globals[m.EmailKey]:
+			errs[i] = emailTakenElsewhere(op)
 		default:
-			ids[m.ID], mails[m.EmailKey], users[m.UserNameKey] = true, true, true
+			ids[m.ID] = true
+			mails[key{m.TenantID, m.EmailKey}], users[key{m.TenantID, m.UserNameKey}] = true, true
 			if m.ExternalID != "" {
-				exts[m.ExternalID] = true
+				exts[key{m.TenantID, m.ExternalID}] = true
 			}
-			pending = append(pending, i)
+			if w.GlobalEmail {
+				globals[m.EmailKey] = true
+			}
+			if _, ok := byTenant[m.TenantID]; !ok {
+				tenants = append(tenants, m.TenantID)
+			}
+			byTenant[m.TenantID] = append(byTenant[m.TenantID], i)
 		}
 	}
-	seats := 0 // taken and not yet held by an inserted member
-	checked := false
-	defer func() {
-		if seats > 0 {
-			s.releaseSeats(ctx, op, tenantID, seats)
-		}
-	}()
-	for len(pending) > 0 {
-		need := 0
-		for _, i := range pending {
-			if holds[i] {
-				need++
-			}
-		}
-		switch {
-		case need > seats:
-			n, err := s.takeUpTo(ctx, op, tenantID, need-seats)
-			if err != nil {
-				fill(pending, err)
-				return errs
-			}
-			seats += n
-		case !checked:
-			if err := s.tenantExists(ctx, op, tenantID); err != nil {
-				fill(pending, err)
-				return errs
-			}
-		}
-		checked = true
-		var batch, refused []int
-		left := seats
-		for _, i := range pending {
-			if holds[i] {
-				if left == 0 {
-					refused = append(refused, i)
-					continue
-				}
-				left--
-			}
-			batch = append(batch, i)
-		}
-		if len(batch) == 0 {
-			fill(refused, seatLimit(op))
-			return errs
-		}
-		fails, err := s.insertMembers(ctx, op, ms, batch)
-		if err != nil {
-			fill(batch, err)
-			fill(refused, seatLimit(op))
-			// Whether the members were inserted is unknown: their seats
-			// stay taken.
-			seats = left
-			return errs
-		}
-		freed := 0
-		for _, i := range batch {
-			if e, ok := fails[i]; ok {
-				errs[i] = e
-				if holds[i] {
-					freed++
-				}
-			}
-		}
-		seats = left + freed
-		pending = refused
+	for _, t := range tenants {
+		s.createMembersOf(ctx, op, t, ws, byTenant[t], errs)
 	}
 	return errs
 }
 
-// takeUpTo takes as many of n seats as are free, in one conditional update
-// after reading the tenant, and returns how many it took. It retries when a
-// concurrent seat move changed what it read.
-func (s *Store) takeUpTo(ctx context.Context, op, tenantID string, n int) (int, error) {
-	for range maxRecounts {
-		d, err := s.findTenant(ctx, op, bson.D{{Key: "_id", Value: tenantID}})
-		if err != nil {
-			return 0, err
-		}
-		k := min(n, d.SeatsFree)
-		if k <= 0 {
-			return 0, nil
-		}
-		err = s.takeSeats(ctx, op, tenantID, k, 0)
-		if err == nil {
-			return k, nil
-		}
-		if sdk.ReasonOf(err) != sdk.ReasonSeatLimit {
-			return 0, err
+// maxBulkRounds bounds the rounds of createMembersOf: after it, seat takes
+// that keep losing races are refused with ReasonSeatLimit.
+const maxBulkRounds = 8
+
+// createMembersOf creates ws[i] for i in pending, all members of tenant
+// tenantID, and sets errs[i].
+func (s *Store) createMembersOf(ctx context.Context, op, tenantID string, ws []sdk.MemberWrite, pending []int, errs []error) {
+	fill := func(idx []int, err error) {
+		for _, i := range idx {
+			errs[i] = err
 		}
 	}
-	return 0, nil
+	var d *tenantDoc // the tenant as last read, nil until then
+	free := -1       // its free seats, -1 when not read since the last take
+	for round := 0; len(pending) > 0; round++ {
+		if d != nil {
+			// The writes that decided on another tenant version fail.
+			pending = slices.DeleteFunc(pending, func(i int) bool {
+				if v := ws[i].TenantVersion; v != 0 && v != d.Version {
+					errs[i] = stale(op)
+					return true
+				}
+				return false
+			})
+		}
+		var holders []int
+		var version int64
+		mixed := false
+		for _, i := range pending {
+			if ws[i].Seat == sdk.SeatTake {
+				holders = append(holders, i)
+			}
+			if v := ws[i].TenantVersion; v != 0 {
+				mixed = mixed || version != 0 && v != version
+				version = v
+			}
+		}
+		if d == nil && (len(holders) == 0 || mixed || round >= maxBulkRounds) {
+			var err error
+			if d, err = s.findTenant(ctx, op, bson.D{{Key: "_id", Value: tenantID}}); err != nil {
+				fill(pending, err)
+				return
+			}
+			free = d.SeatsFree
+			continue
+		}
+		if d != nil && version != 0 {
+			version = d.Version
+		}
+		k := len(holders)
+		if free >= 0 {
+			k = min(k, max(free, 0))
+		}
+		if round >= maxBulkRounds {
+			k = 0
+		}
+		var shown *tenantDoc
+		tokens := map[int]string{}
+		if k > 0 {
+			list := make([]string, k)
+			for j, i := range holders[:k] {
+				list[j] = seatToken(ws[i].Member.ID)
+				tokens[i] = list[j]
+			}
+			var err error
+			shown, err = s.takeSeats(ctx, op, tenantID, list, version)
+			switch r := sdk.ReasonOf(err); {
+			case err == nil:
+			case r == sdk.ReasonSeatLimit || r == sdk.ReasonVersionMismatch:
+				// Too few seats, or the tenant moved: read it and retry.
+				if d, err = s.findTenant(ctx, op, bson.D{{Key: "_id", Value: tenantID}}); err != nil {
+					fill(pending, err)
+					return
+				}
+				free = d.SeatsFree
+				continue
+			default:
+				fill(pending, err)
+				return
+			}
+			if err := s.crashPoint("CreateMembers.seatsTaken"); err != nil {
+				fill(pending, err)
+				return
+			}
+		}
+		free = -1
+		refused := holders[k:]
+		var batch []int
+		for _, i := range pending {
+			if ws[i].Seat != sdk.SeatTake || tokens[i] != "" {
+				batch = append(batch, i)
+			}
+		}
+		if len(batch) == 0 {
+			fill(refused, seatLimit(op))
+			return
+		}
+		fails, err := s.insertMembers(ctx, op, ws, batch)
+		if err != nil {
+			// Whether the members were inserted is unknown: their seats
+			// and intents stay.
+			fill(batch, err)
+			fill(refused, seatLimit(op))
+			return
+		}
+		var landed, back []string
+		for _, i := range batch {
+			e, failed := fails[i]
+			if failed {
+				errs[i] = e
+			}
+			switch t := tokens[i]; {
+			case t == "":
+			case !failed:
+				landed = append(landed, t)
+			case sdk.ReasonOf(e) != sdk.ReasonVersionMismatch: // not voided by a recount
+				back = append(back, t)
+			}
+		}
+		s.giveBack(ctx, op, tenantID, back)
+		if shown != nil {
+			if len(shown.SeatTakes)-k >= pruneAt {
+				s.prune(ctx, tenantID, shown, landed)
+			} else {
+				s.pullTakes(ctx, tenantID, landed)
+			}
+		}
+		if len(refused) == 0 {
+			return
+		}
+		if len(back) == 0 {
+			fill(refused, seatLimit(op))
+			return
+		}
+		// Seats came free: the members refused for want of one get them,
+		// in input order.
+		pending = refused
+	}
 }
 
-// insertMembers inserts ms[i] for i in batch with one unordered insertMany
+// insertMembers inserts ws[i] for i in batch with one unordered insertMany
 // and returns the members the server refused, with their errors. A non-nil
 // error means the server gave no definite answer for the batch.
-func (s *Store) insertMembers(ctx context.Context, op string, ms []*sdk.Member, batch []int) (map[int]error, error) {
+func (s *Store) insertMembers(ctx context.Context, op string, ws []sdk.MemberWrite, batch []int) (map[int]error, error) {
 	docs := make([]any, len(batch))
 	for k, i := range batch {
-		docs[k] = fromMember(ms[i])
+		docs[k] = memberWriteDoc(ws[i])
 	}
 	_, err := s.members.InsertMany(ctx, docs, options.InsertMany().SetOrdered(false))
 	if err == nil {
@@ -181,34 +246,12 @@ func (s *Store) insertMembers(ctx context.Context, op string, ms []*sdk.Member, 
 		}
 		i := batch[we.Index]
 		if we.Code == codeDuplicateKey {
-			fails[i] = s.memberDuplicate(ctx, op, ms[i], true, we)
+			fails[i] = s.memberDuplicate(ctx, op, ws[i].Member, true, ws[i].GlobalEmail, we)
 		} else {
 			fails[i] = sdk.E(op, sdk.CodeUnknown, "", "database error", we)
 		}
 	}
 	return fails, nil
-}
-
-// UpdateMembers implements [sdk.BulkMemberStore] with UpdateMember per
-// item: each replacement is conditional on its own version, and a bulk
-// write reports only how many matched, not which.
-func (s *Store) UpdateMembers(ctx context.Context, _ string, us []sdk.MemberUpdate) []error {
-	errs := make([]error, len(us))
-	for i, u := range us {
-		errs[i] = s.UpdateMember(ctx, sdk.MemberWrite{Member: u.Member, ExpectedVersion: u.Expected, SeatDelta: u.SeatDelta})
-	}
-	return errs
-}
-
-// DeleteMembers implements [sdk.BulkMemberStore] with DeleteMember per
-// item, for the reason UpdateMembers gives, and so that each seat is given
-// back exactly when its member was deleted.
-func (s *Store) DeleteMembers(ctx context.Context, tenantID string, ds []sdk.MemberDelete) []error {
-	errs := make([]error, len(ds))
-	for i, d := range ds {
-		errs[i] = s.DeleteMember(ctx, tenantID, d.ID, d.Expected, d.ReleaseSeat)
-	}
-	return errs
 }
 
 // AppendAudits implements [sdk.BulkMemberStore] with one unordered

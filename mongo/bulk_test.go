@@ -15,16 +15,19 @@ func TestCreateMembersSeatOrder(t *testing.T) {
 	s := openStore(t)
 	ctx := t.Context()
 	tn, _ := newTenant(t, s, "acme", 4) // owner holds 1 of 4
-	if err := s.CreateMember(ctx, sdk.MemberWrite{Member: newMember(tn.ID, "x@x.test"), HoldsSeat: true}); err != nil {
+	if err := s.CreateMember(ctx, sdk.MemberWrite{Member: newMember(tn.ID, "x@x.test"), Seat: sdk.SeatTake}); err != nil {
 		t.Fatal(err)
 	}
-	batch := []*sdk.Member{
-		newMember(tn.ID, "X@x.test"), // taken by a stored member
-		newMember(tn.ID, "a@x.test"),
-		newMember(tn.ID, "b@x.test"),
-		newMember(tn.ID, "c@x.test"),
+	var batch []sdk.MemberWrite
+	for _, email := range []string{
+		"X@x.test", // taken by a stored member
+		"a@x.test",
+		"b@x.test",
+		"c@x.test",
+	} {
+		batch = append(batch, sdk.MemberWrite{Member: newMember(tn.ID, email), Seat: sdk.SeatTake})
 	}
-	errs := s.CreateMembers(ctx, tn.ID, batch, []bool{true, true, true, true})
+	errs := s.CreateMembers(ctx, batch)
 	if sdk.ReasonOf(errs[0]) != sdk.ReasonEmailTaken || errs[1] != nil || errs[2] != nil || sdk.ReasonOf(errs[3]) != sdk.ReasonSeatLimit {
 		t.Fatalf("errors = %v", errs)
 	}
@@ -32,12 +35,22 @@ func TestCreateMembersSeatOrder(t *testing.T) {
 	if got := tenantOf(t, s, tn.ID).SeatsUsed; got != 4 {
 		t.Fatalf("seats used %d, want 4", got)
 	}
+	// The seat given back took its intent with it; those of the members
+	// inserted are gone too (unlike the single create's, which waits for
+	// a prune).
+	for _, tok := range rawTenant(t, s, tn.ID).SeatTakes {
+		for _, w := range batch {
+			if tokenMember(tok) == w.Member.ID {
+				t.Fatalf("take intent %s of a batch member left", tok)
+			}
+		}
+	}
 
 	// An unknown tenant fails every item, with or without seats.
-	for _, hold := range []bool{true, false} {
-		errs := s.CreateMembers(ctx, "nope", []*sdk.Member{newMember("nope", "q@x.test")}, []bool{hold})
+	for _, seat := range []sdk.SeatChange{sdk.SeatTake, sdk.SeatKeep} {
+		errs := s.CreateMembers(ctx, []sdk.MemberWrite{{Member: newMember("nope", "q@x.test"), Seat: seat}})
 		if !errors.Is(errs[0], sdk.ErrNotFound) {
-			t.Fatalf("CreateMembers(unknown tenant, hold %v) = %v", hold, errs[0])
+			t.Fatalf("CreateMembers(unknown tenant, seat %d) = %v", seat, errs[0])
 		}
 	}
 }
@@ -47,16 +60,14 @@ func TestBulkCommandCounts(t *testing.T) {
 	s := openStore(t, WithCommandMonitor(cc.Monitor()))
 	ctx := t.Context()
 	tn, _ := newTenant(t, s, "acme", 2000)
-	var ms []*sdk.Member
-	var holds []bool
+	var ws []sdk.MemberWrite
 	var evs []*sdk.AuditEvent
 	for i := range 1000 {
-		ms = append(ms, newMember(tn.ID, fmt.Sprintf("u%04d@x.test", i)))
-		holds = append(holds, true)
+		ws = append(ws, sdk.MemberWrite{Member: newMember(tn.ID, fmt.Sprintf("u%04d@x.test", i)), Seat: sdk.SeatTake})
 		evs = append(evs, &sdk.AuditEvent{ID: sdk.NewID(), TenantID: tn.ID, Time: epoch, Action: "member.added"})
 	}
 	cc.Reset()
-	for i, err := range s.CreateMembers(ctx, tn.ID, ms, holds) {
+	for i, err := range s.CreateMembers(ctx, ws) {
 		if err != nil {
 			t.Fatalf("CreateMembers[%d]: %v", i, err)
 		}

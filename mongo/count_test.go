@@ -17,7 +17,7 @@ func TestCommandCounts(t *testing.T) {
 	var ids []string
 	for i := range 300 {
 		m := newMember(tn.ID, fmt.Sprintf("u%03d@x.test", i))
-		if err := s.CreateMember(ctx, sdk.MemberWrite{Member: m, HoldsSeat: true}); err != nil {
+		if err := s.CreateMember(ctx, sdk.MemberWrite{Member: m, Seat: sdk.SeatTake}); err != nil {
 			t.Fatal(err)
 		}
 		ids = append(ids, m.ID)
@@ -35,7 +35,7 @@ func TestCommandCounts(t *testing.T) {
 			t.Errorf("%s: %d commands, want %d", name, got, want)
 		}
 	}
-	count("CreateMember (seat)", 2, func() error { return s.CreateMember(ctx, sdk.MemberWrite{Member: m, HoldsSeat: true}) })
+	count("CreateMember (seat)", 2, func() error { return s.CreateMember(ctx, sdk.MemberWrite{Member: m, Seat: sdk.SeatTake}) })
 	count("CreateMember (no seat)", 2, func() error {
 		n := newMember(tn.ID, "noseat@x.test")
 		n.Status = sdk.StatusDeactivated
@@ -43,12 +43,12 @@ func TestCommandCounts(t *testing.T) {
 	})
 	count("GetTenant", 1, func() error { _, err := s.GetTenant(ctx, tn.ID); return err })
 	count("GetMember", 1, func() error { _, err := s.GetMember(ctx, tn.ID, m.ID); return err })
-	count("GetMemberByEmail", 1, func() error { _, err := s.GetMemberByEmail(ctx, tn.ID, m.EmailKey); return err })
-	count("GetMemberByUserName", 1, func() error { _, err := s.GetMemberByUserName(ctx, tn.ID, m.UserNameKey); return err })
+	count("GetMemberByEmail", 1, func() error { _, err := s.GetMemberBy(ctx, tn.ID, sdk.KeyEmail, m.EmailKey); return err })
+	count("GetMemberByUserName", 1, func() error { _, err := s.GetMemberBy(ctx, tn.ID, sdk.KeyUserName, m.UserNameKey); return err })
 	count("GetMemberWithPasswordHash", 1, func() error { _, _, err := s.GetMemberWithPasswordHash(ctx, tn.ID, m.ID); return err })
 	hash := "$argon2id$h"
 	count("CreateMember (password)", 2, func() error {
-		return s.CreateMember(ctx, sdk.MemberWrite{Member: newMember(tn.ID, "pw@x.test"), HoldsSeat: true, PasswordHash: &hash})
+		return s.CreateMember(ctx, sdk.MemberWrite{Member: newMember(tn.ID, "pw@x.test"), Seat: sdk.SeatTake, PasswordHash: &hash})
 	})
 	count("UpdateMember", 1, func() error {
 		m.Title = "x"
@@ -58,13 +58,13 @@ func TestCommandCounts(t *testing.T) {
 		m.Title = "y"
 		return s.UpdateMember(ctx, sdk.MemberWrite{Member: m, ExpectedVersion: m.Version, PasswordHash: &hash})
 	})
-	count("UpdateMember (-1 seat)", 2, func() error {
+	count("UpdateMember (-1 seat)", 3, func() error {
 		m.Status = sdk.StatusDeactivated
-		return s.UpdateMember(ctx, sdk.MemberWrite{Member: m, ExpectedVersion: m.Version, SeatDelta: -1})
+		return s.UpdateMember(ctx, sdk.MemberWrite{Member: m, ExpectedVersion: m.Version, Seat: sdk.SeatRelease})
 	})
 	count("UpdateMember (+1 seat)", 2, func() error {
 		m.Status = sdk.StatusActive
-		return s.UpdateMember(ctx, sdk.MemberWrite{Member: m, ExpectedVersion: m.Version, SeatDelta: 1})
+		return s.UpdateMember(ctx, sdk.MemberWrite{Member: m, ExpectedVersion: m.Version, Seat: sdk.SeatTake})
 	})
 	count("CountMembers", 1, func() error { _, err := s.CountMembers(ctx, tn.ID, sdk.MemberFilter{}); return err })
 	count("EmailInOtherTenant", 1, func() error { _, err := s.EmailInOtherTenant(ctx, tn.ID, m.EmailKey); return err })
@@ -93,7 +93,9 @@ func TestCommandCounts(t *testing.T) {
 	count("PutCredentials", 1, func() error { return s.PutCredentials(ctx, creds) })
 	count("GetCredentials", 2, func() error { _, err := s.GetCredentials(ctx, tn.ID, m.ID); return err })
 	count("DeleteCredentials", 2, func() error { return s.DeleteCredentials(ctx, tn.ID, m.ID) })
-	count("DeleteMember (seat)", 2, func() error { return s.DeleteMember(ctx, tn.ID, m.ID, m.Version, true) })
+	count("DeleteMember (seat)", 3, func() error {
+		return s.DeleteMember(ctx, sdk.MemberDelete{TenantID: tn.ID, ID: m.ID, ExpectedVersion: m.Version, Seat: sdk.SeatRelease})
+	})
 
 	// Paging: the first page and a deep one cost one command each, pages
 	// of the SDK's largest size (1000 + 1) included.

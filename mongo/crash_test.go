@@ -3,22 +3,32 @@ package mongo
 import (
 	"context"
 	"errors"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/rosterhq/roster/sdk"
 )
 
 var errCrash = errors.New("simulated crash")
 
+// hook installs fn as the test hook of s (see crashPoint) until the test
+// ends.
+func hook(t testing.TB, s *Store, fn func(point string) error) {
+	hooksOn.Store(true)
+	testHooks.Store(s, fn)
+	t.Cleanup(func() { testHooks.Delete(s) })
+}
+
 // crashAt makes s stop at point, once, as if the process died there.
-func crashAt(s *Store, point string) {
-	s.crash = func(p string) error {
-		if p != point {
-			return nil
+func crashAt(t testing.TB, s *testStore, point string) {
+	var crashed atomic.Bool
+	hook(t, s.raw(), func(p string) error {
+		if p == point && crashed.CompareAndSwap(false, true) {
+			return errCrash
 		}
-		s.crash = nil
-		return errCrash
-	}
+		return nil
+	})
 }
 
 func reconcile(t *testing.T, s sdk.Store, tenantID string) *sdk.ReconcileReport {
@@ -31,23 +41,49 @@ func reconcile(t *testing.T, s sdk.Store, tenantID string) *sdk.ReconcileReport 
 }
 
 // TestCrashSeatWindows interrupts each member write between its seat step
-// and its member step, and checks that the counter only ever errs high and
-// that Reconcile brings it back.
+// and its member step, and checks that the counter only ever errs high,
+// that an intent records the step, and that Reconcile brings the counter
+// back and settles the intents.
 func TestCrashSeatWindows(t *testing.T) {
+	deactivated := func(m *sdk.Member) *sdk.Member {
+		d := m.Clone()
+		d.Status = sdk.StatusDeactivated
+		return d
+	}
 	cases := []struct {
 		point string
-		run   func(t *testing.T, s *Store, tn *sdk.Tenant, m *sdk.Member) error
+		// high is how many seats the counter counts too many after the
+		// crash.
+		high int
+		run  func(t *testing.T, s *testStore, tn *sdk.Tenant, m, off *sdk.Member) error
 	}{
-		{"CreateMember.seatTaken", func(t *testing.T, s *Store, tn *sdk.Tenant, _ *sdk.Member) error {
-			return s.CreateMember(t.Context(), sdk.MemberWrite{Member: newMember(tn.ID, "new@x.test"), HoldsSeat: true})
+		{"CreateMember.seatTaken", 1, func(t *testing.T, s *testStore, tn *sdk.Tenant, _, _ *sdk.Member) error {
+			return s.CreateMember(t.Context(), sdk.MemberWrite{Member: newMember(tn.ID, "new@x.test"), Seat: sdk.SeatTake})
 		}},
-		{"UpdateMember.written", func(t *testing.T, s *Store, tn *sdk.Tenant, m *sdk.Member) error {
-			d := m.Clone()
-			d.Status = sdk.StatusDeactivated
-			return s.UpdateMember(t.Context(), sdk.MemberWrite{Member: d, ExpectedVersion: m.Version, SeatDelta: -1})
+		{"CreateMembers.seatsTaken", 2, func(t *testing.T, s *testStore, tn *sdk.Tenant, _, _ *sdk.Member) error {
+			return errors.Join(s.CreateMembers(t.Context(), []sdk.MemberWrite{
+				{Member: newMember(tn.ID, "new1@x.test"), Seat: sdk.SeatTake},
+				{Member: newMember(tn.ID, "new2@x.test"), Seat: sdk.SeatTake},
+			})...)
 		}},
-		{"DeleteMember.deleted", func(t *testing.T, s *Store, tn *sdk.Tenant, m *sdk.Member) error {
-			return s.DeleteMember(t.Context(), tn.ID, m.ID, m.Version, true)
+		{"UpdateMember.seatTaken", 1, func(t *testing.T, s *testStore, _ *sdk.Tenant, _, off *sdk.Member) error {
+			on := off.Clone()
+			on.Status = sdk.StatusActive
+			return s.UpdateMember(t.Context(), sdk.MemberWrite{Member: on, ExpectedVersion: off.Version, Seat: sdk.SeatTake})
+		}},
+		// A crash after the release intent and before the write changes
+		// nothing but the intent.
+		{"UpdateMember.releasing", 0, func(t *testing.T, s *testStore, _ *sdk.Tenant, m, _ *sdk.Member) error {
+			return s.UpdateMember(t.Context(), sdk.MemberWrite{Member: deactivated(m), ExpectedVersion: m.Version, Seat: sdk.SeatRelease})
+		}},
+		{"UpdateMember.written", 1, func(t *testing.T, s *testStore, _ *sdk.Tenant, m, _ *sdk.Member) error {
+			return s.UpdateMember(t.Context(), sdk.MemberWrite{Member: deactivated(m), ExpectedVersion: m.Version, Seat: sdk.SeatRelease})
+		}},
+		{"DeleteMember.releasing", 0, func(t *testing.T, s *testStore, tn *sdk.Tenant, m, _ *sdk.Member) error {
+			return s.DeleteMember(t.Context(), sdk.MemberDelete{TenantID: tn.ID, ID: m.ID, ExpectedVersion: m.Version, Seat: sdk.SeatRelease})
+		}},
+		{"DeleteMember.deleted", 1, func(t *testing.T, s *testStore, tn *sdk.Tenant, m, _ *sdk.Member) error {
+			return s.DeleteMember(t.Context(), sdk.MemberDelete{TenantID: tn.ID, ID: m.ID, ExpectedVersion: m.Version, Seat: sdk.SeatRelease})
 		}},
 	}
 	for _, c := range cases {
@@ -60,22 +96,34 @@ func TestCrashSeatWindows(t *testing.T) {
 				t.Fatal(err)
 			}
 			m := newMember(tn.ID, "m@x.test")
-			if err := s.CreateMember(t.Context(), sdk.MemberWrite{Member: m, HoldsSeat: true}); err != nil {
+			if err := s.CreateMember(t.Context(), sdk.MemberWrite{Member: m, Seat: sdk.SeatTake}); err != nil {
 				t.Fatal(err)
 			}
-			crashAt(s, c.point)
-			if err := c.run(t, s, tn, m); !errors.Is(err, errCrash) {
+			off := newMember(tn.ID, "off@x.test")
+			off.Status = sdk.StatusDeactivated
+			if err := s.CreateMember(t.Context(), sdk.MemberWrite{Member: off}); err != nil {
+				t.Fatal(err)
+			}
+			crashAt(t, s, c.point)
+			if err := c.run(t, s, tn, m, off); !errors.Is(err, errCrash) {
 				t.Fatalf("err = %v, want the simulated crash", err)
 			}
 			held := holders(t, s, tn.ID)
-			if got := tenantOf(t, s, tn.ID).SeatsUsed; got != held+1 {
-				t.Fatalf("after the crash seatsUsed = %d, want %d (one too high)", got, held+1)
+			d := rawTenant(t, s, tn.ID)
+			if d.SeatsUsed != held+c.high {
+				t.Fatalf("after the crash seatsUsed = %d, want %d (%d too high)", d.SeatsUsed, held+c.high, c.high)
+			}
+			if len(d.SeatTakes)+len(d.SeatReleases) == 0 {
+				t.Fatal("the crash left no seat intent")
 			}
 			rep := reconcile(t, s, tn.ID)
-			if rep.SeatsBefore != held+1 || rep.SeatsAfter != held {
-				t.Fatalf("Reconcile report %+v, want seats %d → %d", rep, held+1, held)
+			if rep.SeatsBefore != held+c.high || rep.SeatsAfter != held {
+				t.Fatalf("Reconcile report %+v, want seats %d → %d", rep, held+c.high, held)
 			}
 			checkCounter(t, s, tn.ID)
+			if d := rawTenant(t, s, tn.ID); len(d.SeatTakes)+len(d.SeatReleases) != 0 {
+				t.Fatalf("intents left after Reconcile: takes %v, releases %v", d.SeatTakes, d.SeatReleases)
+			}
 		})
 	}
 }
@@ -85,7 +133,7 @@ func TestCrashSeatWindows(t *testing.T) {
 func TestCrashCreateTenant(t *testing.T) {
 	s := openStore(t)
 	ctx := t.Context()
-	crashAt(s, "CreateTenant.tenantInserted")
+	crashAt(t, s, "CreateTenant.tenantInserted")
 	c := sdk.New(s)
 	_, _, err := c.CreateTenant(ctx, sdk.SystemActor(), sdk.CreateTenantRequest{Slug: "acme", OwnerEmail: "ann@acme.test", IncludedSeats: 3})
 	if !errors.Is(err, errCrash) {
@@ -110,7 +158,7 @@ func TestCrashCreateTenant(t *testing.T) {
 
 	// A crash after the owner insert leaves only the copy, which the repair
 	// removes without touching the owner.
-	crashAt(s, "CreateTenant.ownerInserted")
+	crashAt(t, s, "CreateTenant.ownerInserted")
 	_, _, err = c.CreateTenant(ctx, sdk.SystemActor(), sdk.CreateTenantRequest{Slug: "beta", OwnerEmail: "bo@beta.test", IncludedSeats: 3})
 	if !errors.Is(err, errCrash) {
 		t.Fatalf("CreateTenant = %v, want the simulated crash", err)
@@ -135,14 +183,31 @@ func TestCrashCreateTenant(t *testing.T) {
 	}
 }
 
-// crashingRoles is a store whose member updates fail, as if the process
-// died right after the ownership compare-and-set.
-type crashingRoles struct{ *Store }
+// crashingRoles is a store whose member updates fail once SetOwner has
+// switched the owner, as if the process died right after the ownership
+// compare-and-set.
+type crashingRoles struct {
+	sdk.Store
+	switched atomic.Bool
+}
 
-func (crashingRoles) UpdateMember(context.Context, sdk.MemberWrite) error { return errCrash }
+func (c *crashingRoles) SetOwner(ctx context.Context, tenantID, from, to string, now time.Time) (*sdk.Tenant, error) {
+	t, err := c.Store.SetOwner(ctx, tenantID, from, to, now)
+	if err == nil {
+		c.switched.Store(true)
+	}
+	return t, err
+}
+
+func (c *crashingRoles) UpdateMember(ctx context.Context, w sdk.MemberWrite) error {
+	if c.switched.Load() {
+		return errCrash
+	}
+	return c.Store.UpdateMember(ctx, w)
+}
 
 // TestCrashOwnershipTransfer interrupts a transfer after SetOwner, before
-// the roles follow, and checks that Reconcile finishes it.
+// the old owner's role follows, and checks that Reconcile finishes it.
 func TestCrashOwnershipTransfer(t *testing.T) {
 	s := openStore(t)
 	ctx := t.Context()
@@ -155,19 +220,19 @@ func TestCrashOwnershipTransfer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := sdk.New(crashingRoles{s}).TransferOwnership(ctx, sdk.MemberActor(owner.ID), tn.ID, bob.ID); err == nil {
+	if _, err := sdk.New(&crashingRoles{Store: s}).TransferOwnership(ctx, sdk.MemberActor(owner.ID), tn.ID, bob.ID); err == nil {
 		t.Fatal("transfer with crashing role updates succeeded")
 	}
 	got := tenantOf(t, s, tn.ID)
 	if got.OwnerID != bob.ID {
 		t.Fatalf("owner %s, want %s: the CAS should have happened", got.OwnerID, bob.ID)
 	}
-	if b, _ := s.GetMember(ctx, tn.ID, bob.ID); b.Role == "owner" {
-		t.Fatal("roles already moved; the crash was not simulated")
+	if a, _ := s.GetMember(ctx, tn.ID, owner.ID); a.Role != "owner" {
+		t.Fatal("the old owner's role already moved; the crash was not simulated")
 	}
 	rep := reconcile(t, s, tn.ID)
-	if rep.RolesRepaired != 2 {
-		t.Fatalf("Reconcile repaired %d roles, want 2 (report %+v)", rep.RolesRepaired, rep)
+	if rep.RolesRepaired == 0 {
+		t.Fatalf("Reconcile repaired no role (report %+v)", rep)
 	}
 	b, _ := s.GetMember(ctx, tn.ID, bob.ID)
 	a, _ := s.GetMember(ctx, tn.ID, owner.ID)
@@ -199,7 +264,7 @@ func TestCrashGroupWindows(t *testing.T) {
 	}
 	actor := sdk.TokenActor("tok")
 
-	crashAt(s, "AddGroupMembers.edges")
+	crashAt(t, s, "AddGroupMembers.edges")
 	if _, err := c.AddGroupMembers(ctx, actor, tn.ID, g.ID, []string{m.ID}); !errors.Is(err, errCrash) {
 		t.Fatalf("AddGroupMembers with a crash = %v", err)
 	}
@@ -217,7 +282,7 @@ func TestCrashGroupWindows(t *testing.T) {
 		t.Fatalf("members after the re-run = %v", ids)
 	}
 
-	crashAt(s, "DeleteGroup.deleted")
+	crashAt(t, s, "DeleteGroup.deleted")
 	if err := c.DeleteGroup(ctx, actor, tn.ID, g.ID, after.Version); !errors.Is(err, errCrash) {
 		t.Fatalf("DeleteGroup with a crash = %v", err)
 	}

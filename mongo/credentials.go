@@ -89,30 +89,19 @@ func (s *Store) GetCredentials(ctx context.Context, tenantID, memberID string) (
 // older version — is never touched: member writes alone set it.
 func (s *Store) PutCredentials(ctx context.Context, c *sdk.Credentials) error {
 	const op = "mongo.PutCredentials"
-	id := credentialsID(c.TenantID, c.MemberID)
-	unlock, err := s.lock(ctx, collCredentials, id)
-	if err != nil {
-		return err
-	}
-	_, err = s.credentials.UpdateOne(ctx, credentialsFilter(c.TenantID, c.MemberID), bson.D{{Key: "$set", Value: bson.D{
+	_, err := s.credentials.UpdateOne(ctx, credentialsFilter(c.TenantID, c.MemberID), bson.D{{Key: "$set", Value: bson.D{
 		{Key: "totpSecret", Value: c.TOTPSecret},
 		{Key: "totpPending", Value: c.TOTPPending},
 		{Key: "totpLastStep", Value: c.TOTPLastStep},
 		{Key: "updatedAt", Value: c.UpdatedAt},
 	}}}, options.UpdateOne().SetUpsert(true))
-	unlock()
 	return translate(ctx, op, err)
 }
 
 // setPasswordHash applies update to the password hash of the member's
 // document and reports whether the member exists.
 func (s *Store) setPasswordHash(ctx context.Context, tenantID, memberID string, update bson.D) (bool, error) {
-	unlock, err := s.lock(ctx, collMembers, memberID)
-	if err != nil {
-		return false, err
-	}
 	res, err := s.members.UpdateOne(ctx, bson.D{{Key: "_id", Value: memberID}, {Key: "tenantId", Value: tenantID}}, update)
-	unlock()
 	if err != nil {
 		return false, err
 	}
@@ -124,13 +113,8 @@ func (s *Store) setPasswordHash(ctx context.Context, tenantID, memberID string, 
 // exactly one advances.
 func (s *Store) AdvanceTOTPStep(ctx context.Context, tenantID, memberID string, step int64) (bool, error) {
 	const op = "mongo.AdvanceTOTPStep"
-	unlock, err := s.lock(ctx, collCredentials, credentialsID(tenantID, memberID))
-	if err != nil {
-		return false, err
-	}
 	filter := append(credentialsFilter(tenantID, memberID), bson.E{Key: "totpLastStep", Value: bson.D{{Key: "$lt", Value: step}}})
 	res, err := s.credentials.UpdateOne(ctx, filter, bson.D{{Key: "$set", Value: bson.D{{Key: "totpLastStep", Value: step}}}})
-	unlock()
 	if err != nil {
 		return false, translate(ctx, op, err)
 	}
@@ -145,11 +129,6 @@ func (s *Store) DeleteCredentials(ctx context.Context, tenantID, memberID string
 	if _, err := s.setPasswordHash(ctx, tenantID, memberID, bson.D{{Key: "$unset", Value: bson.D{{Key: "passwordHash", Value: ""}}}}); err != nil {
 		return translate(ctx, op, err)
 	}
-	unlock, err := s.lock(ctx, collCredentials, credentialsID(tenantID, memberID))
-	if err != nil {
-		return err
-	}
-	_, err = s.credentials.DeleteOne(ctx, credentialsFilter(tenantID, memberID))
-	unlock()
+	_, err := s.credentials.DeleteOne(ctx, credentialsFilter(tenantID, memberID))
 	return translate(ctx, op, err)
 }

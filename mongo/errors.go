@@ -58,7 +58,7 @@ func isDuplicate(err error) bool {
 // or "".
 func duplicateIndex(err error) string {
 	msg := err.Error()
-	for _, name := range []string{idxMemberMail, idxMemberUser, idxMemberExt, idxSlug} {
+	for _, name := range []string{idxMemberMail, idxMemberUser, idxMemberExt, idxGlobalEmail, idxSlug} {
 		if strings.Contains(msg, name) {
 			return name
 		}
@@ -87,6 +87,10 @@ func seatsInUse(op string) error {
 
 func emailTaken(op string, cause error) error {
 	return sdk.E(op, sdk.CodeAlreadyExists, sdk.ReasonEmailTaken, "a member with this email address exists", cause)
+}
+
+func emailTakenElsewhere(op string) error {
+	return sdk.E(op, sdk.CodeAlreadyExists, sdk.ReasonEmailTakenElsewhere, "the email address is used in another tenant", nil)
 }
 
 func externalIDTaken(op string, cause error) error {

@@ -10,6 +10,9 @@ import (
 	"testing"
 
 	"github.com/FerretDB/FerretDB/ferretdb"
+
+	"github.com/rosterhq/roster/internal/embedded"
+	"github.com/rosterhq/roster/sdk"
 )
 
 // ferretURI is the MongoDB URI of the FerretDB (SQLite handler) that
@@ -61,14 +64,50 @@ func runTests(m *testing.M) int {
 // newDBName returns a database name no other test uses.
 func newDBName() string { return fmt.Sprintf("roster_test_%03d", dbSeq.Add(1)) }
 
-// openStore opens a store on a fresh database and closes it when the test
-// ends.
-func openStore(t testing.TB, opts ...Option) *Store {
+// testStore is a store as the tests use it: the contract's methods go
+// through embedded.Serialize, as those of the embedded server's store do
+// (FerretDB v1 needs it), while the mongo store itself — its collections,
+// Client, Database and the methods outside the contract — is reachable
+// one level down.
+type testStore struct {
+	sdk.Store
+	*mongoStore
+}
+
+// mongoStore holds the mongo store one level below testStore's sdk.Store,
+// so that the contract's methods resolve to the latter.
+type mongoStore struct{ *Store }
+
+// raw returns the mongo store.
+func (s *testStore) raw() *Store { return s.mongoStore.Store }
+
+// CreateMembers and AppendAudits write: they go through the wrapper too.
+func (s *testStore) CreateMembers(ctx context.Context, ws []sdk.MemberWrite) []error {
+	return s.Store.(sdk.BulkMemberStore).CreateMembers(ctx, ws)
+}
+
+func (s *testStore) AppendAudits(ctx context.Context, es []*sdk.AuditEvent) error {
+	return s.Store.(sdk.BulkMemberStore).AppendAudits(ctx, es)
+}
+
+// openStore opens a store on a fresh database, serialised as the embedded
+// server's is, and closes it when the test ends.
+func openStore(t testing.TB, opts ...Option) *testStore {
+	t.Helper()
+	s := openUnserialized(t, opts...)
+	s.Store = embedded.Serialize(s.raw(), nil)
+	return s
+}
+
+// openUnserialized is openStore without the serialisation: the tests of
+// the seat protocol race its steps against each other on purpose, one
+// command at a time, and need no serialisation (and must not have it).
+func openUnserialized(t testing.TB, opts ...Option) *testStore {
 	t.Helper()
 	s, err := Open(t.Context(), ferretURI, newDBName(), opts...)
 	if err != nil {
 		t.Fatalf("Open: %v", err)
 	}
 	t.Cleanup(func() { _ = s.Close(context.Background()) })
-	return s
+	return &testStore{Store: s, mongoStore: &mongoStore{s}}
 }

@@ -3,7 +3,6 @@ package mongo
 import (
 	"context"
 	"errors"
-	"fmt"
 	"maps"
 	"slices"
 	"strings"
@@ -37,15 +36,8 @@ import (
 // exists) and a findAndModify that bumps the group's version and returns
 // it. A member's groups grow with the number of groups it is in, which
 // identity providers keep to tens or hundreds.
-//
-// Databases written before edges moved onto member documents kept them in
-// group_members, one document per edge; Open moves them (see
-// migrateEdges).
 const (
 	collGroups = "groups"
-	// collLegacyEdges held one document per edge ({_id, tenantId,
-	// groupId, memberId}) before edges moved onto member documents.
-	collLegacyEdges = "group_members"
 
 	idxGroupName = "tenantId_nameKey_unique"
 	idxGroupExt  = "tenantId_extKey_unique"
@@ -57,9 +49,9 @@ func init() {
 			coll    string
 			indexes []index
 		}{collGroups, []index{
-			{idxGroupName, bson.D{{Key: "tenantId", Value: 1}, {Key: "nameKey", Value: 1}}, true},
-			{idxGroupExt, bson.D{{Key: "tenantId", Value: 1}, {Key: "extKey", Value: 1}}, true},
-			{"tenantId_id", bson.D{{Key: "tenantId", Value: 1}, {Key: "_id", Value: 1}}, false},
+			{idxGroupName, bson.D{{Key: "tenantId", Value: 1}, {Key: "nameKey", Value: 1}}, unique},
+			{idxGroupExt, bson.D{{Key: "tenantId", Value: 1}, {Key: "extKey", Value: 1}}, unique},
+			{"tenantId_id", bson.D{{Key: "tenantId", Value: 1}, {Key: "_id", Value: 1}}, plain},
 		}},
 	)
 }
@@ -254,10 +246,6 @@ func (s *Store) groupGone(ctx context.Context, op, tenantID, id string) error {
 // version.
 func (s *Store) UpdateGroup(ctx context.Context, g *sdk.Group, expectedVersion int64) error {
 	const op = "mongo.UpdateGroup"
-	unlock, err := s.lock(ctx, collGroups, g.ID)
-	if err != nil {
-		return err
-	}
 	res, err := s.groups().UpdateOne(ctx,
 		bson.D{{Key: "_id", Value: g.ID}, {Key: "tenantId", Value: g.TenantID}, {Key: "version", Value: expectedVersion}},
 		bson.D{{Key: "$set", Value: bson.D{
@@ -265,7 +253,6 @@ func (s *Store) UpdateGroup(ctx context.Context, g *sdk.Group, expectedVersion i
 			{Key: "externalId", Value: g.ExternalID}, {Key: "extKey", Value: extKey(g.ExternalID, g.ID)},
 			{Key: "role", Value: g.Role}, {Key: "updatedAt", Value: g.UpdatedAt}, {Key: "version", Value: expectedVersion + 1},
 		}}})
-	unlock()
 	switch {
 	case err != nil && isDuplicate(err):
 		return s.groupDuplicate(ctx, op, g, false, err)
@@ -283,12 +270,7 @@ func (s *Store) UpdateGroup(ctx context.Context, g *sdk.Group, expectedVersion i
 // time.
 func (s *Store) DeleteGroup(ctx context.Context, tenantID, id string, expectedVersion int64) error {
 	const op = "mongo.DeleteGroup"
-	unlock, err := s.lock(ctx, collGroups, id)
-	if err != nil {
-		return err
-	}
 	res, err := s.groups().DeleteOne(ctx, bson.D{{Key: "_id", Value: id}, {Key: "tenantId", Value: tenantID}, {Key: "version", Value: expectedVersion}})
-	unlock()
 	if err != nil {
 		return translate(ctx, op, err)
 	}
@@ -304,16 +286,11 @@ func (s *Store) DeleteGroup(ctx context.Context, tenantID, id string, expectedVe
 // bumpGroup increments a group's version and sets updatedAt, returning the
 // group after: one findAndModify.
 func (s *Store) bumpGroup(ctx context.Context, op, tenantID, groupID string, now time.Time) (*sdk.Group, error) {
-	unlock, err := s.lock(ctx, collGroups, groupID)
-	if err != nil {
-		return nil, err
-	}
 	var d groupDoc
-	err = s.groups().FindOneAndUpdate(ctx,
+	err := s.groups().FindOneAndUpdate(ctx,
 		bson.D{{Key: "_id", Value: groupID}, {Key: "tenantId", Value: tenantID}},
 		bson.D{{Key: "$inc", Value: bson.D{{Key: "version", Value: 1}}}, {Key: "$set", Value: bson.D{{Key: "updatedAt", Value: now}}}},
 		options.FindOneAndUpdate().SetReturnDocument(options.After)).Decode(&d)
-	unlock()
 	if errors.Is(err, driver.ErrNoDocuments) {
 		return nil, notFound(op, "group")
 	}
@@ -360,7 +337,7 @@ func (s *Store) pullFromGroup(ctx context.Context, tenantID, groupID string, ids
 
 // updateMembers applies update to the member documents of ids (with the
 // extra conditions cond): updateOne for one id,
-// updateMany for several, under the documents' write locks.
+// updateMany for several.
 func (s *Store) updateMembers(ctx context.Context, tenantID string, ids []string, cond bson.D, update bson.D) (*driver.UpdateResult, error) {
 	filter := bson.D{{Key: "tenantId", Value: tenantID}}
 	if len(ids) == 1 {
@@ -369,11 +346,6 @@ func (s *Store) updateMembers(ctx context.Context, tenantID string, ids []string
 		filter = append(filter, bson.E{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}})
 	}
 	filter = append(filter, cond...)
-	unlock, err := s.lockMany(ctx, collMembers, ids)
-	if err != nil {
-		return nil, err
-	}
-	defer unlock()
 	if len(ids) == 1 {
 		return s.members.UpdateOne(ctx, filter, update)
 	}
@@ -515,12 +487,7 @@ func (s *Store) DeleteEdges(ctx context.Context, tenantID string, edges []sdk.Gr
 			SetFilter(bson.D{{Key: "tenantId", Value: tenantID}, {Key: "_id", Value: bson.D{{Key: "$in", Value: byGroup[g]}}}, {Key: "groups", Value: g}}).
 			SetUpdate(bson.D{{Key: "$pullAll", Value: bson.D{{Key: "groups", Value: bson.A{g}}}}})
 	}
-	unlock, err := s.lockMany(ctx, collMembers, members)
-	if err != nil {
-		return 0, err
-	}
 	res, err := s.members.BulkWrite(ctx, models, options.BulkWrite().SetOrdered(false))
-	unlock()
 	if err != nil {
 		return 0, translate(ctx, op, err)
 	}
@@ -542,8 +509,8 @@ func (s *Store) dropGroupEdges(ctx context.Context, op, tenantID, groupID string
 }
 
 // edgePage is how many member documents one step of a group deletion
-// rewrites, and how many edges one step of migrateEdges moves (a variable
-// so that tests can take small steps).
+// rewrites, and how many documents one step of a migration reads (a
+// variable so that tests can take small steps).
 var edgePage = 1000
 
 // MissingMembers implements [sdk.GroupStore]: one find of the ids that
@@ -576,84 +543,4 @@ func (s *Store) MissingMembers(ctx context.Context, tenantID string, ids []strin
 		}
 	}
 	return missing, nil
-}
-
-// migrateEdges moves the edges of a database written before they lived on
-// member documents from group_members onto the members, a batch at a time,
-// then drops group_members. A batch is an $addToSet per group (an edge
-// already moved is not added twice; one of a member that no longer exists
-// matches nothing and is dropped) followed by deleting the batch's edge
-// documents, so a crash part-way leaves a state the next Open, by any
-// process, completes.
-func (s *Store) migrateEdges(ctx context.Context) error {
-	names, err := s.db.ListCollectionNames(ctx, bson.D{{Key: "name", Value: collLegacyEdges}})
-	if err != nil {
-		return fmt.Errorf("mongo.Open: listing collections: %w", err)
-	}
-	if len(names) == 0 {
-		return nil
-	}
-	legacy := s.db.Collection(collLegacyEdges)
-	moved := 0
-	for {
-		cur, err := legacy.Find(ctx, bson.D{}, findOpts(bson.D{{Key: "_id", Value: 1}}, edgePage))
-		if err != nil {
-			return fmt.Errorf("mongo.Open: reading %s: %w", collLegacyEdges, err)
-		}
-		var docs []struct {
-			ID       string `bson:"_id"`
-			TenantID string `bson:"tenantId"`
-			GroupID  string `bson:"groupId"`
-			MemberID string `bson:"memberId"`
-		}
-		if err := cur.All(ctx, &docs); err != nil {
-			return fmt.Errorf("mongo.Open: reading %s: %w", collLegacyEdges, err)
-		}
-		if len(docs) == 0 {
-			break
-		}
-		// One updateMany per group of the batch (edges sort by tenant and
-		// group): a server that scans for each statement scans a few times
-		// a batch, not once an edge.
-		type key struct{ tenant, group string }
-		members := map[key][]string{}
-		var order []key
-		var all []string
-		edgeIDs := make([]string, len(docs))
-		for i, d := range docs {
-			k := key{d.TenantID, d.GroupID}
-			if _, ok := members[k]; !ok {
-				order = append(order, k)
-			}
-			members[k] = append(members[k], d.MemberID)
-			all = append(all, d.MemberID)
-			edgeIDs[i] = d.ID
-		}
-		models := make([]driver.WriteModel, len(order))
-		for i, k := range order {
-			models[i] = driver.NewUpdateManyModel().
-				SetFilter(bson.D{{Key: "tenantId", Value: k.tenant}, {Key: "_id", Value: bson.D{{Key: "$in", Value: members[k]}}}}).
-				SetUpdate(bson.D{{Key: "$addToSet", Value: bson.D{{Key: "groups", Value: k.group}}}})
-		}
-		unlock, err := s.lockMany(ctx, collMembers, all)
-		if err != nil {
-			return err
-		}
-		_, err = s.members.BulkWrite(ctx, models, options.BulkWrite().SetOrdered(false))
-		unlock()
-		if err != nil {
-			return fmt.Errorf("mongo.Open: moving group memberships onto members: %w", err)
-		}
-		if _, err := legacy.DeleteMany(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: edgeIDs}}}}); err != nil {
-			return fmt.Errorf("mongo.Open: deleting moved group memberships: %w", err)
-		}
-		moved += len(docs)
-	}
-	if err := legacy.Drop(ctx); err != nil {
-		return fmt.Errorf("mongo.Open: dropping %s: %w", collLegacyEdges, err)
-	}
-	if moved > 0 {
-		s.log.Info("roster: moved group memberships onto member documents", "edges", moved, "from", collLegacyEdges)
-	}
-	return nil
 }

@@ -2,7 +2,6 @@ package mongo
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -13,8 +12,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"go.mongodb.org/mongo-driver/v2/bson"
 
 	"github.com/rosterhq/roster/scim"
 	"github.com/rosterhq/roster/sdk"
@@ -49,7 +46,7 @@ func TestGroupCommandCounts(t *testing.T) {
 	bigSize := bigGroupSize(t)
 	insertGroupMembers(t, s, tn.ID, big.ID, bigSize)
 	m := newMember(tn.ID, "new@x.test")
-	if err := s.CreateMember(ctx, sdk.MemberWrite{Member: m, HoldsSeat: true}); err != nil {
+	if err := s.CreateMember(ctx, sdk.MemberWrite{Member: m, Seat: sdk.SeatTake}); err != nil {
 		t.Fatal(err)
 	}
 	count("AddGroupMembers (1, small group)", 2, func() error {
@@ -131,7 +128,7 @@ func bigGroupSize(t *testing.T) int {
 // form, with one insertMany a thousand: adding them through
 // AddGroupMembers rewrites each member document, which FerretDB does at a
 // cost that grows with the collection.
-func insertGroupMembers(t *testing.T, s *Store, tenantID, groupID string, n int) []string {
+func insertGroupMembers(t *testing.T, s *testStore, tenantID, groupID string, n int) []string {
 	t.Helper()
 	var ids []string
 	for b := 0; b < n; b += 1000 {
@@ -305,102 +302,4 @@ func TestSCIMCommandCounts(t *testing.T) {
 	if after.Version <= before.Version {
 		t.Errorf("group version %d → %d after its member was deleted", before.Version, after.Version)
 	}
-}
-
-// TestMigrateLegacyEdges opens a database whose memberships are still in
-// group_members, one document per edge: Open moves them onto the member
-// documents (dropping those of members that no longer exist), drops the
-// collection, and a second Open has nothing left to do.
-func TestMigrateLegacyEdges(t *testing.T) {
-	ctx := t.Context()
-	db := newDBName()
-	s, err := Open(ctx, ferretURI, db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close(ctx)
-	tn, _ := newTenant(t, s, "acme", 5000)
-	g1 := &sdk.Group{ID: sdk.NewID(), TenantID: tn.ID, DisplayName: "One", NameKey: "one", Version: 1, CreatedAt: epoch, UpdatedAt: epoch}
-	g2 := &sdk.Group{ID: sdk.NewID(), TenantID: tn.ID, DisplayName: "Two", NameKey: "two", Version: 1, CreatedAt: epoch, UpdatedAt: epoch}
-	for _, g := range []*sdk.Group{g1, g2} {
-		if err := s.CreateGroup(ctx, g); err != nil {
-			t.Fatal(err)
-		}
-	}
-	// 300 members in steps of 100 edges, all in g1, every third in g2;
-	// the first is already in g1 on its document (a crash mid-migration).
-	defer func(n int) { edgePage = n }(edgePage)
-	edgePage = 100
-	var ids []string
-	for b := 0; b < 300; b += 100 {
-		ms := make([]*sdk.Member, 100)
-		for i := range ms {
-			ms[i] = newMember(tn.ID, fmt.Sprintf("m%04d@x.test", b+i))
-			ms[i].ID = fmt.Sprintf("m%04d", b+i)
-			ids = append(ids, ms[i].ID)
-		}
-		if err := errors.Join(s.CreateMembers(ctx, tn.ID, ms, make([]bool, len(ms)))...); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if _, _, err := s.AddGroupMembers(ctx, tn.ID, g1.ID, ids[:1], epoch); err != nil {
-		t.Fatal(err)
-	}
-	var legacy []any
-	edge := func(g, m string) {
-		legacy = append(legacy, bson.D{{Key: "_id", Value: tn.ID + "|" + g + "|" + m}, {Key: "tenantId", Value: tn.ID}, {Key: "groupId", Value: g}, {Key: "memberId", Value: m}})
-	}
-	for i, id := range ids {
-		edge(g1.ID, id)
-		if i%3 == 0 {
-			edge(g2.ID, id)
-		}
-	}
-	edge(g1.ID, "deleted-member")
-	if _, err := s.db.Collection(collLegacyEdges).InsertMany(ctx, legacy); err != nil {
-		t.Fatal(err)
-	}
-
-	s2, err := Open(ctx, ferretURI, db)
-	if err != nil {
-		t.Fatalf("Open with legacy edges: %v", err)
-	}
-	defer s2.Close(ctx)
-	names, err := s2.db.ListCollectionNames(ctx, bson.D{{Key: "name", Value: collLegacyEdges}})
-	if err != nil || len(names) != 0 {
-		t.Fatalf("%s after Open: %v, %v; want it dropped", collLegacyEdges, names, err)
-	}
-	all := func(g string) []string {
-		var out []string
-		after := ""
-		for {
-			page, err := s2.ListGroupMembers(ctx, tn.ID, g, after, 128)
-			if err != nil {
-				t.Fatal(err)
-			}
-			out = append(out, page...)
-			if len(page) < 128 {
-				return out
-			}
-			after = page[len(page)-1]
-		}
-	}
-	var want2 []string
-	for i := 0; i < len(ids); i += 3 {
-		want2 = append(want2, ids[i])
-	}
-	if got := all(g1.ID); !slices.Equal(got, ids) {
-		t.Fatalf("g1 has %d members after the move, want %d", len(got), len(ids))
-	}
-	if got := all(g2.ID); !slices.Equal(got, want2) {
-		t.Fatalf("g2 has %d members after the move, want %d", len(got), len(want2))
-	}
-	if edges, _ := s2.ListMemberGroups(ctx, tn.ID, ids[:1]); len(edges) != 2 {
-		t.Fatalf("the first member's groups after the move = %v, want g1 once and g2", edges)
-	}
-	s3, err := Open(ctx, ferretURI, db)
-	if err != nil {
-		t.Fatalf("second Open: %v", err)
-	}
-	s3.Close(ctx)
 }

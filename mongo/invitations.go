@@ -90,14 +90,9 @@ func (s *Store) UpdateInvitation(ctx context.Context, inv *sdk.Invitation, expec
 	const op = "mongo.UpdateInvitation"
 	doc := fromInvitation(inv)
 	doc.Version = expectedVersion + 1
-	unlock, err := s.lock(ctx, collInvitations, inv.ID)
-	if err != nil {
-		return err
-	}
 	res, err := s.invitations.ReplaceOne(ctx,
 		bson.D{{Key: "_id", Value: inv.ID}, {Key: "tenantId", Value: inv.TenantID}, {Key: "version", Value: expectedVersion}},
 		doc)
-	unlock()
 	if err != nil {
 		return translate(ctx, op, err)
 	}

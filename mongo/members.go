@@ -5,6 +5,7 @@ import (
 	"errors"
 	"regexp"
 	"slices"
+	"strconv"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	driver "go.mongodb.org/mongo-driver/v2/mongo"
@@ -14,17 +15,28 @@ import (
 )
 
 // CreateMember implements [sdk.MemberStore] in two commands: take the seat
-// (a $inc on the tenant conditional on a free seat and on w.TenantVersion;
-// without a seat, a read that the tenant exists at that version), then
-// insert the member, with its password hash when w carries one. When the
-// insert is refused as a duplicate the seat is given back. When it fails
-// otherwise it is unknown whether the server applied it, so the seat stays
-// taken: the counter errs high, never low, and Reconcile repairs it.
+// (with w.Seat SeatTake: a findAndModify on the tenant conditional on a
+// free seat and on w.TenantVersion, leaving a take intent; otherwise a read
+// that the tenant exists at that version), then insert the member, with
+// its password hash when w carries one. When the insert is refused as a
+// duplicate the seat is given back, unless a recount voided it (the insert
+// met the recount's placeholder: ReasonVersionMismatch). When it fails
+// otherwise it is unknown whether the server applied it, so the seat and
+// its intent stay: the counter errs high, never low, and RecountSeats
+// settles the intent. Every pruneAt-th take or so costs two commands more
+// (see prune).
 func (s *Store) CreateMember(ctx context.Context, w sdk.MemberWrite) error {
 	const op = "mongo.CreateMember"
+	if w.Seat != sdk.SeatKeep && w.Seat != sdk.SeatTake {
+		return badSeat(op, w.Seat)
+	}
 	m := w.Member
-	if w.HoldsSeat {
-		if err := s.takeSeats(ctx, op, m.TenantID, 1, w.TenantVersion); err != nil {
+	var token string
+	var shown *tenantDoc
+	if w.Seat == sdk.SeatTake {
+		token = seatToken(m.ID)
+		var err error
+		if shown, err = s.takeSeats(ctx, op, m.TenantID, []string{token}, w.TenantVersion); err != nil {
 			return err
 		}
 		if err := s.crashPoint("CreateMember.seatTaken"); err != nil {
@@ -33,37 +45,59 @@ func (s *Store) CreateMember(ctx context.Context, w sdk.MemberWrite) error {
 	} else if err := s.tenantAt(ctx, op, m.TenantID, w.TenantVersion); err != nil {
 		return err
 	}
-	doc := fromMember(m)
-	doc.PasswordHash = w.PasswordHash
-	_, err := s.members.InsertOne(ctx, doc)
-	if err == nil {
+	_, err := s.members.InsertOne(ctx, memberWriteDoc(w))
+	switch {
+	case err == nil:
+		if shown != nil && len(shown.SeatTakes) >= pruneAt {
+			s.prune(ctx, m.TenantID, shown, []string{token})
+		}
 		return nil
-	}
-	if !isDuplicate(err) {
+	case !isDuplicate(err):
 		return translate(ctx, op, err)
 	}
-	if w.HoldsSeat {
-		s.releaseSeats(ctx, op, m.TenantID, 1)
+	err = s.memberDuplicate(ctx, op, m, true, w.GlobalEmail, err)
+	if token != "" && sdk.ReasonOf(err) != sdk.ReasonVersionMismatch {
+		s.giveBack(ctx, op, m.TenantID, []string{token})
 	}
-	return s.memberDuplicate(ctx, op, m, true, err)
+	return err
+}
+
+// memberWriteDoc returns the stored form of w's member as a create writes
+// it: with the password hash w carries, and globalEmailKey when w asks
+// for a globally unique address.
+func memberWriteDoc(w sdk.MemberWrite) *memberDoc {
+	d := fromMember(w.Member)
+	d.PasswordHash = w.PasswordHash
+	if w.GlobalEmail {
+		d.GlobalEmailKey = d.EmailKey
+	}
+	return d
 }
 
 // memberDuplicate says which uniqueness rule refused a write of m, in the
 // order the reference store checks them: the member id (on create), the
-// email, the userName, the external id. FerretDB's messages do not always name the index,
-// so the answer comes from one read of the documents m collides with; the
-// message is the fallback when they vanished meanwhile.
-func (s *Store) memberDuplicate(ctx context.Context, op string, m *sdk.Member, creating bool, cause error) error {
+// email, the userName, the external id, and with global the email among
+// the members of every tenant written with GlobalEmail. An id held by a
+// void placeholder of m's tenant means a recount voided the create
+// (ReasonVersionMismatch). FerretDB's messages do not always name the
+// index, so the answer comes from one read of the documents m collides
+// with; the message is the fallback when they vanished meanwhile.
+func (s *Store) memberDuplicate(ctx context.Context, op string, m *sdk.Member, creating, global bool, cause error) error {
 	ek := extKey(m.ExternalID, m.ID)
+	or := bson.A{
+		bson.D{{Key: "_id", Value: m.ID}},
+		bson.D{{Key: "tenantId", Value: m.TenantID}, {Key: "emailKey", Value: m.EmailKey}},
+		bson.D{{Key: "tenantId", Value: m.TenantID}, {Key: "userNameKey", Value: m.UserNameKey}},
+		bson.D{{Key: "tenantId", Value: m.TenantID}, {Key: "extKey", Value: ek}},
+	}
+	if global {
+		or = append(or, bson.D{{Key: "globalEmailKey", Value: m.EmailKey}})
+	}
 	cur, err := s.members.Find(ctx,
-		bson.D{{Key: "$or", Value: bson.A{
-			bson.D{{Key: "_id", Value: m.ID}},
-			bson.D{{Key: "tenantId", Value: m.TenantID}, {Key: "emailKey", Value: m.EmailKey}},
-			bson.D{{Key: "tenantId", Value: m.TenantID}, {Key: "userNameKey", Value: m.UserNameKey}},
-			bson.D{{Key: "tenantId", Value: m.TenantID}, {Key: "extKey", Value: ek}},
-		}}},
-		options.Find().SetProjection(bson.D{{Key: "tenantId", Value: 1}, {Key: "emailKey", Value: 1}, {Key: "userNameKey", Value: 1}, {Key: "extKey", Value: 1}}).
-			SetLimit(4).SetBatchSize(4))
+		bson.D{{Key: "$or", Value: or}},
+		options.Find().SetProjection(bson.D{{Key: "tenantId", Value: 1}, {Key: "emailKey", Value: 1}, {Key: "userNameKey", Value: 1},
+			{Key: "extKey", Value: 1}, {Key: "globalEmailKey", Value: 1}}).
+			SetLimit(5).SetBatchSize(5))
 	if err != nil {
 		return translate(ctx, op, err)
 	}
@@ -71,12 +105,14 @@ func (s *Store) memberDuplicate(ctx context.Context, op string, m *sdk.Member, c
 	if err := cur.All(ctx, &docs); err != nil {
 		return translate(ctx, op, err)
 	}
-	var idTaken, mailTaken, userTaken, extTaken bool
+	var idTaken, idVoided, mailTaken, userTaken, extTaken, elsewhere bool
 	for _, d := range docs {
 		switch {
 		case d.ID == m.ID:
-			idTaken = creating
+			idVoided = creating && d.TenantID == voidTenant(m.TenantID)
+			idTaken = creating && !idVoided
 		case d.TenantID != m.TenantID:
+			elsewhere = elsewhere || global && d.GlobalEmailKey == m.EmailKey
 		default:
 			mailTaken = mailTaken || d.EmailKey == m.EmailKey
 			userTaken = userTaken || d.UserNameKey == m.UserNameKey
@@ -84,6 +120,8 @@ func (s *Store) memberDuplicate(ctx context.Context, op string, m *sdk.Member, c
 		}
 	}
 	switch {
+	case idVoided:
+		return voided(op)
 	case idTaken:
 		return sdk.E(op, sdk.CodeAlreadyExists, "", "member id exists", nil)
 	case mailTaken:
@@ -92,6 +130,8 @@ func (s *Store) memberDuplicate(ctx context.Context, op string, m *sdk.Member, c
 		return userNameTaken(op, nil)
 	case extTaken:
 		return externalIDTaken(op, nil)
+	case elsewhere:
+		return emailTakenElsewhere(op)
 	}
 	switch duplicateIndex(cause) {
 	case idxMemberMail:
@@ -100,6 +140,8 @@ func (s *Store) memberDuplicate(ctx context.Context, op string, m *sdk.Member, c
 		return userNameTaken(op, nil)
 	case idxMemberExt:
 		return externalIDTaken(op, nil)
+	case idxGlobalEmail:
+		return emailTakenElsewhere(op)
 	}
 	return sdk.E(op, sdk.CodeAlreadyExists, "", "a uniqueness rule refused the write", cause)
 }
@@ -135,24 +177,26 @@ func (s *Store) GetMember(ctx context.Context, tenantID, id string) (*sdk.Member
 	return s.findMember(ctx, "mongo.GetMember", bson.D{{Key: "_id", Value: id}, {Key: "tenantId", Value: tenantID}})
 }
 
-// GetMemberByEmail implements [sdk.MemberStore]. One command, on the
-// unique (tenantId, emailKey) index.
-func (s *Store) GetMemberByEmail(ctx context.Context, tenantID, emailKey string) (*sdk.Member, error) {
-	const op = "mongo.GetMemberByEmail"
-	if emailKey == "" {
+// GetMemberBy implements [sdk.MemberStore]. One command, on the unique
+// (tenantId, emailKey), (tenantId, userNameKey) or (tenantId, extKey)
+// index.
+func (s *Store) GetMemberBy(ctx context.Context, tenantID string, key sdk.MemberKey, value string) (*sdk.Member, error) {
+	const op = "mongo.GetMemberBy"
+	var field string
+	switch key {
+	case sdk.KeyEmail:
+		field = "emailKey"
+	case sdk.KeyUserName:
+		field = "userNameKey"
+	case sdk.KeyExternalID:
+		field, value = "extKey", extKey(value, "")
+	default:
+		return nil, sdk.E(op, sdk.CodeInvalidArgument, sdk.ReasonInvalid, "unknown member key "+strconv.Itoa(int(key)), nil)
+	}
+	if value == "" {
 		return nil, notFound(op, "member")
 	}
-	return s.findMember(ctx, op, bson.D{{Key: "tenantId", Value: tenantID}, {Key: "emailKey", Value: emailKey}})
-}
-
-// GetMemberByUserName implements [sdk.MemberStore]. One command, on the
-// unique (tenantId, userNameKey) index.
-func (s *Store) GetMemberByUserName(ctx context.Context, tenantID, userNameKey string) (*sdk.Member, error) {
-	const op = "mongo.GetMemberByUserName"
-	if userNameKey == "" {
-		return nil, notFound(op, "member")
-	}
-	return s.findMember(ctx, op, bson.D{{Key: "tenantId", Value: tenantID}, {Key: "userNameKey", Value: userNameKey}})
+	return s.findMember(ctx, op, bson.D{{Key: "tenantId", Value: tenantID}, {Key: field, Value: value}})
 }
 
 // GetMemberWithPasswordHash implements [sdk.PasswordHashReader]: one find
@@ -171,16 +215,6 @@ func (s *Store) GetMemberWithPasswordHash(ctx context.Context, tenantID, id stri
 		hash = *d.PasswordHash
 	}
 	return d.member(), hash, nil
-}
-
-// GetMemberByExternalID implements [sdk.MemberStore]. One command, on the
-// unique (tenantId, extKey) index.
-func (s *Store) GetMemberByExternalID(ctx context.Context, tenantID, externalID string) (*sdk.Member, error) {
-	const op = "mongo.GetMemberByExternalID"
-	if externalID == "" {
-		return nil, notFound(op, "member")
-	}
-	return s.findMember(ctx, op, bson.D{{Key: "tenantId", Value: tenantID}, {Key: "extKey", Value: extKey(externalID, "")}})
 }
 
 // memberFilter translates f. The prefix is matched by anchored regular
@@ -304,11 +338,16 @@ func (s *Store) CountMembers(ctx context.Context, tenantID string, f sdk.MemberF
 }
 
 // EmailInOtherTenant implements [sdk.MemberStore]: one find of at most one
-// id on the (emailKey, tenantId) index, the one index that does not start
-// with tenantId because the question is across tenants.
+// id on the (emailKey, tenantId) index, which does not start with tenantId
+// because the question is across tenants. Void placeholders (see
+// RecountSeats) are no members.
 func (s *Store) EmailInOtherTenant(ctx context.Context, tenantID, emailKey string) (bool, error) {
 	err := s.members.FindOne(ctx,
-		bson.D{{Key: "emailKey", Value: emailKey}, {Key: "tenantId", Value: bson.D{{Key: "$ne", Value: tenantID}}}},
+		bson.D{
+			{Key: "emailKey", Value: emailKey},
+			{Key: "tenantId", Value: bson.D{{Key: "$ne", Value: tenantID}}},
+			{Key: "voidedAt", Value: bson.D{{Key: "$exists", Value: false}}},
+		},
 		options.FindOne().SetProjection(bson.D{{Key: "_id", Value: 1}})).Err()
 	switch {
 	case errors.Is(err, driver.ErrNoDocuments):
@@ -321,81 +360,114 @@ func (s *Store) EmailInOtherTenant(ctx context.Context, tenantID, emailKey strin
 
 // UpdateMember implements [sdk.MemberStore]: one update conditional on the
 // version that sets every field but the member's group memberships (see
-// replaceMember), and the password hash when w carries one, preceded by
-// taking seats (w.SeatDelta > 0; given back if the update is refused) or
-// followed by giving them back (w.SeatDelta < 0).
+// replaceMember), and the password hash when w carries one. With
+// SeatTake it is preceded by the seat take (see CreateMember), whose seat
+// is given back when the update is refused; with SeatRelease it is
+// wrapped in a release: a release intent on the tenant before the update,
+// and after it the seat given back (or, when the update was refused, the
+// intent removed), one command each. A failure without a definite answer
+// leaves the intent for RecountSeats to settle.
 func (s *Store) UpdateMember(ctx context.Context, w sdk.MemberWrite) error {
 	const op = "mongo.UpdateMember"
-	m, expectedVersion, seatDelta := w.Member, w.ExpectedVersion, w.SeatDelta
-	doc := fromMember(m)
+	if w.Seat != sdk.SeatKeep && w.Seat != sdk.SeatTake && w.Seat != sdk.SeatRelease {
+		return badSeat(op, w.Seat)
+	}
+	m, expectedVersion := w.Member, w.ExpectedVersion
+	doc := memberWriteDoc(w)
 	doc.Version = expectedVersion + 1
-	doc.PasswordHash = w.PasswordHash
 	update, err := replaceMember(doc)
 	if err != nil {
 		return sdk.E(op, sdk.CodeInvalidArgument, sdk.ReasonInvalid, "the member cannot be stored", err)
 	}
-	if seatDelta > 0 {
-		if err := s.takeSeats(ctx, op, m.TenantID, seatDelta, 0); err != nil {
+	var token string
+	var shown *tenantDoc
+	switch w.Seat {
+	case sdk.SeatTake:
+		token = seatToken(m.ID)
+		if shown, err = s.takeSeats(ctx, op, m.TenantID, []string{token}, 0); err != nil {
+			return err
+		}
+		if err := s.crashPoint("UpdateMember.seatTaken"); err != nil {
+			return err
+		}
+	case sdk.SeatRelease:
+		token = seatToken(m.ID)
+		if err := s.beginRelease(ctx, op, m.TenantID, token); err != nil {
+			return err
+		}
+		if err := s.crashPoint("UpdateMember.releasing"); err != nil {
 			return err
 		}
 	}
-	unlock, err := s.lock(ctx, collMembers, m.ID)
-	if err != nil {
-		if seatDelta > 0 {
-			s.releaseSeats(ctx, op, m.TenantID, seatDelta)
+	// refused undoes the seat step of a write the server refused.
+	refused := func(err error) error {
+		switch w.Seat {
+		case sdk.SeatTake:
+			s.giveBack(ctx, op, m.TenantID, []string{token})
+		case sdk.SeatRelease:
+			s.endRelease(ctx, op, m.TenantID, token, false)
 		}
 		return err
 	}
 	res, err := s.members.UpdateOne(ctx,
 		bson.D{{Key: "_id", Value: m.ID}, {Key: "tenantId", Value: m.TenantID}, {Key: "version", Value: expectedVersion}},
 		update)
-	unlock()
 	switch {
 	case err != nil && isDuplicate(err):
-		if seatDelta > 0 {
-			s.releaseSeats(ctx, op, m.TenantID, seatDelta)
-		}
-		return s.memberDuplicate(ctx, op, m, false, err)
+		return refused(s.memberDuplicate(ctx, op, m, false, w.GlobalEmail, err))
 	case err != nil:
 		return translate(ctx, op, err)
 	case res.MatchedCount == 0:
-		if seatDelta > 0 {
-			s.releaseSeats(ctx, op, m.TenantID, seatDelta)
-		}
-		return s.memberGone(ctx, op, m.TenantID, m.ID)
+		return refused(s.memberGone(ctx, op, m.TenantID, m.ID))
 	}
 	m.Version = expectedVersion + 1
 	if err := s.crashPoint("UpdateMember.written"); err != nil {
 		return err
 	}
-	if seatDelta < 0 {
-		s.releaseSeats(ctx, op, m.TenantID, -seatDelta)
+	switch {
+	case w.Seat == sdk.SeatRelease:
+		s.endRelease(ctx, op, m.TenantID, token, true)
+	case shown != nil && len(shown.SeatTakes) >= pruneAt:
+		s.prune(ctx, m.TenantID, shown, []string{token})
 	}
 	return nil
 }
 
 // DeleteMember implements [sdk.MemberStore]: one delete conditional on the
-// version, then giving the seat back.
-func (s *Store) DeleteMember(ctx context.Context, tenantID, id string, expectedVersion int64, releaseSeat bool) error {
+// version; with SeatRelease wrapped in a release, as UpdateMember's.
+func (s *Store) DeleteMember(ctx context.Context, d sdk.MemberDelete) error {
 	const op = "mongo.DeleteMember"
-	unlock, err := s.lock(ctx, collMembers, id)
-	if err != nil {
-		return err
+	if d.Seat != sdk.SeatKeep && d.Seat != sdk.SeatRelease {
+		return badSeat(op, d.Seat)
+	}
+	release := d.Seat == sdk.SeatRelease
+	var token string
+	if release {
+		token = seatToken(d.ID)
+		if err := s.beginRelease(ctx, op, d.TenantID, token); err != nil {
+			return err
+		}
+		if err := s.crashPoint("DeleteMember.releasing"); err != nil {
+			return err
+		}
 	}
 	res, err := s.members.DeleteOne(ctx,
-		bson.D{{Key: "_id", Value: id}, {Key: "tenantId", Value: tenantID}, {Key: "version", Value: expectedVersion}})
-	unlock()
+		bson.D{{Key: "_id", Value: d.ID}, {Key: "tenantId", Value: d.TenantID}, {Key: "version", Value: d.ExpectedVersion}})
 	if err != nil {
 		return translate(ctx, op, err)
 	}
 	if res.DeletedCount == 0 {
-		return s.memberGone(ctx, op, tenantID, id)
+		err := s.memberGone(ctx, op, d.TenantID, d.ID)
+		if release {
+			s.endRelease(ctx, op, d.TenantID, token, false)
+		}
+		return err
 	}
 	if err := s.crashPoint("DeleteMember.deleted"); err != nil {
 		return err
 	}
-	if releaseSeat {
-		s.releaseSeats(ctx, op, tenantID, 1)
+	if release {
+		s.endRelease(ctx, op, d.TenantID, token, true)
 	}
 	return nil
 }

@@ -60,14 +60,9 @@ func (s *Store) migrateProfiles(ctx context.Context) error {
 // which closes it.)
 const maxUpdateStatements = 50
 
-// bulkUpdate runs the update models, unordered, under the write locks of
-// the documents ids, in commands of at most maxUpdateStatements.
-func (s *Store) bulkUpdate(ctx context.Context, coll *driver.Collection, collName string, ids []string, models []driver.WriteModel) error {
-	unlock, err := s.lockMany(ctx, collName, ids)
-	if err != nil {
-		return err
-	}
-	defer unlock()
+// bulkUpdate runs the update models, unordered, in commands of at most
+// maxUpdateStatements.
+func bulkUpdate(ctx context.Context, coll *driver.Collection, models []driver.WriteModel) error {
 	for start := 0; start < len(models); start += maxUpdateStatements {
 		end := min(start+maxUpdateStatements, len(models))
 		if _, err := coll.BulkWrite(ctx, models[start:end], options.BulkWrite().SetOrdered(false)); err != nil {
@@ -107,9 +102,7 @@ func (s *Store) migrateMemberProfiles(ctx context.Context) (int, error) {
 			return n, nil
 		}
 		models := make([]driver.WriteModel, len(docs))
-		ids := make([]string, len(docs))
 		for i, d := range docs {
-			ids[i] = d.ID
 			models[i] = driver.NewUpdateOneModel().
 				SetFilter(bson.D{{Key: "_id", Value: d.ID}, {Key: "userNameKey", Value: bson.D{{Key: "$exists", Value: false}}}}).
 				SetUpdate(bson.D{{Key: "$set", Value: bson.D{
@@ -119,7 +112,7 @@ func (s *Store) migrateMemberProfiles(ctx context.Context) (int, error) {
 					{Key: "emailKeys", Value: []string{emailValueKey(d.Email)}},
 				}}})
 		}
-		if err := s.bulkUpdate(ctx, s.members, collMembers, ids, models); err != nil {
+		if err := bulkUpdate(ctx, s.members, models); err != nil {
 			return n, fmt.Errorf("mongo.Open: migrating member profiles: %w", err)
 		}
 		n += len(docs)
@@ -165,7 +158,7 @@ func (s *Store) migratePasswordHashes(ctx context.Context) (int, error) {
 					{Key: "passwordHash", Value: bson.D{{Key: "$exists", Value: false}}}}).
 				SetUpdate(bson.D{{Key: "$set", Value: bson.D{{Key: "passwordHash", Value: d.PasswordHash}}}})
 		}
-		if err := s.bulkUpdate(ctx, s.members, collMembers, ids, models); err != nil {
+		if err := bulkUpdate(ctx, s.members, models); err != nil {
 			return n, fmt.Errorf("mongo.Open: moving password hashes onto members: %w", err)
 		}
 		cur, err = s.members.Find(ctx,
@@ -186,13 +179,8 @@ func (s *Store) migratePasswordHashes(ctx context.Context) (int, error) {
 			done = append(done, credentialsID(m.TenantID, m.ID))
 		}
 		if len(done) > 0 {
-			unlock, err := s.lockMany(ctx, collCredentials, done)
-			if err != nil {
-				return n, err
-			}
 			_, err = s.credentials.UpdateMany(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: done}}}},
 				bson.D{{Key: "$unset", Value: bson.D{{Key: "passwordHash", Value: ""}}}})
-			unlock()
 			if err != nil {
 				return n, fmt.Errorf("mongo.Open: removing moved password hashes: %w", err)
 			}

@@ -84,7 +84,7 @@ func TestMigrateProfiles(t *testing.T) {
 	for i := range 150 {
 		id := fmt.Sprintf("m%04d", i)
 		email := fmt.Sprintf("User%04d@X.test", i)
-		m, err := s.GetMemberByUserName(ctx, "t1", sdk.NormalizeEmail(email))
+		m, err := s.GetMemberBy(ctx, "t1", sdk.KeyUserName, sdk.NormalizeEmail(email))
 		if err != nil {
 			t.Fatalf("GetMemberByUserName(%s): %v", email, err)
 		}
@@ -93,7 +93,7 @@ func TestMigrateProfiles(t *testing.T) {
 			t.Fatalf("migrated member = %+v", m)
 		}
 	}
-	if m, err := s.GetMemberByUserName(ctx, "t2", "user0001@x.test"); err != nil || m.ID != "other" {
+	if m, err := s.GetMemberBy(ctx, "t2", sdk.KeyUserName, "user0001@x.test"); err != nil || m.ID != "other" {
 		t.Fatalf("member of the other tenant: %v, %v", m, err)
 	}
 	if m, _ := s.GetMember(ctx, "t1", "m9999"); m.UserName != "Done.UPN" || len(m.Emails) != 1 || m.Emails[0].Type != "home" {

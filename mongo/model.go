@@ -56,6 +56,13 @@ type tenantDoc struct {
 	// PendingOwner is the owner member while CreateTenant has not yet
 	// confirmed its insert; RecountSeats restores it after a crash.
 	PendingOwner *memberDoc `bson:"pendingOwner,omitempty"`
+	// Seat intents (see seats.go): a token per seat taken whose member
+	// write may not have landed yet, a token per seat about to be given
+	// back, and a count of seat steps that lets RecountSeats write only
+	// when no seat moved while it counted.
+	SeatTakes    []string `bson:"seatTakes,omitempty"`
+	SeatReleases []string `bson:"seatReleases,omitempty"`
+	SeatOps      int64    `bson:"seatOps"`
 }
 
 // memberDoc is a member as stored: the whole [sdk.Profile], the member's
@@ -76,7 +83,11 @@ type memberDoc struct {
 	UserNameKey string `bson:"userNameKey"`
 	ExternalID  string `bson:"externalId,omitempty"`
 	// ExtKey is unique per tenant; see extKey.
-	ExtKey            string `bson:"extKey"`
+	ExtKey string `bson:"extKey"`
+	// GlobalEmailKey is EmailKey on a member written with
+	// sdk.MemberWrite.GlobalEmail, absent otherwise; unique across tenants
+	// (the sparse globalEmailKey_unique).
+	GlobalEmailKey    string `bson:"globalEmailKey,omitempty"`
 	FormattedName     string `bson:"formattedName,omitempty"`
 	GivenName         string `bson:"givenName,omitempty"`
 	FamilyName        string `bson:"familyName,omitempty"`

@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -37,10 +36,10 @@ const (
 // silent when the database is down.
 const DefaultServerSelectionTimeout = 5 * time.Second
 
-// Store is the [sdk.Store] on MongoDB, or on any server speaking its wire
-// protocol that supports what the package documentation lists (FerretDB v1
-// included). It is safe for concurrent use. Create it with [Open]; release
-// it with [Store.Close].
+// Store is the [sdk.Store] on MongoDB. It relies on the server applying
+// each single-document update atomically, as MongoDB does (see the package
+// documentation for FerretDB). It is safe for concurrent use. Create it
+// with [Open]; release it with [Store.Close].
 type Store struct {
 	client      *driver.Client
 	ownClient   bool
@@ -50,21 +49,11 @@ type Store struct {
 	audit       *driver.Collection
 	invitations *driver.Collection
 	credentials *driver.Collection
-	ferret      bool
-	locks       *docLocks     // nil: the server applies conditional updates atomically
-	gate        *sync.RWMutex // see WithWriteGate
 	log         *slog.Logger
-
-	// crash, when set by a test, is called at the points where a process
-	// could die between two writes; a non-nil error makes the method return
-	// it at once, skipping every later step (compensations included), as a
-	// crash would.
-	crash func(point string) error
 }
 
 var (
 	_ sdk.Store              = (*Store)(nil)
-	_ sdk.SeatCounter        = (*Store)(nil)
 	_ sdk.PasswordHashReader = (*Store)(nil)
 )
 
@@ -72,9 +61,7 @@ type config struct {
 	client     *driver.Client
 	monitor    *event.CommandMonitor
 	selTimeout time.Duration
-	serialize  *bool
 	log        *slog.Logger
-	gate       *sync.RWMutex
 }
 
 // Option configures [Open].
@@ -102,18 +89,6 @@ func WithServerSelectionTimeout(d time.Duration) Option {
 	return func(c *config) { c.selTimeout = d }
 }
 
-// WithSerializedWrites forces on or off the in-process serialisation of
-// conditional writes to one document. By default it is on exactly when the
-// server is FerretDB: FerretDB v1 executes an update as a read followed by a
-// whole-document write, so two concurrent conditional updates of one
-// document can both pass their filter and one overwrite the other (measured:
-// 100 concurrent seat increments left the counter at 7). MongoDB applies
-// each single-document update atomically and needs no help. The
-// serialisation only covers writers in this process.
-func WithSerializedWrites(on bool) Option {
-	return func(c *config) { c.serialize = &on }
-}
-
 // WithLogger sets where the store reports what it repairs later rather than
 // fails on: a seat it could not give back after the member write it belongs
 // to succeeded. Default slog.Default().
@@ -135,7 +110,7 @@ func Open(ctx context.Context, uri, dbName string, opts ...Option) (*Store, erro
 	if dbName == "" {
 		return nil, errors.New("mongo.Open: the database name is empty")
 	}
-	s := &Store{client: cfg.client, log: cfg.log, gate: cfg.gate}
+	s := &Store{client: cfg.client, log: cfg.log}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
@@ -174,15 +149,6 @@ func Open(ctx context.Context, uri, dbName string, opts ...Option) (*Store, erro
 	s.invitations = s.db.Collection(collInvitations)
 	s.credentials = s.db.Collection(collCredentials)
 
-	var info bson.M
-	if err := s.db.RunCommand(ctx, bson.D{{Key: "buildInfo", Value: 1}}).Decode(&info); err != nil {
-		s.closeOwned()
-		return nil, fmt.Errorf("mongo.Open: buildInfo: %w", err)
-	}
-	_, s.ferret = info["ferretdbVersion"]
-	if (cfg.serialize == nil && s.ferret) || (cfg.serialize != nil && *cfg.serialize) {
-		s.locks = processLocks
-	}
 	// Member documents get their profile fields before the unique
 	// userNameKey index is built over them.
 	if err := s.migrateProfiles(ctx); err != nil {
@@ -190,10 +156,6 @@ func Open(ctx context.Context, uri, dbName string, opts ...Option) (*Store, erro
 		return nil, err
 	}
 	if err := s.ensureSchema(ctx); err != nil {
-		s.closeOwned()
-		return nil, err
-	}
-	if err := s.migrateEdges(ctx); err != nil {
 		s.closeOwned()
 		return nil, err
 	}
@@ -215,9 +177,6 @@ func (s *Store) Client() *driver.Client { return s.client }
 // Database returns the database the store uses.
 func (s *Store) Database() *driver.Database { return s.db }
 
-// FerretDB reports whether the server identified itself as FerretDB.
-func (s *Store) FerretDB() bool { return s.ferret }
-
 func (s *Store) closeOwned() {
 	if s.ownClient {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -229,10 +188,22 @@ func (s *Store) closeOwned() {
 // index describes one index; the name is fixed so that error messages and
 // dup-key translation can refer to it, and so that reopening is a no-op.
 type index struct {
-	name   string
-	keys   bson.D
-	unique bool
+	name string
+	keys bson.D
+	kind indexKind
 }
+
+// indexKind says what an index enforces.
+type indexKind int8
+
+const (
+	plain  indexKind = iota
+	unique           // unique over every document
+	// sparseUnique is unique over the documents that have the (single)
+	// key field; the others are not indexed. FerretDB v1.24 supports it,
+	// while it lacks partial indexes.
+	sparseUnique
+)
 
 // Index names the translation of duplicate-key errors relies on.
 const (
@@ -240,41 +211,47 @@ const (
 	idxMemberMail = "tenantId_emailKey_unique"
 	idxMemberUser = "tenantId_userNameKey_unique"
 	idxMemberExt  = "tenantId_extKey_unique"
+	// idxGlobalEmail does not start with tenantId: see doc.go.
+	idxGlobalEmail = "globalEmailKey_unique"
 )
 
 // schema lists every collection and its indexes. Every index starts with
-// tenantId (the tenants collection's own key is _id), with one documented
-// exception: members' (emailKey, tenantId), see doc.go.
+// tenantId (the tenants collection's own key is _id), with two documented
+// exceptions: members' (emailKey, tenantId) and globalEmailKey_unique, see
+// doc.go.
 var schema = []struct {
 	coll    string
 	indexes []index
 }{
 	{collTenants, []index{
-		{idxSlug, bson.D{{Key: "slug", Value: 1}}, true},
+		{idxSlug, bson.D{{Key: "slug", Value: 1}}, unique},
 	}},
 	{collMembers, []index{
-		{idxMemberMail, bson.D{{Key: "tenantId", Value: 1}, {Key: "emailKey", Value: 1}}, true},
+		{idxMemberMail, bson.D{{Key: "tenantId", Value: 1}, {Key: "emailKey", Value: 1}}, unique},
 		// Created after migrateProfiles has given every member a userNameKey.
-		{idxMemberUser, bson.D{{Key: "tenantId", Value: 1}, {Key: "userNameKey", Value: 1}}, true},
-		{idxMemberExt, bson.D{{Key: "tenantId", Value: 1}, {Key: "extKey", Value: 1}}, true},
-		{"tenantId_id", bson.D{{Key: "tenantId", Value: 1}, {Key: "_id", Value: 1}}, false},
-		{"tenantId_status_id", bson.D{{Key: "tenantId", Value: 1}, {Key: "status", Value: 1}, {Key: "_id", Value: 1}}, false},
-		{"tenantId_role_id", bson.D{{Key: "tenantId", Value: 1}, {Key: "role", Value: 1}, {Key: "_id", Value: 1}}, false},
-		{"emailKey_tenantId", bson.D{{Key: "emailKey", Value: 1}, {Key: "tenantId", Value: 1}}, false},
+		{idxMemberUser, bson.D{{Key: "tenantId", Value: 1}, {Key: "userNameKey", Value: 1}}, unique},
+		{idxMemberExt, bson.D{{Key: "tenantId", Value: 1}, {Key: "extKey", Value: 1}}, unique},
+		{"tenantId_id", bson.D{{Key: "tenantId", Value: 1}, {Key: "_id", Value: 1}}, plain},
+		{"tenantId_status_id", bson.D{{Key: "tenantId", Value: 1}, {Key: "status", Value: 1}, {Key: "_id", Value: 1}}, plain},
+		{"tenantId_role_id", bson.D{{Key: "tenantId", Value: 1}, {Key: "role", Value: 1}, {Key: "_id", Value: 1}}, plain},
+		{"emailKey_tenantId", bson.D{{Key: "emailKey", Value: 1}, {Key: "tenantId", Value: 1}}, plain},
+		// Addresses unique across tenants, for members written with
+		// sdk.MemberWrite.GlobalEmail (the only ones with the field).
+		{idxGlobalEmail, bson.D{{Key: "globalEmailKey", Value: 1}}, sparseUnique},
 		// A group's members in id order (groups is an array: multikey).
-		{"tenantId_groups_id", bson.D{{Key: "tenantId", Value: 1}, {Key: "groups", Value: 1}, {Key: "_id", Value: 1}}, false},
+		{"tenantId_groups_id", bson.D{{Key: "tenantId", Value: 1}, {Key: "groups", Value: 1}, {Key: "_id", Value: 1}}, plain},
 		// Members with an email value, in id order (multikey): SCIM's
 		// emails.value eq and emails[type eq "work"].value eq.
-		{"tenantId_emailKeys_id", bson.D{{Key: "tenantId", Value: 1}, {Key: "emailKeys", Value: 1}, {Key: "_id", Value: 1}}, false},
-		{"tenantId_employeeNumberKey_id", bson.D{{Key: "tenantId", Value: 1}, {Key: "employeeNumberKey", Value: 1}, {Key: "_id", Value: 1}}, false},
+		{"tenantId_emailKeys_id", bson.D{{Key: "tenantId", Value: 1}, {Key: "emailKeys", Value: 1}, {Key: "_id", Value: 1}}, plain},
+		{"tenantId_employeeNumberKey_id", bson.D{{Key: "tenantId", Value: 1}, {Key: "employeeNumberKey", Value: 1}, {Key: "_id", Value: 1}}, plain},
 	}},
 	{collAudit, []index{
-		{"tenantId_id", bson.D{{Key: "tenantId", Value: 1}, {Key: "_id", Value: 1}}, false},
+		{"tenantId_id", bson.D{{Key: "tenantId", Value: 1}, {Key: "_id", Value: 1}}, plain},
 	}},
 	{collInvitations, []index{
-		{"tenantId_id", bson.D{{Key: "tenantId", Value: 1}, {Key: "_id", Value: 1}}, false},
-		{"tenantId_state_id", bson.D{{Key: "tenantId", Value: 1}, {Key: "state", Value: 1}, {Key: "_id", Value: 1}}, false},
-		{"tenantId_memberId_id", bson.D{{Key: "tenantId", Value: 1}, {Key: "memberId", Value: 1}, {Key: "_id", Value: 1}}, false},
+		{"tenantId_id", bson.D{{Key: "tenantId", Value: 1}, {Key: "_id", Value: 1}}, plain},
+		{"tenantId_state_id", bson.D{{Key: "tenantId", Value: 1}, {Key: "state", Value: 1}, {Key: "_id", Value: 1}}, plain},
+		{"tenantId_memberId_id", bson.D{{Key: "tenantId", Value: 1}, {Key: "memberId", Value: 1}, {Key: "_id", Value: 1}}, plain},
 	}},
 	// credentials: _id is "tenantId/memberId", no other index.
 	{collCredentials, nil},
@@ -309,8 +286,11 @@ func (s *Store) ensureSchema(ctx context.Context) error {
 				continue
 			}
 			o := options.Index().SetName(ix.name)
-			if ix.unique {
+			switch ix.kind {
+			case unique:
 				o.SetUnique(true)
+			case sparseUnique:
+				o.SetUnique(true).SetSparse(true)
 			}
 			if _, err := iv.CreateOne(ctx, driver.IndexModel{Keys: ix.keys, Options: o}); err != nil {
 				return fmt.Errorf("mongo.Open: creating index %s of %s: %w", ix.name, c.coll, err)
@@ -318,36 +298,6 @@ func (s *Store) ensureSchema(ctx context.Context) error {
 		}
 	}
 	return nil
-}
-
-// lock serialises writes to one document when the server needs it (see
-// [WithSerializedWrites]); otherwise it costs nothing.
-func (s *Store) lock(ctx context.Context, coll, id string) (func(), error) {
-	return s.lockMany(ctx, coll, []string{id})
-}
-
-// lockMany is lock for several documents of one collection.
-func (s *Store) lockMany(ctx context.Context, coll string, ids []string) (func(), error) {
-	if s.locks == nil {
-		return func() {}, nil
-	}
-	keys := make([]string, len(ids))
-	for i, id := range ids {
-		keys[i] = s.db.Name() + "\x00" + coll + "\x00" + id
-	}
-	unlock, err := s.locks.lock(ctx, keys)
-	if err != nil {
-		return nil, err
-	}
-	return s.gated(unlock), nil
-}
-
-// crashPoint lets tests stop a method between two of its writes.
-func (s *Store) crashPoint(point string) error {
-	if s.crash == nil {
-		return nil
-	}
-	return s.crash(point)
 }
 
 // findOpts returns find options for one page, answered by the find command

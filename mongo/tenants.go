@@ -57,12 +57,7 @@ func (s *Store) CreateTenant(ctx context.Context, t *sdk.Tenant, owner *sdk.Memb
 }
 
 func (s *Store) clearPendingOwner(ctx context.Context, tenantID, ownerID string) error {
-	unlock, err := s.lock(ctx, collTenants, tenantID)
-	if err != nil {
-		return err
-	}
-	defer unlock()
-	_, err = s.tenants.UpdateOne(ctx,
+	_, err := s.tenants.UpdateOne(ctx,
 		bson.D{{Key: "_id", Value: tenantID}, {Key: "pendingOwner._id", Value: ownerID}},
 		bson.D{{Key: "$unset", Value: bson.D{{Key: "pendingOwner", Value: ""}}}})
 	return err
@@ -168,10 +163,6 @@ func (s *Store) ListTenants(ctx context.Context, q sdk.TenantQuery) ([]*sdk.Tena
 // the owner and the seat fields cannot change through it.
 func (s *Store) UpdateTenant(ctx context.Context, t *sdk.Tenant, expectedVersion int64) error {
 	const op = "mongo.UpdateTenant"
-	unlock, err := s.lock(ctx, collTenants, t.ID)
-	if err != nil {
-		return err
-	}
 	res, err := s.tenants.UpdateOne(ctx,
 		bson.D{{Key: "_id", Value: t.ID}, {Key: "version", Value: expectedVersion}},
 		bson.D{{Key: "$set", Value: bson.D{
@@ -181,7 +172,6 @@ func (s *Store) UpdateTenant(ctx context.Context, t *sdk.Tenant, expectedVersion
 			{Key: "version", Value: expectedVersion + 1},
 			{Key: "updatedAt", Value: t.UpdatedAt},
 		}}})
-	unlock()
 	if err != nil {
 		return translate(ctx, op, err)
 	}
@@ -199,14 +189,9 @@ func (s *Store) UpdateTenant(ctx context.Context, t *sdk.Tenant, expectedVersion
 // tenant after it, in one findAndModify command. When nothing matched it
 // returns refused, or CodeNotFound when the tenant does not exist.
 func (s *Store) modifyTenant(ctx context.Context, op, id string, cond, update bson.D, refused error) (*sdk.Tenant, error) {
-	unlock, err := s.lock(ctx, collTenants, id)
-	if err != nil {
-		return nil, err
-	}
 	var d tenantDoc
-	err = s.tenants.FindOneAndUpdate(ctx, append(bson.D{{Key: "_id", Value: id}}, cond...), update,
+	err := s.tenants.FindOneAndUpdate(ctx, append(bson.D{{Key: "_id", Value: id}}, cond...), update,
 		options.FindOneAndUpdate().SetReturnDocument(options.After)).Decode(&d)
-	unlock()
 	if errors.Is(err, driver.ErrNoDocuments) {
 		if err := s.tenantExists(ctx, op, id); err != nil {
 			return nil, err
@@ -253,115 +238,6 @@ func (s *Store) SetOwner(ctx context.Context, tenantID, from, to string, now tim
 			{Key: "$inc", Value: bson.D{{Key: "version", Value: 1}}},
 		},
 		stale(op))
-}
-
-// takeSeats takes n seats of the tenant in one conditional update, or
-// returns CodeResourceExhausted (ReasonSeatLimit) or CodeNotFound. With a
-// tenantVersion other than zero the update is also conditional on the
-// tenant's version (CodeFailedPrecondition, ReasonVersionMismatch).
-func (s *Store) takeSeats(ctx context.Context, op, tenantID string, n int, tenantVersion int64) error {
-	filter := bson.D{{Key: "_id", Value: tenantID}, {Key: "seatsFree", Value: bson.D{{Key: "$gte", Value: n}}}}
-	if tenantVersion != 0 {
-		filter = append(filter, bson.E{Key: "version", Value: tenantVersion})
-	}
-	unlock, err := s.lock(ctx, collTenants, tenantID)
-	if err != nil {
-		return err
-	}
-	res, err := s.tenants.UpdateOne(ctx, filter,
-		bson.D{{Key: "$inc", Value: bson.D{{Key: "seatsUsed", Value: n}, {Key: "seatsFree", Value: -n}}}})
-	unlock()
-	if err != nil {
-		return translate(ctx, op, err)
-	}
-	if res.MatchedCount == 0 {
-		if err := s.tenantAt(ctx, op, tenantID, tenantVersion); err != nil {
-			return err
-		}
-		return seatLimit(op)
-	}
-	return nil
-}
-
-// releaseSeats gives n seats back. It runs even when ctx is cancelled: the
-// write it completes has already happened. A failure leaves the counter too
-// high (never too low, so the limit still holds); it is logged, and
-// Reconcile repairs it.
-func (s *Store) releaseSeats(ctx context.Context, op, tenantID string, n int) {
-	ctx = context.WithoutCancel(ctx)
-	unlock, _ := s.lock(ctx, collTenants, tenantID)
-	_, err := s.tenants.UpdateOne(ctx,
-		bson.D{{Key: "_id", Value: tenantID}, {Key: "seatsUsed", Value: bson.D{{Key: "$gte", Value: n}}}},
-		bson.D{{Key: "$inc", Value: bson.D{{Key: "seatsUsed", Value: -n}, {Key: "seatsFree", Value: n}}}})
-	unlock()
-	if err != nil {
-		s.log.Warn("roster: could not give a seat back; the tenant's seat counter is too high until sdk.Client.Reconcile runs",
-			"op", op, "tenant", tenantID, "err", err)
-	}
-}
-
-// maxRecounts bounds how often RecountSeats retries when seat writes keep
-// racing with it.
-const maxRecounts = 8
-
-// RecountSeats implements [sdk.SeatCounter]. It first completes a tenant
-// creation a crash interrupted (inserting the owner member from
-// pendingOwner), then counts the members whose status is in holding and
-// sets seatsUsed and seatsFree with a compare-and-set on the values it
-// read, retrying when a seat write raced with it. A member write that took
-// its seat before the tenant was read but inserts its member only after
-// the count is not seen; as the SDK documents, a second run fixes that.
-func (s *Store) RecountSeats(ctx context.Context, tenantID string, holding []sdk.Status) (*sdk.Tenant, int, error) {
-	const op = "mongo.RecountSeats"
-	states := make([]string, len(holding))
-	for i, h := range holding {
-		states[i] = string(h)
-	}
-	for range maxRecounts {
-		d, err := s.findTenant(ctx, op, bson.D{{Key: "_id", Value: tenantID}})
-		if err != nil {
-			return nil, 0, err
-		}
-		if d.PendingOwner != nil {
-			if err := s.restoreOwner(ctx, op, d); err != nil {
-				return nil, 0, err
-			}
-		}
-		n64, err := s.members.CountDocuments(ctx, bson.D{
-			{Key: "tenantId", Value: tenantID},
-			{Key: "status", Value: bson.D{{Key: "$in", Value: states}}},
-		})
-		if err != nil {
-			return nil, 0, translate(ctx, op, err)
-		}
-		n := int(n64)
-		t := d.tenant()
-		prev := t.SeatsUsed
-		if n == prev && d.SeatsFree == t.SeatLimit()-n {
-			return t, prev, nil
-		}
-		unlock, err := s.lock(ctx, collTenants, tenantID)
-		if err != nil {
-			return nil, 0, err
-		}
-		res, err := s.tenants.UpdateOne(ctx,
-			bson.D{
-				{Key: "_id", Value: tenantID},
-				{Key: "seatsUsed", Value: d.SeatsUsed},
-				{Key: "includedSeats", Value: d.IncludedSeats},
-				{Key: "extraSeats", Value: d.ExtraSeats},
-			},
-			bson.D{{Key: "$set", Value: bson.D{{Key: "seatsUsed", Value: n}, {Key: "seatsFree", Value: t.SeatLimit() - n}}}})
-		unlock()
-		if err != nil {
-			return nil, 0, translate(ctx, op, err)
-		}
-		if res.MatchedCount == 1 {
-			t.SeatsUsed = n
-			return t, prev, nil
-		}
-	}
-	return nil, 0, sdk.E(op, sdk.CodeFailedPrecondition, sdk.ReasonVersionMismatch, "seat writes kept racing with the recount; run it again", nil)
 }
 
 // restoreOwner finishes a CreateTenant that stopped after inserting the
