@@ -127,8 +127,8 @@ func TestSyncKilled(t *testing.T) {
 	// between the two leaves the counter too high, but the server
 	// completes a request whose client died, so the kill above seldom
 	// lands there. Simulate that crash: take the seats of a batch that
-	// will never be inserted, with the update the store itself makes
-	// (mongo.Store.takeUpTo).
+	// will never be inserted (the store's take also leaves an intent per
+	// member, which the recount settles; a bare $inc is the harder case).
 	const leaked = 1000
 	res, err := store.Database().Collection("tenants").UpdateOne(t.Context(),
 		bson.D{{Key: "_id", Value: tn.ID}},

@@ -19,6 +19,9 @@ import (
 	"testing"
 	"time"
 
+	"go.mongodb.org/mongo-driver/v2/bson"
+
+	"github.com/rosterhq/roster/internal/embedded"
 	"github.com/rosterhq/roster/mongo"
 	"github.com/rosterhq/roster/sdk"
 )
@@ -70,7 +73,9 @@ func dbName(t testing.TB) string {
 	return b.String() + "_" + hex.EncodeToString(rnd[:])
 }
 
-// open opens the database as a store, for the tests' own checks.
+// open opens the database as a store, for the tests' own checks, and a
+// client on it (on FerretDB, through embedded.Serialize: see
+// serializeOnFerretDB).
 func (d database) open(t testing.TB) (*sdk.Client, *mongo.Store) {
 	t.Helper()
 	s, err := mongo.Open(t.Context(), d.uri, d.name)
@@ -78,7 +83,22 @@ func (d database) open(t testing.TB) (*sdk.Client, *mongo.Store) {
 		t.Fatalf("mongo.Open(%s): %v", d.name, err)
 	}
 	t.Cleanup(func() { _ = s.Close(context.Background()) })
-	return sdk.New(s), s
+	return sdk.New(serializeOnFerretDB(t, s)), s
+}
+
+// serializeOnFerretDB returns s wrapped with embedded.Serialize when the
+// server is FerretDB, whose conditional updates are not atomic (the
+// wrapper exists for it alone), and s itself on MongoDB.
+func serializeOnFerretDB(t testing.TB, s *mongo.Store) sdk.Store {
+	t.Helper()
+	var info bson.M
+	if err := s.Database().RunCommand(t.Context(), bson.D{{Key: "buildInfo", Value: 1}}).Decode(&info); err != nil {
+		t.Fatalf("buildInfo: %v", err)
+	}
+	if _, ferret := info["ferretdbVersion"]; ferret {
+		return embedded.Serialize(s, nil)
+	}
+	return s
 }
 
 // args prefixes a roster command line with the database flags.

@@ -122,12 +122,12 @@ func openDirect(t *testing.T, dir string) (*sdk.Client, func()) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := mongo.Open(t.Context(), srv.URI(), defaultDB, mongo.WithWriteGate(srv.Gate()))
+	st, err := mongo.Open(t.Context(), srv.URI(), defaultDB)
 	if err != nil {
 		srv.Close()
 		t.Fatal(err)
 	}
-	return sdk.New(st), func() {
+	return sdk.New(embedded.Serialize(st, srv.Gate())), func() {
 		_ = st.Close(context.Background())
 		_ = srv.Close()
 	}

@@ -6,21 +6,15 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
-	"sync"
 
 	"go.mongodb.org/mongo-driver/v2/x/mongo/driver/topology"
 
 	"github.com/rosterhq/roster/mongo"
 )
 
-// mongoOpen opens the MongoDB store of database db at uri. gate, when
-// set, is the write gate of the embedded server this process runs.
-func mongoOpen(ctx context.Context, uri, db string, log *slog.Logger, gate *sync.RWMutex) (*mongo.Store, error) {
-	opts := []mongo.Option{mongo.WithLogger(log)}
-	if gate != nil {
-		opts = append(opts, mongo.WithWriteGate(gate))
-	}
-	return mongo.Open(ctx, uri, db, opts...)
+// mongoOpen opens the MongoDB store of database db at uri.
+func mongoOpen(ctx context.Context, uri, db string, log *slog.Logger) (*mongo.Store, error) {
+	return mongo.Open(ctx, uri, db, mongo.WithLogger(log))
 }
 
 // unreachable describes why the servers of a failed server selection did

@@ -188,12 +188,15 @@ func (r *reservation) open(ctx context.Context) (*openedStore, error) {
 			close: st.Close,
 		}, nil
 	}
-	st, err := mongoOpen(ctx, r.uri, r.c.db, r.log, r.gate)
+	st, err := mongoOpen(ctx, r.uri, r.c.db, r.log)
 	if err != nil {
 		return nil, fmt.Errorf("cannot open the embedded database in %s: %w", r.dir, err)
 	}
 	return &openedStore{
-		store:  st,
+		// The embedded server is FerretDB v1, whose conditional updates
+		// are not atomic: its store's writes go through the serialising
+		// wrapper, and the server's gate when this process runs it.
+		store:  embedded.Serialize(st, r.gate),
 		where:  "embedded store in " + r.dir,
 		server: r.server,
 		close: func(ctx context.Context) error {
@@ -212,7 +215,7 @@ func openMongo(ctx context.Context, uri, db string, log *slog.Logger) (*mongo.St
 	hosts := strings.Join(cs.Hosts, ",")
 	ctx, cancel := context.WithTimeout(ctx, mongoTimeout)
 	defer cancel()
-	st, err := mongoOpen(ctx, uri, db, log, nil)
+	st, err := mongoOpen(ctx, uri, db, log)
 	if err != nil {
 		if why := unreachable(err); why != "" {
 			return nil, errorf(err, "cannot reach MongoDB at %s (from --mongo-uri or %s): %s", hosts, envMongoURI, why)

@@ -217,8 +217,7 @@ func start(cfg Config, dir string, lock *os.File) (*Server, error) {
 
 // URI returns the MongoDB URI of FerretDB's private socket, for this
 // process only. Conditional writes through it must hold [Server.Gate]
-// shared, as the mongo store does when opened with
-// mongo.WithWriteGate(s.Gate()).
+// shared, as a store wrapped with Serialize(store, s.Gate()) does.
 func (s *Server) URI() string { return s.uri }
 
 // ProxyURI returns the MongoDB URI of the data directory's Unix socket,
@@ -232,9 +231,10 @@ func (s *Server) TCPURI() string { return s.tcpURI }
 
 // Gate returns the server's write gate. FerretDB v1 executes a conditional
 // update as a read followed by a write, so two concurrent updates of one
-// document can both pass their condition; the mongo store serialises its
-// own writes per document, and holds the gate shared while doing so, and
-// the proxy takes it exclusively around each request from another process.
+// document can both pass their condition; a store wrapped with [Serialize]
+// serialises this process's writes per tenant and holds the gate shared
+// while doing so, and the proxy takes it exclusively around each request
+// from another process.
 func (s *Server) Gate() *sync.RWMutex { return &s.gate }
 
 // Dir returns the absolute data directory.
@@ -282,10 +282,10 @@ type Conn struct {
 // or the private socket of the server Connect started.
 func (c *Conn) URI() string { return c.uri }
 
-// Gate returns the write gate to open the store with
-// (mongo.WithWriteGate): that of the server Connect started, which other
-// processes may connect to meanwhile, or nil when another process serves
-// the directory and its proxy does the gating.
+// Gate returns the write gate to wrap the store with ([Serialize]): that
+// of the server Connect started, which other processes may connect to
+// meanwhile, or nil when another process serves the directory and its
+// proxy does the gating.
 func (c *Conn) Gate() *sync.RWMutex {
 	if c.srv == nil {
 		return nil

@@ -13,10 +13,10 @@ import (
 )
 
 // TestSeatsAcrossProcesses takes seats of one tenant near its limit from
-// the serving process (the store on the private socket, writes serialised
-// and gated) and from "other processes" at once: stores on the proxy
-// socket whose writes are not serialised at all, as a separate process's
-// in-process locks would not cover the server's. FerretDB v1 runs a
+// the serving process (the store on the private socket, wrapped with
+// Serialize and the server's gate) and from "other processes" at once:
+// stores on the proxy socket that are not wrapped at all, as a separate
+// process's in-process locks would not cover the server's. FerretDB v1 runs a
 // conditional update as a read then a write, so without the gate two seat
 // increments can both read the same counter and one be lost; with it the
 // limit holds and the counter equals the members holding seats.
@@ -27,18 +27,18 @@ func TestSeatsAcrossProcesses(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = srv.Close() }) // after the stores close
-	open := func(uri string, opts ...mongo.Option) *sdk.Client {
-		st, err := mongo.Open(ctx, uri, "roster", opts...)
+	open := func(uri string) *mongo.Store {
+		st, err := mongo.Open(ctx, uri, "roster")
 		if err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { _ = st.Close(context.Background()) })
-		return sdk.New(st)
+		return st
 	}
-	server := open(srv.URI(), mongo.WithWriteGate(srv.Gate()))
+	server := sdk.New(embedded.Serialize(open(srv.URI()), srv.Gate()))
 	others := []*sdk.Client{
-		open(srv.ProxyURI(), mongo.WithSerializedWrites(false)),
-		open(srv.ProxyURI(), mongo.WithSerializedWrites(false)),
+		sdk.New(open(srv.ProxyURI())),
+		sdk.New(open(srv.ProxyURI())),
 	}
 
 	const seats = 12

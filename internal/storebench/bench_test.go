@@ -24,8 +24,9 @@ type target struct {
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
 // embeddedStore starts a FerretDB server in a temporary directory and opens
-// the mongo store on it.
-func embeddedStore(tb testing.TB) (*mongo.Store, *mongo.CommandCounter) {
+// the mongo store on it, wrapped as roster serve wraps it (FerretDB needs
+// embedded.Serialize).
+func embeddedStore(tb testing.TB) (sdk.Store, *mongo.CommandCounter) {
 	tb.Helper()
 	ctx := context.Background()
 	srv, err := embedded.Start(ctx, embedded.Config{Dir: tb.TempDir(), Logger: quiet})
@@ -34,12 +35,12 @@ func embeddedStore(tb testing.TB) (*mongo.Store, *mongo.CommandCounter) {
 	}
 	tb.Cleanup(func() { _ = srv.Close() })
 	counter := &mongo.CommandCounter{}
-	st, err := mongo.Open(ctx, srv.URI(), "bench", mongo.WithCommandMonitor(counter.Monitor()), mongo.WithWriteGate(srv.Gate()))
+	st, err := mongo.Open(ctx, srv.URI(), "bench", mongo.WithCommandMonitor(counter.Monitor()))
 	if err != nil {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { _ = st.Close(context.Background()) })
-	return st, counter
+	return embedded.Serialize(st, srv.Gate()), counter
 }
 
 func targets(tb testing.TB) []target {
