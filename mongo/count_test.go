@@ -96,6 +96,34 @@ func TestCommandCounts(t *testing.T) {
 	count("DeleteMember (seat)", 3, func() error {
 		return s.DeleteMember(ctx, sdk.MemberDelete{TenantID: tn.ID, ID: m.ID, ExpectedVersion: m.Version, Seat: sdk.SeatRelease})
 	})
+	count("DeleteMember (no seat)", 1, func() error {
+		n := newMember(tn.ID, "gone@x.test")
+		if err := s.CreateMember(ctx, sdk.MemberWrite{Member: n}); err != nil {
+			return err
+		}
+		cc.Reset()
+		return s.DeleteMember(ctx, sdk.MemberDelete{TenantID: tn.ID, ID: n.ID, ExpectedVersion: n.Version})
+	})
+
+	// The take that finds pruneAt intents on the tenant removes those of
+	// members that landed: a find and an update more.
+	for len(rawTenant(t, s, tn.ID).SeatTakes) < pruneAt-1 {
+		if err := s.CreateMember(ctx, sdk.MemberWrite{Member: newMember(tn.ID, sdk.NewID()+"@x.test"), Seat: sdk.SeatTake}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	count("CreateMember (seat, pruning)", 4, func() error {
+		return s.CreateMember(ctx, sdk.MemberWrite{Member: newMember(tn.ID, "prune@x.test"), Seat: sdk.SeatTake})
+	})
+	if left := rawTenant(t, s, tn.ID).SeatTakes; len(left) != 0 {
+		t.Errorf("%d take intents left after the prune", len(left))
+	}
+	holding := []sdk.Status{sdk.StatusActive, sdk.StatusInvited}
+	count("RecountSeats (nothing to repair)", 3, func() error { _, _, err := s.RecountSeats(ctx, tn.ID, holding); return err })
+	if err := s.CreateMember(ctx, sdk.MemberWrite{Member: newMember(tn.ID, "intent@x.test"), Seat: sdk.SeatTake}); err != nil {
+		t.Fatal(err)
+	}
+	count("RecountSeats (an intent of a landed member)", 5, func() error { _, _, err := s.RecountSeats(ctx, tn.ID, holding); return err })
 
 	// Paging: the first page and a deep one cost one command each, pages
 	// of the SDK's largest size (1000 + 1) included.

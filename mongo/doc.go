@@ -1,8 +1,9 @@
-// Package mongo is Roster's production store: the [sdk.Store] (and
-// [sdk.SeatCounter]) on MongoDB through the official driver
-// (go.mongodb.org/mongo-driver/v2). The embedded default runs the very same
-// code against FerretDB v1 (SQLite) in-process, so one adapter serves a
-// laptop, a standalone server, a replica set and a sharded cluster.
+// Package mongo is Roster's production store: the [sdk.Store] on MongoDB
+// through the official driver (go.mongodb.org/mongo-driver/v2), for a
+// standalone server, a replica set and a sharded cluster. It is written
+// for MongoDB alone: the embedded default runs the same code against
+// FerretDB v1 in-process, wrapped by internal/embedded's Serialize, which
+// makes up for what FerretDB lacks (see "FerretDB").
 //
 // The package knows persistence, never policy: the SDK decides what may
 // happen and calls the store to make it happen atomically.
@@ -23,8 +24,9 @@
 //
 //	tenants   _id = tenant id; slug, name, ownerId, includedSeats,
 //	          extraSeats, seatsUsed, seatsFree, roles, settings, version,
-//	          createdAt, updatedAt, and pendingOwner while a creation is
-//	          unfinished (see below).
+//	          createdAt, updatedAt, pendingOwner while a creation is
+//	          unfinished (see below), and the seat intents seatTakes,
+//	          seatReleases and seatOps (see "Seats").
 //	          Indexes: _id; slug_unique {slug} (unique).
 //	          The tenants collection is small and stays unsharded.
 //	members   _id = member id; tenantId, the whole profile (userName,
@@ -42,9 +44,13 @@
 //	          departmentKey, employeeNumberKey: lower-cased), role, status,
 //	          sessionEpoch, mfaEnrolled, version, createdAt, updatedAt,
 //	          groups: the ids of the groups the member is in (its side of
-//	          each membership edge; see "Group membership" below), and
-//	          passwordHash (see "Passwords" below). Empty text fields and
-//	          empty lists are not stored.
+//	          each membership edge; see "Group membership" below),
+//	          passwordHash (see "Passwords" below), and globalEmailKey
+//	          (= emailKey) on members written with sdk.MemberWrite's
+//	          GlobalEmail only. Empty text fields and empty lists are not
+//	          stored. A void placeholder (see "Seats") is a member document
+//	          of tenantId "\x00void:" + the tenant id holding only its _id,
+//	          emailKey, userNameKey and extKey (all = _id) and voidedAt.
 //	          Indexes: tenantId_emailKey_unique {tenantId, emailKey} (unique);
 //	          tenantId_userNameKey_unique {tenantId, userNameKey} (unique);
 //	          tenantId_extKey_unique {tenantId, extKey} (unique);
@@ -54,7 +60,8 @@
 //	          tenantId_groups_id {tenantId, groups, _id} (multikey: a
 //	          group's members, paged by _id);
 //	          tenantId_emailKeys_id {tenantId, emailKeys, _id} (multikey:
-//	          emails.value filters); tenantId_employeeNumberKey_id.
+//	          emails.value filters); tenantId_employeeNumberKey_id;
+//	          globalEmailKey_unique {globalEmailKey} (unique, sparse).
 //	audit     _id = event id (sorts by time); tenantId, time, actorKind,
 //	          actorId, channel, action, targetId, before, after.
 //	          Indexes: tenantId_id {tenantId, _id} (newest-first paging).
@@ -75,13 +82,24 @@
 //	          _id = the name of a finished migration (see "Migrations");
 //	          doneAt. Small and global, like tenants.
 //
-// emailKey_tenantId is the one index that does not start with tenantId:
+// Two indexes do not start with tenantId. emailKey_tenantId:
 // [Store.EmailInOtherTenant] asks about every tenant but one ("is this
 // address used by another account?"), which no tenant-prefixed index can
 // answer without scanning. It is not unique, and a non-unique secondary
 // index needs no shard-key prefix, so it does not stand in the way of
 // sharding by tenant; on a sharded cluster that query is the one that
-// visits every shard.
+// visits every shard. globalEmailKey_unique: a rule of uniqueness across
+// tenants (sdk.MemberWrite's GlobalEmail: tenants that require an address
+// to belong to one account) can only be a unique index without the tenant
+// in it — with the tenant in front it would be unique per tenant, which
+// tenantId_emailKey_unique already is. It is sparse, so it holds only the
+// members written with GlobalEmail; a duplicate on it is
+// ReasonEmailTakenElsewhere. The price: MongoDB shards a collection only
+// on a key that prefixes every unique index of it, so with this index the
+// members collection cannot be sharded by tenant. Sharding members would
+// need the rule kept elsewhere (a collection keyed by the address,
+// sharded on it, written before the member). On one server or a replica
+// set it costs an index entry per member written with GlobalEmail.
 //
 // extKey makes "the external id is unique within a tenant, when set" work
 // without partial indexes, which FerretDB v1 lacks (a sparse compound index
@@ -100,40 +118,47 @@
 //
 //   - Seat limit: the tenant stores seatsFree = includedSeats + extraSeats -
 //     seatsUsed next to seatsUsed, so taking a seat is
-//     updateOne({_id, seatsFree: {$gte: 1}}, {$inc: {seatsUsed: 1,
-//     seatsFree: -1}}) without $expr (FerretDB has none). AdjustExtraSeats
-//     moves extraSeats and seatsFree together, on condition that
-//     seatsFree >= -delta and extraSeats >= -delta. Seat moves never touch
-//     the tenant's version.
+//     findAndModify({_id, seatsFree: {$gte: 1}}, {$inc: {seatsUsed: 1,
+//     seatsFree: -1, seatOps: 1}, $push: {seatTakes: token}}) without
+//     $expr (FerretDB has none). AdjustExtraSeats moves extraSeats and
+//     seatsFree together, on condition that seatsFree >= -delta and
+//     extraSeats >= -delta. Seat moves never touch the tenant's version.
+//     See "Seats" for the intents and the recount.
 //   - One owner: SetOwner is a compare-and-set of ownerId.
 //   - Lost updates: UpdateMember, DeleteMember, UpdateTenant and
 //     UpdateInvitation are conditional on the version they read.
 //   - Uniqueness: the unique indexes above; a duplicate key is translated to
-//     ReasonEmailTaken, ReasonUserNameTaken, ReasonExternalIDTaken or
-//     ReasonSlugTaken.
+//     ReasonEmailTaken, ReasonUserNameTaken, ReasonExternalIDTaken,
+//     ReasonEmailTakenElsewhere or ReasonSlugTaken.
 //   - A password written with a member: the hash is a field of the member
 //     document, set by the same insert or conditional update (see
 //     "Passwords").
 //
-// Round trips: GetTenant, GetMember, GetMemberByEmail,
-// GetMemberByUserName, GetMemberByExternalID, GetMemberWithPasswordHash,
-// UpdateMember (with or without a password), UpdateTenant,
-// AdjustExtraSeats, SetOwner, CountMembers, EmailInOtherTenant,
-// AppendAudit and every page of ListMembers, ListTenants and ListAudit are
-// one command each, at any page depth (range queries on _id, never skips),
-// except the filters answered in part in Go (see "Filters"). CreateMember
-// is two (take the seat, conditional on the tenant's version, or check
-// that the tenant exists at that version; insert, with the password hash);
-// an update or delete that moves a seat adds one. GetCredentials and
-// DeleteCredentials are two (the member document and the credentials
-// document); PutCredentials is one. Refusals may cost one more read to tell "not
-// found" from "changed" or to name the violated index. For the HR sync
-// ([sdk.BulkMemberStore]) CreateMembers costs three commands per batch
-// (read the tenant, take the seats, one unordered insertMany) and
-// AppendAudits one; UpdateMembers and DeleteMembers run the single-item
-// writes, because each is conditional on its own version and a bulk write
-// reports only how many matched, not which. [CommandCounter] measures all
-// this.
+// Round trips: GetTenant, GetMember, GetMemberBy,
+// GetMemberWithPasswordHash, UpdateMember (with or without a password),
+// DeleteMember, UpdateTenant, AdjustExtraSeats, SetOwner, CountMembers,
+// EmailInOtherTenant, AppendAudit and every page of ListMembers,
+// ListTenants and ListAudit are one command each, at any page depth (range
+// queries on _id, never skips), except the filters answered in part in Go
+// (see "Filters"). CreateMember is two (take the seat, conditional on the
+// tenant's version, or check that the tenant exists at that version;
+// insert, with the password hash). A write that takes a seat adds one (the
+// take); one that gives a seat back adds two (the release intent before
+// the member step, the seat given back after it: one more than a bare
+// give-back, the price of a recount that is safe beside live traffic; see
+// "Seats"). About one seat take in pruneAt (32) adds two more, to prune
+// intents. GetCredentials and DeleteCredentials are two (the member
+// document and the credentials document); PutCredentials is one. Refusals
+// may cost one more read to tell "not found" from "changed" or to name the
+// violated index, and one more to give a seat back. RecountSeats with
+// nothing to repair is three (read the tenant, count, delete old
+// placeholders); with intents to settle, a find of their members, a write
+// per write it voids and the final conditional write. For the HR sync
+// ([sdk.BulkMemberStore]) CreateMembers costs three commands per batch of
+// one tenant (take the seats, one unordered insertMany, remove the
+// intents of the members inserted), plus a read of the tenant when seats
+// are short or nothing needs one, and AppendAudits one. [CommandCounter]
+// measures all this.
 //
 // # Passwords
 //
@@ -214,11 +239,6 @@
 // time at a cost that grows with the collection: adding many members to a
 // group in one call costs there about as much as writing each member.
 //
-// Databases written before edges lived on member documents kept them in
-// group_members, one document per edge; [Open] moves them onto the members
-// in steps and drops that collection (idempotent, so a crash part-way is
-// completed by the next Open).
-//
 // # Migrations
 //
 // Member documents written before members carried the whole profile have
@@ -236,21 +256,86 @@
 // must not write members meanwhile: their members would lack a
 // userNameKey. On FerretDB each migrated member costs an update by _id.
 //
+// # Seats
+//
+// The counter (seatsUsed, seatsFree) moves in the same command as the seat
+// step of a member write, and the member step follows: a seat is taken
+// before the member is written and given back after. So a crash between
+// the two leaves the counter too high, never too low, and RecountSeats
+// ([sdk.Client.Reconcile]) repairs it. RecountSeats must also be safe
+// beside live traffic: a write whose seat step is done and whose member
+// step is in flight must be neither counted twice nor lost. For that the
+// tenant keeps intents, each a token "<member id>/<nonce>" (the nonce so
+// that two writes of one member in flight each remove their own), and
+// seatOps, incremented by every seat step:
+//
+//   - Take (CreateMember, UpdateMember with SeatTake, each member of
+//     CreateMembers that takes one): the conditional findAndModify that
+//     takes the seat also does $inc seatOps and $push seatTakes: token (for
+//     a batch, $each), returning the tenant. Then the member write. When
+//     the server refuses it, the seat goes back with updateOne({_id,
+//     seatTakes: token}, {$inc: {seatsUsed: -1, seatsFree: 1, seatOps: 1},
+//     $pullAll: {seatTakes: [token]}}), conditional on the intent, so a
+//     seat a recount accounted for is never given back twice. When it
+//     succeeds the intent stays; when the tenant the take returned shows
+//     pruneAt or more take intents, the write finds which of them have
+//     landed (the member exists in a state holding a seat under the
+//     tenant's settings) and pulls those, without moving seatOps.
+//     CreateMembers pulls the intents of the members it inserted at once.
+//   - Release (UpdateMember and DeleteMember with SeatRelease):
+//     findAndModify {$push: {seatReleases: token}, $inc: {seatOps: 1}}; the
+//     member write; then, conditional on the intent, {$inc: {seatsUsed: -1,
+//     seatsFree: 1, seatOps: 1}, $pullAll: {seatReleases: [token]}} when it
+//     succeeded, {$pullAll: ..., $inc: {seatOps: 1}} when the server
+//     refused it. A release that succeeded also pulls the member's take
+//     intents the findAndModify returned: a member that holds no seat (or
+//     is gone) would keep them forever, as no prune takes them as landed.
+//   - RecountSeats: up to five attempts of: read the tenant (c = seatsUsed,
+//     o = seatOps, T and R its intents). Settle each take intent's member:
+//     missing — void the write by inserting a placeholder under its id
+//     (the create's insert then fails on _id; when the placeholder insert
+//     fails instead, the member has just landed: read it again); holding a
+//     seat — landed; not holding one (an update in flight) — void it by
+//     bumping its version, updateOne({_id, tenantId, version: v}, {$inc:
+//     {version: 1}}), which fails the update (matched nothing: read it
+//     again). Settle each release intent's member: missing or not holding —
+//     landed; still holding — void the write in flight by the same bump.
+//     Count the members holding a seat (M), then updateOne({_id, seatOps:
+//     o, includedSeats, extraSeats}, {$set: {seatsUsed: M, seatsFree},
+//     $pullAll: {seatTakes: T, seatReleases: R}, $inc: {seatOps: 1}}).
+//     When it matches nothing a seat moved meanwhile: try again; after the
+//     fifth attempt give up with ReasonVersionMismatch, having lowered
+//     nothing. Return the tenant and c.
+//
+// Why the count holds: every write whose seat step came after the read
+// moved seatOps, so the final write fails; every intent of T and R was
+// settled before the count, so the member it concerns is counted exactly
+// as it ends up (a voided write cannot land, a landed one is in M), and
+// its own later give-back finds the intent pulled and does nothing. A
+// create that meets a placeholder fails with ReasonVersionMismatch (the
+// SDK retries under a new id) and gives nothing back; an update or delete
+// a bump voided fails with ReasonVersionMismatch like any stale write.
+// Placeholders have another tenantId, so no read of a tenant's members
+// returns them, nor does EmailInOtherTenant; RecountSeats deletes those of
+// the tenant older than 24 hours (never younger ones: a very slow insert
+// could still land after the recount that voided it). A failure without a
+// definite answer from the server (network, timeout) leaves the intent for
+// a recount to settle.
+//
+// Two writes of one member in flight at once, one of which lands, may
+// leave the counter one too high until the next recount (a prune takes
+// the other's intent as landed); never too low.
+//
 // # Crash windows and their repair
 //
 // Where an operation is two writes, they are ordered so that a crash in
 // between errs on the safe side, and [sdk.Client.Reconcile] (which calls
 // [Store.RecountSeats]) repairs what is left:
 //
-//   - CreateMember: seat taken, member not inserted. The counter is one too
-//     high (the tenant can only under-admit); the recount fixes it. The same
-//     holds for an insert that failed without a definite answer from the
-//     server: the seat is given back only when the server refused the
-//     insert as a duplicate.
-//   - UpdateMember with seatDelta +1: seat taken, update not written; with
-//     -1: update written, seat not given back. DeleteMember: member deleted,
-//     seat not given back. All leave the counter too high; the recount fixes
-//     it.
+//   - Member writes: a crash after the seat step leaves the counter too
+//     high (after a take, or after a member step that gave a seat back) or
+//     as it was (after a release intent, before the member step), with an
+//     intent the recount settles.
 //   - CreateTenant inserts the tenant with a copy of the owner member
 //     (pendingOwner), then the owner member, then removes the copy. A crash
 //     after the first write leaves a tenant without its owner member: the
@@ -259,7 +344,7 @@
 //     owner can only be an unfinished creation) and removes the copy. A
 //     crash after the second leaves only the copy, which it removes.
 //   - Ownership transfer: SetOwner switches ownerId in one write, so there
-//     is never zero or two owners; the SDK then moves the roles, and
+//     is never zero or two owners; the SDK moves the roles around it, and
 //     Reconcile's role repair finishes a transfer a crash interrupted.
 //   - DeleteCredentials removes the hash, then the
 //     credentials document: a crash in between leaves the TOTP state of a
@@ -272,11 +357,6 @@
 //     read that resolves groups, and [sdk.Client.ReconcileGroups] removes
 //     them.
 //
-// The recount sets seatsUsed and seatsFree with a compare-and-set on the
-// values it read, so it never overwrites a seat move made meanwhile; a
-// member write that took its seat before the recount read the tenant but
-// inserted only after it counted is missed, and a second run fixes it.
-//
 // # FerretDB
 //
 // The store keeps to what both MongoDB and FerretDB v1.24 support: no
@@ -287,17 +367,26 @@
 // what a SCIM filter becomes) is translated into $and, $or, $nor,
 // comparisons, $exists and such regular expressions (see "Filters");
 // absent text fields are those missing or empty ($gt "" tells them apart),
-// and times compare at the second, as ranges on the stored dates. Five
+// and times compare at the second, as ranges on the stored dates. These
 // FerretDB behaviours shape the code:
 //
 //   - FerretDB v1 executes an update or findAndModify as a read followed by
 //     a whole-document write, not atomically: concurrent conditional
 //     updates of one document can both pass their filter and one overwrite
-//     the other. When [Open] finds FerretDB (buildInfo reports
-//     ferretdbVersion) the store serialises its writes to each document
-//     within the process ([WithSerializedWrites]). Writers in other
-//     processes are not covered: the embedded server should be the only
-//     writer of its data.
+//     the other (measured: 100 concurrent seat increments left the counter
+//     at 7). The store relies on atomic single-document updates and does
+//     nothing about it: on FerretDB it must run behind
+//     internal/embedded's Serialize, which runs each tenant's writes one
+//     at a time, as the embedded store and the tests do. (The recount's
+//     protocol tests run without it: they take turns, one command at a
+//     time.)
+//   - It accepts the sparse option of an index and ignores it, but its
+//     unique indexes (SQLite's, over the field's JSON value) never index a
+//     missing field, so globalEmailKey_unique behaves as sparse there too.
+//   - It implements no projection on findAndModify: a seat take returns
+//     the whole tenant.
+//   - It ignores a $pull condition such as $in: intents and edges are
+//     removed with $pullAll.
 //   - A unique index violated by an update comes back as an InternalError
 //     "UNIQUE constraint failed" rather than a duplicate key error, and an
 //     insert's duplicate key error names no index; the store recognises both

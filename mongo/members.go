@@ -381,6 +381,7 @@ func (s *Store) UpdateMember(ctx context.Context, w sdk.MemberWrite) error {
 	}
 	var token string
 	var shown *tenantDoc
+	var takes []string // the member's take intents, for a release
 	switch w.Seat {
 	case sdk.SeatTake:
 		token = seatToken(m.ID)
@@ -392,7 +393,7 @@ func (s *Store) UpdateMember(ctx context.Context, w sdk.MemberWrite) error {
 		}
 	case sdk.SeatRelease:
 		token = seatToken(m.ID)
-		if err := s.beginRelease(ctx, op, m.TenantID, token); err != nil {
+		if takes, err = s.beginRelease(ctx, op, m.TenantID, m.ID, token); err != nil {
 			return err
 		}
 		if err := s.crashPoint("UpdateMember.releasing"); err != nil {
@@ -405,7 +406,7 @@ func (s *Store) UpdateMember(ctx context.Context, w sdk.MemberWrite) error {
 		case sdk.SeatTake:
 			s.giveBack(ctx, op, m.TenantID, []string{token})
 		case sdk.SeatRelease:
-			s.endRelease(ctx, op, m.TenantID, token, false)
+			s.endRelease(ctx, op, m.TenantID, token, false, nil)
 		}
 		return err
 	}
@@ -426,7 +427,7 @@ func (s *Store) UpdateMember(ctx context.Context, w sdk.MemberWrite) error {
 	}
 	switch {
 	case w.Seat == sdk.SeatRelease:
-		s.endRelease(ctx, op, m.TenantID, token, true)
+		s.endRelease(ctx, op, m.TenantID, token, true, takes)
 	case shown != nil && len(shown.SeatTakes) >= pruneAt:
 		s.prune(ctx, m.TenantID, shown, []string{token})
 	}
@@ -442,9 +443,11 @@ func (s *Store) DeleteMember(ctx context.Context, d sdk.MemberDelete) error {
 	}
 	release := d.Seat == sdk.SeatRelease
 	var token string
+	var takes []string
 	if release {
 		token = seatToken(d.ID)
-		if err := s.beginRelease(ctx, op, d.TenantID, token); err != nil {
+		var err error
+		if takes, err = s.beginRelease(ctx, op, d.TenantID, d.ID, token); err != nil {
 			return err
 		}
 		if err := s.crashPoint("DeleteMember.releasing"); err != nil {
@@ -459,7 +462,7 @@ func (s *Store) DeleteMember(ctx context.Context, d sdk.MemberDelete) error {
 	if res.DeletedCount == 0 {
 		err := s.memberGone(ctx, op, d.TenantID, d.ID)
 		if release {
-			s.endRelease(ctx, op, d.TenantID, token, false)
+			s.endRelease(ctx, op, d.TenantID, token, false, nil)
 		}
 		return err
 	}
@@ -467,7 +470,7 @@ func (s *Store) DeleteMember(ctx context.Context, d sdk.MemberDelete) error {
 		return err
 	}
 	if release {
-		s.endRelease(ctx, op, d.TenantID, token, true)
+		s.endRelease(ctx, op, d.TenantID, token, true, takes)
 	}
 	return nil
 }

@@ -86,7 +86,7 @@ func TestMigrateProfiles(t *testing.T) {
 		email := fmt.Sprintf("User%04d@X.test", i)
 		m, err := s.GetMemberBy(ctx, "t1", sdk.KeyUserName, sdk.NormalizeEmail(email))
 		if err != nil {
-			t.Fatalf("GetMemberByUserName(%s): %v", email, err)
+			t.Fatalf("GetMemberBy(userName %s): %v", email, err)
 		}
 		if m.ID != id || m.UserName != email || m.UserNameKey != m.EmailKey || m.Email != email || m.GivenName != "Old" ||
 			m.Version != 3 || len(m.Emails) != 1 || m.Emails[0] != (sdk.Email{Value: email, Type: "work", Primary: true}) {

@@ -274,7 +274,7 @@ func TestExternalIDKeys(t *testing.T) {
 		}
 		got, err := s.GetMemberBy(ctx, tn.ID, sdk.KeyExternalID, ext)
 		if err != nil || got.ID != m.ID {
-			t.Fatalf("GetMemberByExternalID(%q) = %v, %v", ext, got, err)
+			t.Fatalf("GetMemberBy(external id %q) = %v, %v", ext, got, err)
 		}
 	}
 	if _, err := s.GetMemberBy(ctx, tn.ID, sdk.KeyExternalID, plain.ID); !errors.Is(err, sdk.ErrNotFound) {

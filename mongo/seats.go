@@ -211,39 +211,52 @@ func (s *Store) seatStates(ctx context.Context, tenantID string, ids []string) (
 }
 
 // beginRelease records a release intent before the member write that gives
-// a seat back: one update.
-func (s *Store) beginRelease(ctx context.Context, op, tenantID, token string) error {
-	res, err := s.tenants.UpdateOne(ctx, bson.D{{Key: "_id", Value: tenantID}},
+// a seat back: one findAndModify. It returns the take intents of the
+// member that the tenant holds (see endRelease).
+func (s *Store) beginRelease(ctx context.Context, op, tenantID, memberID, token string) ([]string, error) {
+	var d tenantDoc
+	err := s.tenants.FindOneAndUpdate(ctx, bson.D{{Key: "_id", Value: tenantID}},
 		bson.D{
 			{Key: "$push", Value: bson.D{{Key: "seatReleases", Value: token}}},
 			{Key: "$inc", Value: bson.D{{Key: "seatOps", Value: 1}}},
-		})
-	if err != nil {
-		return translate(ctx, op, err)
+		},
+		options.FindOneAndUpdate().SetReturnDocument(options.After)).Decode(&d)
+	switch {
+	case errors.Is(err, driver.ErrNoDocuments):
+		return nil, notFound(op, "tenant")
+	case err != nil:
+		return nil, translate(ctx, op, err)
 	}
-	if res.MatchedCount == 0 {
-		return notFound(op, "tenant")
+	var takes []string
+	for _, t := range d.SeatTakes {
+		if tokenMember(t) == memberID {
+			takes = append(takes, t)
+		}
 	}
-	return nil
+	return takes, nil
 }
 
 // endRelease settles a release intent once its member write is known to
 // have happened (done: the seat is given back) or not (the intent goes):
 // one update conditional on the intent still being there, so that a
-// release a recount settled meanwhile is not applied twice. It runs even
-// when ctx is cancelled; a failure leaves the counter too high, never too
-// low.
-func (s *Store) endRelease(ctx context.Context, op, tenantID, token string, done bool) {
+// release a recount settled meanwhile is not applied twice. When done it
+// also removes takes, the member's take intents beginRelease found: the
+// member existed and now holds no seat (or is gone), so their writes have
+// landed or will fail, and no prune would ever take them as landed. It
+// runs even when ctx is cancelled; a failure leaves the counter too high,
+// never too low.
+func (s *Store) endRelease(ctx context.Context, op, tenantID, token string, done bool, takes []string) {
 	inc := bson.D{{Key: "seatOps", Value: 1}}
+	pull := bson.D{{Key: "seatReleases", Value: bson.A{token}}}
 	if done {
 		inc = bson.D{{Key: "seatsUsed", Value: -1}, {Key: "seatsFree", Value: 1}, {Key: "seatOps", Value: 1}}
+		if len(takes) > 0 {
+			pull = append(pull, bson.E{Key: "seatTakes", Value: takes})
+		}
 	}
 	_, err := s.tenants.UpdateOne(context.WithoutCancel(ctx),
 		bson.D{{Key: "_id", Value: tenantID}, {Key: "seatReleases", Value: token}},
-		bson.D{
-			{Key: "$inc", Value: inc},
-			{Key: "$pullAll", Value: bson.D{{Key: "seatReleases", Value: bson.A{token}}}},
-		})
+		bson.D{{Key: "$inc", Value: inc}, {Key: "$pullAll", Value: pull}})
 	if err != nil {
 		s.log.Warn("roster: could not settle a seat release; the tenant's seat counter is too high until sdk.Client.Reconcile runs",
 			"op", op, "tenant", tenantID, "err", err)

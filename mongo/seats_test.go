@@ -309,3 +309,22 @@ func TestGlobalEmailKey(t *testing.T) {
 		t.Fatalf("an update into an address held elsewhere = %v, want ReasonEmailTakenElsewhere", err)
 	}
 }
+
+// TestRecountLegacyTenant recounts a tenant written before the seat
+// intents existed: no seatOps, a leaked seat.
+func TestRecountLegacyTenant(t *testing.T) {
+	s := openStore(t)
+	ctx := t.Context()
+	tn, _ := newTenant(t, s, "acme", 5)
+	if _, err := s.tenants.UpdateOne(ctx, bson.D{{Key: "_id", Value: tn.ID}}, bson.D{
+		{Key: "$unset", Value: bson.D{{Key: "seatOps", Value: ""}}},
+		{Key: "$inc", Value: bson.D{{Key: "seatsUsed", Value: 1}, {Key: "seatsFree", Value: -1}}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	got, prev, err := s.RecountSeats(ctx, tn.ID, []sdk.Status{sdk.StatusActive})
+	if err != nil || prev != 2 || got.SeatsUsed != 1 {
+		t.Fatalf("RecountSeats = used %v prev %d, %v; want 1, 2", got, prev, err)
+	}
+	checkCounter(t, s, tn.ID)
+}
