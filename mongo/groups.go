@@ -473,11 +473,9 @@ func (s *Store) DeleteEdges(ctx context.Context, tenantID string, edges []sdk.Gr
 		return 0, nil
 	}
 	byGroup := map[string][]string{}
-	var members []string
 	for _, e := range edges {
 		if !slices.Contains(byGroup[e.GroupID], e.MemberID) {
 			byGroup[e.GroupID] = append(byGroup[e.GroupID], e.MemberID)
-			members = append(members, e.MemberID)
 		}
 	}
 	groups := slices.Sorted(maps.Keys(byGroup))
