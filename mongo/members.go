@@ -189,12 +189,15 @@ func (s *Store) GetMemberBy(ctx context.Context, tenantID string, key sdk.Member
 	case sdk.KeyUserName:
 		field = "userNameKey"
 	case sdk.KeyExternalID:
-		field, value = "extKey", extKey(value, "")
+		field = "extKey"
 	default:
 		return nil, sdk.E(op, sdk.CodeInvalidArgument, sdk.ReasonInvalid, "unknown member key "+strconv.Itoa(int(key)), nil)
 	}
 	if value == "" {
 		return nil, notFound(op, "member")
+	}
+	if key == sdk.KeyExternalID {
+		value = extKey(value, "")
 	}
 	return s.findMember(ctx, op, bson.D{{Key: "tenantId", Value: tenantID}, {Key: field, Value: value}})
 }
