@@ -32,6 +32,33 @@ func pauseAt(t *testing.T, s *Store, point string) (reached <-chan struct{}, res
 	return at, resume
 }
 
+// paused runs write until it stops at point in s, and returns a function
+// that lets it go on and returns its error. Each wait is bounded.
+func paused(t *testing.T, s *Store, point string, write func() error) (finish func() error) {
+	t.Helper()
+	reached, resume := pauseAt(t, s, point)
+	done := make(chan error, 1)
+	go func() { done <- write() }()
+	select {
+	case <-reached:
+	case err := <-done:
+		t.Fatalf("the write ended (%v) before %s", err, point)
+	case <-time.After(time.Minute):
+		t.Fatalf("the write did not reach %s", point)
+	}
+	return func() error {
+		t.Helper()
+		resume()
+		select {
+		case err := <-done:
+			return err
+		case <-time.After(time.Minute):
+			t.Fatal("the write did not finish")
+			return nil
+		}
+	}
+}
+
 // TestRecountBesideWrites runs RecountSeats while a member write is
 // stopped inside the store, between its seat step and its member step,
 // then lets the write finish and fills the tenant up: at no point may
@@ -99,27 +126,12 @@ func TestRecountBesideWrites(t *testing.T) {
 				}
 			}
 
-			reached, resume := pauseAt(t, s.raw(), c.point)
-			done := make(chan error, 1)
-			go func() { done <- c.write(t, s, tn, on, off) }()
-			select {
-			case <-reached:
-			case err := <-done:
-				t.Fatalf("the write ended (%v) before its pause point", err)
-			case <-time.After(time.Minute):
-				t.Fatal("the write did not reach its pause point")
-			}
+			finish := paused(t, s.raw(), c.point, func() error { return c.write(t, s, tn, on, off) })
 			if _, _, err := s.RecountSeats(ctx, tn.ID, holding); err != nil {
 				t.Fatalf("RecountSeats beside the paused write: %v", err)
 			}
 			check("after the recount")
-			resume()
-			var err error
-			select {
-			case err = <-done:
-			case <-time.After(time.Minute):
-				t.Fatal("the write did not finish")
-			}
+			err := finish()
 			if sdk.ReasonOf(err) != c.wantErr || (c.wantErr == "") != (err == nil) {
 				t.Fatalf("the paused write returned %v, want reason %q", err, c.wantErr)
 			}
@@ -156,15 +168,13 @@ func TestVoidPlaceholders(t *testing.T) {
 	tn, _ := newTenant(t, s, "acme", 5)
 	holding := []sdk.Status{sdk.StatusActive}
 	late := newMember(tn.ID, "late@x.test")
-	reached, resume := pauseAt(t, s.raw(), "CreateMember.seatTaken")
-	done := make(chan error, 1)
-	go func() { done <- s.CreateMember(ctx, sdk.MemberWrite{Member: late, Seat: sdk.SeatTake}) }()
-	<-reached
+	finish := paused(t, s.raw(), "CreateMember.seatTaken", func() error {
+		return s.CreateMember(ctx, sdk.MemberWrite{Member: late, Seat: sdk.SeatTake})
+	})
 	if _, _, err := s.RecountSeats(ctx, tn.ID, holding); err != nil {
 		t.Fatal(err)
 	}
-	resume()
-	if err := <-done; !errors.Is(err, sdk.ErrFailedPrecondition) || sdk.ReasonOf(err) != sdk.ReasonVersionMismatch {
+	if err := finish(); !errors.Is(err, sdk.ErrFailedPrecondition) || sdk.ReasonOf(err) != sdk.ReasonVersionMismatch {
 		t.Fatalf("CreateMember voided by a recount = %v, want ReasonVersionMismatch", err)
 	}
 	checkCounter(t, s, tn.ID)
