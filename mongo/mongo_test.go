@@ -28,7 +28,7 @@ func newTenant(t *testing.T, s *testStore, slug string, seats int) (*sdk.Tenant,
 	owner := newMember(tn.ID, "owner@"+slug+".test")
 	owner.Role = "owner"
 	tn.OwnerID = owner.ID
-	if err := s.CreateTenant(t.Context(), tn, owner); err != nil {
+	if err := s.CreateTenant(t.Context(), tn, sdk.MemberWrite{Member: owner}); err != nil {
 		t.Fatalf("CreateTenant(%s): %v", slug, err)
 	}
 	return tn, owner
@@ -200,7 +200,7 @@ func TestErrors(t *testing.T) {
 		{"update into email", s.UpdateMember(ctx, sdk.MemberWrite{Member: updMail, ExpectedVersion: 1}), sdk.ErrAlreadyExists, sdk.ReasonEmailTaken},
 		{"create same userName", s.CreateMember(ctx, sdk.MemberWrite{Member: dupUser, Seat: sdk.SeatTake}), sdk.ErrAlreadyExists, sdk.ReasonUserNameTaken},
 		{"update into userName", s.UpdateMember(ctx, sdk.MemberWrite{Member: updUser, ExpectedVersion: 1}), sdk.ErrAlreadyExists, sdk.ReasonUserNameTaken},
-		{"create tenant same slug", s.CreateTenant(ctx, slug, newMember(slug.ID, "o@x.test")), sdk.ErrAlreadyExists, sdk.ReasonSlugTaken},
+		{"create tenant same slug", s.CreateTenant(ctx, slug, sdk.MemberWrite{Member: newMember(slug.ID, "o@x.test")}), sdk.ErrAlreadyExists, sdk.ReasonSlugTaken},
 		{"update stale", s.UpdateMember(ctx, sdk.MemberWrite{Member: a, ExpectedVersion: 7}), sdk.ErrFailedPrecondition, sdk.ReasonVersionMismatch},
 		{"update missing", s.UpdateMember(ctx, sdk.MemberWrite{Member: newMember(tn.ID, "q@x.test"), ExpectedVersion: 1}), sdk.ErrNotFound, ""},
 		{"delete stale", s.DeleteMember(ctx, sdk.MemberDelete{TenantID: tn.ID, ID: a.ID, ExpectedVersion: 7, Seat: sdk.SeatRelease}), sdk.ErrFailedPrecondition, sdk.ReasonVersionMismatch},

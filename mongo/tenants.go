@@ -18,10 +18,11 @@ import (
 // leaves a tenant whose owner member is missing; [Store.RecountSeats], which
 // [sdk.Client.Reconcile] calls, inserts it from pendingOwner. A crash after
 // the second leaves only the stale copy, which the same repair removes.
-func (s *Store) CreateTenant(ctx context.Context, t *sdk.Tenant, owner *sdk.Member) error {
+func (s *Store) CreateTenant(ctx context.Context, t *sdk.Tenant, w sdk.MemberWrite) error {
 	const op = "mongo.CreateTenant"
+	owner := w.Member
 	doc := fromTenant(t)
-	od := fromMember(owner)
+	od := memberWriteDoc(w)
 	doc.PendingOwner = od
 	if _, err := s.tenants.InsertOne(ctx, doc); err != nil {
 		if isDuplicate(err) {
@@ -38,11 +39,16 @@ func (s *Store) CreateTenant(ctx context.Context, t *sdk.Tenant, owner *sdk.Memb
 		}
 		// A concurrent repair may have inserted this very owner already;
 		// otherwise the owner's id is taken (in another tenant: this tenant
-		// is new, so its email and external id are free). Undo the tenant so
+		// is new, so its email and external id are free), or its address
+		// is held by another tenant's global member. Undo the tenant so
 		// that its slug is free again.
 		switch _, gerr := s.GetMember(ctx, t.ID, owner.ID); {
 		case errors.Is(gerr, sdk.ErrNotFound):
+			derr := s.memberDuplicate(ctx, op, owner, true, w.GlobalEmail, err)
 			_, _ = s.tenants.DeleteOne(context.WithoutCancel(ctx), bson.D{{Key: "_id", Value: t.ID}})
+			if sdk.ReasonOf(derr) == sdk.ReasonEmailTakenElsewhere {
+				return derr
+			}
 			return sdk.E(op, sdk.CodeAlreadyExists, "", "the owner's member id exists", nil)
 		case gerr != nil:
 			return gerr

@@ -35,11 +35,15 @@ type Store interface {
 // name, roles, settings, owner and extra seats; SeatsUsed moves with member
 // writes and never changes Version.
 type TenantStore interface {
-	// CreateTenant stores t and its owner member (owner.ID == t.OwnerID,
-	// holding one seat: t.SeatsUsed is 1 on entry). It returns an error with
-	// CodeAlreadyExists and ReasonSlugTaken when the slug is in use, and
-	// CodeAlreadyExists when t.ID is.
-	CreateTenant(ctx context.Context, t *Tenant, owner *Member) error
+	// CreateTenant stores t and its owner, owner.Member (whose ID is
+	// t.OwnerID and whose seat is counted in t.SeatsUsed, 1 on entry;
+	// owner.Seat, ExpectedVersion and TenantVersion are ignored). It returns
+	// an error with CodeAlreadyExists and ReasonSlugTaken when the slug is
+	// in use, CodeAlreadyExists when t.ID is, and, for an owner written with
+	// owner.GlobalEmail, the ReasonEmailTakenElsewhere of
+	// [MemberStore.CreateMember]; in each case nothing stays written.
+	// owner.PasswordHash, when set, is stored with the owner.
+	CreateTenant(ctx context.Context, t *Tenant, owner MemberWrite) error
 	// GetTenant returns the tenant, or CodeNotFound.
 	GetTenant(ctx context.Context, id string) (*Tenant, error)
 	// GetTenantBySlug returns the tenant, or CodeNotFound.
@@ -125,11 +129,12 @@ type MemberWrite struct {
 	// credentials (TOTP) are left as they are.
 	PasswordHash *string
 	// GlobalEmail makes the member's EmailKey unique among the members of
-	// every tenant written with GlobalEmail (a tenant requiring addresses
-	// unique across tenants): a write that would make two such members
-	// share one returns CodeAlreadyExists with ReasonEmailTakenElsewhere and
-	// writes nothing. Of two concurrent writes of one address, exactly one
-	// succeeds.
+	// every tenant whose latest write carried GlobalEmail (a tenant
+	// requiring addresses unique across tenants): a write that would make
+	// two such members share one returns CodeAlreadyExists with
+	// ReasonEmailTakenElsewhere and writes nothing. Of two concurrent writes
+	// of one address, exactly one succeeds. A write without it takes the
+	// member out of that set; so does its deletion.
 	GlobalEmail bool
 }
 

@@ -92,7 +92,7 @@ func (c *Client) CreateTenant(ctx context.Context, actor Actor, req CreateTenant
 		return nil, nil, err
 	}
 	t.OwnerID = owner.ID
-	if t.Settings.UniqueEmailAcrossTenants || c.globalEmails {
+	if c.uniqueEmails(t) {
 		taken, err := c.store.EmailInOtherTenant(ctx, t.ID, owner.EmailKey)
 		if err != nil {
 			return nil, nil, withOp(op, err)
@@ -101,7 +101,10 @@ func (c *Client) CreateTenant(ctx context.Context, actor Actor, req CreateTenant
 			return nil, nil, errEmailElsewhere(op)
 		}
 	}
-	if err := c.store.CreateTenant(ctx, t, owner); err != nil {
+	// The owner's address is checked above against tenants that allow
+	// shared addresses too; among tenants that require unique ones, the
+	// store decides ([MemberWrite.GlobalEmail]).
+	if err := c.store.CreateTenant(ctx, t, MemberWrite{Member: owner, GlobalEmail: c.uniqueEmails(t)}); err != nil {
 		return nil, nil, withOp(op, err)
 	}
 	c.tenants.putAt(t, c.Now())

@@ -159,7 +159,7 @@ func (w *serialized) MemberGroupsInline() bool {
 
 // Tenants.
 
-func (w *serialized) CreateTenant(ctx context.Context, t *sdk.Tenant, owner *sdk.Member) error {
+func (w *serialized) CreateTenant(ctx context.Context, t *sdk.Tenant, owner sdk.MemberWrite) error {
 	return w.write(ctx, func() error { return w.s.CreateTenant(ctx, t, owner) }, t.ID)
 }
 

@@ -67,7 +67,7 @@ func stale(op string) error {
 }
 
 // CreateTenant implements sdk.TenantStore.
-func (s *Store) CreateTenant(ctx context.Context, t *sdk.Tenant, owner *sdk.Member) error {
+func (s *Store) CreateTenant(ctx context.Context, t *sdk.Tenant, w sdk.MemberWrite) error {
 	const op = "memstore.CreateTenant"
 	if err := ctx.Err(); err != nil {
 		return err
@@ -80,11 +80,19 @@ func (s *Store) CreateTenant(ctx context.Context, t *sdk.Tenant, owner *sdk.Memb
 	if _, ok := s.tenants[t.ID]; ok {
 		return sdk.E(op, sdk.CodeAlreadyExists, "", "tenant id exists", nil)
 	}
+	owner := w.Member
+	if w.GlobalEmail {
+		if err := s.globalConflict(op, owner); err != nil {
+			return err
+		}
+	}
 	s.tenants[t.ID] = t.Clone()
 	s.slugs[t.Slug] = t.ID
 	tm := &tenantMembers{byID: map[string]*sdk.Member{}, byEmail: map[string]string{}, byUser: map[string]string{}, byExt: map[string]string{}}
 	s.members[t.ID] = tm
 	tm.insert(owner.Clone())
+	s.setGlobal(nil, owner, w.GlobalEmail)
+	s.setPasswordHash(owner.TenantID, owner.ID, w.PasswordHash, owner.UpdatedAt)
 	return nil
 }
 

@@ -49,7 +49,7 @@ func (g *gate) wait(method string) error {
 	}
 }
 
-func (g *gate) CreateTenant(ctx context.Context, t *sdk.Tenant, owner *sdk.Member) error {
+func (g *gate) CreateTenant(ctx context.Context, t *sdk.Tenant, owner sdk.MemberWrite) error {
 	if err := g.wait("CreateTenant"); err != nil {
 		return err
 	}

@@ -145,6 +145,45 @@ func testGlobalEmail(t *testing.T, s sdk.Store) {
 		t.Fatalf("CreateMember(GlobalEmail, address of a deleted global member): %v", err)
 	}
 
+	// A write without GlobalEmail takes the member out of the set.
+	c := newMember(y.ID, "c@x.test")
+	if err := s.CreateMember(ctx, global(c)); err != nil {
+		t.Fatal(err)
+	}
+	c.Title = "plain now"
+	if err := s.UpdateMember(ctx, sdk.MemberWrite{Member: c, ExpectedVersion: c.Version}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreateMember(ctx, global(newMember(z.ID, "C@x.test"))); err != nil {
+		t.Fatalf("CreateMember(GlobalEmail, address of a member last written without it): %v", err)
+	}
+
+	// A tenant's owner written with GlobalEmail holds its address too; a
+	// refused creation writes nothing, tenant included.
+	ownerTenant := func(slug, email string) (*sdk.Tenant, *sdk.Member) {
+		roles, _ := sdk.PresetRoles(sdk.PresetStandard)
+		tn := &sdk.Tenant{ID: sdk.NewID(), Slug: slug, Name: slug, IncludedSeats: 5, SeatsUsed: 1, Roles: roles, Version: 1, CreatedAt: epoch, UpdatedAt: epoch}
+		o := newMember(tn.ID, email)
+		o.Role = "owner"
+		tn.OwnerID = o.ID
+		return tn, o
+	}
+	tn, o := ownerTenant("gowner", "owner@g.test")
+	if err := s.CreateTenant(ctx, tn, sdk.MemberWrite{Member: o, GlobalEmail: true}); err != nil {
+		t.Fatalf("CreateTenant(owner GlobalEmail): %v", err)
+	}
+	wantErr(t, "CreateMember(GlobalEmail, a global owner's address)", s.CreateMember(ctx, global(newMember(x.ID, "OWNER@g.test"))),
+		sdk.ErrAlreadyExists, sdk.ReasonEmailTakenElsewhere)
+	tn2, o2 := ownerTenant("gowner2", "Owner@G.test")
+	wantErr(t, "CreateTenant(owner GlobalEmail, address held)", s.CreateTenant(ctx, tn2, sdk.MemberWrite{Member: o2, GlobalEmail: true}),
+		sdk.ErrAlreadyExists, sdk.ReasonEmailTakenElsewhere)
+	if _, err := s.GetTenantBySlug(ctx, "gowner2"); !errors.Is(err, sdk.ErrNotFound) {
+		t.Fatalf("a refused tenant creation left the tenant: %v", err)
+	}
+	if _, err := s.GetMember(ctx, tn2.ID, o2.ID); !errors.Is(err, sdk.ErrNotFound) {
+		t.Fatalf("a refused tenant creation left the owner: %v", err)
+	}
+
 	// Of two concurrent global writes of one address, exactly one lands.
 	for round := range 10 {
 		email := fmt.Sprintf("race%d@x.test", round)

@@ -80,7 +80,7 @@ func fixture(t *testing.T, s sdk.Store, slug string, seats int) (*sdk.Tenant, *s
 	owner := newMember(tn.ID, "owner@"+slug+".test")
 	owner.Role = "owner"
 	tn.OwnerID = owner.ID
-	if err := s.CreateTenant(t.Context(), tn, owner); err != nil {
+	if err := s.CreateTenant(t.Context(), tn, sdk.MemberWrite{Member: owner}); err != nil {
 		t.Fatalf("CreateTenant(%s): %v", slug, err)
 	}
 	return tn, owner
@@ -159,7 +159,7 @@ func testTenants(t *testing.T, s sdk.Store) {
 
 	dup := tn.Clone()
 	dup.ID = sdk.NewID()
-	err = s.CreateTenant(ctx, dup, newMember(dup.ID, "x@acme.test"))
+	err = s.CreateTenant(ctx, dup, sdk.MemberWrite{Member: newMember(dup.ID, "x@acme.test")})
 	wantErr(t, "CreateTenant(same slug)", err, sdk.ErrAlreadyExists, sdk.ReasonSlugTaken)
 
 	// Update: name/settings/roles change, owner and seats don't.
