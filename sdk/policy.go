@@ -274,24 +274,15 @@ func (p *Policy) checkTarget(action Action, target *Member, isSelf, targetOwner,
 		}
 		return p.manage(target)
 
-	case ActionForceLogout:
+	case ActionForceLogout, ActionSetPassword:
 		if target == nil {
 			return deny(ReasonNotMember)
 		}
 		if isSelf {
-			// "Sign out everywhere" from one's own account page.
-			return allow
-		}
-		if targetOwner && !system {
-			return deny(ReasonTargetIsOwner)
-		}
-		return p.manage(target)
-
-	case ActionSetPassword:
-		if target == nil {
-			return deny(ReasonNotMember)
-		}
-		if isSelf {
+			if action == ActionForceLogout {
+				// "Sign out everywhere" from one's own account page.
+				return allow
+			}
 			return deny(ReasonSelfAction)
 		}
 		if targetOwner && !system {
