@@ -28,6 +28,7 @@ type settingsDoc struct {
 	DefaultRole              string               `bson:"defaultRole,omitempty"`
 	SuccessorRole            string               `bson:"successorRole,omitempty"`
 	UniqueEmailAcrossTenants bool                 `bson:"uniqueEmailAcrossTenants,omitempty"`
+	ActOnEqualRank           bool                 `bson:"actOnEqualRank,omitempty"`
 	InvitationTTLNanos       int64                `bson:"invitationTTLNanos,omitempty"`
 	RequireMFA               bool                 `bson:"requireMFA,omitempty"`
 	CustomAttributes         []customAttributeDoc `bson:"customAttributes,omitempty"`
@@ -279,6 +280,7 @@ func fromSettings(s *sdk.Settings) settingsDoc {
 		DefaultRole:              s.DefaultRole,
 		SuccessorRole:            s.SuccessorRole,
 		UniqueEmailAcrossTenants: s.UniqueEmailAcrossTenants,
+		ActOnEqualRank:           s.ActOnEqualRank,
 		InvitationTTLNanos:       int64(s.InvitationTTL),
 		RequireMFA:               s.RequireMFA,
 	}
@@ -297,6 +299,7 @@ func (d *settingsDoc) settings() sdk.Settings {
 		DefaultRole:              d.DefaultRole,
 		SuccessorRole:            d.SuccessorRole,
 		UniqueEmailAcrossTenants: d.UniqueEmailAcrossTenants,
+		ActOnEqualRank:           d.ActOnEqualRank,
 		InvitationTTL:            time.Duration(d.InvitationTTLNanos),
 		RequireMFA:               d.RequireMFA,
 	}
