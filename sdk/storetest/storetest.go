@@ -23,6 +23,7 @@ package storetest
 import (
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 	"testing"
 	"time"
@@ -181,6 +182,35 @@ func testTenants(t *testing.T, s sdk.Store) {
 	}
 	err = s.UpdateTenant(ctx, upd, got.Version)
 	wantErr(t, "UpdateTenant(stale)", err, sdk.ErrFailedPrecondition, sdk.ReasonVersionMismatch)
+
+	// Every setting survives a round trip. The check below fails on a
+	// setting added to sdk.Settings but not to this value, so a new one
+	// cannot be forgotten by a store.
+	every := sdk.Settings{
+		SeatStates:               []sdk.Status{sdk.StatusActive, sdk.StatusInvited},
+		InvitePolicy:             sdk.InviteOwnerOnly,
+		DefaultRole:              "standard",
+		SuccessorRole:            "admin",
+		UniqueEmailAcrossTenants: true,
+		ActOnEqualRank:           true,
+		InvitationTTL:            48 * time.Hour,
+		RequireMFA:               true,
+		CustomAttributes:         []sdk.CustomAttribute{{Name: "badge", Type: sdk.CustomString, Description: "door badge"}},
+	}
+	sv := reflect.ValueOf(every)
+	for i := range sv.NumField() {
+		if sv.Field(i).IsZero() {
+			t.Fatalf("storetest: set Settings.%s in the round trip", sv.Type().Field(i).Name)
+		}
+	}
+	upd = got2.Clone()
+	upd.Settings = every
+	if err := s.UpdateTenant(ctx, upd, got2.Version); err != nil {
+		t.Fatalf("UpdateTenant(every setting): %v", err)
+	}
+	if got3 := mustGetTenant(t, s, tn.ID); !reflect.DeepEqual(got3.Settings, every) {
+		t.Fatalf("settings after a round trip:\n got %+v\nwant %+v", got3.Settings, every)
+	}
 	ghost := got2.Clone()
 	ghost.ID = "ghost"
 	wantErr(t, "UpdateTenant(unknown)", s.UpdateTenant(ctx, ghost, 1), sdk.ErrNotFound, "")
