@@ -17,7 +17,9 @@ var _ sdk.BulkMemberStore = (*Store)(nil)
 const codeDuplicateKey = 11000
 
 // CreateMembers implements [sdk.BulkMemberStore] in three commands per
-// tenant in the batch, whatever its size: take the seats the batch needs
+// tenant in the batch, whatever its size (one more for the whole batch
+// when writes carry GlobalEmail: the claims of their addresses, one
+// insertMany, see claimAll): take the seats the batch needs
 // in one findAndModify that leaves a take intent per member (as
 // CreateMember does), insert with one unordered insertMany, and remove the
 // intents of the members inserted. The tenant is read first only when
@@ -77,8 +79,37 @@ func (s *Store) CreateMembers(ctx context.Context, ws []sdk.MemberWrite) []error
 			byTenant[m.TenantID] = append(byTenant[m.TenantID], i)
 		}
 	}
+	// Addresses unique across tenants are claimed first, in one
+	// insertMany; a refused claim fails its write before any seat moves.
+	writeIDs := make([]string, len(ws))
+	var global []int
+	for i, w := range ws {
+		if errs[i] == nil && w.GlobalEmail {
+			writeIDs[i] = newWriteID()
+			global = append(global, i)
+		}
+	}
+	claims := s.claimAll(ctx, op, ws, global, writeIDs, errs)
+	if len(global) > 0 {
+		if err := s.crashPoint("CreateMembers.claimed"); err != nil {
+			for i := range errs {
+				if errs[i] == nil {
+					errs[i] = err
+				}
+			}
+			return errs
+		}
+	}
 	for _, t := range tenants {
-		s.createMembersOf(ctx, op, t, ws, byTenant[t], errs)
+		pending := slices.DeleteFunc(byTenant[t], func(i int) bool { return errs[i] != nil })
+		if len(pending) > 0 {
+			s.createMembersOf(ctx, op, t, ws, writeIDs, pending, errs)
+		}
+	}
+	for i, c := range claims {
+		if errs[i] != nil {
+			s.undo(ctx, op, c, errs[i])
+		}
 	}
 	return errs
 }
@@ -88,8 +119,8 @@ func (s *Store) CreateMembers(ctx context.Context, ws []sdk.MemberWrite) []error
 const maxBulkRounds = 8
 
 // createMembersOf creates ws[i] for i in pending, all members of tenant
-// tenantID, and sets errs[i].
-func (s *Store) createMembersOf(ctx context.Context, op, tenantID string, ws []sdk.MemberWrite, pending []int, errs []error) {
+// tenantID, with the claim write ids ids[i], and sets errs[i].
+func (s *Store) createMembersOf(ctx context.Context, op, tenantID string, ws []sdk.MemberWrite, ids []string, pending []int, errs []error) {
 	fill := func(idx []int, err error) {
 		for _, i := range idx {
 			errs[i] = err
@@ -180,7 +211,7 @@ func (s *Store) createMembersOf(ctx context.Context, op, tenantID string, ws []s
 			fill(refused, seatLimit(op))
 			return
 		}
-		fails, err := s.insertMembers(ctx, op, ws, batch)
+		fails, err := s.insertMembers(ctx, op, ws, ids, batch)
 		if err != nil {
 			// Whether the members were inserted is unknown: their seats
 			// and intents stay.
@@ -223,13 +254,14 @@ func (s *Store) createMembersOf(ctx context.Context, op, tenantID string, ws []s
 	}
 }
 
-// insertMembers inserts ws[i] for i in batch with one unordered insertMany
-// and returns the members the server refused, with their errors. A non-nil
-// error means the server gave no definite answer for the batch.
-func (s *Store) insertMembers(ctx context.Context, op string, ws []sdk.MemberWrite, batch []int) (map[int]error, error) {
+// insertMembers inserts ws[i] for i in batch, with the claim write ids
+// ids[i], with one unordered insertMany and returns the members the server
+// refused, with their errors. A non-nil error means the server gave no
+// definite answer for the batch.
+func (s *Store) insertMembers(ctx context.Context, op string, ws []sdk.MemberWrite, ids []string, batch []int) (map[int]error, error) {
 	docs := make([]any, len(batch))
 	for k, i := range batch {
-		docs[k] = memberWriteDoc(ws[i])
+		docs[k] = memberWriteDoc(ws[i], ids[i])
 	}
 	_, err := s.members.InsertMany(ctx, docs, options.InsertMany().SetOrdered(false))
 	if err == nil {
@@ -246,7 +278,7 @@ func (s *Store) insertMembers(ctx context.Context, op string, ws []sdk.MemberWri
 		}
 		i := batch[we.Index]
 		if we.Code == codeDuplicateKey {
-			fails[i] = s.memberDuplicate(ctx, op, ws[i].Member, true, ws[i].GlobalEmail, we)
+			fails[i] = s.memberDuplicate(ctx, op, ws[i].Member, true, we)
 		} else {
 			fails[i] = sdk.E(op, sdk.CodeUnknown, "", "database error", we)
 		}

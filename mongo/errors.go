@@ -13,6 +13,7 @@ import (
 // Server error codes the store reacts to.
 const (
 	codeNamespaceExists = 48
+	codeIndexNotFound   = 27
 	// codeFerretInternal is FerretDB's InternalError. FerretDB v1 on SQLite
 	// reports a unique index violated by an update (not an insert) as an
 	// internal error whose message contains "UNIQUE constraint failed"
@@ -52,13 +53,20 @@ func isDuplicate(err error) bool {
 	return errors.As(err, &se) && se.HasErrorCode(codeFerretInternal) && se.HasErrorMessage("UNIQUE constraint failed")
 }
 
+// isIndexNotFound reports whether err says that an index to drop does not
+// exist.
+func isIndexNotFound(err error) bool {
+	var ce driver.CommandError
+	return errors.As(err, &ce) && (ce.Code == codeIndexNotFound || ce.Name == "IndexNotFound")
+}
+
 // duplicateIndex returns the name of the violated index when the server's
 // message names it (MongoDB does: "... index: tenantId_emailKey_unique dup
 // key: ..."; FerretDB v1 names it only for updates, with a table prefix),
 // or "".
 func duplicateIndex(err error) string {
 	msg := err.Error()
-	for _, name := range []string{idxMemberMail, idxMemberUser, idxMemberExt, idxGlobalEmail, idxSlug} {
+	for _, name := range []string{idxMemberMail, idxMemberUser, idxMemberExt, idxSlug} {
 		if strings.Contains(msg, name) {
 			return name
 		}

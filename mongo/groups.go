@@ -45,10 +45,7 @@ const (
 
 func init() {
 	schema = append(schema,
-		struct {
-			coll    string
-			indexes []index
-		}{collGroups, []index{
+		collSchema{coll: collGroups, indexes: []index{
 			{idxGroupName, bson.D{{Key: "tenantId", Value: 1}, {Key: "nameKey", Value: 1}}, unique},
 			{idxGroupExt, bson.D{{Key: "tenantId", Value: 1}, {Key: "extKey", Value: 1}}, unique},
 			{"tenantId_id", bson.D{{Key: "tenantId", Value: 1}, {Key: "_id", Value: 1}}, plain},

@@ -24,12 +24,36 @@ import (
 // otherwise it is unknown whether the server applied it, so the seat and
 // its intent stay: the counter errs high, never low, and RecountSeats
 // settles the intent. Every pruneAt-th take or so costs two commands more
-// (see prune).
+// (see prune). With w.GlobalEmail the address is claimed first (one
+// command more, see claim), and the claim removed when the write is
+// refused.
 func (s *Store) CreateMember(ctx context.Context, w sdk.MemberWrite) error {
 	const op = "mongo.CreateMember"
 	if w.Seat != sdk.SeatKeep && w.Seat != sdk.SeatTake {
 		return badSeat(op, w.Seat)
 	}
+	var c *claimed
+	var writeID string
+	if w.GlobalEmail {
+		writeID = newWriteID()
+		var err error
+		if c, err = s.claim(ctx, op, w.Member.EmailKey, w.Member, writeID); err != nil {
+			return err
+		}
+		if err := s.crashPoint("CreateMember.claimed"); err != nil {
+			return err
+		}
+	}
+	err := s.createMember(ctx, op, w, writeID)
+	if err != nil {
+		s.undo(ctx, op, c, err)
+	}
+	return err
+}
+
+// createMember is CreateMember after the claim: the seat step and the
+// insert.
+func (s *Store) createMember(ctx context.Context, op string, w sdk.MemberWrite, writeID string) error {
 	m := w.Member
 	var token string
 	var shown *tenantDoc
@@ -45,7 +69,7 @@ func (s *Store) CreateMember(ctx context.Context, w sdk.MemberWrite) error {
 	} else if err := s.tenantAt(ctx, op, m.TenantID, w.TenantVersion); err != nil {
 		return err
 	}
-	_, err := s.members.InsertOne(ctx, memberWriteDoc(w))
+	_, err := s.members.InsertOne(ctx, memberWriteDoc(w, writeID))
 	switch {
 	case err == nil:
 		if shown != nil && len(shown.SeatTakes) >= pruneAt {
@@ -55,7 +79,7 @@ func (s *Store) CreateMember(ctx context.Context, w sdk.MemberWrite) error {
 	case !isDuplicate(err):
 		return translate(ctx, op, err)
 	}
-	err = s.memberDuplicate(ctx, op, m, true, w.GlobalEmail, err)
+	err = s.memberDuplicate(ctx, op, m, true, err)
 	if token != "" && sdk.ReasonOf(err) != sdk.ReasonVersionMismatch {
 		s.giveBack(ctx, op, m.TenantID, []string{token})
 	}
@@ -63,26 +87,26 @@ func (s *Store) CreateMember(ctx context.Context, w sdk.MemberWrite) error {
 }
 
 // memberWriteDoc returns the stored form of w's member as a create writes
-// it: with the password hash w carries, and globalEmailKey when w asks
-// for a globally unique address.
-func memberWriteDoc(w sdk.MemberWrite) *memberDoc {
+// it: with the password hash w carries, and with emailClaim, the write id
+// of its claim, when w asks for a globally unique address.
+func memberWriteDoc(w sdk.MemberWrite, writeID string) *memberDoc {
 	d := fromMember(w.Member)
 	d.PasswordHash = w.PasswordHash
 	if w.GlobalEmail {
-		d.GlobalEmailKey = d.EmailKey
+		d.EmailClaim = writeID
 	}
 	return d
 }
 
 // memberDuplicate says which uniqueness rule refused a write of m, in the
 // order the reference store checks them: the member id (on create), the
-// email, the userName, the external id, and with global the email among
-// the members of every tenant written with GlobalEmail. An id held by a
-// void placeholder of m's tenant means a recount voided the create
+// email, the userName, the external id. (Addresses unique across tenants
+// are refused before, by claim.) An id held by a void placeholder of m's
+// tenant means a recount or a claimant voided the create
 // (ReasonVersionMismatch). FerretDB's messages do not always name the
 // index, so the answer comes from one read of the documents m collides
 // with; the message is the fallback when they vanished meanwhile.
-func (s *Store) memberDuplicate(ctx context.Context, op string, m *sdk.Member, creating, global bool, cause error) error {
+func (s *Store) memberDuplicate(ctx context.Context, op string, m *sdk.Member, creating bool, cause error) error {
 	ek := extKey(m.ExternalID, m.ID)
 	or := bson.A{
 		bson.D{{Key: "_id", Value: m.ID}},
@@ -90,14 +114,11 @@ func (s *Store) memberDuplicate(ctx context.Context, op string, m *sdk.Member, c
 		bson.D{{Key: "tenantId", Value: m.TenantID}, {Key: "userNameKey", Value: m.UserNameKey}},
 		bson.D{{Key: "tenantId", Value: m.TenantID}, {Key: "extKey", Value: ek}},
 	}
-	if global {
-		or = append(or, bson.D{{Key: "globalEmailKey", Value: m.EmailKey}})
-	}
 	cur, err := s.members.Find(ctx,
 		bson.D{{Key: "$or", Value: or}},
 		options.Find().SetProjection(bson.D{{Key: "tenantId", Value: 1}, {Key: "emailKey", Value: 1}, {Key: "userNameKey", Value: 1},
-			{Key: "extKey", Value: 1}, {Key: "globalEmailKey", Value: 1}}).
-			SetLimit(5).SetBatchSize(5))
+			{Key: "extKey", Value: 1}}).
+			SetLimit(4).SetBatchSize(4))
 	if err != nil {
 		return translate(ctx, op, err)
 	}
@@ -105,14 +126,13 @@ func (s *Store) memberDuplicate(ctx context.Context, op string, m *sdk.Member, c
 	if err := cur.All(ctx, &docs); err != nil {
 		return translate(ctx, op, err)
 	}
-	var idTaken, idVoided, mailTaken, userTaken, extTaken, elsewhere bool
+	var idTaken, idVoided, mailTaken, userTaken, extTaken bool
 	for _, d := range docs {
 		switch {
 		case d.ID == m.ID:
 			idVoided = creating && d.TenantID == voidTenant(m.TenantID)
 			idTaken = creating && !idVoided
 		case d.TenantID != m.TenantID:
-			elsewhere = elsewhere || global && d.GlobalEmailKey == m.EmailKey
 		default:
 			mailTaken = mailTaken || d.EmailKey == m.EmailKey
 			userTaken = userTaken || d.UserNameKey == m.UserNameKey
@@ -130,8 +150,6 @@ func (s *Store) memberDuplicate(ctx context.Context, op string, m *sdk.Member, c
 		return userNameTaken(op, nil)
 	case extTaken:
 		return externalIDTaken(op, nil)
-	case elsewhere:
-		return emailTakenElsewhere(op)
 	}
 	switch duplicateIndex(cause) {
 	case idxMemberMail:
@@ -140,8 +158,6 @@ func (s *Store) memberDuplicate(ctx context.Context, op string, m *sdk.Member, c
 		return userNameTaken(op, nil)
 	case idxMemberExt:
 		return externalIDTaken(op, nil)
-	case idxGlobalEmail:
-		return emailTakenElsewhere(op)
 	}
 	return sdk.E(op, sdk.CodeAlreadyExists, "", "a uniqueness rule refused the write", cause)
 }
@@ -361,27 +377,62 @@ func (s *Store) EmailInOtherTenant(ctx context.Context, tenantID, emailKey strin
 	return true, nil
 }
 
-// UpdateMember implements [sdk.MemberStore]: one update conditional on the
-// version that sets every field but the member's group memberships (see
-// replaceMember), and the password hash when w carries one. With
-// SeatTake it is preceded by the seat take (see CreateMember), whose seat
-// is given back when the update is refused; with SeatRelease it is
-// wrapped in a release: a release intent on the tenant before the update,
-// and after it the seat given back (or, when the update was refused, the
-// intent removed), one command each. A failure without a definite answer
-// leaves the intent for RecountSeats to settle.
+// UpdateMember implements [sdk.MemberStore]: one findAndModify
+// conditional on the version that sets every field but the member's group
+// memberships (see replaceMember), and the password hash when w carries
+// one, and returns the member as it was. With SeatTake it is preceded by
+// the seat take (see CreateMember), whose seat is given back when the
+// update is refused; with SeatRelease it is wrapped in a release: a
+// release intent on the tenant before the update, and after it the seat
+// given back (or, when the update was refused, the intent removed), one
+// command each. A failure without a definite answer leaves the intent for
+// RecountSeats to settle. With w.GlobalEmail the address is claimed first
+// (one command); the claim is undone when the update is refused. After an
+// update that leaves the member without the address it held (another
+// address, or a write without GlobalEmail) the old claim is released (one
+// command); the member as it was tells whether it had one, so a member
+// written without GlobalEmail costs nothing more.
 func (s *Store) UpdateMember(ctx context.Context, w sdk.MemberWrite) error {
 	const op = "mongo.UpdateMember"
 	if w.Seat != sdk.SeatKeep && w.Seat != sdk.SeatTake && w.Seat != sdk.SeatRelease {
 		return badSeat(op, w.Seat)
 	}
-	m, expectedVersion := w.Member, w.ExpectedVersion
-	doc := memberWriteDoc(w)
-	doc.Version = expectedVersion + 1
+	m := w.Member
+	var writeID string
+	if w.GlobalEmail {
+		writeID = newWriteID()
+	}
+	doc := memberWriteDoc(w, writeID)
+	doc.Version = w.ExpectedVersion + 1
 	update, err := replaceMember(doc)
 	if err != nil {
 		return sdk.E(op, sdk.CodeInvalidArgument, sdk.ReasonInvalid, "the member cannot be stored", err)
 	}
+	var c *claimed
+	if w.GlobalEmail {
+		if c, err = s.claim(ctx, op, m.EmailKey, m, writeID); err != nil {
+			return err
+		}
+		if err := s.crashPoint("UpdateMember.claimed"); err != nil {
+			return err
+		}
+	}
+	old, err := s.updateMember(ctx, op, w, update)
+	if err != nil {
+		s.undo(ctx, op, c, err)
+		return err
+	}
+	if old.EmailClaim != "" && (!w.GlobalEmail || old.EmailKey != m.EmailKey) {
+		s.release(ctx, op, old.EmailKey, m.ID, old.EmailClaim)
+	}
+	return nil
+}
+
+// updateMember is UpdateMember after the claim: the seat steps and the
+// update. It returns the member as it was.
+func (s *Store) updateMember(ctx context.Context, op string, w sdk.MemberWrite, update bson.D) (*claimHolder, error) {
+	m, expectedVersion := w.Member, w.ExpectedVersion
+	var err error
 	var token string
 	var shown *tenantDoc
 	var takes []string // the member's take intents, for a release
@@ -389,44 +440,46 @@ func (s *Store) UpdateMember(ctx context.Context, w sdk.MemberWrite) error {
 	case sdk.SeatTake:
 		token = seatToken(m.ID)
 		if shown, err = s.takeSeats(ctx, op, m.TenantID, []string{token}, 0); err != nil {
-			return err
+			return nil, err
 		}
 		if err := s.crashPoint("UpdateMember.seatTaken"); err != nil {
-			return err
+			return nil, err
 		}
 	case sdk.SeatRelease:
 		token = seatToken(m.ID)
 		if takes, err = s.beginRelease(ctx, op, m.TenantID, m.ID, token); err != nil {
-			return err
+			return nil, err
 		}
 		if err := s.crashPoint("UpdateMember.releasing"); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	// refused undoes the seat step of a write the server refused.
-	refused := func(err error) error {
+	refused := func(err error) (*claimHolder, error) {
 		switch w.Seat {
 		case sdk.SeatTake:
 			s.giveBack(ctx, op, m.TenantID, []string{token})
 		case sdk.SeatRelease:
 			s.endRelease(ctx, op, m.TenantID, token, false, nil)
 		}
-		return err
+		return nil, err
 	}
-	res, err := s.members.UpdateOne(ctx,
+	// No projection: FerretDB v1 does not implement one on findAndModify.
+	var old claimHolder
+	err = s.members.FindOneAndUpdate(ctx,
 		bson.D{{Key: "_id", Value: m.ID}, {Key: "tenantId", Value: m.TenantID}, {Key: "version", Value: expectedVersion}},
-		update)
+		update, options.FindOneAndUpdate().SetReturnDocument(options.Before)).Decode(&old)
 	switch {
-	case err != nil && isDuplicate(err):
-		return refused(s.memberDuplicate(ctx, op, m, false, w.GlobalEmail, err))
-	case err != nil:
-		return translate(ctx, op, err)
-	case res.MatchedCount == 0:
+	case errors.Is(err, driver.ErrNoDocuments):
 		return refused(s.memberGone(ctx, op, m.TenantID, m.ID))
+	case err != nil && isDuplicate(err):
+		return refused(s.memberDuplicate(ctx, op, m, false, err))
+	case err != nil:
+		return nil, translate(ctx, op, err)
 	}
 	m.Version = expectedVersion + 1
 	if err := s.crashPoint("UpdateMember.written"); err != nil {
-		return err
+		return nil, err
 	}
 	switch {
 	case w.Seat == sdk.SeatRelease:
@@ -434,11 +487,14 @@ func (s *Store) UpdateMember(ctx context.Context, w sdk.MemberWrite) error {
 	case shown != nil && len(shown.SeatTakes) >= pruneAt:
 		s.prune(ctx, m.TenantID, shown, []string{token})
 	}
-	return nil
+	return &old, nil
 }
 
-// DeleteMember implements [sdk.MemberStore]: one delete conditional on the
-// version; with SeatRelease wrapped in a release, as UpdateMember's.
+// DeleteMember implements [sdk.MemberStore]: one findAndModify that
+// deletes the member, conditional on the version, and returns it; with
+// SeatRelease wrapped in a release, as UpdateMember's. A member that held
+// an address unique across tenants releases its claim after (one command
+// more).
 func (s *Store) DeleteMember(ctx context.Context, d sdk.MemberDelete) error {
 	const op = "mongo.DeleteMember"
 	if d.Seat != sdk.SeatKeep && d.Seat != sdk.SeatRelease {
@@ -457,12 +513,13 @@ func (s *Store) DeleteMember(ctx context.Context, d sdk.MemberDelete) error {
 			return err
 		}
 	}
-	res, err := s.members.DeleteOne(ctx,
-		bson.D{{Key: "_id", Value: d.ID}, {Key: "tenantId", Value: d.TenantID}, {Key: "version", Value: d.ExpectedVersion}})
-	if err != nil {
+	var gone claimHolder
+	err := s.members.FindOneAndDelete(ctx,
+		bson.D{{Key: "_id", Value: d.ID}, {Key: "tenantId", Value: d.TenantID}, {Key: "version", Value: d.ExpectedVersion}}).Decode(&gone)
+	if err != nil && !errors.Is(err, driver.ErrNoDocuments) {
 		return translate(ctx, op, err)
 	}
-	if res.DeletedCount == 0 {
+	if err != nil {
 		err := s.memberGone(ctx, op, d.TenantID, d.ID)
 		if release {
 			s.endRelease(ctx, op, d.TenantID, token, false, nil)
@@ -474,6 +531,9 @@ func (s *Store) DeleteMember(ctx context.Context, d sdk.MemberDelete) error {
 	}
 	if release {
 		s.endRelease(ctx, op, d.TenantID, token, true, takes)
+	}
+	if gone.EmailClaim != "" {
+		s.release(ctx, op, gone.EmailKey, d.ID, gone.EmailClaim)
 	}
 	return nil
 }

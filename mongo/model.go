@@ -85,10 +85,10 @@ type memberDoc struct {
 	ExternalID  string `bson:"externalId,omitempty"`
 	// ExtKey is unique per tenant; see extKey.
 	ExtKey string `bson:"extKey"`
-	// GlobalEmailKey is EmailKey on a member written with
-	// sdk.MemberWrite.GlobalEmail, absent otherwise; unique across tenants
-	// (the sparse globalEmailKey_unique).
-	GlobalEmailKey    string `bson:"globalEmailKey,omitempty"`
+	// EmailClaim is, on a member written with sdk.MemberWrite.GlobalEmail,
+	// the write id of its claim of EmailKey in the emailclaims collection
+	// (see claims.go); absent otherwise.
+	EmailClaim        string `bson:"emailClaim,omitempty"`
 	FormattedName     string `bson:"formattedName,omitempty"`
 	GivenName         string `bson:"givenName,omitempty"`
 	FamilyName        string `bson:"familyName,omitempty"`

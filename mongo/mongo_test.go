@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
+	driver "go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/rosterhq/roster/sdk"
 )
@@ -144,22 +146,53 @@ func TestOpenOptions(t *testing.T) {
 	for _, ix := range idx {
 		names[fmt.Sprint(ix["name"])] = true
 	}
-	for _, want := range []string{idxMemberMail, idxMemberExt, "tenantId_id", "emailKey_tenantId", idxGlobalEmail} {
+	for _, want := range []string{idxMemberMail, idxMemberExt, "tenantId_id", "emailKey_tenantId"} {
 		if !names[want] {
 			t.Errorf("members index %s missing (have %v)", want, names)
 		}
 	}
-	// The unique index of members without tenantId in front is sparse
-	// (FerretDB v1 accepts the option but neither keeps nor reports it; its
-	// unique indexes never index a missing field, see doc.go).
-	var info bson.M
-	if err := s.Database().RunCommand(t.Context(), bson.D{{Key: "buildInfo", Value: 1}}).Decode(&info); err != nil {
+	// Every unique index of members starts with tenantId, so that members
+	// can be sharded by tenant.
+	specs, err := s.members.Indexes().ListSpecifications(t.Context())
+	if err != nil {
 		t.Fatal(err)
 	}
-	_, ferret := info["ferretdbVersion"]
-	for _, ix := range idx {
-		if ix["name"] == idxGlobalEmail && (ix["unique"] != true || !ferret && ix["sparse"] != true) {
-			t.Errorf("index %s = %v, want unique and sparse", idxGlobalEmail, ix)
+	for _, sp := range specs {
+		first, _ := sp.KeysDocument.IndexErr(0)
+		if sp.Unique != nil && *sp.Unique && first.Key() != "tenantId" {
+			t.Errorf("members index %s is unique without tenantId in front", sp.Name)
+		}
+	}
+	if names["globalEmailKey_unique"] {
+		t.Error("the obsolete index globalEmailKey_unique exists")
+	}
+}
+
+// TestDropGlobalEmailIndex opens a database that has the unique index of
+// addresses across tenants an earlier version built on members: Open drops
+// it, and a second Open finds nothing to drop.
+func TestDropGlobalEmailIndex(t *testing.T) {
+	s := openStore(t)
+	ctx := t.Context()
+	if _, err := s.members.Indexes().CreateOne(ctx, driver.IndexModel{
+		Keys:    bson.D{{Key: "globalEmailKey", Value: 1}},
+		Options: options.Index().SetName("globalEmailKey_unique").SetUnique(true).SetSparse(true),
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		s2, err := Open(ctx, "", s.Database().Name(), WithClient(s.Client()))
+		if err != nil {
+			t.Fatalf("reopen: %v", err)
+		}
+		specs, err := s2.members.Indexes().ListSpecifications(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, sp := range specs {
+			if sp.Name == "globalEmailKey_unique" {
+				t.Fatal("Open kept globalEmailKey_unique")
+			}
 		}
 	}
 }

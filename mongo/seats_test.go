@@ -263,63 +263,6 @@ func TestRecountGivesUp(t *testing.T) {
 	checkCounter(t, s, tn.ID)
 }
 
-// TestGlobalEmailKey checks the stored side of MemberWrite.GlobalEmail:
-// globalEmailKey is set only by writes that carry it (an update without it
-// removes it), so the address is free for others again.
-func TestGlobalEmailKey(t *testing.T) {
-	s := openStore(t)
-	ctx := t.Context()
-	a, _ := newTenant(t, s, "a", 5)
-	b, _ := newTenant(t, s, "b", 5)
-	key := func(id string) any {
-		var d bson.M
-		if err := s.members.FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&d); err != nil {
-			t.Fatal(err)
-		}
-		return d["globalEmailKey"]
-	}
-	m := newMember(a.ID, "Ann@X.test")
-	if err := s.CreateMember(ctx, sdk.MemberWrite{Member: m, Seat: sdk.SeatTake, GlobalEmail: true}); err != nil {
-		t.Fatal(err)
-	}
-	if got := key(m.ID); got != "ann@x.test" {
-		t.Fatalf("globalEmailKey = %v", got)
-	}
-	err := s.CreateMember(ctx, sdk.MemberWrite{Member: newMember(b.ID, "ann@x.test"), Seat: sdk.SeatTake, GlobalEmail: true})
-	if !errors.Is(err, sdk.ErrAlreadyExists) || sdk.ReasonOf(err) != sdk.ReasonEmailTakenElsewhere {
-		t.Fatalf("the address in another tenant = %v, want ReasonEmailTakenElsewhere", err)
-	}
-	checkCounter(t, s, b.ID)
-	// Rewriting the member with GlobalEmail keeps its own key.
-	if err := s.UpdateMember(ctx, sdk.MemberWrite{Member: m, ExpectedVersion: m.Version, GlobalEmail: true}); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.UpdateMember(ctx, sdk.MemberWrite{Member: m, ExpectedVersion: m.Version}); err != nil {
-		t.Fatal(err)
-	}
-	if got := key(m.ID); got != nil {
-		t.Fatalf("globalEmailKey after an update without GlobalEmail = %v", got)
-	}
-	other := newMember(b.ID, "ann@x.test")
-	if err := s.CreateMember(ctx, sdk.MemberWrite{Member: other, Seat: sdk.SeatTake, GlobalEmail: true}); err != nil {
-		t.Fatalf("the freed address: %v", err)
-	}
-	// An update into an address held elsewhere is refused too.
-	if err := s.CreateMember(ctx, sdk.MemberWrite{Member: newMember(b.ID, "carl@x.test"), Seat: sdk.SeatTake, GlobalEmail: true}); err != nil {
-		t.Fatal(err)
-	}
-	m2 := newMember(a.ID, "bob@x.test")
-	if err := s.CreateMember(ctx, sdk.MemberWrite{Member: m2, Seat: sdk.SeatTake}); err != nil {
-		t.Fatal(err)
-	}
-	into := m2.Clone()
-	into.Email, into.EmailKey = "carl@x.test", "carl@x.test"
-	err = s.UpdateMember(ctx, sdk.MemberWrite{Member: into, ExpectedVersion: m2.Version, GlobalEmail: true})
-	if !errors.Is(err, sdk.ErrAlreadyExists) || sdk.ReasonOf(err) != sdk.ReasonEmailTakenElsewhere {
-		t.Fatalf("an update into an address held elsewhere = %v, want ReasonEmailTakenElsewhere", err)
-	}
-}
-
 // TestRecountLegacyTenant recounts a tenant written before the seat
 // intents existed: no seatOps, a leaked seat.
 func TestRecountLegacyTenant(t *testing.T) {

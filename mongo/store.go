@@ -27,6 +27,9 @@ const (
 	collInvitations = "invitations"
 	collCredentials = "credentials"
 	collMigrations  = "migrations"
+	// collEmailClaims is global: its key is an address, not a tenant (see
+	// doc.go).
+	collEmailClaims = "emailclaims"
 )
 
 // DefaultServerSelectionTimeout is how long an operation, and [Open], waits
@@ -49,6 +52,7 @@ type Store struct {
 	audit       *driver.Collection
 	invitations *driver.Collection
 	credentials *driver.Collection
+	claims      *driver.Collection
 	log         *slog.Logger
 }
 
@@ -148,6 +152,7 @@ func Open(ctx context.Context, uri, dbName string, opts ...Option) (*Store, erro
 	s.audit = s.db.Collection(collAudit)
 	s.invitations = s.db.Collection(collInvitations)
 	s.credentials = s.db.Collection(collCredentials)
+	s.claims = s.db.Collection(collEmailClaims)
 
 	// Member documents get their profile fields before the unique
 	// userNameKey index is built over them.
@@ -199,10 +204,6 @@ type indexKind int8
 const (
 	plain  indexKind = iota
 	unique           // unique over every document
-	// sparseUnique is unique over the documents that have the (single)
-	// key field; the others are not indexed. FerretDB v1.24 supports it,
-	// while it lacks partial indexes.
-	sparseUnique
 )
 
 // Index names the translation of duplicate-key errors relies on.
@@ -211,21 +212,23 @@ const (
 	idxMemberMail = "tenantId_emailKey_unique"
 	idxMemberUser = "tenantId_userNameKey_unique"
 	idxMemberExt  = "tenantId_extKey_unique"
-	// idxGlobalEmail does not start with tenantId: see doc.go.
-	idxGlobalEmail = "globalEmailKey_unique"
 )
 
+// collSchema is a collection, its indexes, and the indexes of earlier
+// versions that Open drops.
+type collSchema struct {
+	coll     string
+	indexes  []index
+	obsolete []string
+}
+
 // schema lists every collection and its indexes. Every index starts with
-// tenantId (the tenants collection's own key is _id), with two documented
-// exceptions: members' (emailKey, tenantId) and globalEmailKey_unique, see
-// doc.go.
-var schema = []struct {
-	coll    string
-	indexes []index
-}{
+// tenantId (the tenants collection's own key is _id), with one documented
+// exception: members' (emailKey, tenantId), see doc.go.
+var schema = []collSchema{
 	{collTenants, []index{
 		{idxSlug, bson.D{{Key: "slug", Value: 1}}, unique},
-	}},
+	}, nil},
 	{collMembers, []index{
 		{idxMemberMail, bson.D{{Key: "tenantId", Value: 1}, {Key: "emailKey", Value: 1}}, unique},
 		// Created after migrateProfiles has given every member a userNameKey.
@@ -235,28 +238,34 @@ var schema = []struct {
 		{"tenantId_status_id", bson.D{{Key: "tenantId", Value: 1}, {Key: "status", Value: 1}, {Key: "_id", Value: 1}}, plain},
 		{"tenantId_role_id", bson.D{{Key: "tenantId", Value: 1}, {Key: "role", Value: 1}, {Key: "_id", Value: 1}}, plain},
 		{"emailKey_tenantId", bson.D{{Key: "emailKey", Value: 1}, {Key: "tenantId", Value: 1}}, plain},
-		// Addresses unique across tenants, for members written with
-		// sdk.MemberWrite.GlobalEmail (the only ones with the field).
-		{idxGlobalEmail, bson.D{{Key: "globalEmailKey", Value: 1}}, sparseUnique},
 		// A group's members in id order (groups is an array: multikey).
 		{"tenantId_groups_id", bson.D{{Key: "tenantId", Value: 1}, {Key: "groups", Value: 1}, {Key: "_id", Value: 1}}, plain},
 		// Members with an email value, in id order (multikey): SCIM's
 		// emails.value eq and emails[type eq "work"].value eq.
 		{"tenantId_emailKeys_id", bson.D{{Key: "tenantId", Value: 1}, {Key: "emailKeys", Value: 1}, {Key: "_id", Value: 1}}, plain},
 		{"tenantId_employeeNumberKey_id", bson.D{{Key: "tenantId", Value: 1}, {Key: "employeeNumberKey", Value: 1}, {Key: "_id", Value: 1}}, plain},
+	}, []string{
+		// Addresses unique across tenants were a unique index on members
+		// that did not start with tenantId, which kept members from being
+		// sharded by tenant; the emailclaims collection replaced it.
+		"globalEmailKey_unique",
 	}},
 	{collAudit, []index{
 		{"tenantId_id", bson.D{{Key: "tenantId", Value: 1}, {Key: "_id", Value: 1}}, plain},
-	}},
+	}, nil},
 	{collInvitations, []index{
 		{"tenantId_id", bson.D{{Key: "tenantId", Value: 1}, {Key: "_id", Value: 1}}, plain},
 		{"tenantId_state_id", bson.D{{Key: "tenantId", Value: 1}, {Key: "state", Value: 1}, {Key: "_id", Value: 1}}, plain},
 		{"tenantId_memberId_id", bson.D{{Key: "tenantId", Value: 1}, {Key: "memberId", Value: 1}, {Key: "_id", Value: 1}}, plain},
-	}},
+	}, nil},
 	// credentials: _id is "tenantId/memberId", no other index.
-	{collCredentials, nil},
+	{collCredentials, nil, nil},
 	// migrations: _id = the name of a finished migration; small, global.
-	{collMigrations, nil},
+	{collMigrations, nil, nil},
+	// emailclaims: _id = an address (sdk.Member.EmailKey) claimed by a
+	// member written with sdk.MemberWrite.GlobalEmail; global by nature
+	// (see doc.go).
+	{collEmailClaims, nil, nil},
 }
 
 // ensureSchema creates the collections and indexes that do not exist yet.
@@ -281,6 +290,15 @@ func (s *Store) ensureSchema(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("mongo.Open: listing indexes of %s: %w", c.coll, err)
 		}
+		for _, name := range c.obsolete {
+			if !slices.ContainsFunc(specs, func(sp driver.IndexSpecification) bool { return sp.Name == name }) {
+				continue
+			}
+			// Another process may have dropped it meanwhile.
+			if err := iv.DropOne(ctx, name); err != nil && !isIndexNotFound(err) {
+				return fmt.Errorf("mongo.Open: dropping index %s of %s: %w", name, c.coll, err)
+			}
+		}
 		for _, ix := range c.indexes {
 			if slices.ContainsFunc(specs, func(sp driver.IndexSpecification) bool { return sp.Name == ix.name }) {
 				continue
@@ -289,8 +307,6 @@ func (s *Store) ensureSchema(ctx context.Context) error {
 			switch ix.kind {
 			case unique:
 				o.SetUnique(true)
-			case sparseUnique:
-				o.SetUnique(true).SetSparse(true)
 			}
 			if _, err := iv.CreateOne(ctx, driver.IndexModel{Keys: ix.keys, Options: o}); err != nil {
 				return fmt.Errorf("mongo.Open: creating index %s of %s: %w", ix.name, c.coll, err)

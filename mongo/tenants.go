@@ -18,11 +18,35 @@ import (
 // leaves a tenant whose owner member is missing; [Store.RecountSeats], which
 // [sdk.Client.Reconcile] calls, inserts it from pendingOwner. A crash after
 // the second leaves only the stale copy, which the same repair removes.
+// With w.GlobalEmail the owner's address is claimed before anything else
+// (see claim); when the claim is refused nothing is written, and when the
+// creation is refused the claim is removed.
 func (s *Store) CreateTenant(ctx context.Context, t *sdk.Tenant, w sdk.MemberWrite) error {
 	const op = "mongo.CreateTenant"
+	var c *claimed
+	var writeID string
+	if w.GlobalEmail {
+		writeID = newWriteID()
+		var err error
+		if c, err = s.claim(ctx, op, w.Member.EmailKey, w.Member, writeID); err != nil {
+			return err
+		}
+		if err := s.crashPoint("CreateTenant.claimed"); err != nil {
+			return err
+		}
+	}
+	err := s.createTenant(ctx, op, t, w, writeID)
+	if err != nil {
+		s.undo(ctx, op, c, err)
+	}
+	return err
+}
+
+// createTenant is CreateTenant after the claim.
+func (s *Store) createTenant(ctx context.Context, op string, t *sdk.Tenant, w sdk.MemberWrite, writeID string) error {
 	owner := w.Member
 	doc := fromTenant(t)
-	od := memberWriteDoc(w)
+	od := memberWriteDoc(w, writeID)
 	doc.PendingOwner = od
 	if _, err := s.tenants.InsertOne(ctx, doc); err != nil {
 		if isDuplicate(err) {
@@ -39,14 +63,14 @@ func (s *Store) CreateTenant(ctx context.Context, t *sdk.Tenant, w sdk.MemberWri
 		}
 		// A concurrent repair may have inserted this very owner already;
 		// otherwise the owner's id is taken (in another tenant: this tenant
-		// is new, so its email and external id are free), or its address
-		// is held by another tenant's global member. Undo the tenant so
+		// is new, so its email and external id are free), or a claimant
+		// of the owner's address voided the insert. Undo the tenant so
 		// that its slug is free again.
 		switch _, gerr := s.GetMember(ctx, t.ID, owner.ID); {
 		case errors.Is(gerr, sdk.ErrNotFound):
-			derr := s.memberDuplicate(ctx, op, owner, true, w.GlobalEmail, err)
+			derr := s.memberDuplicate(ctx, op, owner, true, err)
 			_, _ = s.tenants.DeleteOne(context.WithoutCancel(ctx), bson.D{{Key: "_id", Value: t.ID}})
-			if sdk.ReasonOf(derr) == sdk.ReasonEmailTakenElsewhere {
+			if sdk.ReasonOf(derr) == sdk.ReasonVersionMismatch {
 				return derr
 			}
 			return sdk.E(op, sdk.CodeAlreadyExists, "", "the owner's member id exists", nil)

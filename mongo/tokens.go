@@ -26,10 +26,7 @@ const (
 )
 
 func init() {
-	schema = append(schema, struct {
-		coll    string
-		indexes []index
-	}{collTokens, []index{
+	schema = append(schema, collSchema{coll: collTokens, indexes: []index{
 		{idxTokenHash, bson.D{{Key: "tenantId", Value: 1}, {Key: "hash", Value: 1}}, unique},
 		{"tenantId_id", bson.D{{Key: "tenantId", Value: 1}, {Key: "_id", Value: 1}}, plain},
 	}})
