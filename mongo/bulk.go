@@ -229,7 +229,7 @@ func (s *Store) createMembersOf(ctx context.Context, op, tenantID string, ws []s
 			case t == "":
 			case !failed:
 				landed = append(landed, t)
-			case sdk.ReasonOf(e) != sdk.ReasonVersionMismatch: // not voided by a recount
+			default: // conditional on the intent, also when voided (see createMember)
 				back = append(back, t)
 			}
 		}

@@ -76,6 +76,21 @@ func TestBulkCommandCounts(t *testing.T) {
 	if cc.Count() > 3 {
 		t.Errorf("CreateMembers(1000) took %d commands, want at most 3", cc.Count())
 	}
+	// Writes with GlobalEmail add one command for the batch: the claims.
+	for i := range ws {
+		ws[i].Member = newMember(tn.ID, fmt.Sprintf("g%04d@x.test", i))
+		ws[i].GlobalEmail = true
+	}
+	cc.Reset()
+	for i, err := range s.CreateMembers(ctx, ws[:500]) {
+		if err != nil {
+			t.Fatalf("CreateMembers(GlobalEmail)[%d]: %v", i, err)
+		}
+	}
+	t.Logf("CreateMembers(500, GlobalEmail): %d commands %v", cc.Count(), cc.ByName())
+	if cc.Count() > 4 {
+		t.Errorf("CreateMembers(500, GlobalEmail) took %d commands, want at most 4", cc.Count())
+	}
 	cc.Reset()
 	if err := s.AppendAudits(ctx, evs); err != nil {
 		t.Fatal(err)

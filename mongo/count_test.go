@@ -105,6 +105,39 @@ func TestCommandCounts(t *testing.T) {
 		return s.DeleteMember(ctx, sdk.MemberDelete{TenantID: tn.ID, ID: n.ID, ExpectedVersion: n.Version})
 	})
 
+	// Addresses unique across tenants: the claim (and the release of the
+	// claim a member leaves) are one command each.
+	g := newMember(tn.ID, "global@x.test")
+	g.Status = sdk.StatusDeactivated // no seat: the seat protocol is counted above
+	count("CreateMember (GlobalEmail)", 3, func() error { return s.CreateMember(ctx, sdk.MemberWrite{Member: g, GlobalEmail: true}) })
+	count("UpdateMember (GlobalEmail)", 2, func() error {
+		g.Title = "x"
+		return s.UpdateMember(ctx, sdk.MemberWrite{Member: g, ExpectedVersion: g.Version, GlobalEmail: true})
+	})
+	count("UpdateMember (GlobalEmail, new address)", 3, func() error {
+		g.Email, g.EmailKey = "global2@x.test", "global2@x.test"
+		return s.UpdateMember(ctx, sdk.MemberWrite{Member: g, ExpectedVersion: g.Version, GlobalEmail: true})
+	})
+	count("UpdateMember (leaving GlobalEmail)", 2, func() error {
+		g.Title = "y"
+		return s.UpdateMember(ctx, sdk.MemberWrite{Member: g, ExpectedVersion: g.Version})
+	})
+	count("DeleteMember (GlobalEmail)", 2, func() error {
+		if err := s.UpdateMember(ctx, sdk.MemberWrite{Member: g, ExpectedVersion: g.Version, GlobalEmail: true}); err != nil {
+			return err
+		}
+		cc.Reset()
+		return s.DeleteMember(ctx, sdk.MemberDelete{TenantID: tn.ID, ID: g.ID, ExpectedVersion: g.Version})
+	})
+	count("CreateTenant", 3, func() error {
+		o := newMember(sdk.NewID(), "o1@x.test")
+		return s.CreateTenant(ctx, &sdk.Tenant{ID: o.TenantID, Slug: "c1", OwnerID: o.ID, IncludedSeats: 1, SeatsUsed: 1, Version: 1}, sdk.MemberWrite{Member: o})
+	})
+	count("CreateTenant (GlobalEmail)", 4, func() error {
+		o := newMember(sdk.NewID(), "o2@x.test")
+		return s.CreateTenant(ctx, &sdk.Tenant{ID: o.TenantID, Slug: "c2", OwnerID: o.ID, IncludedSeats: 1, SeatsUsed: 1, Version: 1}, sdk.MemberWrite{Member: o, GlobalEmail: true})
+	})
+
 	// The take that finds pruneAt intents on the tenant removes those of
 	// members that landed: a find and an update more.
 	for len(rawTenant(t, s, tn.ID).SeatTakes) < pruneAt-1 {

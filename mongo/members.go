@@ -19,8 +19,8 @@ import (
 // free seat and on w.TenantVersion, leaving a take intent; otherwise a read
 // that the tenant exists at that version), then insert the member, with
 // its password hash when w carries one. When the insert is refused as a
-// duplicate the seat is given back, unless a recount voided it (the insert
-// met the recount's placeholder: ReasonVersionMismatch). When it fails
+// duplicate the seat is given back, conditional on its intent (also when
+// the insert met a void placeholder: ReasonVersionMismatch). When it fails
 // otherwise it is unknown whether the server applied it, so the seat and
 // its intent stay: the counter errs high, never low, and RecountSeats
 // settles the intent. Every pruneAt-th take or so costs two commands more
@@ -80,7 +80,11 @@ func (s *Store) createMember(ctx context.Context, op string, w sdk.MemberWrite, 
 		return translate(ctx, op, err)
 	}
 	err = s.memberDuplicate(ctx, op, m, true, err)
-	if token != "" && sdk.ReasonOf(err) != sdk.ReasonVersionMismatch {
+	if token != "" {
+		// Also when a placeholder voided the insert: the give-back is
+		// conditional on the intent, which a recount that voided it has
+		// pulled (or, not yet, then the give-back moves seatOps and the
+		// recount counts again).
 		s.giveBack(ctx, op, m.TenantID, []string{token})
 	}
 	return err
