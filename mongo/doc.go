@@ -20,7 +20,8 @@
 // cluster can shard them on {tenantId: 1} (or {tenantId: 1, _id: 1}) and
 // every unique index stays enforceable (a unique index must be prefixed by
 // the shard key). The collections of groups and tokens follow the same
-// rules (see groups.go and tokens.go).
+// rules (see groups.go and tokens.go). The one collection whose key is not
+// a tenant is emailclaims (see "Addresses unique across tenants").
 //
 //	tenants   _id = tenant id; slug, name, ownerId, includedSeats,
 //	          extraSeats, seatsUsed, seatsFree, roles, settings, version,
@@ -45,10 +46,10 @@
 //	          sessionEpoch, mfaEnrolled, version, createdAt, updatedAt,
 //	          groups: the ids of the groups the member is in (its side of
 //	          each membership edge; see "Group membership" below),
-//	          passwordHash (see "Passwords" below), and globalEmailKey
-//	          (= emailKey) on members written with sdk.MemberWrite's
-//	          GlobalEmail only. Empty text fields and empty lists are not
-//	          stored. A void placeholder (see "Seats") is a member document
+//	          passwordHash (see "Passwords" below), and emailClaim (the
+//	          write id of the member's claim of its address) on members
+//	          written with sdk.MemberWrite's GlobalEmail only. Empty text
+//	          fields and empty lists are not stored. A void placeholder (see "Seats") is a member document
 //	          of tenantId "\x00void:" + the tenant id holding only its _id,
 //	          emailKey, userNameKey and extKey (all = _id) and voidedAt.
 //	          Indexes: tenantId_emailKey_unique {tenantId, emailKey} (unique);
@@ -60,8 +61,7 @@
 //	          tenantId_groups_id {tenantId, groups, _id} (multikey: a
 //	          group's members, paged by _id);
 //	          tenantId_emailKeys_id {tenantId, emailKeys, _id} (multikey:
-//	          emails.value filters); tenantId_employeeNumberKey_id;
-//	          globalEmailKey_unique {globalEmailKey} (unique, sparse).
+//	          emails.value filters); tenantId_employeeNumberKey_id.
 //	audit     _id = event id (sorts by time); tenantId, time, actorKind,
 //	          actorId, channel, action, targetId, before, after.
 //	          Indexes: tenantId_id {tenantId, _id} (newest-first paging).
@@ -81,25 +81,19 @@
 //	migrations
 //	          _id = the name of a finished migration (see "Migrations");
 //	          doneAt. Small and global, like tenants.
+//	emailclaims
+//	          _id = an address (a member's emailKey) held by a member
+//	          written with GlobalEmail; tenantId, memberId, writeId (the
+//	          write that last claimed it, = the member's emailClaim), at.
+//	          Indexes: _id only. Global (see below).
 //
-// Two indexes do not start with tenantId. emailKey_tenantId:
+// One index does not start with tenantId, emailKey_tenantId:
 // [Store.EmailInOtherTenant] asks about every tenant but one ("is this
 // address used by another account?"), which no tenant-prefixed index can
 // answer without scanning. It is not unique, and a non-unique secondary
 // index needs no shard-key prefix, so it does not stand in the way of
 // sharding by tenant; on a sharded cluster that query is the one that
-// visits every shard. globalEmailKey_unique: a rule of uniqueness across
-// tenants (sdk.MemberWrite's GlobalEmail: tenants that require an address
-// to belong to one account) can only be a unique index without the tenant
-// in it — with the tenant in front it would be unique per tenant, which
-// tenantId_emailKey_unique already is. It is sparse, so it holds only the
-// members written with GlobalEmail; a duplicate on it is
-// ReasonEmailTakenElsewhere. The price: MongoDB shards a collection only
-// on a key that prefixes every unique index of it, so with this index the
-// members collection cannot be sharded by tenant. Sharding members would
-// need the rule kept elsewhere (a collection keyed by the address,
-// sharded on it, written before the member). On one server or a replica
-// set it costs an index entry per member written with GlobalEmail.
+// visits every shard.
 //
 // extKey makes "the external id is unique within a tenant, when set" work
 // without partial indexes, which FerretDB v1 lacks (a sparse compound index
@@ -109,6 +103,62 @@
 //
 // Member ids are globally unique (the SDK makes them), so _id, unique only
 // per shard on a sharded collection, needs no help.
+//
+// # Addresses unique across tenants
+//
+// sdk.MemberWrite's GlobalEmail (tenants that require an address to belong
+// to one account) is a rule of uniqueness across tenants, which no unique
+// index of members can keep while members are sharded by tenant (a unique
+// index must start with the shard key, and with the tenant in front it is
+// unique per tenant, which tenantId_emailKey_unique already is). It is kept
+// by the emailclaims collection: one document per address held, its _id
+// the address, so that the uniqueness is that of _id. It is the one
+// collection whose key is not the tenant: global by nature, small (a
+// document per member of a tenant that requires unique addresses), and
+// shardable on _id, or left unsharded. Member writes touch it with
+// single-document writes only (see claims.go):
+//
+//   - A write with GlobalEmail claims its address before the member write:
+//     findAndModify({_id: address, memberId}, {$set: {writeId}, $setOnInsert:
+//     {tenantId, at}}, upsert), which inserts the claim, or finds it the
+//     member's already, or fails on the duplicate _id when another member
+//     holds it. The member document then carries emailClaim = writeId. When
+//     the member write is refused, the claim it inserted is deleted ({_id,
+//     memberId, writeId}), or one the member held already gets its former
+//     writeId back; a failure without a definite answer leaves it.
+//   - After a write that leaves the member without the address it held
+//     (another address, or no GlobalEmail) and after its deletion, the old
+//     claim is deleted, conditional on memberId and on the writeId the
+//     member document carried (the update and the delete are findAndModify
+//     commands that return the document as it was, so this costs nothing
+//     for a member that held no claim). The writeId keeps a release from
+//     removing a claim a later write of the same member made meanwhile.
+//   - A claimant that finds another member's claim reads it and its holder.
+//     The holder is of the claim's tenant, has the address and carries
+//     emailClaim (or is the pendingOwner of its tenant, with the address):
+//     ReasonEmailTakenElsewhere. The holder cannot land (a void
+//     placeholder or a member of another tenant has its id): the claim is
+//     taken over. Otherwise the claim is stale (a crash between the claim
+//     and the member write, or between a member write and a release) or
+//     its write is in flight: the claimant waits, looking again with a
+//     growing pause, until claimGrace (5 s) has passed since the claim was
+//     made or since it first saw it; then it voids the write in flight as
+//     RecountSeats does (see "Seats": a placeholder under a missing
+//     member's id, whose insert then fails; a version bump of an existing
+//     one, whose conditional update then fails; when either meets a
+//     change it looks again) and takes the claim over with a replacement
+//     conditional on {_id, memberId, writeId} as read. After 8 rounds of
+//     changes it gives up with ReasonVersionMismatch.
+//
+// Of two concurrent writes of one address, exactly one holds it: the
+// claims are one document, and a claim is taken over only from a write
+// that can no longer land. A write voided that way fails with
+// ReasonVersionMismatch (a create's retry under a new id then finds the
+// address held). [Store.EmailInOtherTenant] reads members, not claims.
+// Databases of earlier versions had a unique sparse index
+// globalEmailKey_unique on members instead; Open drops it, and the
+// globalEmailKey field it indexed stays, unread, on the documents that
+// have it.
 //
 // # Invariants without transactions
 //
@@ -128,15 +178,17 @@
 //   - Lost updates: UpdateMember, DeleteMember, UpdateTenant and
 //     UpdateInvitation are conditional on the version they read.
 //   - Uniqueness: the unique indexes above; a duplicate key is translated to
-//     ReasonEmailTaken, ReasonUserNameTaken, ReasonExternalIDTaken,
-//     ReasonEmailTakenElsewhere or ReasonSlugTaken.
+//     ReasonEmailTaken, ReasonUserNameTaken, ReasonExternalIDTaken or
+//     ReasonSlugTaken. Addresses unique across tenants: the claims above
+//     (ReasonEmailTakenElsewhere).
 //   - A password written with a member: the hash is a field of the member
 //     document, set by the same insert or conditional update (see
 //     "Passwords").
 //
 // Round trips: GetTenant, GetMember, GetMemberBy,
 // GetMemberWithPasswordHash, UpdateMember (with or without a password),
-// DeleteMember, UpdateTenant, AdjustExtraSeats, SetOwner, CountMembers,
+// DeleteMember (the two a findAndModify each, returning the member as it
+// was), UpdateTenant, AdjustExtraSeats, SetOwner, CountMembers,
 // EmailInOtherTenant, AppendAudit and every page of ListMembers,
 // ListTenants and ListAudit are one command each, at any page depth (range
 // queries on _id, never skips), except the filters answered in part in Go
@@ -157,8 +209,13 @@
 // ([sdk.BulkMemberStore]) CreateMembers costs three commands per batch of
 // one tenant (take the seats, one unordered insertMany, remove the
 // intents of the members inserted), plus a read of the tenant when seats
-// are short or nothing needs one, and AppendAudits one. [CommandCounter]
-// measures all this.
+// are short or nothing needs one, and AppendAudits one. GlobalEmail adds
+// the claim to a create, an update and a CreateTenant (one command; an
+// insertMany for a whole CreateMembers batch), and the release of the
+// claim a member leaves to an update or a delete (one command); a write
+// without GlobalEmail of a member that held no claim costs nothing more.
+// CreateTenant is three (tenant, owner, unset pendingOwner).
+// [CommandCounter] measures all this.
 //
 // # Passwords
 //
@@ -241,6 +298,10 @@
 //
 // # Migrations
 //
+// Open also drops indexes of earlier versions that are no longer wanted
+// (globalEmailKey_unique: see "Addresses unique across tenants"), one
+// dropIndexes each when present, nothing otherwise.
+//
 // Member documents written before members carried the whole profile have
 // no userName, userNameKey, emails or emailKeys, and their password hash
 // is on the credentials document. Before it builds the unique
@@ -313,8 +374,12 @@
 // as it ends up (a voided write cannot land, a landed one is in M), and
 // its own later give-back finds the intent pulled and does nothing. A
 // create that meets a placeholder fails with ReasonVersionMismatch (the
-// SDK retries under a new id) and gives nothing back; an update or delete
-// a bump voided fails with ReasonVersionMismatch like any stale write.
+// SDK retries under a new id) and gives its seat back, conditional on its
+// intent like any give-back (a no-op once the recount pulled it; before
+// that it moves seatOps, and the recount counts again); an update or
+// delete a bump voided fails with ReasonVersionMismatch like any stale
+// write. Claimants of an address void writes the same way (see
+// "Addresses unique across tenants").
 // Placeholders have another tenantId, so no read of a tenant's members
 // returns them, nor does EmailInOtherTenant; RecountSeats deletes those of
 // the tenant older than 24 hours (never younger ones: a very slow insert
@@ -346,6 +411,15 @@
 //   - Ownership transfer: SetOwner switches ownerId in one write, so there
 //     is never zero or two owners; the SDK moves the roles around it, and
 //     Reconcile's role repair finishes a transfer a crash interrupted.
+//   - Addresses unique across tenants: a crash after a claim and before
+//     its member write leaves a claim whose member does not hold the
+//     address; one after a member write and before the release of the
+//     claim it left leaves the old claim. Neither refuses anyone for long:
+//     the next claimant of the address waits claimGrace, voids the write
+//     (which, crashed, will never come) and takes the claim over. A crash
+//     between CreateTenant's tenant insert and its owner insert leaves the
+//     owner pending: claimants count it as holding its address, and the
+//     recount inserts it.
 //   - DeleteCredentials removes the hash, then the
 //     credentials document: a crash in between leaves the TOTP state of a
 //     removed member behind, which nothing reads (member ids are never
@@ -380,9 +454,16 @@
 //     at a time, as the embedded store and the tests do. (The recount's
 //     protocol tests run without it: they take turns, one command at a
 //     time.)
-//   - It accepts the sparse option of an index and ignores it, but its
-//     unique indexes (SQLite's, over the field's JSON value) never index a
-//     missing field, so globalEmailKey_unique behaves as sparse there too.
+//   - Claims are global: two tenants' writes of one address meet on one
+//     claim document, which Serialize, locking tenants, does not order.
+//     Their inserts and upserts are safe there (a duplicate _id is refused
+//     by SQLite itself), and so is the common race, where the loser waits
+//     for the winner's member write. Taking over a stale claim (after a
+//     crash, or a write stuck past claimGrace) writes to the claim and to
+//     the holder's member document outside the holder tenant's lock, where
+//     FerretDB's read-then-write updates could interleave with that
+//     tenant's own writes: the takeover is as safe as the recount only on
+//     MongoDB.
 //   - It implements no projection on findAndModify: a seat take returns
 //     the whole tenant.
 //   - It ignores a $pull condition such as $in: intents and edges are

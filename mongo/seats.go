@@ -67,7 +67,7 @@ func badSeat(op string, c sdk.SeatChange) error {
 }
 
 func voided(op string) error {
-	return sdk.E(op, sdk.CodeFailedPrecondition, sdk.ReasonVersionMismatch, "a concurrent seat recount voided the seat this write took", nil)
+	return sdk.E(op, sdk.CodeFailedPrecondition, sdk.ReasonVersionMismatch, "a concurrent seat recount or claimant of the address voided this write", nil)
 }
 
 // takeSeats takes a seat for each token, pushing the tokens as take
