@@ -127,7 +127,8 @@ func (s *Store) release(ctx context.Context, op, key, memberID, writeID string) 
 // member's claim is in the way, claim reads it and its holder:
 //
 //   - the holder is of its claim's tenant, has the address as EmailKey and
-//     holds it (its document carries emailClaim): refused;
+//     holds it (its document carries emailClaim): refused (ReasonEmailTaken
+//     when that tenant is m's);
 //   - the holder can never land (a void placeholder has its id, or a
 //     member of another tenant does): the claim is taken over;
 //   - otherwise (the holder is missing, has another address, or was
@@ -174,6 +175,9 @@ func (s *Store) claim(ctx context.Context, op, key string, m *sdk.Member, writeI
 		switch {
 		case err != nil:
 			return nil, err
+		case live && c.TenantID == m.TenantID:
+			// The member write would meet tenantId_emailKey_unique.
+			return nil, emailTaken(op, nil)
 		case live:
 			return nil, emailTakenElsewhere(op)
 		case h == nil || h.TenantID == c.TenantID:

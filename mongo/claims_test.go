@@ -101,6 +101,11 @@ func TestEmailClaims(t *testing.T) {
 	wantElsewhere(t, "the address in another tenant", s.CreateMember(ctx, global(newMember(b.ID, "ann@x.test"))))
 	checkCounter(t, s, b.ID)
 
+	// In the member's own tenant the address is taken, not elsewhere.
+	if err := s.CreateMember(ctx, global(newMember(a.ID, "ann@x.test"))); sdk.ReasonOf(err) != sdk.ReasonEmailTaken {
+		t.Fatalf("the address in its own tenant = %v, want ReasonEmailTaken", err)
+	}
+	wantHeldBy(t, s, "ann@x.test", m)
 	// Rewriting the member keeps its claim, under the new write id.
 	if err := s.UpdateMember(ctx, sdk.MemberWrite{Member: m, ExpectedVersion: m.Version, GlobalEmail: true}); err != nil {
 		t.Fatal(err)
