@@ -7,6 +7,11 @@ import (
 	"github.com/rosterhq/roster/sdk/storetest"
 )
 
+// TestConformance runs the suite on FerretDB behind embedded.Serialize.
+// The Interleaving group runs on that very stack (through the embedded
+// server) in internal/embedded's TestConformance, and on the Docker
+// database in the integration suite; this package's own seat and claim
+// protocol tests pause inside its methods, which the suite cannot.
 func TestConformance(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) sdk.Store { return openStore(t) })
+	storetest.Run(t, func(t *testing.T) sdk.Store { return openStore(t) }, storetest.Skip("Interleaving"))
 }

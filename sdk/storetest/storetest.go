@@ -31,35 +31,73 @@ import (
 	"github.com/rosterhq/roster/sdk"
 )
 
-// Run runs the whole suite against stores made by newStore.
-func Run(t *testing.T, newStore func(t *testing.T) sdk.Store) {
-	t.Run("Tenants", func(t *testing.T) { testTenants(t, newStore(t)) })
-	t.Run("Members", func(t *testing.T) { testMembers(t, newStore(t)) })
-	t.Run("MemberKeys", func(t *testing.T) { testMemberKeys(t, newStore(t)) })
-	t.Run("Uniqueness", func(t *testing.T) { testUniqueness(t, newStore(t)) })
-	t.Run("GlobalEmail", func(t *testing.T) { testGlobalEmail(t, newStore(t)) })
-	t.Run("Profile", func(t *testing.T) { testProfile(t, newStore(t)) })
-	t.Run("UserNames", func(t *testing.T) { testUserNames(t, newStore(t)) })
-	t.Run("PasswordWrites", func(t *testing.T) { testPasswordWrites(t, newStore(t)) })
-	t.Run("Seats", func(t *testing.T) { testSeats(t, newStore(t)) })
-	t.Run("Versions", func(t *testing.T) { testVersions(t, newStore(t)) })
-	t.Run("Owner", func(t *testing.T) { testOwner(t, newStore(t)) })
-	t.Run("Pagination", func(t *testing.T) { testPagination(t, newStore(t)) })
-	t.Run("Filters", func(t *testing.T) { testFilters(t, newStore(t)) })
-	t.Run("Audit", func(t *testing.T) { testAudit(t, newStore(t)) })
-	t.Run("Reconcile", func(t *testing.T) { testReconcile(t, newStore(t)) })
-	t.Run("Where", func(t *testing.T) { testWhere(t, newStore(t)) })
-	t.Run("WhereProfile", func(t *testing.T) { testWhereProfile(t, newStore(t)) })
-	t.Run("Groups", func(t *testing.T) { testGroups(t, newStore(t)) })
-	t.Run("GroupEdges", func(t *testing.T) { testGroupEdgesAtScale(t, newStore(t)) })
-	t.Run("Tokens", func(t *testing.T) { testTokens(t, newStore(t)) })
-	t.Run("Invitations", func(t *testing.T) { testInvitations(t, newStore(t)) })
-	t.Run("Credentials", func(t *testing.T) { testCredentials(t, newStore(t)) })
-	t.Run("Bulk", func(t *testing.T) { testBulk(t, newStore(t)) })
-	t.Run("OverLimit", func(t *testing.T) { testOverLimit(t, newStore(t)) })
-	t.Run("Scan", func(t *testing.T) { testScan(t, newStore(t)) })
-	t.Run("Interleaving", func(t *testing.T) { testInterleaving(t, newStore) })
-	t.Run("Concurrency", func(t *testing.T) {
+// Option changes what [Run] runs.
+type Option func(*config)
+
+type config struct{ skip, only map[string]bool }
+
+// Skip leaves out the named top-level groups of the suite (such as
+// "Interleaving"), for a store whose identical stack another package's
+// tests already put through them, when running them twice would only
+// double a slow store's time. Say where they run in a comment.
+func Skip(groups ...string) Option {
+	return func(c *config) {
+		for _, g := range groups {
+			c.skip[g] = true
+		}
+	}
+}
+
+// Only runs just the named top-level groups of the suite, for a store
+// whose identical stack another package's tests put through the rest.
+// Say where they run in a comment.
+func Only(groups ...string) Option {
+	return func(c *config) {
+		for _, g := range groups {
+			c.only[g] = true
+		}
+	}
+}
+
+// Run runs the whole suite against stores made by newStore, less what
+// the options leave out.
+func Run(t *testing.T, newStore func(t *testing.T) sdk.Store, opts ...Option) {
+	cfg := config{skip: map[string]bool{}, only: map[string]bool{}}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	group := func(name string, f func(t *testing.T)) {
+		if !cfg.skip[name] && (len(cfg.only) == 0 || cfg.only[name]) {
+			t.Run(name, f)
+		}
+	}
+	group("Tenants", func(t *testing.T) { testTenants(t, newStore(t)) })
+	group("Members", func(t *testing.T) { testMembers(t, newStore(t)) })
+	group("MemberKeys", func(t *testing.T) { testMemberKeys(t, newStore(t)) })
+	group("Uniqueness", func(t *testing.T) { testUniqueness(t, newStore(t)) })
+	group("GlobalEmail", func(t *testing.T) { testGlobalEmail(t, newStore(t)) })
+	group("Profile", func(t *testing.T) { testProfile(t, newStore(t)) })
+	group("UserNames", func(t *testing.T) { testUserNames(t, newStore(t)) })
+	group("PasswordWrites", func(t *testing.T) { testPasswordWrites(t, newStore(t)) })
+	group("Seats", func(t *testing.T) { testSeats(t, newStore(t)) })
+	group("Versions", func(t *testing.T) { testVersions(t, newStore(t)) })
+	group("Owner", func(t *testing.T) { testOwner(t, newStore(t)) })
+	group("Pagination", func(t *testing.T) { testPagination(t, newStore(t)) })
+	group("Filters", func(t *testing.T) { testFilters(t, newStore(t)) })
+	group("Audit", func(t *testing.T) { testAudit(t, newStore(t)) })
+	group("Reconcile", func(t *testing.T) { testReconcile(t, newStore(t)) })
+	group("Where", func(t *testing.T) { testWhere(t, newStore(t)) })
+	group("WhereProfile", func(t *testing.T) { testWhereProfile(t, newStore(t)) })
+	group("Groups", func(t *testing.T) { testGroups(t, newStore(t)) })
+	group("GroupEdges", func(t *testing.T) { testGroupEdgesAtScale(t, newStore(t)) })
+	group("Tokens", func(t *testing.T) { testTokens(t, newStore(t)) })
+	group("Invitations", func(t *testing.T) { testInvitations(t, newStore(t)) })
+	group("Credentials", func(t *testing.T) { testCredentials(t, newStore(t)) })
+	group("Bulk", func(t *testing.T) { testBulk(t, newStore(t)) })
+	group("OverLimit", func(t *testing.T) { testOverLimit(t, newStore(t)) })
+	group("Scan", func(t *testing.T) { testScan(t, newStore(t)) })
+	group("Interleaving", func(t *testing.T) { testInterleaving(t, newStore) })
+	group("Concurrency", func(t *testing.T) {
 		t.Run("LastSeat", func(t *testing.T) { testRaceLastSeat(t, newStore(t)) })
 		t.Run("OneEmail", func(t *testing.T) { testRaceOneEmail(t, newStore(t)) })
 		t.Run("Ownership", func(t *testing.T) { testRaceOwnership(t, newStore(t)) })
