@@ -66,6 +66,29 @@ type claimHolder struct {
 // newWriteID returns a new claim write id.
 func newWriteID() string { return strconv.FormatUint(rand.Uint64(), 36) }
 
+// globalWriteID returns a new write id for a write with GlobalEmail, and ""
+// for one without.
+func globalWriteID(w sdk.MemberWrite) string {
+	if !w.GlobalEmail {
+		return ""
+	}
+	return newWriteID()
+}
+
+// claimFor claims the address of a write with a write id (see
+// globalWriteID), then passes the crash point named point; a write without
+// one claims nothing and gets nil.
+func (s *Store) claimFor(ctx context.Context, op string, w sdk.MemberWrite, writeID, point string) (*claimed, error) {
+	if writeID == "" {
+		return nil, nil
+	}
+	c, err := s.claim(ctx, op, w.Member.EmailKey, w.Member, writeID)
+	if err != nil {
+		return nil, err
+	}
+	return c, s.crashPoint(point)
+}
+
 // claimed is the outcome of a successful claim.
 type claimed struct {
 	key, memberID, writeID string

@@ -32,19 +32,12 @@ func (s *Store) CreateMember(ctx context.Context, w sdk.MemberWrite) error {
 	if w.Seat != sdk.SeatKeep && w.Seat != sdk.SeatTake {
 		return badSeat(op, w.Seat)
 	}
-	var c *claimed
-	var writeID string
-	if w.GlobalEmail {
-		writeID = newWriteID()
-		var err error
-		if c, err = s.claim(ctx, op, w.Member.EmailKey, w.Member, writeID); err != nil {
-			return err
-		}
-		if err := s.crashPoint("CreateMember.claimed"); err != nil {
-			return err
-		}
+	writeID := globalWriteID(w)
+	c, err := s.claimFor(ctx, op, w, writeID, "CreateMember.claimed")
+	if err != nil {
+		return err
 	}
-	err := s.createMember(ctx, op, w, writeID)
+	err = s.createMember(ctx, op, w, writeID)
 	if err != nil {
 		s.undo(ctx, op, c, err)
 	}
@@ -401,33 +394,24 @@ func (s *Store) UpdateMember(ctx context.Context, w sdk.MemberWrite) error {
 	if w.Seat != sdk.SeatKeep && w.Seat != sdk.SeatTake && w.Seat != sdk.SeatRelease {
 		return badSeat(op, w.Seat)
 	}
-	m := w.Member
-	var writeID string
-	if w.GlobalEmail {
-		writeID = newWriteID()
-	}
+	writeID := globalWriteID(w)
 	doc := memberWriteDoc(w, writeID)
 	doc.Version = w.ExpectedVersion + 1
 	update, err := replaceMember(doc)
 	if err != nil {
 		return sdk.E(op, sdk.CodeInvalidArgument, sdk.ReasonInvalid, "the member cannot be stored", err)
 	}
-	var c *claimed
-	if w.GlobalEmail {
-		if c, err = s.claim(ctx, op, m.EmailKey, m, writeID); err != nil {
-			return err
-		}
-		if err := s.crashPoint("UpdateMember.claimed"); err != nil {
-			return err
-		}
+	c, err := s.claimFor(ctx, op, w, writeID, "UpdateMember.claimed")
+	if err != nil {
+		return err
 	}
 	old, err := s.updateMember(ctx, op, w, update)
 	if err != nil {
 		s.undo(ctx, op, c, err)
 		return err
 	}
-	if old.EmailClaim != "" && (!w.GlobalEmail || old.EmailKey != m.EmailKey) {
-		s.release(ctx, op, old.EmailKey, m.ID, old.EmailClaim)
+	if old.EmailClaim != "" && (!w.GlobalEmail || old.EmailKey != w.Member.EmailKey) {
+		s.release(ctx, op, old.EmailKey, w.Member.ID, old.EmailClaim)
 	}
 	return nil
 }

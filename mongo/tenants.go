@@ -23,19 +23,12 @@ import (
 // creation is refused the claim is removed.
 func (s *Store) CreateTenant(ctx context.Context, t *sdk.Tenant, w sdk.MemberWrite) error {
 	const op = "mongo.CreateTenant"
-	var c *claimed
-	var writeID string
-	if w.GlobalEmail {
-		writeID = newWriteID()
-		var err error
-		if c, err = s.claim(ctx, op, w.Member.EmailKey, w.Member, writeID); err != nil {
-			return err
-		}
-		if err := s.crashPoint("CreateTenant.claimed"); err != nil {
-			return err
-		}
+	writeID := globalWriteID(w)
+	c, err := s.claimFor(ctx, op, w, writeID, "CreateTenant.claimed")
+	if err != nil {
+		return err
 	}
-	err := s.createTenant(ctx, op, t, w, writeID)
+	err = s.createTenant(ctx, op, t, w, writeID)
 	if err != nil {
 		s.undo(ctx, op, c, err)
 	}

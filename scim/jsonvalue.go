@@ -124,22 +124,30 @@ func (p *jsonParser) object() (any, error) {
 			return nil, err
 		}
 		m[k] = v
-		p.space()
-		if p.i >= len(p.b) {
-			return nil, p.fail("unexpected end")
-		}
-		switch p.b[p.i] {
-		case ',':
-			p.i++
-			p.space()
-		case '}':
-			p.i++
-			p.depth--
-			return m, nil
-		default:
-			return nil, p.fail("expected ',' or '}'")
+		if done, err := p.next('}'); done || err != nil {
+			return m, err
 		}
 	}
+}
+
+// next consumes what follows an item of an object or array: a ',' (more
+// items follow) or the closing byte, which ends the container.
+func (p *jsonParser) next(closing byte) (done bool, err error) {
+	p.space()
+	if p.i >= len(p.b) {
+		return false, p.fail("unexpected end")
+	}
+	switch p.b[p.i] {
+	case ',':
+		p.i++
+		p.space()
+		return false, nil
+	case closing:
+		p.i++
+		p.depth--
+		return true, nil
+	}
+	return false, p.fail("expected ',' or '" + string(closing) + "'")
 }
 
 func (p *jsonParser) array() (any, error) {
@@ -160,20 +168,8 @@ func (p *jsonParser) array() (any, error) {
 			return nil, err
 		}
 		a = append(a, v)
-		p.space()
-		if p.i >= len(p.b) {
-			return nil, p.fail("unexpected end")
-		}
-		switch p.b[p.i] {
-		case ',':
-			p.i++
-			p.space()
-		case ']':
-			p.i++
-			p.depth--
-			return a, nil
-		default:
-			return nil, p.fail("expected ',' or ']'")
+		if done, err := p.next(']'); done || err != nil {
+			return a, err
 		}
 	}
 }
