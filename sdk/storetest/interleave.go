@@ -80,6 +80,18 @@ func oneWinner(t *testing.T, a, b string, errA, errB error) {
 	}
 }
 
+// oneAddressWinner checks that of two writes of one address exactly one
+// succeeded and the other was refused with ReasonEmailTakenElsewhere.
+func oneAddressWinner(t *testing.T, a, b string, errA, errB error) {
+	t.Helper()
+	oneWinner(t, a, b, errA, errB)
+	for what, err := range map[string]error{a: errA, b: errB} {
+		if err != nil {
+			wantReason(t, what, err, sdk.ErrAlreadyExists, sdk.ReasonEmailTakenElsewhere)
+		}
+	}
+}
+
 // actorFor returns the actor of a removal or deactivation: the host
 // system, or an admin of the tenant.
 func actorFor(by string, admin *sdk.Member) sdk.Actor {
@@ -192,12 +204,7 @@ func uniqueEmailRace() race {
 				return err
 			},
 			check: func(t *testing.T, errA, errB error) {
-				oneWinner(t, "add_x", "add_y", errA, errB)
-				for what, err := range map[string]error{"add_x": errA, "add_y": errB} {
-					if err != nil {
-						wantReason(t, what, err, sdk.ErrAlreadyExists, sdk.ReasonEmailTakenElsewhere)
-					}
-				}
+				oneAddressWinner(t, "add_x", "add_y", errA, errB)
 				if n := holders(t, s, sdk.NormalizeEmail(addr), x.ID, y.ID); n != 1 {
 					t.Errorf("%d members have the address across both tenants, want 1", n)
 				}
@@ -231,12 +238,7 @@ func newOwnerEmailRace() race {
 				return err
 			},
 			check: func(t *testing.T, errA, errB error) {
-				oneWinner(t, "create_tenant", "add", errA, errB)
-				for what, err := range map[string]error{"create_tenant": errA, "add": errB} {
-					if err != nil {
-						wantReason(t, what, err, sdk.ErrAlreadyExists, sdk.ReasonEmailTakenElsewhere)
-					}
-				}
+				oneAddressWinner(t, "create_tenant", "add", errA, errB)
 				ids := []string{y.ID}
 				if created != nil {
 					ids = append(ids, created.ID)
