@@ -1,0 +1,77 @@
+package sqlite
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	msqlite "modernc.org/sqlite"
+	lib "modernc.org/sqlite/lib"
+
+	"github.com/rosterhq/roster/sdk"
+)
+
+// Primary SQLite result codes the store tells apart.
+const (
+	codePerm       = lib.SQLITE_PERM
+	codeBusy       = lib.SQLITE_BUSY
+	codeLocked     = lib.SQLITE_LOCKED
+	codeReadOnly   = lib.SQLITE_READONLY
+	codeIOErr      = lib.SQLITE_IOERR
+	codeFull       = lib.SQLITE_FULL
+	codeCantOpen   = lib.SQLITE_CANTOPEN
+	codeConstraint = lib.SQLITE_CONSTRAINT
+	codeAuth       = lib.SQLITE_AUTH
+	codeNotADB     = lib.SQLITE_NOTADB
+)
+
+// sqliteCode returns the extended result code of the first SQLite error
+// in err's chain, or 0.
+func sqliteCode(err error) int {
+	var e *msqlite.Error
+	if errors.As(err, &e) {
+		return e.Code()
+	}
+	return 0
+}
+
+// isUnique reports whether err is a violated UNIQUE or PRIMARY KEY
+// constraint.
+func isUnique(err error) bool {
+	c := sqliteCode(err)
+	return c == lib.SQLITE_CONSTRAINT_UNIQUE || c == lib.SQLITE_CONSTRAINT_PRIMARYKEY
+}
+
+// translate turns an error of the database into the store's answer:
+// [*sdk.Error] values and the caller's context errors pass through,
+// anything else becomes CodeUnknown whose cause names the database file
+// (a full disk, a read-only file, an I/O error).
+func (s *Store) translate(ctx context.Context, op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	var se *sdk.Error
+	if errors.As(err, &se) {
+		return err
+	}
+	if ctx.Err() != nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || sqliteCode(err)&0xff == lib.SQLITE_INTERRUPT) {
+		return ctx.Err()
+	}
+	msg := "database error"
+	if h := hint(err); h != "" {
+		msg += ": " + h
+	}
+	return sdk.E(op, sdk.CodeUnknown, "", msg, fmt.Errorf("%s: %w", s.path, err))
+}
+
+func notFound(op, what string) error {
+	return sdk.E(op, sdk.CodeNotFound, "", what+" not found", nil)
+}
+
+func stale(op string) error {
+	return sdk.E(op, sdk.CodeFailedPrecondition, sdk.ReasonVersionMismatch, "the record changed since it was read", nil)
+}
+
+func exists(op, what string) error {
+	return sdk.E(op, sdk.CodeAlreadyExists, "", what+" id exists", nil)
+}

@@ -1,0 +1,178 @@
+package sqlite
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// applicationID is PRAGMA application_id of every Roster database: "RSTR".
+const applicationID = 0x52535452
+
+// step is one forward migration: apply brings a database at schema version
+// version-1 to version, inside the migration's transaction.
+type step struct {
+	version int
+	name    string
+	apply   func(ctx context.Context, tx *sql.Tx) error
+}
+
+// migrations are the schema versions this build knows, in order; the
+// version of a database is the number of steps applied to it.
+var migrations = []step{
+	{1, "initial schema", execAll(schemaV1...)},
+}
+
+// execAll returns a step body running the statements in order.
+func execAll(stmts ...string) func(context.Context, *sql.Tx) error {
+	return func(ctx context.Context, tx *sql.Tx) error {
+		for _, q := range stmts {
+			if _, err := tx.ExecContext(ctx, q); err != nil {
+				return fmt.Errorf("%w (in %.60q)", err, q)
+			}
+		}
+		return nil
+	}
+}
+
+// sqliteMagic starts every SQLite database file.
+var sqliteMagic = []byte("SQLite format 3\x00")
+
+// probe looks at an existing file before anything writes to it: it must be
+// empty, or a Roster database this build can read. It reads the file
+// through a read-only connection, which cannot change it.
+func probe(ctx context.Context, abs string, known int) error {
+	f, err := os.Open(abs)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	head := make([]byte, len(sqliteMagic))
+	n, err := io.ReadFull(f, head)
+	f.Close()
+	switch {
+	case n == 0 && (err == io.EOF || err == nil):
+		return nil // an empty file is an empty database
+	case err != nil && !errors.Is(err, io.ErrUnexpectedEOF):
+		return err
+	case !bytes.Equal(head[:n], sqliteMagic):
+		return ErrNotRosterDatabase
+	}
+	u := url.URL{Scheme: "file", Path: filepath.ToSlash(abs), RawQuery: "mode=ro"}
+	db, err := sql.Open("sqlite", u.String())
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	id, version, tables, err := identify(ctx, conn)
+	if err != nil {
+		if sqliteCode(err)&0xff == codeNotADB {
+			return ErrNotRosterDatabase
+		}
+		return err
+	}
+	return check(id, version, tables, known)
+}
+
+// querier is what identify needs of a connection or transaction.
+type querier interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// identify reads the database's application id, user version and number
+// of schema objects.
+func identify(ctx context.Context, q querier) (id, version, objects int, err error) {
+	if err = q.QueryRowContext(ctx, "PRAGMA application_id").Scan(&id); err != nil {
+		return
+	}
+	if err = q.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil {
+		return
+	}
+	err = q.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_schema").Scan(&objects)
+	return
+}
+
+// check decides from identify's answer whether a database is one Open
+// may use: Roster's (at a version it knows) or empty.
+func check(id, version, objects, known int) error {
+	switch {
+	case id == 0 && objects == 0 && version == 0:
+		return nil
+	case id != applicationID:
+		return ErrNotRosterDatabase
+	case version > known:
+		return fmt.Errorf("%w: version %d, this build knows up to %d", ErrNewerSchema, version, known)
+	}
+	return nil
+}
+
+// migrate switches the database to WAL and brings its schema to the last
+// of steps in one write transaction, which another process opening the
+// file at the same moment waits for (and then finds nothing to do). It
+// returns the schema version.
+func migrate(ctx context.Context, db *sql.DB, steps []step, log *slog.Logger) (int, error) {
+	for i, s := range steps {
+		if s.version != i+1 {
+			return 0, fmt.Errorf("migration %q has version %d, want %d", s.name, s.version, i+1)
+		}
+	}
+	var mode string
+	if err := db.QueryRowContext(ctx, "PRAGMA journal_mode=WAL").Scan(&mode); err != nil {
+		return 0, err
+	}
+	if mode != "wal" {
+		return 0, fmt.Errorf("the file system does not support SQLite's WAL mode (journal mode %q)", mode)
+	}
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, err
+	}
+	defer tx.Rollback()
+	id, version, objects, err := identify(ctx, tx)
+	if err != nil {
+		return 0, err
+	}
+	if err := check(id, version, objects, len(steps)); err != nil {
+		return 0, err
+	}
+	if version == len(steps) {
+		return version, nil
+	}
+	for _, s := range steps[version:] {
+		start := time.Now()
+		if err := s.apply(ctx, tx); err != nil {
+			return 0, fmt.Errorf("migration %d (%s): %w", s.version, s.name, err)
+		}
+		if _, err := tx.ExecContext(ctx, "INSERT INTO schema_migrations(version, name, applied_at) VALUES (?, ?, ?)",
+			s.version, s.name, time.Now().UTC().Format(time.RFC3339Nano)); err != nil {
+			return 0, fmt.Errorf("migration %d (%s): %w", s.version, s.name, err)
+		}
+		log.Info("sqlite: schema migrated", "version", s.version, "step", s.name, "took", time.Since(start))
+	}
+	// PRAGMA takes no parameters; both values are integers this code chose.
+	if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA application_id = %d", applicationID)); err != nil {
+		return 0, err
+	}
+	if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", len(steps))); err != nil {
+		return 0, err
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, err
+	}
+	return len(steps), nil
+}
