@@ -75,3 +75,11 @@ func stale(op string) error {
 func exists(op, what string) error {
 	return sdk.E(op, sdk.CodeAlreadyExists, "", what+" id exists", nil)
 }
+
+// firstErr returns err when it is not nil, and otherwise refusal.
+func firstErr(err, refusal error) error {
+	if err != nil {
+		return err
+	}
+	return refusal
+}

@@ -75,6 +75,7 @@ var schemaV1 = []string{
 		id          TEXT NOT NULL,
 		version     INTEGER NOT NULL,
 		name_key    TEXT NOT NULL,
+		display_key TEXT NOT NULL,
 		external_id TEXT NOT NULL,
 		role        TEXT NOT NULL,
 		created_s   INTEGER NOT NULL,

@@ -1,0 +1,370 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/rosterhq/roster/sdk"
+)
+
+var (
+	_ sdk.Store              = (*Store)(nil)
+	_ sdk.BulkMemberStore    = (*Store)(nil)
+	_ sdk.MemberScanner      = (*Store)(nil)
+	_ sdk.PasswordHashReader = (*Store)(nil)
+)
+
+// seats is what a member write reads of its tenant.
+type seats struct {
+	version     int64
+	limit, used int
+}
+
+func (x *wtx) seats(op, tenantID string) (seats, error) {
+	var t seats
+	err := x.row(qTenantSeats, tenantID).Scan(&t.version, &t.limit, &t.used)
+	if errors.Is(err, sql.ErrNoRows) {
+		return t, notFound(op, "tenant")
+	}
+	return t, err
+}
+
+// putMember writes a new member: with owner, the owner of a tenant the
+// transaction has just inserted (its seat is counted there already);
+// otherwise a [sdk.MemberStore.CreateMember]. A refusal leaves the
+// transaction as it was, so CreateMembers can go on with the next write:
+// the checks run before anything is written, or are the insert itself,
+// or (the seat) undo the insert.
+func (x *wtx) putMember(op string, w sdk.MemberWrite, owner bool) error {
+	m := w.Member
+	var t seats
+	if !owner {
+		if w.Seat != sdk.SeatKeep && w.Seat != sdk.SeatTake {
+			return badSeat(op, w.Seat)
+		}
+		var err error
+		if t, err = x.seats(op, m.TenantID); err != nil {
+			return err
+		}
+		if w.TenantVersion != 0 && t.version != w.TenantVersion {
+			return stale(op)
+		}
+	}
+	args, err := memberArgs(m, w.GlobalEmail)
+	if err != nil {
+		return err
+	}
+	if _, err := x.exec(qMemberInsert, args...); err != nil {
+		if isUnique(err) {
+			return x.memberConflict(op, m, w.GlobalEmail, true, err)
+		}
+		return err
+	}
+	if !owner && w.Seat == sdk.SeatTake {
+		if t.used >= t.limit {
+			// Uniqueness refusals come first; undo the insert, the one
+			// thing written so far.
+			if _, err := x.exec(qMemberDelete, m.TenantID, m.ID, m.Version); err != nil {
+				return err
+			}
+			return seatLimit(op)
+		}
+		if _, err := x.exec(qTenantUsed, 1, m.TenantID); err != nil {
+			return err
+		}
+	}
+	if err := x.putEmails(m, false); err != nil {
+		return err
+	}
+	return x.setPasswordHash(m, w.PasswordHash)
+}
+
+// memberConflict explains a violated unique index of a member write: it
+// looks for the member holding the key, in the order memstore checks
+// them, and returns the matching refusal (cause when none is found).
+func (x *wtx) memberConflict(op string, m *sdk.Member, global, create bool, cause error) error {
+	checks := []struct {
+		q      query
+		on     bool
+		refuse error
+	}{
+		{qMemberIDTaken, create, exists(op, "member")},
+		{qMemberEmailTaken, true, sdk.E(op, sdk.CodeAlreadyExists, sdk.ReasonEmailTaken, "a member with this email address exists", nil)},
+		{qMemberUserNameTaken, true, sdk.E(op, sdk.CodeAlreadyExists, sdk.ReasonUserNameTaken, "a member with this userName exists", nil)},
+		{qMemberExternalIDTaken, true, sdk.E(op, sdk.CodeAlreadyExists, sdk.ReasonExternalIDTaken, "a member with this external id exists", nil)},
+		{qMemberGlobalTaken, global, sdk.E(op, sdk.CodeAlreadyExists, sdk.ReasonEmailTakenElsewhere, "the email address is used in another tenant", nil)},
+	}
+	for _, c := range checks {
+		if !c.on {
+			continue
+		}
+		var args []any
+		switch c.q {
+		case qMemberIDTaken:
+			args = []any{m.TenantID, m.ID}
+		case qMemberEmailTaken, qMemberGlobalTaken:
+			args = []any{m.TenantID, m.EmailKey, m.ID}
+		case qMemberUserNameTaken:
+			args = []any{m.TenantID, m.UserNameKey, m.ID}
+		case qMemberExternalIDTaken:
+			args = []any{m.TenantID, m.ExternalID, m.ID}
+		}
+		taken, err := x.found(c.q, args...)
+		if err != nil {
+			return err
+		}
+		if taken {
+			return c.refuse
+		}
+	}
+	return cause
+}
+
+// putEmails makes member_emails hold m's email values; replace removes
+// the ones of an earlier version first.
+func (x *wtx) putEmails(m *sdk.Member, replace bool) error {
+	if replace {
+		if _, err := x.exec(qMemberEmailsDelete, m.TenantID, m.ID); err != nil {
+			return err
+		}
+	}
+	for _, k := range emailValueKeys(m) {
+		if _, err := x.exec(qMemberEmailInsert, m.TenantID, m.ID, k); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// setPasswordHash writes a member write's password hash, if it has one.
+func (x *wtx) setPasswordHash(m *sdk.Member, hash *string) error {
+	if hash == nil {
+		return nil
+	}
+	_, err := x.exec(qCredSetHash, m.TenantID, m.ID, *hash, timeText(m.UpdatedAt))
+	return err
+}
+
+// CreateMember implements [sdk.MemberStore]: the tenant's version and seat
+// check, the insert (whose unique indexes refuse duplicate keys), the seat
+// and the password hash in one transaction.
+func (s *Store) CreateMember(ctx context.Context, w sdk.MemberWrite) error {
+	const op = "sqlite.CreateMember"
+	return s.write(ctx, op, func(x *wtx) error { return x.putMember(op, w, false) })
+}
+
+// CreateMembers implements [sdk.BulkMemberStore]: every write in one
+// transaction, each with the outcome CreateMember would have. A failure of
+// the database itself fails every write.
+func (s *Store) CreateMembers(ctx context.Context, ws []sdk.MemberWrite) []error {
+	const op = "sqlite.CreateMembers"
+	errs := make([]error, len(ws))
+	err := s.write(ctx, op, func(x *wtx) error {
+		for i, w := range ws {
+			err := x.putMember(op, w, false)
+			var se *sdk.Error
+			if err != nil && !errors.As(err, &se) {
+				return err
+			}
+			errs[i] = err
+		}
+		return nil
+	})
+	if err != nil {
+		for i := range errs {
+			errs[i] = err
+		}
+	}
+	return errs
+}
+
+// UpdateMember implements [sdk.MemberStore].
+func (s *Store) UpdateMember(ctx context.Context, w sdk.MemberWrite) error {
+	const op = "sqlite.UpdateMember"
+	m := w.Member
+	if w.Seat != sdk.SeatKeep && w.Seat != sdk.SeatTake && w.Seat != sdk.SeatRelease {
+		return badSeat(op, w.Seat)
+	}
+	err := s.write(ctx, op, func(x *wtx) error {
+		if err := x.checkVersion(op, m.TenantID, m.ID, w.ExpectedVersion); err != nil {
+			return err
+		}
+		nm := *m
+		nm.Version = w.ExpectedVersion + 1
+		args, err := memberArgs(&nm, w.GlobalEmail)
+		if err != nil {
+			return err
+		}
+		if _, err := x.exec(qMemberUpdate, append(args, w.ExpectedVersion)...); err != nil {
+			if isUnique(err) {
+				return x.memberConflict(op, &nm, w.GlobalEmail, false, err)
+			}
+			return err
+		}
+		if w.Seat == sdk.SeatTake {
+			// After the uniqueness checks, as memstore orders them; the
+			// refusal rolls the whole transaction back.
+			t, err := x.seats(op, m.TenantID)
+			if err != nil {
+				return err
+			}
+			if t.used >= t.limit {
+				return seatLimit(op)
+			}
+		}
+		if w.Seat != sdk.SeatKeep {
+			if _, err := x.exec(qTenantUsed, int(w.Seat), m.TenantID); err != nil {
+				return err
+			}
+		}
+		if err := x.putEmails(&nm, true); err != nil {
+			return err
+		}
+		return x.setPasswordHash(&nm, w.PasswordHash)
+	})
+	if err == nil {
+		m.Version = w.ExpectedVersion + 1
+	}
+	return err
+}
+
+// checkVersion returns CodeNotFound for a missing member and
+// ReasonVersionMismatch when its version is not expected.
+func (x *wtx) checkVersion(op, tenantID, id string, expected int64) error {
+	var v int64
+	err := x.row(qMemberVersion, tenantID, id).Scan(&v)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return notFound(op, "member")
+	case err != nil:
+		return err
+	case v != expected:
+		return stale(op)
+	}
+	return nil
+}
+
+// DeleteMember implements [sdk.MemberStore]. Credentials and group edges
+// stay, as the contract has the SDK remove them.
+func (s *Store) DeleteMember(ctx context.Context, d sdk.MemberDelete) error {
+	const op = "sqlite.DeleteMember"
+	if d.Seat != sdk.SeatKeep && d.Seat != sdk.SeatRelease {
+		return badSeat(op, d.Seat)
+	}
+	return s.write(ctx, op, func(x *wtx) error {
+		n, err := x.exec(qMemberDelete, d.TenantID, d.ID, d.ExpectedVersion)
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			if err := x.checkVersion(op, d.TenantID, d.ID, d.ExpectedVersion); err != nil {
+				return err
+			}
+			return fmt.Errorf("member %s not deleted", d.ID)
+		}
+		if _, err := x.exec(qMemberEmailsDelete, d.TenantID, d.ID); err != nil {
+			return err
+		}
+		if d.Seat == sdk.SeatRelease {
+			_, err = x.exec(qTenantUsed, -1, d.TenantID)
+		}
+		return err
+	})
+}
+
+// GetMember implements [sdk.MemberStore].
+func (s *Store) GetMember(ctx context.Context, tenantID, id string) (*sdk.Member, error) {
+	m := new(sdk.Member)
+	if err := s.readOne(ctx, "sqlite.GetMember", "member", qMemberGet, m, tenantID, id); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// GetMemberBy implements [sdk.MemberStore], from the unique index of the
+// key.
+func (s *Store) GetMemberBy(ctx context.Context, tenantID string, key sdk.MemberKey, value string) (*sdk.Member, error) {
+	const op = "sqlite.GetMemberBy"
+	var q query
+	switch key {
+	case sdk.KeyEmail:
+		q = qMemberByEmail
+	case sdk.KeyUserName:
+		q = qMemberByUserName
+	case sdk.KeyExternalID:
+		q = qMemberByExternalID
+	default:
+		return nil, sdk.E(op, sdk.CodeInvalidArgument, sdk.ReasonInvalid, fmt.Sprintf("unknown member key %d", key), nil)
+	}
+	m := new(sdk.Member)
+	if err := s.readOne(ctx, op, "member", q, m, tenantID, value); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// GetMemberWithPasswordHash implements [sdk.PasswordHashReader] with one
+// query joining the member and its credentials.
+func (s *Store) GetMemberWithPasswordHash(ctx context.Context, tenantID, id string) (*sdk.Member, string, error) {
+	const op = "sqlite.GetMemberWithPasswordHash"
+	if err := ctx.Err(); err != nil {
+		return nil, "", err
+	}
+	var doc []byte
+	var hash string
+	err := s.st[qMemberWithHash].QueryRowContext(ctx, tenantID, id).Scan(&doc, &hash)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, "", notFound(op, "member")
+	}
+	if err != nil {
+		return nil, "", s.translate(ctx, op, err)
+	}
+	m, err := decodeMember(doc)
+	if err != nil {
+		return nil, "", s.translate(ctx, op, err)
+	}
+	return m, hash, nil
+}
+
+// EmailInOtherTenant implements [sdk.MemberStore], from the
+// (email_key, tenant_id) index.
+func (s *Store) EmailInOtherTenant(ctx context.Context, tenantID, emailKey string) (bool, error) {
+	const op = "sqlite.EmailInOtherTenant"
+	if err := ctx.Err(); err != nil {
+		return false, err
+	}
+	var found bool
+	err := s.st[qMemberElsewhere].QueryRowContext(ctx, tenantID, emailKey).Scan(&found)
+	return found, s.translate(ctx, op, err)
+}
+
+// ScanMembers implements [sdk.MemberScanner]: one query over the tenant's
+// members, read in batches by the driver. fn runs while the query is
+// open, on a read connection's snapshot, so it may use the store.
+func (s *Store) ScanMembers(ctx context.Context, tenantID string, fn func(*sdk.Member) error) error {
+	const op = "sqlite.ScanMembers"
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	rows, err := s.st[qMemberScan].QueryContext(ctx, tenantID)
+	if err != nil {
+		return s.translate(ctx, op, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var doc sql.RawBytes
+		if err := rows.Scan(&doc); err != nil {
+			return s.translate(ctx, op, err)
+		}
+		m, err := decodeMember(doc)
+		if err != nil {
+			return s.translate(ctx, op, err)
+		}
+		if err := fn(m); err != nil {
+			return err
+		}
+	}
+	return s.translate(ctx, op, rows.Err())
+}

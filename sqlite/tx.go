@@ -1,0 +1,119 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/rosterhq/roster/sdk"
+)
+
+// wtx is one write transaction: BEGIN IMMEDIATE on the write connection,
+// so it holds SQLite's write lock from its first statement and never has
+// to upgrade a read lock (two writers that did could only fail, never
+// wait). Every store method that writes runs exactly one.
+type wtx struct {
+	ctx context.Context
+	tx  *sql.Tx
+	s   *Store
+	st  [numQueries]*sql.Stmt // the prepared statements bound to tx, as used
+}
+
+// write runs fn in one write transaction, committing when it returns nil
+// and rolling back otherwise. Its error is translated (see translate).
+func (s *Store) write(ctx context.Context, op string, fn func(t *wtx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return s.translate(ctx, op, err)
+	}
+	t := &wtx{ctx: ctx, tx: tx, s: s}
+	if err := fn(t); err != nil {
+		_ = tx.Rollback()
+		return s.translate(ctx, op, err)
+	}
+	return s.translate(ctx, op, tx.Commit())
+}
+
+// stmt returns the prepared statement q bound to the transaction.
+func (t *wtx) stmt(q query) *sql.Stmt {
+	if t.st[q] == nil {
+		t.st[q] = t.tx.StmtContext(t.ctx, t.s.st[q])
+	}
+	return t.st[q]
+}
+
+func (t *wtx) exec(q query, args ...any) (int64, error) {
+	res, err := t.stmt(q).ExecContext(t.ctx, args...)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
+func (t *wtx) row(q query, args ...any) *sql.Row {
+	return t.stmt(q).QueryRowContext(t.ctx, args...)
+}
+
+// count runs a query answering one integer.
+func (t *wtx) count(q query, args ...any) (int64, error) {
+	var n int64
+	err := t.row(q, args...).Scan(&n)
+	return n, err
+}
+
+// found runs a count query and reports whether it counted anything.
+func (t *wtx) found(q query, args ...any) (bool, error) {
+	n, err := t.count(q, args...)
+	return n > 0, err
+}
+
+// readOne runs the read statement q, which selects one doc column, and
+// decodes the row into v; no row is CodeNotFound for what.
+func (s *Store) readOne(ctx context.Context, op, what string, q query, v any, args ...any) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	var doc []byte
+	err := s.st[q].QueryRowContext(ctx, args...).Scan(&doc)
+	if errors.Is(err, sql.ErrNoRows) {
+		return notFound(op, what)
+	}
+	if err == nil {
+		err = decode(doc, v)
+	}
+	return s.translate(ctx, op, err)
+}
+
+// collect runs a query selecting one doc column and decodes each row with
+// dec, in order.
+func collect[T any](ctx context.Context, rows *sql.Rows, err error, dec func([]byte) (T, error)) ([]T, error) {
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []T{}
+	for rows.Next() {
+		var doc sql.RawBytes
+		if err := rows.Scan(&doc); err != nil {
+			return nil, err
+		}
+		v, err := dec(doc)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
+func badSeat(op string, c sdk.SeatChange) error {
+	return sdk.E(op, sdk.CodeInvalidArgument, sdk.ReasonInvalid, fmt.Sprintf("seat change %d is not one this write takes", c), nil)
+}
+
+func seatLimit(op string) error {
+	return sdk.E(op, sdk.CodeResourceExhausted, sdk.ReasonSeatLimit, "the tenant's seat limit is reached", nil)
+}

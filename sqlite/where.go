@@ -1,0 +1,365 @@
+package sqlite
+
+import (
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/rosterhq/roster/sdk"
+)
+
+// cond is a translation of an [sdk.Cond] into an SQL expression over a
+// row of members (or groups). It is a superset of the condition: every row
+// the condition matches satisfies it. When exact is set it is the
+// condition itself; otherwise the caller keeps the rows for which
+// [sdk.Cond.Match] holds. An empty sql is TRUE.
+type cond struct {
+	sql   string
+	args  []any
+	exact bool
+}
+
+var (
+	condTrue  = cond{exact: true}
+	condFalse = cond{sql: "0", exact: true}
+	// condAny is a condition SQL cannot decide: every row may match.
+	condAny = cond{}
+)
+
+func constant(b bool) cond {
+	if b {
+		return condTrue
+	}
+	return condFalse
+}
+
+// memberColumns are the member fields a column answers exactly: the
+// lower-cased key for case-insensitive fields, the value otherwise.
+var memberColumns = map[sdk.Field]string{
+	sdk.FieldID:             "id",
+	sdk.FieldEmail:          "email_key",
+	sdk.FieldUserName:       "user_name_key",
+	sdk.FieldExternalID:     "external_id",
+	sdk.FieldRole:           "role",
+	sdk.FieldStatus:         "status",
+	sdk.FieldDisplayName:    "display_key",
+	sdk.FieldGivenName:      "given_key",
+	sdk.FieldFamilyName:     "family_key",
+	sdk.FieldEmployeeNumber: "employee_key",
+	sdk.FieldManagerID:      "manager_id",
+	sdk.FieldCreated:        "created_s",
+	sdk.FieldUpdated:        "updated_s",
+}
+
+// partial lists the columns whose unique index is partial (WHERE col <>
+// ''): an equality on one of them repeats that term so that SQLite uses
+// the index.
+var partial = map[string]bool{"email_key": true, "user_name_key": true, "external_id": true}
+
+// groupColumns are the group fields columns answer; every other field is
+// absent on a group.
+var groupColumns = map[sdk.Field]string{
+	sdk.FieldID:          "id",
+	sdk.FieldDisplayName: "display_key",
+	sdk.FieldExternalID:  "external_id",
+	sdk.FieldRole:        "role",
+	sdk.FieldCreated:     "created_s",
+	sdk.FieldUpdated:     "updated_s",
+}
+
+// memberWhere translates a condition on the members of a tenant.
+func memberWhere(tenantID string, c *sdk.Cond) cond {
+	return lower(c, func(l *sdk.Cond) cond { return memberLeaf(tenantID, l) })
+}
+
+// groupWhere translates a group condition; the translation is always
+// exact.
+func groupWhere(c *sdk.Cond) cond { return lower(c, groupLeaf) }
+
+func lower(c *sdk.Cond, leaf func(*sdk.Cond) cond) cond {
+	if c == nil {
+		return condTrue
+	}
+	switch c.Op {
+	case sdk.OpAnd, sdk.OpOr:
+		parts := make([]cond, len(c.Args))
+		for i, a := range c.Args {
+			parts[i] = lower(a, leaf)
+		}
+		if c.Op == sdk.OpAnd {
+			return and(parts...)
+		}
+		return or(parts...)
+	case sdk.OpNot:
+		if len(c.Args) != 1 {
+			return condAny
+		}
+		x := lower(c.Args[0], leaf)
+		if !x.exact {
+			return condAny
+		}
+		return not(x)
+	}
+	return leaf(c)
+}
+
+func and(parts ...cond) cond {
+	out := condTrue
+	var sqls []string
+	for _, p := range parts {
+		out.exact = out.exact && p.exact
+		switch p.sql {
+		case "":
+		case "0": // nothing matches, exactly or not
+			return condFalse
+		default:
+			sqls = append(sqls, p.sql)
+			out.args = append(out.args, p.args...)
+		}
+	}
+	out.sql = join(sqls, " AND ")
+	return out
+}
+
+func or(parts ...cond) cond {
+	out := cond{exact: true}
+	var sqls []string
+	for _, p := range parts {
+		out.exact = out.exact && p.exact
+		switch p.sql {
+		case "":
+			return cond{exact: out.exact && allExact(parts)}
+		case "0":
+		default:
+			sqls = append(sqls, p.sql)
+			out.args = append(out.args, p.args...)
+		}
+	}
+	if len(sqls) == 0 {
+		return condFalse
+	}
+	out.sql = join(sqls, " OR ")
+	return out
+}
+
+func allExact(parts []cond) bool {
+	for _, p := range parts {
+		if !p.exact {
+			return false
+		}
+	}
+	return true
+}
+
+func not(x cond) cond {
+	switch x.sql {
+	case "":
+		return condFalse
+	case "0":
+		return condTrue
+	}
+	return cond{sql: "NOT (" + x.sql + ")", args: x.args, exact: true}
+}
+
+func join(sqls []string, sep string) string {
+	switch len(sqls) {
+	case 0:
+		return ""
+	case 1:
+		return sqls[0]
+	}
+	return "(" + strings.Join(sqls, sep) + ")"
+}
+
+// safeName matches the custom attribute names that are safe inside a JSON
+// path (the SDK allows no others).
+var safeName = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_-]*$`)
+
+// memberLeaf translates one comparison on a member field, or an OpSome.
+// Exact: the fields of memberColumns, active, custom attributes (from the
+// document), emails.value and "pr" on emails (from member_emails).
+// Anything else — the case-insensitive fields without a key column, the
+// sub-attributes of phone numbers and addresses, the other email
+// sub-attributes, OpSome — is left to Cond.Match.
+func memberLeaf(tenantID string, c *sdk.Cond) cond {
+	if c.Op == sdk.OpSome {
+		if c.Field == sdk.FieldEmails && len(c.Args) == 1 {
+			over := someOver(tenantID, c.Args[0])
+			over.exact = false
+			return over
+		}
+		return condAny
+	}
+	if c.Field == sdk.FieldActive {
+		return activeLeaf(c)
+	}
+	if col, ok := memberColumns[c.Field]; ok {
+		return columnLeaf(col, c)
+	}
+	if name, ok := c.Field.IsCustom(); ok {
+		if !safeName.MatchString(name) {
+			return constant(c.Match(&sdk.Member{})) // no member can have it
+		}
+		return textLeaf(`coalesce(json_extract(doc, '$.custom."`+name+`"'), '')`, c.Op, c.Operand())
+	}
+	switch c.Field {
+	case sdk.FieldEmails: // only "pr": has any item
+		return cond{sql: emailsExist(""), exact: true}
+	case sdk.FieldEmailValue:
+		return emailValueLeaf(tenantID, c.Op, c.Operand())
+	}
+	return condAny
+}
+
+// groupLeaf translates a comparison on a group field.
+func groupLeaf(c *sdk.Cond) cond {
+	if col, ok := groupColumns[c.Field]; ok {
+		return columnLeaf(col, c)
+	}
+	return constant(c.MatchGroup(&sdk.Group{}))
+}
+
+// columnLeaf compares a column holding the value Cond compares.
+func columnLeaf(col string, c *sdk.Cond) cond {
+	if c.Field.IsTime() {
+		return timeLeaf(col, c.Op, c.Time)
+	}
+	x := c.Operand()
+	if c.Op == sdk.OpEq && x != "" && partial[col] {
+		return cond{sql: "(" + col + " = ? AND " + col + " <> '')", args: []any{x}, exact: true}
+	}
+	return textLeaf(col, c.Op, x)
+}
+
+// textLeaf compares the text expression v with x as [sdk.Cond] does: an
+// empty value is absent, byte-wise order (SQLite's BINARY collation).
+func textLeaf(v string, op sdk.CondOp, x string) cond {
+	one := func(sql string, args ...any) cond { return cond{sql: sql, args: args, exact: true} }
+	switch op {
+	case sdk.OpPr:
+		return one(v + " <> ''")
+	case sdk.OpEq:
+		return one(v+" = ?", x)
+	case sdk.OpNe:
+		return one(v+" <> ?", x)
+	case sdk.OpCo, sdk.OpSw, sdk.OpEw:
+		if x == "" {
+			return condFalse
+		}
+		switch op {
+		case sdk.OpCo:
+			return one("instr("+v+", ?) > 0", x)
+		case sdk.OpSw:
+			return one("substr("+v+", 1, length(?)) = ?", x, x)
+		}
+		return one("substr("+v+", -length(?)) = ?", x, x)
+	case sdk.OpGt:
+		return one(v+" > ?", x)
+	case sdk.OpGe:
+		return one("("+v+" >= ? AND "+v+" <> '')", x)
+	case sdk.OpLt:
+		return one("("+v+" < ? AND "+v+" <> '')", x)
+	case sdk.OpLe:
+		return one("("+v+" <= ? AND "+v+" <> '')", x)
+	}
+	return condAny
+}
+
+// timeLeaf compares a column of Unix seconds with t at the precision of a
+// second, as Cond does.
+func timeLeaf(col string, op sdk.CondOp, t time.Time) cond {
+	one := func(sql string, args ...any) cond { return cond{sql: sql, args: args, exact: true} }
+	x := t.Truncate(time.Second).Unix()
+	switch op {
+	case sdk.OpPr:
+		return one(col+" <> ?", time.Time{}.Unix())
+	case sdk.OpEq:
+		return one(col+" = ?", x)
+	case sdk.OpNe:
+		return one(col+" <> ?", x)
+	case sdk.OpGt:
+		return one(col+" > ?", x)
+	case sdk.OpGe:
+		return one(col+" >= ?", x)
+	case sdk.OpLt:
+		return one(col+" < ?", x)
+	case sdk.OpLe:
+		return one(col+" <= ?", x)
+	}
+	return condAny
+}
+
+// activeLeaf: active is "true" exactly for members in StatusActive and is
+// never absent.
+func activeLeaf(c *sdk.Cond) cond {
+	switch {
+	case c.Op == sdk.OpPr:
+		return condTrue
+	case (c.Op == sdk.OpEq) == (c.Value == "true"):
+		return cond{sql: "status = 'active'", exact: true}
+	}
+	return cond{sql: "status <> 'active'", exact: true}
+}
+
+// emailsExist is "the member has an email item" (whose value_key
+// satisfies the SQL test, when not empty). The correlated subquery is one
+// lookup of member_emails' primary key per row.
+func emailsExist(test string) string {
+	q := "EXISTS (SELECT 1 FROM member_emails e WHERE e.tenant_id = members.tenant_id AND e.member_id = members.id"
+	if test != "" {
+		q += " AND " + test
+	}
+	return q + ")"
+}
+
+// emailValueLeaf compares "some email item's value" (lower-cased, one row
+// of member_emails per distinct value, '' for an item without one); ne is
+// the negation of eq, and a member without items has one absent value.
+// An equality with an address is an uncorrelated subquery, so that SQLite
+// can start from member_emails' value index.
+func emailValueLeaf(tenantID string, op sdk.CondOp, x string) cond {
+	eq := func() cond {
+		if x == "" {
+			return cond{sql: "(NOT " + emailsExist("") + " OR " + emailsExist("e.value_key = ''") + ")", exact: true}
+		}
+		return cond{sql: "id IN (SELECT member_id FROM member_emails WHERE tenant_id = ? AND value_key = ?)",
+			args: []any{tenantID, x}, exact: true}
+	}
+	switch op {
+	case sdk.OpEq:
+		return eq()
+	case sdk.OpNe:
+		return not(eq())
+	case sdk.OpPr:
+		return cond{sql: emailsExist("e.value_key <> ''"), exact: true}
+	}
+	t := textLeaf("e.value_key", op, x)
+	if t.sql == "" || t.sql == "0" || !t.exact {
+		return t
+	}
+	return cond{sql: emailsExist(t.sql), args: t.args, exact: true}
+}
+
+// someOver bounds "one email item satisfies c" from above: each
+// comparison on emails.value that holds for one item holds for the member;
+// negations, which one item may satisfy while another breaks them, and
+// the other sub-attributes are not bounded.
+func someOver(tenantID string, c *sdk.Cond) cond {
+	switch c.Op {
+	case sdk.OpAnd, sdk.OpOr:
+		parts := make([]cond, len(c.Args))
+		for i, a := range c.Args {
+			parts[i] = someOver(tenantID, a)
+		}
+		if c.Op == sdk.OpAnd {
+			return and(parts...)
+		}
+		return or(parts...)
+	case sdk.OpNot, sdk.OpNe:
+		return condAny
+	}
+	if c.Field == sdk.FieldEmailValue {
+		return emailValueLeaf(tenantID, c.Op, c.Operand())
+	}
+	return condAny
+}
