@@ -75,7 +75,6 @@ func (s *Store) ListTenants(ctx context.Context, q sdk.TenantQuery) ([]*sdk.Tena
 	return out, s.translate(ctx, op, rows.Err())
 }
 
-
 // tenant reads the tenant for a write of it.
 func (x *wtx) tenant(op, id string) (*sdk.Tenant, error) {
 	t, err := scanTenant(x.row(qTenantGetW, id))

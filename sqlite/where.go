@@ -52,7 +52,7 @@ var memberColumns = map[sdk.Field]string{
 }
 
 // partial lists the columns whose unique index is partial (WHERE col <>
-// ''): an equality on one of them repeats that term so that SQLite uses
+// ”): an equality on one of them repeats that term so that SQLite uses
 // the index.
 var partial = map[string]bool{"email_key": true, "user_name_key": true, "external_id": true}
 
@@ -313,7 +313,7 @@ func emailsExist(test string) string {
 }
 
 // emailValueLeaf compares "some email item's value" (lower-cased, one row
-// of member_emails per distinct value, '' for an item without one); ne is
+// of member_emails per distinct value, ” for an item without one); ne is
 // the negation of eq, and a member without items has one absent value.
 // An equality with an address is an uncorrelated subquery, so that SQLite
 // can start from member_emails' value index.
