@@ -397,10 +397,19 @@ func Behaves(t *testing.T, src *Source, dst sdk.Store) {
 		t.Errorf("an admin removing the owner: %v, want %s", err, sdk.ReasonTargetIsOwner)
 	}
 
-	// Addresses unique across tenants.
+	// Addresses unique across tenants: refused by the SDK, which asks the
+	// store, and by the store itself, to a write that skips the question
+	// (as one racing the SDK's check would).
 	shared := sdk.AddMemberRequest{TenantID: initech.ID, Email: "hal@shared.test"}
 	if _, err := now.AddMember(ctx, initech.Owner(), shared); sdk.ReasonOf(err) != sdk.ReasonEmailTakenElsewhere {
 		t.Errorf("AddMember of an address held in another tenant: %v, want %s", err, sdk.ReasonEmailTakenElsewhere)
+	}
+	at := src.Clock.Now()
+	racer := &sdk.Member{ID: "m-racer", TenantID: initech.ID, Profile: sdk.Profile{UserName: shared.Email,
+		Emails: []sdk.Email{{Value: shared.Email, Type: "work", Primary: true}}}, Email: shared.Email,
+		EmailKey: shared.Email, UserNameKey: shared.Email, Role: "standard", Status: sdk.StatusActive, Version: 1, CreatedAt: at, UpdatedAt: at}
+	if err := dst.CreateMember(ctx, sdk.MemberWrite{Member: racer, GlobalEmail: true}); sdk.ReasonOf(err) != sdk.ReasonEmailTakenElsewhere {
+		t.Errorf("the store's CreateMember with GlobalEmail of an address held in another tenant: %v, want %s", err, sdk.ReasonEmailTakenElsewhere)
 	}
 	other := "hal@globex.test"
 	if _, err := now.UpdateProfile(ctx, globex.Owner(), sdk.UpdateProfileRequest{TenantID: globex.ID, MemberID: globex.Members["hal"].ID, Email: &other}); err != nil {
