@@ -80,7 +80,9 @@
 //	          as _id.
 //	migrations
 //	          _id = the name of a finished migration (see "Migrations");
-//	          doneAt. Small and global, like tenants.
+//	          doneAt. Also the progress of copies into the database
+//	          from another store (see import.go, Store.MigrationState).
+//	          Small and global, like tenants.
 //	emailclaims
 //	          _id = an address (a member's emailKey) held by a member
 //	          written with GlobalEmail; tenantId, memberId, writeId (the

@@ -26,9 +26,9 @@ import (
 // import is an upsert by _id, so importing the same records again changes
 // nothing, and a copy interrupted converges when run again.
 //
-// A batch (members, audit events) is one unordered insertMany; the
-// documents whose insert met an existing key are then written with
-// replaceOne upserts, in update commands of at most maxUpdateStatements.
+// A batch of members is one unordered insertMany; the documents whose
+// insert met an existing key are then written with replaceOne upserts, in
+// update commands of at most maxUpdateStatements.
 // So a copy into an empty database costs insertMany, which FerretDB serves
 // fast, and only a copy run again pays for updates.
 //
@@ -51,11 +51,11 @@ var (
 	_ migrate.Resumer = (*Store)(nil)
 )
 
-// upsert is the option of every single-document import.
-var upsert = options.Replace().SetUpsert(true)
+// upsertReplace is the option of every single-document import.
+var upsertReplace = options.Replace().SetUpsert(true)
 
-// byID is the filter of the document with id _id.
-func byID(id string) bson.D { return bson.D{{Key: "_id", Value: id}} }
+// idFilter is the filter of the document with id _id.
+func idFilter(id string) bson.D { return bson.D{{Key: "_id", Value: id}} }
 
 // ImportTenant implements [migrate.Target]: one replaceOne upsert of the
 // tenant as given, seatsFree derived from its seats, without seat intents
@@ -63,7 +63,7 @@ func byID(id string) bson.D { return bson.D{{Key: "_id", Value: id}} }
 // with ReasonSlugTaken.
 func (s *Store) ImportTenant(ctx context.Context, t *sdk.Tenant) error {
 	const op = "mongo.ImportTenant"
-	_, err := s.tenants.ReplaceOne(ctx, byID(t.ID), fromTenant(t), upsert)
+	_, err := s.tenants.ReplaceOne(ctx, idFilter(t.ID), fromTenant(t), upsertReplace)
 	if err != nil && isDuplicate(err) {
 		return sdk.E(op, sdk.CodeAlreadyExists, sdk.ReasonSlugTaken, "the slug "+t.Slug+" is taken", nil)
 	}
@@ -85,7 +85,8 @@ func (s *Store) ImportTenant(ctx context.Context, t *sdk.Tenant) error {
 // stays that member's, and the member is imported without a claim, as if
 // written without GlobalEmail; the store logs it. A uniqueness rule of the
 // tenant (email, userName, external id) refusing a member fails the import
-// with that rule's error, naming the member; the others are written.
+// with that rule's error, naming the member (the first, when several are
+// refused); the others are written.
 func (s *Store) ImportMembers(ctx context.Context, ms []*sdk.Member, globalEmail bool) error {
 	const op = "mongo.ImportMembers"
 	if len(ms) == 0 {
@@ -106,18 +107,24 @@ func (s *Store) ImportMembers(ctx context.Context, ms []*sdk.Member, globalEmail
 		}
 		docs[i] = d
 	}
-	failed, err := importDocs(ctx, s.members, docs, func(i int) bson.D { return byID(ms[i].ID) })
+	failed, err := importDocs(ctx, s.members, docs, func(i int) bson.D { return idFilter(ms[i].ID) })
 	if err != nil {
 		return translate(ctx, op, err)
 	}
-	return firstFailure(failed, func(i int, cause error) error {
-		if isDuplicate(cause) {
-			cause = s.memberDuplicate(ctx, op, ms[i], false, cause)
-		} else {
-			cause = translate(ctx, op, cause)
-		}
-		return fmt.Errorf("member %s: %w", ms[i].ID, cause)
-	})
+	if len(failed) == 0 {
+		return nil
+	}
+	i := slices.Min(slices.Collect(maps.Keys(failed)))
+	cause := failed[i]
+	if isDuplicate(cause) {
+		cause = s.memberDuplicate(ctx, op, ms[i], false, cause)
+	} else {
+		cause = translate(ctx, op, cause)
+	}
+	if len(failed) > 1 {
+		return fmt.Errorf("member %s: %w (and %d more)", ms[i].ID, cause, len(failed)-1)
+	}
+	return fmt.Errorf("member %s: %w", ms[i].ID, cause)
 }
 
 // importWriteID is the claim write id of an imported member: fixed for a
@@ -162,10 +169,10 @@ func (s *Store) importClaims(ctx context.Context, op string, ms []*sdk.Member) (
 // credentials: the password hash on the member document (set even when
 // "", so that GetCredentials finds the credentials as the source did) and
 // the TOTP state on a credentials document, which is removed when there
-// is none. Two commands. Credentials of a member id without a member
-// document keep their hash on the credentials document, as PutCredentials
-// of an older version left it. Import the member first: ImportMembers
-// replaces the member document, hash included.
+// is none. Two commands. The credentials of a member id without a member
+// document keep their hash on the credentials document, where
+// GetCredentials finds it for such an id. Import the member first:
+// ImportMembers replaces the member document, hash included.
 func (s *Store) ImportCredentials(ctx context.Context, c *sdk.Credentials) error {
 	const op = "mongo.ImportCredentials"
 	onMember, err := s.setPasswordHash(ctx, c.TenantID, c.MemberID,
@@ -184,7 +191,7 @@ func (s *Store) ImportCredentials(ctx context.Context, c *sdk.Credentials) error
 	if !onMember {
 		d.PasswordHash = c.PasswordHash
 	}
-	_, err = s.credentials.ReplaceOne(ctx, byID(d.ID), d, upsert)
+	_, err = s.credentials.ReplaceOne(ctx, idFilter(d.ID), d, upsertReplace)
 	return translate(ctx, op, err)
 }
 
@@ -193,7 +200,7 @@ func (s *Store) ImportCredentials(ctx context.Context, c *sdk.Credentials) error
 // CodeAlreadyExists with ReasonGroupNameTaken or ReasonExternalIDTaken.
 func (s *Store) ImportGroup(ctx context.Context, g *sdk.Group) error {
 	const op = "mongo.ImportGroup"
-	_, err := s.groups().ReplaceOne(ctx, byID(g.ID), fromGroup(g), upsert)
+	_, err := s.groups().ReplaceOne(ctx, idFilter(g.ID), fromGroup(g), upsertReplace)
 	if err != nil && isDuplicate(err) {
 		return s.groupDuplicate(ctx, op, g, false, err)
 	}
@@ -262,7 +269,7 @@ func (s *Store) ImportEdges(ctx context.Context, tenantID string, es []sdk.Group
 
 // ImportInvitation implements [migrate.Target]: one replaceOne upsert.
 func (s *Store) ImportInvitation(ctx context.Context, inv *sdk.Invitation) error {
-	_, err := s.invitations.ReplaceOne(ctx, byID(inv.ID), fromInvitation(inv), upsert)
+	_, err := s.invitations.ReplaceOne(ctx, idFilter(inv.ID), fromInvitation(inv), upsertReplace)
 	return translate(ctx, "mongo.ImportInvitation", err)
 }
 
@@ -271,32 +278,19 @@ func (s *Store) ImportInvitation(ctx context.Context, inv *sdk.Invitation) error
 // ReasonTokenExists.
 func (s *Store) ImportToken(ctx context.Context, t *sdk.Token) error {
 	const op = "mongo.ImportToken"
-	_, err := s.tokens().ReplaceOne(ctx, byID(t.ID), &tokenDoc{ID: t.ID, TenantID: t.TenantID, Name: t.Name, Hash: t.Hash,
-		Hint: t.Hint, CreatedBy: t.CreatedBy, CreatedAt: t.CreatedAt, LastUsedAt: t.LastUsedAt}, upsert)
+	_, err := s.tokens().ReplaceOne(ctx, idFilter(t.ID), &tokenDoc{ID: t.ID, TenantID: t.TenantID, Name: t.Name, Hash: t.Hash,
+		Hint: t.Hint, CreatedBy: t.CreatedBy, CreatedAt: t.CreatedAt, LastUsedAt: t.LastUsedAt}, upsertReplace)
 	if err != nil && isDuplicate(err) {
 		return sdk.E(op, sdk.CodeAlreadyExists, sdk.ReasonTokenExists, "the tenant already has this token", nil)
 	}
 	return translate(ctx, op, err)
 }
 
-// ImportAudits implements [migrate.Target]: one insertMany (see "Imports"
-// above).
+// ImportAudits implements [migrate.Target] with AppendAudits: one
+// insertMany. An audit event never changes, so an event whose id is
+// stored already is that event, and stays.
 func (s *Store) ImportAudits(ctx context.Context, es []*sdk.AuditEvent) error {
-	const op = "mongo.ImportAudits"
-	if len(es) == 0 {
-		return nil
-	}
-	docs := make([]any, len(es))
-	for i, e := range es {
-		docs[i] = fromAudit(e)
-	}
-	failed, err := importDocs(ctx, s.audit, docs, func(i int) bson.D { return byID(es[i].ID) })
-	if err != nil {
-		return translate(ctx, op, err)
-	}
-	return firstFailure(failed, func(i int, cause error) error {
-		return fmt.Errorf("audit event %s: %w", es[i].ID, translate(ctx, op, cause))
-	})
+	return s.AppendAudits(ctx, es)
 }
 
 // importDocs writes each of docs as the whole document that filter(i)
@@ -340,7 +334,7 @@ func importDocs(ctx context.Context, coll *driver.Collection, docs []any, filter
 		// whole command: replay the chunk one statement at a time (each is
 		// idempotent) for the answer of each.
 		for _, i := range chunk {
-			_, err := coll.ReplaceOne(ctx, filter(i), docs[i], upsert)
+			_, err := coll.ReplaceOne(ctx, filter(i), docs[i], upsertReplace)
 			var we driver.WriteException
 			switch {
 			case err == nil:
@@ -372,20 +366,6 @@ func writeErrors(err error, n int) ([]driver.WriteError, error) {
 		out[i] = we.WriteError
 	}
 	return out, nil
-}
-
-// firstFailure returns describe of the failure of the lowest index, and
-// how many more there were; nil when none.
-func firstFailure(failed map[int]error, describe func(i int, cause error) error) error {
-	if len(failed) == 0 {
-		return nil
-	}
-	i := slices.Min(slices.Collect(maps.Keys(failed)))
-	err := describe(i, failed[i])
-	if len(failed) > 1 {
-		return fmt.Errorf("%w (and %d more)", err, len(failed)-1)
-	}
-	return err
 }
 
 // Counts implements [migrate.Target]: the records of each kind among the
@@ -431,7 +411,7 @@ func (s *Store) countChunk(ctx context.Context, ids []string, n map[string]int64
 	}
 	type ref struct{ tenant, id string }
 	groups := map[ref]bool{}
-	err := each(ctx, s.groups(), ofTenants, bson.D{{Key: "tenantId", Value: 1}}, func(d *groupDoc) {
+	err := eachDoc(ctx, s.groups(), ofTenants, bson.D{{Key: "tenantId", Value: 1}}, func(d *groupDoc) {
 		groups[ref{d.TenantID, d.ID}] = true
 	})
 	if err != nil {
@@ -439,13 +419,13 @@ func (s *Store) countChunk(ctx context.Context, ids []string, n map[string]int64
 	}
 	n[migrate.Groups] += int64(len(groups))
 	creds := map[ref]bool{}
-	err = each(ctx, s.credentials, ofTenants, bson.D{{Key: "tenantId", Value: 1}, {Key: "memberId", Value: 1}}, func(d *credentialsDoc) {
+	err = eachDoc(ctx, s.credentials, ofTenants, bson.D{{Key: "tenantId", Value: 1}, {Key: "memberId", Value: 1}}, func(d *credentialsDoc) {
 		creds[ref{d.TenantID, d.MemberID}] = true
 	})
 	if err != nil {
 		return err
 	}
-	return each(ctx, s.members, ofTenants, bson.D{{Key: "tenantId", Value: 1}, {Key: "groups", Value: 1}, {Key: "passwordHash", Value: 1}},
+	return eachDoc(ctx, s.members, ofTenants, bson.D{{Key: "tenantId", Value: 1}, {Key: "groups", Value: 1}, {Key: "passwordHash", Value: 1}},
 		func(d *memberDoc) {
 			n[migrate.Members]++
 			for _, g := range memberGroups(d.Groups) {
@@ -459,10 +439,10 @@ func (s *Store) countChunk(ctx context.Context, ids []string, n map[string]int64
 		})
 }
 
-// each calls fn with every document of coll that filter selects, decoded
+// eachDoc calls fn with every document of coll that filter selects, decoded
 // from the fields of projection (and _id; all fields when nil), streamed
 // in batches of scanBatch.
-func each[T any](ctx context.Context, coll *driver.Collection, filter, projection bson.D, fn func(*T)) error {
+func eachDoc[T any](ctx context.Context, coll *driver.Collection, filter, projection bson.D, fn func(*T)) error {
 	o := options.Find().SetBatchSize(scanBatch)
 	if projection != nil {
 		o.SetProjection(projection)
@@ -539,7 +519,7 @@ func (s *Store) MigrationState(ctx context.Context, sourceID string) (*migrate.S
 	key := importKey(sourceID)
 	migrations := s.db.Collection(collMigrations)
 	var r importRecord
-	err := migrations.FindOne(ctx, byID(key)).Decode(&r)
+	err := migrations.FindOne(ctx, idFilter(key)).Decode(&r)
 	switch {
 	case errors.Is(err, driver.ErrNoDocuments):
 		return nil, nil
@@ -550,7 +530,7 @@ func (s *Store) MigrationState(ctx context.Context, sourceID string) (*migrate.S
 	}
 	st := &migrate.State{SourceID: sourceID, Source: r.Source, Started: r.StartedAt, Finished: r.FinishedAt,
 		Done: map[string]map[string]int64{}}
-	err = each(ctx, migrations, importTenants(key), nil, func(d *importTenantRecord) {
+	err = eachDoc(ctx, migrations, importTenants(key), nil, func(d *importTenantRecord) {
 		st.Done[d.TenantID] = d.Counts
 	})
 	if err != nil {
@@ -570,8 +550,8 @@ func (s *Store) StartMigration(ctx context.Context, sourceID, source string, at 
 	if _, err := migrations.DeleteMany(ctx, importTenants(key)); err != nil {
 		return translate(ctx, op, err)
 	}
-	_, err := migrations.ReplaceOne(ctx, byID(key),
-		importRecord{ID: key, Kind: "import", SourceID: sourceID, Source: source, StartedAt: at}, upsert)
+	_, err := migrations.ReplaceOne(ctx, idFilter(key),
+		importRecord{ID: key, Kind: "import", SourceID: sourceID, Source: source, StartedAt: at}, upsertReplace)
 	return translate(ctx, op, err)
 }
 
@@ -579,8 +559,8 @@ func (s *Store) StartMigration(ctx context.Context, sourceID, source string, at 
 // the tenant's record.
 func (s *Store) MarkTenantDone(ctx context.Context, sourceID, tenantID string, counts map[string]int64, at time.Time) error {
 	id := importKey(sourceID) + "/" + tenantID
-	_, err := s.db.Collection(collMigrations).ReplaceOne(ctx, byID(id),
-		importTenantRecord{ID: id, Kind: "import.tenant", SourceID: sourceID, TenantID: tenantID, Counts: counts, DoneAt: at}, upsert)
+	_, err := s.db.Collection(collMigrations).ReplaceOne(ctx, idFilter(id),
+		importTenantRecord{ID: id, Kind: "import.tenant", SourceID: sourceID, TenantID: tenantID, Counts: counts, DoneAt: at}, upsertReplace)
 	return translate(ctx, "mongo.MarkTenantDone", err)
 }
 
@@ -588,7 +568,7 @@ func (s *Store) MarkTenantDone(ctx context.Context, sourceID, tenantID string, c
 // record, which must exist (CodeNotFound otherwise).
 func (s *Store) MarkFinished(ctx context.Context, sourceID string, at time.Time) error {
 	const op = "mongo.MarkFinished"
-	res, err := s.db.Collection(collMigrations).UpdateOne(ctx, byID(importKey(sourceID)),
+	res, err := s.db.Collection(collMigrations).UpdateOne(ctx, idFilter(importKey(sourceID)),
 		bson.D{{Key: "$set", Value: bson.D{{Key: "finishedAt", Value: at}}}})
 	switch {
 	case err != nil:

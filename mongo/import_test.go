@@ -238,20 +238,6 @@ func TestImportCredentials(t *testing.T) {
 	}
 }
 
-// TestImportEdgesUnknownGroup imports an edge to a group that does not
-// exist: CodeNotFound, nothing written.
-func TestImportEdgesUnknownGroup(t *testing.T) {
-	s := openStore(t)
-	tn, owner := newTenant(t, s, "edges", 5)
-	err := s.raw().ImportEdges(t.Context(), tn.ID, []sdk.GroupEdge{{GroupID: "g-missing", MemberID: owner.ID}})
-	if !errors.Is(err, sdk.ErrNotFound) {
-		t.Errorf("ImportEdges: %v, want not found", err)
-	}
-	if m, _ := s.GetMember(t.Context(), tn.ID, owner.ID); len(m.Groups) != 0 {
-		t.Errorf("member's groups %v", m.Groups)
-	}
-}
-
 // TestEmpty: a database is empty until it holds any Roster record, the
 // migrations Open records aside.
 func TestEmpty(t *testing.T) {

@@ -34,7 +34,7 @@ func Copy(ctx context.Context, src sdk.Store, dst Target, opt Options) (*Report,
 	}
 	tenants, err := listTenants(ctx, src, opt.BatchSize)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("migrate: %w", err)
 	}
 	ids := make([]string, len(tenants))
 	for i, t := range tenants {
@@ -118,14 +118,13 @@ func Copy(ctx context.Context, src sdk.Store, dst Target, opt Options) (*Report,
 // listTenants reads every tenant of src, a page at a time.
 func listTenants(ctx context.Context, src sdk.Store, batch int) ([]*sdk.Tenant, error) {
 	var out []*sdk.Tenant
-	err := pages(func(after string) (string, int, error) {
+	err := pages(batch, func(after string) ([]*sdk.Tenant, error) {
 		ts, err := src.ListTenants(ctx, sdk.TenantQuery{After: after, Limit: batch})
-		if err != nil {
-			return "", 0, fmt.Errorf("migrate: listing the source's tenants: %w", err)
-		}
+		return ts, wrapRead(err, "listing tenants")
+	}, func(t *sdk.Tenant) string { return t.ID }, func(ts []*sdk.Tenant) error {
 		out = append(out, ts...)
-		return last(ts, func(t *sdk.Tenant) string { return t.ID }), len(ts), nil
-	}, batch)
+		return nil
+	})
 	return out, err
 }
 
@@ -176,26 +175,27 @@ func addCounts(to, from map[string]int64) {
 	}
 }
 
-// pages calls page with the cursor of each page, starting from "", until
-// a page comes back shorter than limit: page returns the cursor after its
-// last item and how many items it had.
-func pages(page func(after string) (string, int, error), limit int) error {
+// pages reads a list a page at a time and hands every page that is not
+// empty to write: list returns the page after a cursor, key the cursor of
+// an item. It stops after a page shorter than limit, which the store
+// contract makes the last.
+func pages[T any](limit int, list func(after string) ([]T, error), key func(T) string, write func([]T) error) error {
 	after := ""
 	for {
-		next, n, err := page(after)
-		if err != nil || n < limit {
+		items, err := list(after)
+		if err != nil {
 			return err
 		}
-		after = next
+		if len(items) > 0 {
+			if err := write(items); err != nil {
+				return err
+			}
+		}
+		if len(items) < limit {
+			return nil
+		}
+		after = key(items[len(items)-1])
 	}
-}
-
-// last returns the key of the last item of a page, or "".
-func last[T any](items []T, key func(T) string) string {
-	if len(items) == 0 {
-		return ""
-	}
-	return key(items[len(items)-1])
 }
 
 // copier copies one tenant and counts what it copied.
@@ -221,10 +221,10 @@ func (c *copier) copy(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	for _, step := range []func(context.Context) error{
-		func(ctx context.Context) error { return c.credentials(ctx, ids) },
-		c.groups, c.invitations, c.tokens, c.audit,
-	} {
+	if err := c.credentials(ctx, ids); err != nil {
+		return err
+	}
+	for _, step := range []func(context.Context) error{c.groups, c.invitations, c.tokens, c.audit} {
 		if err := step(ctx); err != nil {
 			return err
 		}
@@ -263,26 +263,28 @@ func (c *copier) members(ctx context.Context) ([]string, error) {
 		return nil
 	}
 	if sc, ok := c.src.(sdk.MemberScanner); ok {
+		var werr error // the target's, which stops the scan
 		err := sc.ScanMembers(ctx, tid, func(m *sdk.Member) error {
-			batch = append(batch, m)
-			if len(batch) < c.opt.BatchSize {
-				return nil
+			if batch = append(batch, m); len(batch) == c.opt.BatchSize {
+				werr = flush()
 			}
-			return flush()
+			return werr
 		})
-		if err == nil {
-			err = flush()
+		switch {
+		case werr != nil:
+			return ids, werr
+		case err != nil:
+			return ids, wrapRead(err, "scanning members")
 		}
-		return ids, wrapRead(err, "scanning members")
+		return ids, flush()
 	}
-	err := pages(func(after string) (string, int, error) {
+	err := pages(c.opt.BatchSize, func(after string) ([]*sdk.Member, error) {
 		ms, err := c.src.ListMembers(ctx, tid, sdk.MemberQuery{After: after, Limit: c.opt.BatchSize})
-		if err != nil {
-			return "", 0, wrapRead(err, "listing members")
-		}
+		return ms, wrapRead(err, "listing members")
+	}, func(m *sdk.Member) string { return m.ID }, func(ms []*sdk.Member) error {
 		batch = append(batch, ms...)
-		return last(ms, func(m *sdk.Member) string { return m.ID }), len(ms), flush()
-	}, c.opt.BatchSize)
+		return flush()
+	})
 	return ids, err
 }
 
@@ -306,62 +308,55 @@ func (c *copier) credentials(ctx context.Context, ids []string) error {
 
 // groups copies the tenant's groups, each followed by its edges.
 func (c *copier) groups(ctx context.Context) error {
-	return pages(func(after string) (string, int, error) {
+	return pages(c.opt.BatchSize, func(after string) ([]*sdk.Group, error) {
 		gs, err := c.src.ListGroups(ctx, c.t.ID, sdk.GroupQuery{After: after, Limit: c.opt.BatchSize})
-		if err != nil {
-			return "", 0, wrapRead(err, "listing groups")
-		}
+		return gs, wrapRead(err, "listing groups")
+	}, func(g *sdk.Group) string { return g.ID }, func(gs []*sdk.Group) error {
 		for _, g := range gs {
 			if err := c.dst.ImportGroup(ctx, g); err != nil {
-				return "", 0, fmt.Errorf("importing group %s: %w", g.ID, err)
+				return fmt.Errorf("importing group %s: %w", g.ID, err)
 			}
 			c.add(Groups, 1)
 			if err := c.edges(ctx, g.ID); err != nil {
-				return "", 0, err
+				return err
 			}
 		}
-		return last(gs, func(g *sdk.Group) string { return g.ID }), len(gs), nil
-	}, c.opt.BatchSize)
+		return nil
+	})
 }
 
 // edges copies the membership edges of one group, a page at a time.
 func (c *copier) edges(ctx context.Context, groupID string) error {
-	return pages(func(after string) (string, int, error) {
+	return pages(c.opt.BatchSize, func(after string) ([]string, error) {
 		ids, err := c.src.ListGroupMembers(ctx, c.t.ID, groupID, after, c.opt.BatchSize)
-		if err != nil {
-			return "", 0, wrapRead(err, "listing the members of group "+groupID)
+		return ids, wrapRead(err, "listing the members of group "+groupID)
+	}, func(id string) string { return id }, func(ids []string) error {
+		es := make([]sdk.GroupEdge, len(ids))
+		for i, id := range ids {
+			es[i] = sdk.GroupEdge{GroupID: groupID, MemberID: id}
 		}
-		if len(ids) > 0 {
-			es := make([]sdk.GroupEdge, len(ids))
-			for i, id := range ids {
-				es[i] = sdk.GroupEdge{GroupID: groupID, MemberID: id}
-			}
-			if err := c.dst.ImportEdges(ctx, c.t.ID, es); err != nil {
-				return "", 0, fmt.Errorf("importing the members of group %s: %w", groupID, err)
-			}
-			c.add(Edges, len(es))
+		if err := c.dst.ImportEdges(ctx, c.t.ID, es); err != nil {
+			return fmt.Errorf("importing the members of group %s: %w", groupID, err)
 		}
-		return last(ids, func(id string) string { return id }), len(ids), nil
-	}, c.opt.BatchSize)
+		c.add(Edges, len(es))
+		return nil
+	})
 }
 
 // invitations copies the tenant's invitations, in every state.
 func (c *copier) invitations(ctx context.Context) error {
-	return pages(func(after string) (string, int, error) {
+	return pages(c.opt.BatchSize, func(after string) ([]*sdk.Invitation, error) {
 		is, err := c.src.ListInvitations(ctx, c.t.ID, sdk.InvitationQuery{After: after, Limit: c.opt.BatchSize})
-		if err != nil {
-			return "", 0, wrapRead(err, "listing invitations")
-		}
+		return is, wrapRead(err, "listing invitations")
+	}, func(i *sdk.Invitation) string { return i.ID }, func(is []*sdk.Invitation) error {
 		for _, inv := range is {
 			if err := c.dst.ImportInvitation(ctx, inv); err != nil {
-				return "", 0, fmt.Errorf("importing invitation %s: %w", inv.ID, err)
+				return fmt.Errorf("importing invitation %s: %w", inv.ID, err)
 			}
 		}
-		if len(is) > 0 {
-			c.add(Invitations, len(is))
-		}
-		return last(is, func(i *sdk.Invitation) string { return i.ID }), len(is), nil
-	}, c.opt.BatchSize)
+		c.add(Invitations, len(is))
+		return nil
+	})
 }
 
 // tokens copies the tenant's SCIM tokens.
@@ -383,19 +378,16 @@ func (c *copier) tokens(ctx context.Context) error {
 
 // audit copies the tenant's audit log, newest first, a page at a time.
 func (c *copier) audit(ctx context.Context) error {
-	return pages(func(before string) (string, int, error) {
+	return pages(c.opt.BatchSize, func(before string) ([]*sdk.AuditEvent, error) {
 		es, err := c.src.ListAudit(ctx, c.t.ID, sdk.AuditQuery{Before: before, Limit: c.opt.BatchSize})
-		if err != nil {
-			return "", 0, wrapRead(err, "listing audit events")
+		return es, wrapRead(err, "listing audit events")
+	}, func(e *sdk.AuditEvent) string { return e.ID }, func(es []*sdk.AuditEvent) error {
+		if err := c.dst.ImportAudits(ctx, es); err != nil {
+			return fmt.Errorf("importing audit events: %w", err)
 		}
-		if len(es) > 0 {
-			if err := c.dst.ImportAudits(ctx, es); err != nil {
-				return "", 0, fmt.Errorf("importing audit events: %w", err)
-			}
-			c.add(Audit, len(es))
-		}
-		return last(es, func(e *sdk.AuditEvent) string { return e.ID }), len(es), nil
-	}, c.opt.BatchSize)
+		c.add(Audit, len(es))
+		return nil
+	})
 }
 
 // wrapRead says which read of the source failed.

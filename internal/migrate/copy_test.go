@@ -141,6 +141,21 @@ func (f *flaky) ImportEdges(ctx context.Context, tenantID string, es []sdk.Group
 	return f.Store.ImportEdges(ctx, tenantID, es)
 }
 
+// failingSource is a source whose listing of invitations fails once, at
+// the n-th call.
+type failingSource struct {
+	sdk.Store
+	n     int
+	calls atomic.Int64
+}
+
+func (f *failingSource) ListInvitations(ctx context.Context, tenantID string, q sdk.InvitationQuery) ([]*sdk.Invitation, error) {
+	if f.calls.Add(1) == int64(f.n) {
+		return nil, errInjected
+	}
+	return f.Store.ListInvitations(ctx, tenantID, q)
+}
+
 // TestCopyInterrupted stops copies at different points, then runs them
 // again without AllowNonEmpty: each run resumes the copy, skipping the
 // tenants completed, and ends with the target holding exactly what the
@@ -151,8 +166,10 @@ func TestCopyInterrupted(t *testing.T) {
 		// stop returns the target and the progress callback of the first
 		// run, given the cancel function of its context.
 		stop func(dst *mongo.Store, cancel func()) (migrate.Target, func(migrate.Progress))
-		want error
-		done int // tenants the first run completed
+		// source, when set, wraps the source of the first run.
+		source func(sdk.Store) sdk.Store
+		want   error
+		done   int // tenants the first run completed
 	}{
 		{"cancelled after the second tenant", func(dst *mongo.Store, cancel func()) (migrate.Target, func(migrate.Progress)) {
 			return dst, func(p migrate.Progress) {
@@ -160,23 +177,26 @@ func TestCopyInterrupted(t *testing.T) {
 					cancel()
 				}
 			}
-		}, context.Canceled, 2},
+		}, nil, context.Canceled, 2},
 		{"cancelled within the members of the first tenant", func(dst *mongo.Store, cancel func()) (migrate.Target, func(migrate.Progress)) {
 			return dst, func(p migrate.Progress) {
 				if p.Collection == migrate.Members && p.Copied == 2 {
 					cancel()
 				}
 			}
-		}, context.Canceled, 0},
+		}, nil, context.Canceled, 0},
 		{"an edge import failing", func(dst *mongo.Store, cancel func()) (migrate.Target, func(migrate.Progress)) {
 			return &flaky{Store: dst, kind: migrate.Edges, n: 2}, nil
-		}, errInjected, 0},
+		}, nil, errInjected, 0},
 		{"a credentials import failing in the third tenant", func(dst *mongo.Store, cancel func()) (migrate.Target, func(migrate.Progress)) {
 			return &flaky{Store: dst, kind: migrate.Credentials, n: 5}, nil // ann, bob, dan; hal; kim
-		}, errInjected, 2},
+		}, nil, errInjected, 2},
 		{"a member import failing in the last tenant", func(dst *mongo.Store, cancel func()) (migrate.Target, func(migrate.Progress)) {
 			return &flaky{Store: dst, kind: migrate.Members, n: 7}, nil // batches: acme 3, globex 2, initech 1, then the small tenant
-		}, errInjected, 3},
+		}, nil, errInjected, 3},
+		{"a read of the source failing in the second tenant", func(dst *mongo.Store, cancel func()) (migrate.Target, func(migrate.Progress)) {
+			return dst, nil
+		}, func(s sdk.Store) sdk.Store { return &failingSource{Store: s, n: 3} }, errInjected, 1}, // acme pages twice
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			src := migratetest.NewSource(t, 1)
@@ -184,9 +204,16 @@ func TestCopyInterrupted(t *testing.T) {
 			ctx, cancel := context.WithCancel(t.Context())
 			defer cancel()
 			target, progress := c.stop(dst, cancel)
-			_, err := migrate.Copy(ctx, src.Store, target, migrate.Options{SourceID: "src", BatchSize: 2, Progress: progress})
+			var from sdk.Store = src.Store
+			if c.source != nil {
+				from = c.source(from)
+			}
+			_, err := migrate.Copy(ctx, from, target, migrate.Options{SourceID: "src", BatchSize: 2, Progress: progress})
 			if !errors.Is(err, c.want) {
 				t.Fatalf("first run: %v, want %v", err, c.want)
+			}
+			if inSource := strings.Contains(err.Error(), "in the source"); errors.Is(err, errInjected) && inSource != (c.source != nil) {
+				t.Errorf("first run: %q blames the wrong store", err)
 			}
 			st := state(t, dst, "src")
 			if st == nil || !st.Finished.IsZero() || len(st.Done) != c.done {

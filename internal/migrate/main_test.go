@@ -9,14 +9,14 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/FerretDB/FerretDB/ferretdb"
-
+	"github.com/rosterhq/roster/internal/embedded"
 	"github.com/rosterhq/roster/mongo"
 )
 
-// mongoURI is the MongoDB URI of the FerretDB (SQLite handler) TestMain
-// starts in-process; every test copies into a database of its own on it.
-// Set ROSTER_TEST_MONGODB_URI to copy into a real MongoDB instead.
+// mongoURI is the URI of the FerretDB, the mongo store's test double,
+// that TestMain starts in-process; every test copies into a database of
+// its own on it. Set ROSTER_TEST_MONGODB_URI to copy into a real MongoDB
+// instead.
 var mongoURI string
 
 var dbSeq atomic.Int64
@@ -34,30 +34,19 @@ func runTests(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(dir)
-	f, err := ferretdb.New(&ferretdb.Config{
-		Listener:  ferretdb.ListenerConfig{TCP: "127.0.0.1:0"},
-		Handler:   "sqlite",
-		SQLiteURL: "file:" + dir + "/",
-		Logger:    slog.New(slog.NewTextHandler(io.Discard, nil)),
-	})
+	srv, err := embedded.Start(context.Background(), embedded.Config{Dir: dir})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "starting FerretDB:", err)
 		return 1
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		_ = f.Run(ctx)
-	}()
-	mongoURI = f.MongoDBURI()
-	code := m.Run()
-	cancel()
-	<-done
-	return code
+	defer srv.Close()
+	mongoURI = srv.URI()
+	return m.Run()
 }
 
-// openTarget opens a mongo store on a database no other test uses.
+// openTarget opens a mongo store on a database no other test uses. The
+// copy writes one command at a time, so the store needs no
+// embedded.Serialize.
 func openTarget(t *testing.T) *mongo.Store {
 	t.Helper()
 	s, err := mongo.Open(t.Context(), mongoURI, fmt.Sprintf("roster_migrate_%03d", dbSeq.Add(1)),

@@ -29,38 +29,52 @@ var Collections = []string{Tenants, Members, Credentials, Groups, Edges, Invitat
 // Target is a store that can receive a copy. Every Import method is an
 // upsert by id: it stores the records exactly as given (ids, versions,
 // timestamps, seat counters, owner), replacing a stored record with the
-// same id, so that importing the same records again changes nothing. An
-// import refused by a uniqueness rule other than the id (a slug, an email,
-// a userName, a group name held by another record) returns the store's
-// [*sdk.Error] for it.
+// same id, so that importing the same records again changes nothing, and
+// the store then behaves as if they had been written through it. Imports
+// MUST NOT apply the SDK's rules (seat limits, ownership, policy): the
+// source applied them. They MUST keep the store's own uniqueness rules,
+// refusing a record that breaks one with the [*sdk.Error] the store
+// contract gives for it, and pass context errors through.
 type Target interface {
 	// ImportTenant stores the tenant as given, its seat counter included.
+	// A slug another tenant holds is CodeAlreadyExists with
+	// ReasonSlugTaken.
 	ImportTenant(ctx context.Context, t *sdk.Tenant) error
 	// ImportMembers stores the members, ignoring Member.Groups. Each one
 	// replaces the stored member with its id whole: its group memberships
 	// and credentials go with it, so a copy imports them after
 	// (ImportCredentials, ImportEdges). globalEmail says that the
 	// members' tenant requires addresses unique across tenants
-	// ([sdk.MemberWrite.GlobalEmail]), so that the target keeps whatever it
-	// keeps for such members.
+	// ([sdk.MemberWrite.GlobalEmail]), so that the target keeps for them
+	// what it keeps for members written with GlobalEmail. An email,
+	// userName or external id another member of the tenant holds is
+	// CodeAlreadyExists with ReasonEmailTaken, ReasonUserNameTaken or
+	// ReasonExternalIDTaken, naming the member; the other members are
+	// stored.
 	ImportMembers(ctx context.Context, ms []*sdk.Member, globalEmail bool) error
 	// ImportCredentials stores a member's credentials: its password hash
-	// and its TOTP state.
+	// and its TOTP state, so that GetCredentials returns them.
 	ImportCredentials(ctx context.Context, c *sdk.Credentials) error
-	// ImportGroup stores the group as given.
+	// ImportGroup stores the group as given. A display name or external
+	// id another group of the tenant holds is CodeAlreadyExists with
+	// ReasonGroupNameTaken or ReasonExternalIDTaken.
 	ImportGroup(ctx context.Context, g *sdk.Group) error
-	// ImportEdges adds the membership edges, of the tenant's groups and
-	// members, which must exist; existing edges stay as they are.
+	// ImportEdges adds the membership edges of the tenant's groups and
+	// members; edges stored already stay as they are. A group that does not
+	// exist is CodeNotFound, a member that does not CodeInvalidArgument
+	// with ReasonUnknownMember.
 	ImportEdges(ctx context.Context, tenantID string, es []sdk.GroupEdge) error
 	// ImportInvitation stores the invitation as given.
 	ImportInvitation(ctx context.Context, inv *sdk.Invitation) error
-	// ImportToken stores the SCIM token as given.
+	// ImportToken stores the SCIM token as given. A hash another token of
+	// the tenant has is CodeAlreadyExists with ReasonTokenExists.
 	ImportToken(ctx context.Context, t *sdk.Token) error
 	// ImportAudits stores the audit events.
 	ImportAudits(ctx context.Context, es []*sdk.AuditEvent) error
 	// Counts returns the number of records of each kind in [Collections]
-	// among the given tenants; credentials are the members for which
-	// GetCredentials would find any.
+	// among the given tenants, every kind present (0 when there are
+	// none): edges as ListGroupMembers lists them, credentials as the
+	// members GetCredentials finds credentials of.
 	Counts(ctx context.Context, tenantIDs []string) (map[string]int64, error)
 }
 

@@ -471,15 +471,30 @@ func refusals(t *testing.T, src *Source, dst migrate.Target) {
 		t.Errorf("ImportGroup of a name taken: %v, want %s", err, sdk.ReasonGroupNameTaken)
 	}
 	err := dst.ImportEdges(ctx, acme.ID, []sdk.GroupEdge{{GroupID: acme.Groups["Empty"].ID, MemberID: "m-missing"}})
-	if sdk.ReasonOf(err) != sdk.ReasonUnknownMember {
+	if sdk.CodeOf(err) != sdk.CodeInvalidArgument || sdk.ReasonOf(err) != sdk.ReasonUnknownMember {
 		t.Errorf("ImportEdges to a missing member: %v, want %s", err, sdk.ReasonUnknownMember)
+	}
+	err = dst.ImportEdges(ctx, acme.ID, []sdk.GroupEdge{{GroupID: "g-missing", MemberID: bob.ID}})
+	if !errors.Is(err, sdk.ErrNotFound) {
+		t.Errorf("ImportEdges to a missing group: %v, want not found", err)
+	}
+	tokens, err := src.Store.ListTokens(ctx, acme.ID)
+	if err != nil || len(tokens) != 1 {
+		t.Fatalf("acme's tokens: %v, %v", tokens, err)
+	}
+	tok := *tokens[0]
+	tok.ID = "tok-other"
+	if err := dst.ImportToken(ctx, &tok); sdk.CodeOf(err) != sdk.CodeAlreadyExists || sdk.ReasonOf(err) != sdk.ReasonTokenExists {
+		t.Errorf("ImportToken of a hash taken: %v, want %s", err, sdk.ReasonTokenExists)
 	}
 	n, err := dst.Counts(ctx, src.TenantIDs())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n[migrate.Members] != src.Want[migrate.Members] || n[migrate.Tenants] != src.Want[migrate.Tenants] || n[migrate.Groups] != src.Want[migrate.Groups] || n[migrate.Edges] != src.Want[migrate.Edges] {
-		t.Errorf("counts after refused imports: %v", n)
+	for _, k := range []string{migrate.Tenants, migrate.Members, migrate.Groups, migrate.Edges, migrate.Tokens} {
+		if n[k] != src.Want[k] {
+			t.Errorf("%s after refused imports: %d, want %d", k, n[k], src.Want[k])
+		}
 	}
 	if n, err := dst.Counts(ctx, []string{"t-unknown"}); err != nil || slices.ContainsFunc(slices.Collect(maps.Values(n)), func(v int64) bool { return v != 0 }) {
 		t.Errorf("counts of an unknown tenant: %v, %v", n, err)
