@@ -3,7 +3,6 @@ package storebench
 import (
 	"context"
 	"fmt"
-	"io"
 	"log/slog"
 	"slices"
 	"sync/atomic"
@@ -15,18 +14,46 @@ import (
 	"github.com/rosterhq/roster/sdk/memstore"
 )
 
+// target is one store under measurement, behind an SDK client.
 type target struct {
-	name    string
-	client  *sdk.Client
-	counter *mongo.CommandCounter // nil for memstore
+	name   string
+	client *sdk.Client
+	// counter counts the database commands of the mongo store on FerretDB
+	// (nil for the other stores).
+	counter *mongo.CommandCounter
+	// sqlite is the SQLite store with its writes counted (nil for the
+	// other stores).
+	sqlite *countingStore
 }
 
-var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
+// stores are the stores every benchmark compares, in this order: the
+// in-memory store (the baseline, serve --memory), the SQLite store
+// (Roster's embedded default, serve --data), and the mongo store on
+// FerretDB (the mongo store's test double, Roster's embedded store before
+// the SQLite store). Each is opened only when a benchmark of it runs.
+var stores = []struct {
+	name string
+	open func(tb testing.TB) target
+}{
+	{"memstore", func(testing.TB) target {
+		return target{client: sdk.New(memstore.New(), sdk.WithLogger(quiet))}
+	}},
+	{"sqlite", func(tb testing.TB) target {
+		st := sqliteStore(tb)
+		return target{client: sdk.New(st, sdk.WithLogger(quiet)), sqlite: st}
+	}},
+	{"ferretdb", func(tb testing.TB) target {
+		st, counter := ferretStore(tb)
+		return target{client: sdk.New(st, sdk.WithLogger(quiet)), counter: counter}
+	}},
+}
 
-// embeddedStore starts a FerretDB server in a temporary directory and opens
-// the mongo store on it, wrapped as roster serve wraps it (FerretDB needs
-// embedded.Serialize).
-func embeddedStore(tb testing.TB) (sdk.Store, *mongo.CommandCounter) {
+var quiet = slog.New(slog.DiscardHandler)
+
+// ferretStore starts a FerretDB server in a temporary directory and opens
+// the mongo store on it, wrapped with embedded.Serialize (FerretDB v1 needs
+// it).
+func ferretStore(tb testing.TB) (sdk.Store, *mongo.CommandCounter) {
 	tb.Helper()
 	ctx := context.Background()
 	srv, err := embedded.Start(ctx, embedded.Config{Dir: tb.TempDir(), Logger: quiet})
@@ -40,15 +67,7 @@ func embeddedStore(tb testing.TB) (sdk.Store, *mongo.CommandCounter) {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { _ = st.Close(context.Background()) })
-	return embedded.Serialize(st, srv.Gate()), counter
-}
-
-func targets(tb testing.TB) []target {
-	st, counter := embeddedStore(tb)
-	return []target{
-		{name: "memstore", client: sdk.New(memstore.New(), sdk.WithLogger(quiet))},
-		{name: "embedded", client: sdk.New(st, sdk.WithLogger(quiet)), counter: counter},
-	}
+	return embedded.Serialize(st, nil), counter
 }
 
 // tenantSeq makes slugs unique when a benchmark runs more than once
@@ -69,8 +88,10 @@ func newTenant(tb testing.TB, c *sdk.Client, slug string, seats int) (*sdk.Tenan
 // store with the given seats and, loaded through a sync, members members
 // (their ids in list order), and reports ops/s.
 func onEachStore(b *testing.B, slug string, seats, members int, fn func(b *testing.B, tg target, t *sdk.Tenant, owner *sdk.Member, ids []string)) {
-	for _, tg := range targets(b) {
-		b.Run(tg.name, func(b *testing.B) {
+	for _, s := range stores {
+		b.Run(s.name, func(b *testing.B) {
+			tg := s.open(b)
+			tg.name = s.name
 			t, owner := newTenant(b, tg.client, slug+"-"+tg.name, seats)
 			var ids []string
 			if members > 0 {
@@ -137,70 +158,6 @@ func load(tb testing.TB, c *sdk.Client, t *sdk.Tenant, n int) []string {
 	}
 	slices.Sort(ids)
 	return ids
-}
-
-// BenchmarkSync100k syncs 100,000 HR rows: a first load into an empty
-// tenant, then an unchanged re-run, which must write nothing.
-func BenchmarkSync100k(b *testing.B) {
-	const rows = 100_000
-	recs := make([]sdk.SyncRecord, rows)
-	for i := range recs {
-		recs[i] = sdk.SyncRecord{
-			Line: i + 2, Email: fmt.Sprintf("p%06d@corp.test", i),
-			Profile: sdk.Profile{ExternalID: fmt.Sprintf("E%06d", i), GivenName: "Given", FamilyName: fmt.Sprint("F", i),
-				Department: []string{"Eng", "Ops", "Sales"}[i%3], Title: "Staff"},
-		}
-		if i > 0 {
-			recs[i].Manager = "E000000"
-		}
-	}
-	for _, tg := range targets(b) {
-		b.Run(tg.name, func(b *testing.B) {
-			ctx := context.Background()
-			var t *sdk.Tenant
-			run := 0
-			b.Run("first-load", func(b *testing.B) {
-				for range b.N {
-					b.StopTimer()
-					run++
-					t, _ = newTenant(b, tg.client, fmt.Sprintf("sync-%s-%d", tg.name, run), 200_000)
-					b.StartTimer()
-					rep, err := tg.client.Sync(ctx, sdk.SyncActor("bench"), t.ID, slices.Clone(recs), sdk.SyncOptions{})
-					if err != nil || len(rep.Created) != rows {
-						b.Fatalf("first load: %v, created %d", err, len(rep.Created))
-					}
-				}
-			})
-			b.Run("unchanged-rerun", func(b *testing.B) {
-				for range b.N {
-					if tg.counter != nil {
-						tg.counter.Reset()
-					}
-					rep, err := tg.client.Sync(ctx, sdk.SyncActor("bench"), t.ID, slices.Clone(recs), sdk.SyncOptions{})
-					if err != nil || rep.Writes != 0 || rep.Unchanged != rows {
-						b.Fatalf("re-run: %v, writes %d, unchanged %d", err, rep.Writes, rep.Unchanged)
-					}
-					if tg.counter != nil {
-						b.ReportMetric(float64(tg.counter.Count()), "db-commands")
-						if w := writes(tg.counter.ByName()); w != 0 {
-							b.Fatalf("re-run sent %d write commands", w)
-						}
-					}
-				}
-			})
-		})
-	}
-}
-
-func writes(byName map[string]int64) int64 {
-	var n int64
-	for name, c := range byName {
-		switch name {
-		case "insert", "update", "delete", "findAndModify":
-			n += c
-		}
-	}
-	return n
 }
 
 // BenchmarkGroupMembership adds k members of a 2,000-member tenant to a

@@ -11,7 +11,7 @@ import (
 )
 
 // TestCommandsPerOperation counts the database commands each SDK operation
-// sends to the mongo store (on the embedded server), and checks that a deep
+// sends to the mongo store (on FerretDB), and checks that a deep
 // page costs what the first page costs. The tenant has 2,000 members by
 // default; set ROSTER_BENCH_MEMBERS=100000 to measure at the size
 // BENCHMARKS.md reports.
@@ -24,7 +24,7 @@ func TestCommandsPerOperation(t *testing.T) {
 		}
 		members = n
 	}
-	st, counter := embeddedStore(t)
+	st, counter := ferretStore(t)
 	c := sdk.New(st, sdk.WithLogger(quiet))
 	ctx := context.Background()
 	tn, owner := newTenant(t, c, "cmds", members+100)
