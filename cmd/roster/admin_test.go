@@ -10,14 +10,9 @@ import (
 	"testing"
 	"time"
 
-	"go.mongodb.org/mongo-driver/v2/bson"
-	driver "go.mongodb.org/mongo-driver/v2/mongo"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
-
-	"github.com/rosterhq/roster/internal/embedded"
-	"github.com/rosterhq/roster/mongo"
 	"github.com/rosterhq/roster/sdk"
 	"github.com/rosterhq/roster/sdk/memstore"
+	"github.com/rosterhq/roster/sqlite"
 )
 
 // rosterOn runs a command against st instead of the store the command
@@ -110,27 +105,19 @@ func TestTokenCommandsEmbedded(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The commands go through the proxy of the server this test runs.
+	// The commands run beside the store this test holds open.
 	testTokens(t, func(args ...string) result { return roster(t, nil, append(args, data)...) }, c, tn.ID)
 }
 
-// openDirect serves the data directory dir in this process, as 'roster
-// serve' does, and returns a client on it.
+// openDirect opens the store of the data directory dir in this process,
+// beside any server running on it, and returns a client on it.
 func openDirect(t *testing.T, dir string) (*sdk.Client, func()) {
 	t.Helper()
-	srv, err := embedded.Start(t.Context(), embedded.Config{Dir: dir})
+	st, err := sqlite.Open(t.Context(), filepath.Join(dir, dbFile))
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := mongo.Open(t.Context(), srv.URI(), defaultDB)
-	if err != nil {
-		srv.Close()
-		t.Fatal(err)
-	}
-	return sdk.New(embedded.Serialize(st, srv.Gate())), func() {
-		_ = st.Close(context.Background())
-		_ = srv.Close()
-	}
+	return sdk.New(st), func() { _ = st.Close() }
 }
 
 func TestInvitationCommands(t *testing.T) {
@@ -179,24 +166,22 @@ func TestInvitationCommands(t *testing.T) {
 }
 
 // setSeatsUsed overwrites the seat counter of tenant slug in the data
-// directory dir (no server running), as a crash between a member write
-// and its seat update can leave it.
+// directory dir, as a crash between a member write and its seat update
+// can leave it.
 func setSeatsUsed(t *testing.T, dir, slug string, n int) {
 	t.Helper()
-	srv, err := embedded.Start(t.Context(), embedded.Config{Dir: dir})
+	st, err := sqlite.Open(t.Context(), filepath.Join(dir, dbFile))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer srv.Close()
-	c, err := driver.Connect(options.Client().ApplyURI(srv.URI()))
+	defer st.Close()
+	tn, err := st.GetTenantBySlug(t.Context(), slug)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer func() { _ = c.Disconnect(context.Background()) }()
-	res, err := c.Database(defaultDB).Collection("tenants").UpdateOne(t.Context(),
-		bson.D{{Key: "slug", Value: slug}}, bson.D{{Key: "$set", Value: bson.D{{Key: "seatsUsed", Value: n}}}})
-	if err != nil || res.MatchedCount != 1 {
-		t.Fatalf("setting the seat counter: %v, %+v", err, res)
+	tn.SeatsUsed = n
+	if err := st.ImportTenant(t.Context(), tn); err != nil {
+		t.Fatalf("setting the seat counter: %v", err)
 	}
 }
 
@@ -276,8 +261,7 @@ func TestServeRegistersBootstrapToken(t *testing.T) {
 		t.Fatalf("exit %d", code)
 	}
 
-	// On the embedded store: registered once, and found again on restart
-	// (when the mongo store has tokens).
+	// On the embedded store: registered once, and found again on restart.
 	dir := t.TempDir()
 	env[envData] = dir
 	for range 2 {

@@ -58,15 +58,20 @@
 //
 // The store is, in order of precedence: MongoDB (--mongo-uri), an
 // in-memory store (serve --memory: everything is lost on exit, and admin
-// commands cannot reach it), or the embedded database — FerretDB on SQLite
-// ([github.com/rosterhq/roster/internal/embedded]) — in the data directory
-// (--data, default ./roster-data). One server at a time may serve a data
-// directory; a second fails with a message saying so. Admin commands work
-// on the same directory while a server runs: they talk to the server's
-// embedded database through the proxy on its Unix socket, which runs their
-// requests one at a time and never alongside the server's own conditional
-// writes (FerretDB v1 does not apply those atomically; see
-// [github.com/rosterhq/roster/internal/embedded]).
+// commands cannot reach it), or the embedded store — SQLite
+// ([github.com/rosterhq/roster/sqlite]) in DIR/roster.db — in the data
+// directory (--data, default ./roster-data). One server at a time may
+// serve a data directory (it holds DIR/roster.lock); a second fails with a
+// message saying so. Admin commands open the same database file while a
+// server runs: SQLite's locking orders their transactions with the
+// server's, so every invariant holds across processes. A data directory in
+// the earlier embedded format (FerretDB, DIR/db/) is refused with a
+// message saying how to convert it; a file that is not a Roster database
+// is refused and left untouched.
+//
+// 'backup --to FILE' writes a consistent copy of the embedded store while
+// the server runs; 'migrate --to-mongo-uri URI' copies every record into
+// MongoDB, resumably, and checks the counts of each collection.
 //
 // # Environment
 //
@@ -94,7 +99,7 @@
 // route template, method and code, plus Go and process metrics), logs with
 // log/slog (--log-format text|json, --log-level), and on SIGINT or SIGTERM
 // stops accepting requests, lets running ones finish (--shutdown-timeout),
-// then closes the store and the embedded database. [NewRouter] assembles
+// then closes the store. [NewRouter] assembles
 // the routes; the SCIM 2.0 endpoint ([scim.Handler]) serves every tenant
 // at /scim/v2/{tenant}, authenticated by the tenant's tokens.
 package main

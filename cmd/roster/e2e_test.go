@@ -14,7 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rosterhq/roster/internal/embedded"
 	"github.com/rosterhq/roster/sdk"
 )
 
@@ -73,30 +72,23 @@ func runBin(t *testing.T, bin string, args ...string) result {
 	return result{code, out.String(), errb.String()}
 }
 
-func TestBinaryEndToEnd(t *testing.T) {
-	t.Parallel()
-	bin := buildRoster(t)
-	dir := filepath.Join(t.TempDir(), "data")
-	data := "--data=" + dir
-
-	var stderr syncBuffer
-	srv := exec.Command(bin, "serve", "--addr", "127.0.0.1:0", data)
-	scimToken := strings.Repeat("s", 40)
-	srv.Env = append(cleanEnv(), envBootTenant+"=boot", envBootOwner+"=owner@boot.test", envBootSeats+"=6", envBootToken+"="+scimToken)
-	srv.Stderr = &stderr
+// startBin starts 'roster serve' (args) from the binary with env added to
+// a clean environment, and waits until it says it is ready. It returns the
+// process, its URL, its stderr, and a channel receiving its exit.
+func startBin(t *testing.T, bin string, env []string, args ...string) (*exec.Cmd, string, *syncBuffer, chan error) {
+	t.Helper()
+	stderr := &syncBuffer{}
+	srv := exec.Command(bin, args...)
+	srv.Env = append(cleanEnv(), env...)
+	srv.Stderr = stderr
 	if err := srv.Start(); err != nil {
 		t.Fatal(err)
 	}
 	exited := make(chan error, 1)
 	go func() { exited <- srv.Wait() }()
-	defer func() {
-		_ = srv.Process.Kill()
-	}()
-
-	var url string
-	for deadline := time.Now().Add(30 * time.Second); url == ""; {
+	for deadline := time.Now().Add(60 * time.Second); ; {
 		if m := urlRe.FindStringSubmatch(stderr.String()); m != nil && strings.Contains(stderr.String(), "Roster is ready at "+m[1]) {
-			url = m[1]
+			return srv, m[1], stderr, exited
 		}
 		select {
 		case err := <-exited:
@@ -104,9 +96,23 @@ func TestBinaryEndToEnd(t *testing.T) {
 		case <-time.After(20 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
+			_ = srv.Process.Kill()
 			t.Fatalf("serve not ready:\n%s", stderr.String())
 		}
 	}
+}
+
+func TestBinaryEndToEnd(t *testing.T) {
+	t.Parallel()
+	bin := buildRoster(t)
+	dir := filepath.Join(t.TempDir(), "data")
+	data := "--data=" + dir
+
+	scimToken := strings.Repeat("s", 40)
+	srv, url, stderr, exited := startBin(t, bin, []string{envBootTenant + "=boot", envBootOwner + "=owner@boot.test", envBootSeats + "=6", envBootToken + "=" + scimToken}, "serve", "--addr", "127.0.0.1:0", data)
+	defer func() {
+		_ = srv.Process.Kill()
+	}()
 	if code, _ := get(t, url+"/healthz"); code != 200 {
 		t.Fatalf("healthz %d", code)
 	}
@@ -127,7 +133,7 @@ func TestBinaryEndToEnd(t *testing.T) {
 	if len(ms) != 2 || ms[1].Email != "bob@acme.test" || ms[1].GivenName != "Bob" {
 		t.Errorf("members: %+v", ms)
 	}
-	// A sync from another process goes through the server's proxy.
+	// A sync from another process, beside the server.
 	people := writeFile(t, t.TempDir(), "people.csv", peopleCSV)
 	r = runBin(t, bin, "sync", "--tenant", "acme", "--file", people, "--json", data)
 	if sm := summary(t, r); r.code != 0 || sm.Created != 2 || sm.Updated != 1 || strings.Contains(r.stderr, "%") {
@@ -170,8 +176,8 @@ func TestBinaryEndToEnd(t *testing.T) {
 	if !strings.Contains(stderr.String(), "msg=stopped") {
 		t.Errorf("no clean stop logged:\n%s", stderr.String())
 	}
-	if _, err := os.Stat(filepath.Join(dir, embedded.SocketFile)); !errors.Is(err, os.ErrNotExist) {
-		t.Errorf("socket left behind: %v", err)
+	if b, err := os.ReadFile(filepath.Join(dir, lockFile)); err != nil || len(b) != 0 {
+		t.Errorf("lock file after the stop: %q, %v (want it emptied of the pid)", b, err)
 	}
 	r = runBin(t, bin, "tenant", "list", data)
 	if r.code != 0 || !strings.Contains(r.stdout, "acme") || !strings.Contains(r.stdout, "4/5") {
@@ -191,7 +197,7 @@ func TestBinaryEndToEnd(t *testing.T) {
 
 // seatsAcrossProcesses takes the seats of tenant boot (6, one the owner's)
 // at once from inside the server (SCIM requests) and from other processes
-// ('roster member add', through the server's socket): the limit holds and
+// ('roster member add', beside it on the same SQLite file): the limit holds and
 // the seat counter equals the members holding seats.
 func seatsAcrossProcesses(t *testing.T, bin, url, token, data string) {
 	t.Helper()

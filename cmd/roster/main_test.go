@@ -452,7 +452,7 @@ func TestServeDataDir(t *testing.T) {
 		t.Fatalf("first server after the second failed: healthz %d", code)
 	}
 
-	// Admin commands go through the running server's socket.
+	// Admin commands work beside the running server.
 	mustRun(t, env, "member", "add", "--tenant", "acme", "--email", "bob@acme.test")
 	mustRun(t, env, "tenant", "create", "beta", "--owner-email", "bea@beta.test")
 	r = mustRun(t, env, "tenant", "list", "--json")

@@ -90,7 +90,7 @@ func newRootCmd(a *app) *cobra.Command {
 'roster serve' runs the server. The other commands administer the same
 store, and work while a server is running on it. The store is, in order of
 precedence: MongoDB (--mongo-uri), in-memory (serve --memory), or the
-embedded database in a data directory (--data, default ./roster-data).`,
+embedded SQLite store in a data directory (--data, default ./roster-data).`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		// Bare 'roster' prints help rather than failing.
@@ -100,13 +100,13 @@ embedded database in a data directory (--data, default ./roster-data).`,
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 
 	pf := root.PersistentFlags()
-	pf.StringVar(&a.data, "data", defaultData, "data directory of the embedded database (env "+envData+")")
+	pf.StringVar(&a.data, "data", defaultData, "data directory of the embedded store (env "+envData+")")
 	pf.StringVar(&a.mongoURI, "mongo-uri", "", "MongoDB connection URI; takes precedence over --data (env "+envMongoURI+")")
 	pf.StringVar(&a.db, "db", defaultDB, "MongoDB database name (env "+envDB+")")
 	pf.StringVar(&a.logLevel, "log-level", "", "log level: debug, info, warn or error (default info for serve, warn otherwise)")
 	pf.StringVar(&a.logFormat, "log-format", "text", "log format: text or json")
 
-	root.AddCommand(newServeCmd(a), newTenantCmd(a), newMemberCmd(a), newTokenCmd(a), newSyncCmd(a))
+	root.AddCommand(newServeCmd(a), newTenantCmd(a), newMemberCmd(a), newTokenCmd(a), newSyncCmd(a), newBackupCmd(a), newMigrateCmd(a))
 	return root
 }
 

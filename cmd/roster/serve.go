@@ -64,11 +64,13 @@ which answers 200 once the server is ready (503 before and while shutting
 down), and Prometheus metrics at /metrics. SIGINT or SIGTERM shut it down
 gracefully.
 
-Without --mongo-uri or --memory the data lives in the embedded database in
---data (default ./roster-data), which one server at a time may use. Admin
-commands ('roster tenant ...', 'roster member ...') work on the same data
-directory while the server runs. The embedded database suits evaluation,
-development and small teams; point production at MongoDB with --mongo-uri.
+Without --mongo-uri or --memory the data lives in the embedded SQLite store
+in --data (default ./roster-data), which one server at a time may use.
+Admin commands ('roster tenant ...', 'roster member ...', 'roster backup')
+work on the same data directory while the server runs. The embedded store
+suits a single server (see the README for the sizes measured); run several
+servers behind a load balancer on MongoDB (--mongo-uri), and move a data
+directory there with 'roster migrate'.
 
 At start-up serve checks every tenant in the background and repairs what a
 crash can leave behind (as 'roster tenant reconcile' does), logging what it

@@ -4,29 +4,25 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
 	"log/slog"
 	"net/url"
-	"os"
-	"path/filepath"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
 	"go.mongodb.org/mongo-driver/v2/x/mongo/driver/connstring"
 
-	"github.com/rosterhq/roster/internal/embedded"
 	"github.com/rosterhq/roster/mongo"
 	"github.com/rosterhq/roster/sdk"
 	"github.com/rosterhq/roster/sdk/memstore"
+	"github.com/rosterhq/roster/sqlite"
 )
 
 // storeKind says which store a command uses.
 type storeKind int
 
 const (
-	storeEmbedded storeKind = iota // FerretDB in the data directory
+	storeEmbedded storeKind = iota // the SQLite store in the data directory
 	storeMemory                    // memstore, lost on exit
 	storeMongo                     // a MongoDB server
 )
@@ -36,7 +32,7 @@ type storeChoice struct {
 	kind storeKind
 	dir  string // storeEmbedded
 	uri  string // storeMongo
-	db   string // database name for storeEmbedded and storeMongo
+	db   string // database name for storeMongo
 }
 
 // chooseStore applies the precedence --mongo-uri > --memory > --data, with
@@ -67,12 +63,12 @@ type openedStore struct {
 	store sdk.Store
 	// where describes the store for people, without credentials.
 	where string
-	// server is the embedded server this process runs, if any.
-	server *embedded.Server
+	// sqlite is the data directory's store, when that is the store.
+	sqlite *sqlite.Store
 	close  func(ctx context.Context) error
 }
 
-// Close releases the store: the driver first, then any embedded server.
+// Close releases the store.
 func (o *openedStore) Close(ctx context.Context) error {
 	if o == nil || o.close == nil {
 		return nil
@@ -85,10 +81,11 @@ func (o *openedStore) Close(ctx context.Context) error {
 type openMode int
 
 const (
-	// openServe takes the data directory for this process alone.
+	// openServe creates a missing data directory and takes its server
+	// lock for this process.
 	openServe openMode = iota
-	// openAdmin goes through a running server's socket when there is one
-	// and refuses a data directory that does not exist.
+	// openAdmin refuses a data directory that does not exist. Admin
+	// commands work beside a running server: SQLite orders their writes.
 	openAdmin
 	// openAdminCreate is openAdmin, creating a missing data directory.
 	openAdminCreate
@@ -119,56 +116,43 @@ func openStore(ctx context.Context, c storeChoice, mode openMode, log *slog.Logg
 // port.
 type reservation struct {
 	c      storeChoice
-	dir    string           // storeEmbedded: absolute data directory
-	uri    string           // storeEmbedded: the embedded server's URI
-	gate   *sync.RWMutex    // storeEmbedded: the write gate of the server this process runs
-	server *embedded.Server // storeEmbedded: the server this process runs, if any
-	stop   func() error     // storeEmbedded: releases the server
+	dir    string       // storeEmbedded: absolute data directory
+	unlock func() error // storeEmbedded under serve: releases the server lock
 	log    *slog.Logger
 }
 
-// reserveStore claims the data directory of an embedded store: serve
-// starts the embedded server (failing when another process serves the
-// directory), admin commands connect to the running server or start one.
-// Other stores need no reservation.
+// reserveStore resolves the data directory of the embedded store (and,
+// for serve, takes its server lock, failing when another server holds
+// it). Other stores need no reservation.
 func reserveStore(ctx context.Context, c storeChoice, mode openMode, log *slog.Logger) (*reservation, error) {
 	r := &reservation{c: c, log: log}
 	if c.kind != storeEmbedded {
 		return r, nil
 	}
-	dir, err := filepath.Abs(c.dir)
-	if err != nil {
-		return nil, fmt.Errorf("data directory %s: %w", c.dir, err)
+	if err := ctx.Err(); err != nil {
+		return nil, err
 	}
-	r.dir = dir
-	cfg := embedded.Config{Dir: dir, Logger: log}
-	if mode == openServe {
-		srv, err := embedded.Start(ctx, cfg)
-		if err != nil {
-			return nil, err
-		}
-		r.uri, r.gate, r.server, r.stop = srv.URI(), srv.Gate(), srv, srv.Close
-		return r, nil
-	}
-	if mode == openAdmin {
-		if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
-			return nil, fmt.Errorf("data directory %s does not exist: pass --data (or set %s) to where 'roster serve' keeps its data, or create a tenant first", dir, envData)
-		}
-	}
-	conn, err := embedded.Connect(ctx, cfg)
+	dir, err := dataDir(c.dir, mode != openAdmin)
 	if err != nil {
 		return nil, err
 	}
-	r.uri, r.gate, r.server, r.stop = conn.URI(), conn.Gate(), conn.Server(), conn.Close
+	r.dir = dir
+	if mode == openServe {
+		if r.unlock, err = lockDataDir(dir); err != nil {
+			return nil, err
+		}
+	}
 	return r, nil
 }
 
 // release gives back what reserveStore claimed.
 func (r *reservation) release() error {
-	if r.stop == nil {
+	if r.unlock == nil {
 		return nil
 	}
-	return r.stop()
+	err := r.unlock()
+	r.unlock = nil
+	return err
 }
 
 // open opens the reserved store. On failure the caller still holds the
@@ -188,19 +172,16 @@ func (r *reservation) open(ctx context.Context) (*openedStore, error) {
 			close: st.Close,
 		}, nil
 	}
-	st, err := mongoOpen(ctx, r.uri, r.c.db, r.log)
+	st, err := openSQLite(ctx, r.dir, r.log)
 	if err != nil {
-		return nil, fmt.Errorf("cannot open the embedded database in %s: %w", r.dir, err)
+		return nil, err
 	}
 	return &openedStore{
-		// The embedded server is FerretDB v1, whose conditional updates
-		// are not atomic: its store's writes go through the serialising
-		// wrapper, and the server's gate when this process runs it.
-		store:  embedded.Serialize(st, r.gate),
+		store:  st,
 		where:  "embedded store in " + r.dir,
-		server: r.server,
-		close: func(ctx context.Context) error {
-			return errors.Join(st.Close(ctx), r.release())
+		sqlite: st,
+		close: func(context.Context) error {
+			return errors.Join(st.Close(), r.release())
 		},
 	}, nil
 }

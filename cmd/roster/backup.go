@@ -1,0 +1,110 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/spf13/cobra"
+)
+
+func newBackupCmd(a *app) *cobra.Command {
+	var to string
+	cmd := &cobra.Command{
+		Use:   "backup --to FILE [--data DIR]",
+		Short: "Copy the data directory's database to a file, while the server runs",
+		Long: `Write a consistent copy of the embedded store of the data directory to
+FILE: a single SQLite file holding every tenant, member, group, invitation,
+credential, token and audit event as of one moment. It runs beside a
+running server (the copy is one read transaction; the server keeps
+serving) and never overwrites: FILE must not exist.
+
+To restore, stop the server and start it on a directory holding the copy
+as roster.db:
+    mkdir restored && cp FILE restored/roster.db && roster serve --data restored
+
+For a MongoDB store use the database's own tools (mongodump).`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if to == "" {
+				return usageError{errors.New("--to FILE is required: where to write the copy")}
+			}
+			return a.withSQLite(cmd, "backup", func(ctx context.Context, st *openedStore) error {
+				abs, err := filepath.Abs(to)
+				if err != nil {
+					return err
+				}
+				if _, err := os.Stat(abs); err == nil {
+					return fmt.Errorf("%s exists: roster backup never overwrites; choose a new file name", abs)
+				} else if !errors.Is(err, fs.ErrNotExist) {
+					return fmt.Errorf("cannot write the backup to %s: %w", abs, unwrapPath(err))
+				}
+				start := time.Now()
+				if err := st.sqlite.Backup(ctx, abs); err != nil {
+					return fmt.Errorf("backup to %s: %w", abs, err)
+				}
+				fi, err := os.Stat(abs)
+				if err != nil {
+					return err
+				}
+				took := time.Since(start).Round(time.Millisecond)
+				if a.jsonOut {
+					return a.printJSON(map[string]any{
+						"file": abs, "bytes": fi.Size(), "schemaVersion": st.sqlite.SchemaVersion(),
+						"source": st.sqlite.Path(), "seconds": took.Seconds(),
+					})
+				}
+				a.say("Backed up %s to %s (%s, schema version %d) in %s.", st.sqlite.Path(), abs, humanBytes(fi.Size()), st.sqlite.SchemaVersion(), took)
+				return nil
+			})
+		},
+	}
+	cmd.Flags().StringVar(&to, "to", "", "file to write the copy to (must not exist)")
+	cmd.Flags().BoolVar(&a.jsonOut, "json", false, "print the result as JSON")
+	return cmd
+}
+
+// withSQLite runs fn on the data directory's SQLite store, refusing the
+// other stores with a message naming the command.
+func (a *app) withSQLite(cmd *cobra.Command, name string, fn func(ctx context.Context, st *openedStore) error) error {
+	log, err := a.logger(slog.LevelWarn)
+	if err != nil {
+		return err
+	}
+	ctx := cmd.Context()
+	choice := a.chooseStore(cmd, false)
+	if choice.kind != storeEmbedded {
+		return usageError{fmt.Errorf("roster %s works on a data directory (--data), not on MongoDB", name)}
+	}
+	st, err := openStore(ctx, choice, openAdmin, log)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		if cerr := st.Close(cctx); cerr != nil {
+			log.Warn("closing the store", "err", cerr)
+		}
+	}()
+	return fn(ctx, st)
+}
+
+// humanBytes formats a size for people.
+func humanBytes(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}
