@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"time"
 
@@ -37,21 +38,47 @@ func memberArgs(m *sdk.Member, global bool) ([]any, error) {
 	if err != nil {
 		return nil, err
 	}
+	item, others := emailValues(m)
 	return []any{
 		m.TenantID, m.ID, m.Version, m.EmailKey, m.UserNameKey, m.ExternalID, string(m.Status), m.Role,
 		strings.ToLower(m.DisplayName), strings.ToLower(m.GivenName), strings.ToLower(m.FamilyName),
-		strings.ToLower(m.EmployeeNumber), m.ManagerID, m.CreatedAt.Unix(), m.UpdatedAt.Unix(), global, doc,
+		strings.ToLower(m.EmployeeNumber), m.ManagerID, item, others,
+		m.CreatedAt.Unix(), m.UpdatedAt.Unix(), global, doc,
 	}, nil
 }
 
-// emailValueKeys returns the keys of member_emails for m: each email
-// item's value lower-cased, as [sdk.Cond] compares emails.value.
-func emailValueKeys(m *sdk.Member) []string {
-	out := make([]string, len(m.Emails))
-	for i, e := range m.Emails {
-		out[i] = strings.ToLower(e.Value)
+// memberEmails is the position of other_emails in memberArgs.
+const memberEmails = 14
+
+// emailValues splits the values [sdk.Cond] compares for emails.value (each
+// email item's value, lower-cased) into what the members row answers and
+// what member_emails holds: item reports whether one of them is the
+// member's EmailKey (most members have one address, that one), and others
+// lists the other non-empty ones, sorted, each followed by a newline.
+func emailValues(m *sdk.Member) (item bool, others string) {
+	var vs []string
+	for _, e := range m.Emails {
+		switch v := strings.ToLower(e.Value); {
+		case v == "":
+		case v == m.EmailKey:
+			item = true
+		default:
+			vs = append(vs, v)
+		}
 	}
-	return out
+	if len(vs) == 0 {
+		return item, ""
+	}
+	slices.Sort(vs)
+	return item, strings.Join(slices.Compact(vs), "\n") + "\n"
+}
+
+// splitEmails returns the values of an other_emails column.
+func splitEmails(others string) []string {
+	if others == "" {
+		return nil
+	}
+	return strings.Split(strings.TrimSuffix(others, "\n"), "\n")
 }
 
 // scanTenant reads a (doc, seats_used) row: the seats_used column is the

@@ -10,7 +10,7 @@ import (
 
 // scanBatch is how many rows a page whose filter SQL cannot answer
 // exactly reads per query while it looks for matches.
-const scanBatch = 256
+const scanBatch = 500
 
 // filterWhere translates a member filter: status and role are columns,
 // the prefix a test of four key columns, Where what memberWhere makes of
@@ -59,13 +59,7 @@ func pageOf[T any](ctx context.Context, db *sql.DB, table, tenantID string, w co
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	var b strings.Builder
-	b.WriteString("SELECT id, doc FROM " + table + " WHERE tenant_id = ? AND id > ?")
-	if w.sql != "" {
-		b.WriteString(" AND " + w.sql)
-	}
-	b.WriteString(" ORDER BY id LIMIT ?")
-	text := b.String()
+	text := pageSQL(table, w)
 	batch := limit
 	if keep != nil {
 		batch = max(limit, scanBatch)
@@ -110,6 +104,18 @@ func pageOf[T any](ctx context.Context, db *sql.DB, table, tenantID string, w co
 			return out, nil
 		}
 	}
+}
+
+// pageSQL is the query of pageOf; its arguments are the tenant id, the
+// lower bound, w's and the limit.
+func pageSQL(table string, w cond) string {
+	var b strings.Builder
+	b.WriteString("SELECT id, doc FROM " + table + " WHERE tenant_id = ? AND id > ?")
+	if w.sql != "" {
+		b.WriteString(" AND " + w.sql)
+	}
+	b.WriteString(" ORDER BY id LIMIT ?")
+	return b.String()
 }
 
 // sqlLimit turns a page size into SQL's LIMIT: zero or less is no limit.

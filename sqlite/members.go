@@ -16,37 +16,48 @@ var (
 	_ sdk.PasswordHashReader = (*Store)(nil)
 )
 
-// seats is what a member write reads of its tenant.
+// seats is what member writes read of their tenant, and the seats they
+// took since: the transaction writes taken to the counter once, after the
+// last of them (see flush).
 type seats struct {
 	version     int64
 	limit, used int
+	taken       int
 }
 
-func (x *wtx) seats(op, tenantID string) (seats, error) {
-	var t seats
+func (x *wtx) seats(op, tenantID string) (*seats, error) {
+	t := new(seats)
 	err := x.row(qTenantSeats, tenantID).Scan(&t.version, &t.limit, &t.used)
 	if errors.Is(err, sql.ErrNoRows) {
-		return t, notFound(op, "tenant")
+		return nil, notFound(op, "tenant")
 	}
-	return t, err
+	if err != nil {
+		return nil, err
+	}
+	return t, nil
 }
 
-// putMember writes a new member: with owner, the owner of a tenant the
-// transaction has just inserted (its seat is counted there already);
-// otherwise a [sdk.MemberStore.CreateMember]. A refusal leaves the
-// transaction as it was, so CreateMembers can go on with the next write:
-// the checks run before anything is written, or are the insert itself,
-// or (the seat) undo the insert.
-func (x *wtx) putMember(op string, w sdk.MemberWrite, owner bool) error {
+// flush adds the seats taken to the tenant's counter.
+func (x *wtx) flush(tenantID string, t *seats) error {
+	if t == nil || t.taken == 0 {
+		return nil
+	}
+	_, err := x.exec(qTenantUsed, t.taken, tenantID)
+	t.taken = 0
+	return err
+}
+
+// putMember writes a new member of the tenant whose seats t holds (nil:
+// the owner of a tenant the transaction has just inserted, whose seat is
+// counted there already). A refusal leaves the transaction as it was, so
+// CreateMembers can go on with the next write: the checks run before
+// anything is written, or are the insert itself, or (the seat) undo the
+// insert.
+func (x *wtx) putMember(op string, w sdk.MemberWrite, t *seats) error {
 	m := w.Member
-	var t seats
-	if !owner {
+	if t != nil {
 		if w.Seat != sdk.SeatKeep && w.Seat != sdk.SeatTake {
 			return badSeat(op, w.Seat)
-		}
-		var err error
-		if t, err = x.seats(op, m.TenantID); err != nil {
-			return err
 		}
 		if w.TenantVersion != 0 && t.version != w.TenantVersion {
 			return stale(op)
@@ -62,20 +73,19 @@ func (x *wtx) putMember(op string, w sdk.MemberWrite, owner bool) error {
 		}
 		return err
 	}
-	if !owner && w.Seat == sdk.SeatTake {
+	if t != nil && w.Seat == sdk.SeatTake {
 		if t.used >= t.limit {
 			// Uniqueness refusals come first; undo the insert, the one
 			// thing written so far.
-			if _, err := x.exec(qMemberDelete, m.TenantID, m.ID, m.Version); err != nil {
+			if err := x.row(qMemberDelete, m.TenantID, m.ID, m.Version).Scan(new(string)); err != nil {
 				return err
 			}
 			return seatLimit(op)
 		}
-		if _, err := x.exec(qTenantUsed, 1, m.TenantID); err != nil {
-			return err
-		}
+		t.used++
+		t.taken++
 	}
-	if err := x.putEmails(m, false); err != nil {
+	if err := x.putEmails(m, "", args[memberEmails].(string)); err != nil {
 		return err
 	}
 	return x.setPasswordHash(m, w.PasswordHash)
@@ -122,16 +132,19 @@ func (x *wtx) memberConflict(op string, m *sdk.Member, global, create bool, caus
 	return cause
 }
 
-// putEmails makes member_emails hold m's email values; replace removes
-// the ones of an earlier version first.
-func (x *wtx) putEmails(m *sdk.Member, replace bool) error {
-	if replace {
-		if _, err := x.exec(qMemberEmailsDelete, m.TenantID, m.ID); err != nil {
+// putEmails brings member_emails from the member's other addresses old
+// to now (other_emails columns): nothing to do for most writes.
+func (x *wtx) putEmails(m *sdk.Member, old, now string) error {
+	if old == now {
+		return nil
+	}
+	for _, v := range splitEmails(old) {
+		if _, err := x.exec(qMemberEmailDelete, m.TenantID, v, m.ID); err != nil {
 			return err
 		}
 	}
-	for _, k := range emailValueKeys(m) {
-		if _, err := x.exec(qMemberEmailInsert, m.TenantID, m.ID, k); err != nil {
+	for _, v := range splitEmails(now) {
+		if _, err := x.exec(qMemberEmailInsert, m.TenantID, v, m.ID); err != nil {
 			return err
 		}
 	}
@@ -152,7 +165,16 @@ func (x *wtx) setPasswordHash(m *sdk.Member, hash *string) error {
 // and the password hash in one transaction.
 func (s *Store) CreateMember(ctx context.Context, w sdk.MemberWrite) error {
 	const op = "sqlite.CreateMember"
-	return s.write(ctx, op, func(x *wtx) error { return x.putMember(op, w, false) })
+	return s.write(ctx, op, func(x *wtx) error {
+		t, err := x.seats(op, w.Member.TenantID)
+		if err != nil {
+			return err
+		}
+		if err := x.putMember(op, w, t); err != nil {
+			return err
+		}
+		return x.flush(w.Member.TenantID, t)
+	})
 }
 
 // CreateMembers implements [sdk.BulkMemberStore]: every write in one
@@ -162,13 +184,32 @@ func (s *Store) CreateMembers(ctx context.Context, ws []sdk.MemberWrite) []error
 	const op = "sqlite.CreateMembers"
 	errs := make([]error, len(ws))
 	err := s.write(ctx, op, func(x *wtx) error {
+		// The seats of each tenant are read once and counted once.
+		tenants := map[string]*seats{}
 		for i, w := range ws {
-			err := x.putMember(op, w, false)
+			tid := w.Member.TenantID
+			t, ok := tenants[tid]
+			var err error
+			if !ok {
+				t, err = x.seats(op, tid)
+				tenants[tid] = t
+			}
+			if t == nil && err == nil {
+				err = notFound(op, "tenant")
+			}
+			if err == nil {
+				err = x.putMember(op, w, t)
+			}
 			var se *sdk.Error
 			if err != nil && !errors.As(err, &se) {
 				return err
 			}
 			errs[i] = err
+		}
+		for tid, t := range tenants {
+			if err := x.flush(tid, t); err != nil {
+				return err
+			}
 		}
 		return nil
 	})
@@ -188,7 +229,8 @@ func (s *Store) UpdateMember(ctx context.Context, w sdk.MemberWrite) error {
 		return badSeat(op, w.Seat)
 	}
 	err := s.write(ctx, op, func(x *wtx) error {
-		if err := x.checkVersion(op, m.TenantID, m.ID, w.ExpectedVersion); err != nil {
+		old, err := x.checkVersion(op, m.TenantID, m.ID, w.ExpectedVersion)
+		if err != nil {
 			return err
 		}
 		nm := *m
@@ -219,7 +261,7 @@ func (s *Store) UpdateMember(ctx context.Context, w sdk.MemberWrite) error {
 				return err
 			}
 		}
-		if err := x.putEmails(&nm, true); err != nil {
+		if err := x.putEmails(&nm, old, args[memberEmails].(string)); err != nil {
 			return err
 		}
 		return x.setPasswordHash(&nm, w.PasswordHash)
@@ -231,19 +273,21 @@ func (s *Store) UpdateMember(ctx context.Context, w sdk.MemberWrite) error {
 }
 
 // checkVersion returns CodeNotFound for a missing member and
-// ReasonVersionMismatch when its version is not expected.
-func (x *wtx) checkVersion(op, tenantID, id string, expected int64) error {
+// ReasonVersionMismatch when its version is not expected; otherwise the
+// member's other addresses (its other_emails column).
+func (x *wtx) checkVersion(op, tenantID, id string, expected int64) (string, error) {
 	var v int64
-	err := x.row(qMemberVersion, tenantID, id).Scan(&v)
+	var others string
+	err := x.row(qMemberVersion, tenantID, id).Scan(&v, &others)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
-		return notFound(op, "member")
+		return "", notFound(op, "member")
 	case err != nil:
-		return err
+		return "", err
 	case v != expected:
-		return stale(op)
+		return "", stale(op)
 	}
-	return nil
+	return others, nil
 }
 
 // DeleteMember implements [sdk.MemberStore]. Credentials and group edges
@@ -254,17 +298,18 @@ func (s *Store) DeleteMember(ctx context.Context, d sdk.MemberDelete) error {
 		return badSeat(op, d.Seat)
 	}
 	return s.write(ctx, op, func(x *wtx) error {
-		n, err := x.exec(qMemberDelete, d.TenantID, d.ID, d.ExpectedVersion)
-		if err != nil {
-			return err
-		}
-		if n == 0 {
-			if err := x.checkVersion(op, d.TenantID, d.ID, d.ExpectedVersion); err != nil {
+		var others string
+		err := x.row(qMemberDelete, d.TenantID, d.ID, d.ExpectedVersion).Scan(&others)
+		if errors.Is(err, sql.ErrNoRows) {
+			if _, err := x.checkVersion(op, d.TenantID, d.ID, d.ExpectedVersion); err != nil {
 				return err
 			}
 			return fmt.Errorf("member %s not deleted", d.ID)
 		}
-		if _, err := x.exec(qMemberEmailsDelete, d.TenantID, d.ID); err != nil {
+		if err != nil {
+			return err
+		}
+		if err := x.putEmails(&sdk.Member{TenantID: d.TenantID, ID: d.ID}, others, ""); err != nil {
 			return err
 		}
 		if d.Seat == sdk.SeatRelease {
@@ -340,31 +385,26 @@ func (s *Store) EmailInOtherTenant(ctx context.Context, tenantID, emailKey strin
 	return found, s.translate(ctx, op, err)
 }
 
-// ScanMembers implements [sdk.MemberScanner]: one query over the tenant's
-// members, read in batches by the driver. fn runs while the query is
-// open, on a read connection's snapshot, so it may use the store.
+// ScanMembers implements [sdk.MemberScanner]: pages of scanBatch members
+// in id order, each one query on its own snapshot, fn called between
+// queries (so it may use the store, and the scan holds no read
+// transaction open while fn runs).
 func (s *Store) ScanMembers(ctx context.Context, tenantID string, fn func(*sdk.Member) error) error {
 	const op = "sqlite.ScanMembers"
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	rows, err := s.st[qMemberScan].QueryContext(ctx, tenantID)
-	if err != nil {
-		return s.translate(ctx, op, err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var doc sql.RawBytes
-		if err := rows.Scan(&doc); err != nil {
-			return s.translate(ctx, op, err)
-		}
-		m, err := decodeMember(doc)
+	after := ""
+	for {
+		ms, err := pageOf(ctx, s.r, "members", tenantID, condTrue, after, scanBatch, decodeMember, nil)
 		if err != nil {
 			return s.translate(ctx, op, err)
 		}
-		if err := fn(m); err != nil {
-			return err
+		for _, m := range ms {
+			if err := fn(m); err != nil {
+				return err
+			}
 		}
+		if len(ms) < scanBatch {
+			return nil
+		}
+		after = ms[len(ms)-1].ID
 	}
-	return s.translate(ctx, op, rows.Err())
 }

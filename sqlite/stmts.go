@@ -44,9 +44,8 @@ const (
 	qMemberGlobalTaken
 	qMemberElsewhere
 	qMemberExists
-	qMemberEmailsDelete
+	qMemberEmailDelete
 	qMemberEmailInsert
-	qMemberScan
 	qMemberCountStatus
 	// Credentials.
 	qCredGet
@@ -117,8 +116,9 @@ func init() {
 		extra_seats = excluded.extra_seats, seats_used = excluded.seats_used, doc = excluded.doc`)
 
 	const memberCols = `tenant_id, id, version, email_key, user_name_key, external_id, status, role,
-		display_key, given_key, family_key, employee_key, manager_id, created_s, updated_s, global_email, doc`
-	const memberVals = `?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?`
+		display_key, given_key, family_key, employee_key, manager_id, email_item, other_emails,
+		created_s, updated_s, global_email, doc`
+	const memberVals = `?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?`
 	r(qMemberGet, `SELECT doc FROM members WHERE tenant_id = ? AND id = ?`)
 	w(qMemberGetW, `SELECT doc FROM members WHERE tenant_id = ? AND id = ?`)
 	r(qMemberWithHash, `SELECT m.doc, coalesce(c.password_hash, '') FROM members m
@@ -132,28 +132,28 @@ func init() {
 	// by the expected version.
 	w(qMemberUpdate, `UPDATE members SET version = ?3, email_key = ?4, user_name_key = ?5, external_id = ?6,
 		status = ?7, role = ?8, display_key = ?9, given_key = ?10, family_key = ?11, employee_key = ?12,
-		manager_id = ?13, created_s = ?14, updated_s = ?15, global_email = ?16, doc = ?17
-		WHERE tenant_id = ?1 AND id = ?2 AND version = ?18`)
+		manager_id = ?13, email_item = ?14, other_emails = ?15, created_s = ?16, updated_s = ?17,
+		global_email = ?18, doc = ?19
+		WHERE tenant_id = ?1 AND id = ?2 AND version = ?20`)
 	w(qMemberUpsert, `INSERT INTO members(`+memberCols+`) VALUES (`+memberVals+`)
 		ON CONFLICT(tenant_id, id) DO UPDATE SET version = excluded.version, email_key = excluded.email_key,
 		user_name_key = excluded.user_name_key, external_id = excluded.external_id, status = excluded.status,
 		role = excluded.role, display_key = excluded.display_key, given_key = excluded.given_key,
 		family_key = excluded.family_key, employee_key = excluded.employee_key, manager_id = excluded.manager_id,
-		created_s = excluded.created_s, updated_s = excluded.updated_s, global_email = excluded.global_email,
+		email_item = excluded.email_item, other_emails = excluded.other_emails, created_s = excluded.created_s, updated_s = excluded.updated_s, global_email = excluded.global_email,
 		doc = excluded.doc`)
-	w(qMemberDelete, `DELETE FROM members WHERE tenant_id = ? AND id = ? AND version = ?`)
-	w(qMemberVersion, `SELECT version FROM members WHERE tenant_id = ? AND id = ?`)
+	w(qMemberDelete, `DELETE FROM members WHERE tenant_id = ? AND id = ? AND version = ? RETURNING other_emails`)
+	w(qMemberVersion, `SELECT version, other_emails FROM members WHERE tenant_id = ? AND id = ?`)
 	w(qMemberIDTaken, `SELECT count(*) FROM members WHERE tenant_id = ?1 AND id = ?2`)
 	w(qMemberEmailTaken, `SELECT count(*) FROM members WHERE tenant_id = ?1 AND email_key = ?2 AND email_key <> '' AND id <> ?3`)
 	w(qMemberUserNameTaken, `SELECT count(*) FROM members WHERE tenant_id = ?1 AND user_name_key = ?2 AND user_name_key <> '' AND id <> ?3`)
 	w(qMemberExternalIDTaken, `SELECT count(*) FROM members WHERE tenant_id = ?1 AND external_id = ?2 AND external_id <> '' AND id <> ?3`)
 	w(qMemberGlobalTaken, `SELECT count(*) FROM members WHERE email_key = ?2 AND global_email = 1 AND email_key <> ''
 		AND NOT (tenant_id = ?1 AND id = ?3)`)
-	r(qMemberElsewhere, `SELECT EXISTS (SELECT 1 FROM members WHERE email_key = ?2 AND tenant_id <> ?1)`)
+	r(qMemberElsewhere, `SELECT EXISTS (SELECT 1 FROM members WHERE email_key = ?2 AND email_key <> '' AND tenant_id <> ?1)`)
 	w(qMemberExists, `SELECT count(*) FROM members WHERE tenant_id = ? AND id = ?`)
-	w(qMemberEmailsDelete, `DELETE FROM member_emails WHERE tenant_id = ? AND member_id = ?`)
-	w(qMemberEmailInsert, `INSERT OR IGNORE INTO member_emails(tenant_id, member_id, value_key) VALUES (?, ?, ?)`)
-	r(qMemberScan, `SELECT doc FROM members WHERE tenant_id = ?`)
+	w(qMemberEmailDelete, `DELETE FROM member_emails WHERE tenant_id = ? AND value_key = ? AND member_id = ?`)
+	w(qMemberEmailInsert, `INSERT OR IGNORE INTO member_emails(tenant_id, value_key, member_id) VALUES (?, ?, ?)`)
 	w(qMemberCountStatus, `SELECT count(*) FROM members WHERE tenant_id = ? AND status = ?`)
 
 	r(qCredGet, `SELECT password_hash, totp_secret, totp_pending, totp_last_step, updated_at FROM credentials WHERE tenant_id = ? AND member_id = ?`)

@@ -182,6 +182,8 @@ func dsn(abs string, busy time.Duration) string {
 	q.Add("_pragma", "synchronous(NORMAL)")
 	q.Add("_pragma", "foreign_keys(OFF)")
 	q.Add("_pragma", "temp_store(MEMORY)")
+	q.Add("_pragma", "wal_autocheckpoint(8000)")
+	q.Add("_pragma", "cache_size(-65536)")
 	u.RawQuery = q.Encode()
 	// url.URL writes file:///abs for an absolute path, which SQLite reads.
 	return u.String()

@@ -28,7 +28,7 @@ func (s *Store) CreateTenant(ctx context.Context, t *sdk.Tenant, owner sdk.Membe
 			}
 			return exists(op, "tenant")
 		}
-		return x.putMember(op, owner, true)
+		return x.putMember(op, owner, nil)
 	})
 }
 

@@ -177,10 +177,11 @@ var safeName = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_-]*$`)
 
 // memberLeaf translates one comparison on a member field, or an OpSome.
 // Exact: the fields of memberColumns, active, custom attributes (from the
-// document), emails.value and "pr" on emails (from member_emails).
-// Anything else — the case-insensitive fields without a key column, the
-// sub-attributes of phone numbers and addresses, the other email
-// sub-attributes, OpSome — is left to Cond.Match.
+// document), and emails.value eq and ne an address. Anything else — the
+// case-insensitive fields without a key column, the other comparisons of
+// emails.value, the other sub-attributes, "pr" on a multi-valued
+// attribute, OpSome — is bounded from above where it can be and left to
+// Cond.Match.
 func memberLeaf(tenantID string, c *sdk.Cond) cond {
 	if c.Op == sdk.OpSome {
 		if c.Field == sdk.FieldEmails && len(c.Args) == 1 {
@@ -202,10 +203,7 @@ func memberLeaf(tenantID string, c *sdk.Cond) cond {
 		}
 		return textLeaf(`coalesce(json_extract(doc, '$.custom."`+name+`"'), '')`, c.Op, c.Operand())
 	}
-	switch c.Field {
-	case sdk.FieldEmails: // only "pr": has any item
-		return cond{sql: emailsExist(""), exact: true}
-	case sdk.FieldEmailValue:
+	if c.Field == sdk.FieldEmailValue {
 		return emailValueLeaf(tenantID, c.Op, c.Operand())
 	}
 	return condAny
@@ -301,43 +299,22 @@ func activeLeaf(c *sdk.Cond) cond {
 	return cond{sql: "status <> 'active'", exact: true}
 }
 
-// emailsExist is "the member has an email item" (whose value_key
-// satisfies the SQL test, when not empty). The correlated subquery is one
-// lookup of member_emails' primary key per row.
-func emailsExist(test string) string {
-	q := "EXISTS (SELECT 1 FROM member_emails e WHERE e.tenant_id = members.tenant_id AND e.member_id = members.id"
-	if test != "" {
-		q += " AND " + test
-	}
-	return q + ")"
-}
-
-// emailValueLeaf compares "some email item's value" (lower-cased, one row
-// of member_emails per distinct value, ” for an item without one); ne is
-// the negation of eq, and a member without items has one absent value.
-// An equality with an address is an uncorrelated subquery, so that SQLite
-// can start from member_emails' value index.
+// emailValueLeaf compares "some email item's value" (lower-cased). An
+// equality with an address is exact, from the address index and
+// member_emails' primary key: the members whose EmailKey is that address
+// and one of their items, and those whose other items have it. ne is its
+// negation. The rest is left to Cond.Match.
 func emailValueLeaf(tenantID string, op sdk.CondOp, x string) cond {
-	eq := func() cond {
-		if x == "" {
-			return cond{sql: "(NOT " + emailsExist("") + " OR " + emailsExist("e.value_key = ''") + ")", exact: true}
-		}
-		return cond{sql: "id IN (SELECT member_id FROM member_emails WHERE tenant_id = ? AND value_key = ?)",
-			args: []any{tenantID, x}, exact: true}
+	if x == "" || (op != sdk.OpEq && op != sdk.OpNe) {
+		return condAny
 	}
-	switch op {
-	case sdk.OpEq:
-		return eq()
-	case sdk.OpNe:
-		return not(eq())
-	case sdk.OpPr:
-		return cond{sql: emailsExist("e.value_key <> ''"), exact: true}
+	eq := cond{sql: `id IN (SELECT id FROM members WHERE email_key = ? AND email_key <> '' AND tenant_id = ? AND email_item = 1
+		UNION ALL SELECT member_id FROM member_emails WHERE tenant_id = ? AND value_key = ?)`,
+		args: []any{x, tenantID, tenantID, x}, exact: true}
+	if op == sdk.OpNe {
+		return not(eq)
 	}
-	t := textLeaf("e.value_key", op, x)
-	if t.sql == "" || t.sql == "0" || !t.exact {
-		return t
-	}
-	return cond{sql: emailsExist(t.sql), args: t.args, exact: true}
+	return eq
 }
 
 // someOver bounds "one email item satisfies c" from above: each
