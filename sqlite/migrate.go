@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -46,9 +47,14 @@ func execAll(stmts ...string) func(context.Context, *sql.Tx) error {
 // sqliteMagic starts every SQLite database file.
 var sqliteMagic = []byte("SQLite format 3\x00")
 
-// probe looks at an existing file before anything writes to it: it must be
-// empty, or a Roster database this build can read. It reads the file
-// through a read-only connection, which cannot change it.
+// probe looks at an existing file before anything writes to it: it must
+// be empty, or a Roster database this build can read. It never changes
+// the file nor creates any beside it: it reads the header, and, when the
+// header carries no application id (an empty database, another
+// application's, or a new Roster database whose first transaction is
+// still in its WAL), asks SQLite through an immutable read-only
+// connection, which takes no lock and ignores any WAL. migrate checks
+// again, authoritatively, inside its transaction.
 func probe(ctx context.Context, abs string, known int) error {
 	f, err := os.Open(abs)
 	if errors.Is(err, os.ErrNotExist) {
@@ -57,7 +63,7 @@ func probe(ctx context.Context, abs string, known int) error {
 	if err != nil {
 		return err
 	}
-	head := make([]byte, len(sqliteMagic))
+	head := make([]byte, 100)
 	n, err := io.ReadFull(f, head)
 	f.Close()
 	switch {
@@ -65,10 +71,18 @@ func probe(ctx context.Context, abs string, known int) error {
 		return nil // an empty file is an empty database
 	case err != nil && !errors.Is(err, io.ErrUnexpectedEOF):
 		return err
-	case !bytes.Equal(head[:n], sqliteMagic):
+	case n < len(head) || !bytes.Equal(head[:len(sqliteMagic)], sqliteMagic):
 		return ErrNotRosterDatabase
 	}
-	u := url.URL{Scheme: "file", Path: filepath.ToSlash(abs), RawQuery: "mode=ro"}
+	switch binary.BigEndian.Uint32(head[68:]) {
+	case applicationID:
+		// The header may lag behind the WAL, never run ahead of it.
+		return check(applicationID, int(binary.BigEndian.Uint32(head[60:])), 1, known)
+	case 0:
+	default:
+		return ErrNotRosterDatabase
+	}
+	u := url.URL{Scheme: "file", Path: filepath.ToSlash(abs), RawQuery: "mode=ro&immutable=1"}
 	db, err := sql.Open("sqlite", u.String())
 	if err != nil {
 		return err

@@ -37,6 +37,7 @@ const (
 	qMemberUpsert
 	qMemberDelete
 	qMemberVersion
+	qMemberOthers
 	qMemberIDTaken
 	qMemberEmailTaken
 	qMemberUserNameTaken
@@ -144,6 +145,7 @@ func init() {
 		doc = excluded.doc`)
 	w(qMemberDelete, `DELETE FROM members WHERE tenant_id = ? AND id = ? AND version = ? RETURNING other_emails`)
 	w(qMemberVersion, `SELECT version, other_emails FROM members WHERE tenant_id = ? AND id = ?`)
+	w(qMemberOthers, `SELECT other_emails FROM members WHERE tenant_id = ? AND id = ?`)
 	w(qMemberIDTaken, `SELECT count(*) FROM members WHERE tenant_id = ?1 AND id = ?2`)
 	w(qMemberEmailTaken, `SELECT count(*) FROM members WHERE tenant_id = ?1 AND email_key = ?2 AND email_key <> '' AND id <> ?3`)
 	w(qMemberUserNameTaken, `SELECT count(*) FROM members WHERE tenant_id = ?1 AND user_name_key = ?2 AND user_name_key <> '' AND id <> ?3`)
