@@ -2,7 +2,6 @@ package embedded
 
 import (
 	"errors"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -53,22 +52,16 @@ func count(t *testing.T, uri string) int64 {
 
 func TestStartServesAndPersists(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "data")
-	s, err := Start(t.Context(), Config{Dir: dir, TCP: "127.0.0.1:0"})
+	s, err := Start(t.Context(), Config{Dir: dir})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !strings.HasPrefix(s.URI(), "mongodb://%2F") {
 		t.Errorf("URI = %q, want an escaped socket path", s.URI())
 	}
-	roundTrip(t, s.URI(), "private")
-	if !strings.HasPrefix(s.ProxyURI(), "mongodb://%2F") || s.ProxyURI() == s.URI() {
-		t.Errorf("ProxyURI = %q, want the escaped path of another socket than %q", s.ProxyURI(), s.URI())
-	}
-	roundTrip(t, s.ProxyURI(), "socket")
-	if s.TCPURI() == "" {
-		t.Fatal("TCPURI is empty with Config.TCP set")
-	}
-	roundTrip(t, s.TCPURI(), "tcp")
+	sockDir := s.sockDir
+	roundTrip(t, s.URI(), "one")
+	roundTrip(t, s.URI(), "two")
 	if _, err := os.Stat(filepath.Join(dir, DBDir)); err != nil {
 		t.Errorf("database directory: %v", err)
 	}
@@ -78,8 +71,8 @@ func TestStartServesAndPersists(t *testing.T) {
 	if err := s.Close(); err != nil {
 		t.Fatalf("second Close: %v", err)
 	}
-	if _, err := os.Stat(s.Socket()); !errors.Is(err, os.ErrNotExist) {
-		t.Errorf("socket after Close: %v, want it removed", err)
+	if _, err := os.Stat(sockDir); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("socket directory after Close: %v, want it removed", err)
 	}
 
 	// The data survives a restart, and the lock was released.
@@ -88,8 +81,8 @@ func TestStartServesAndPersists(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	if n := count(t, s.URI()); n != 3 {
-		t.Errorf("after restart: %d documents, want 3", n)
+	if n := count(t, s.URI()); n != 2 {
+		t.Errorf("after restart: %d documents, want 2", n)
 	}
 }
 
@@ -105,90 +98,11 @@ func TestSecondStartFails(t *testing.T) {
 	if !errors.Is(err, ErrLocked) {
 		t.Fatalf("second Start: %v, want ErrLocked", err)
 	}
-	var le *LockedError
-	if !errors.As(err, &le) || le.PID != os.Getpid() || le.Dir != dir {
-		t.Errorf("second Start: %#v, want LockedError{Dir: %s, PID: %d}", le, dir, os.Getpid())
-	}
-	if !strings.Contains(err.Error(), "already running on data directory "+dir) {
-		t.Errorf("message %q does not say a server is running on %s", err, dir)
+	if !strings.Contains(err.Error(), "data directory "+dir+": another process holds its lock") {
+		t.Errorf("message %q does not say another process holds the lock of %s", err, dir)
 	}
 	// The first server is unharmed.
 	roundTrip(t, s.URI(), "still")
-}
-
-func TestConnectUsesRunningServer(t *testing.T) {
-	dir := t.TempDir()
-	s, err := Start(t.Context(), Config{Dir: dir})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-
-	c, err := Connect(t.Context(), Config{Dir: dir})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if c.Server() != nil {
-		t.Fatal("Connect started a server although one is running")
-	}
-	if c.URI() != s.ProxyURI() || c.Gate() != nil {
-		t.Errorf("Connect URI = %q, gate %p; want the running server's proxy %q and no gate", c.URI(), c.Gate(), s.ProxyURI())
-	}
-	roundTrip(t, c.URI(), "via connect")
-	if err := c.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if n := count(t, s.URI()); n != 1 {
-		t.Errorf("server sees %d documents, want 1", n)
-	}
-}
-
-func TestConnectStartsServer(t *testing.T) {
-	dir := t.TempDir()
-	c, err := Connect(t.Context(), Config{Dir: dir})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if c.Server() == nil {
-		t.Fatal("Connect did not start a server on an idle directory")
-	}
-	if c.URI() != c.Server().URI() || c.Gate() != c.Server().Gate() {
-		t.Errorf("Connect on an idle directory: URI %q, want the private %q, with the server's gate", c.URI(), c.Server().URI())
-	}
-	roundTrip(t, c.URI(), "own")
-	if err := c.Close(); err != nil {
-		t.Fatal(err)
-	}
-	// The lock is free again.
-	s, err := Start(t.Context(), Config{Dir: dir})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.Close()
-}
-
-func TestStaleSocketRemoved(t *testing.T) {
-	dir := t.TempDir()
-	// A crashed server leaves its socket file and lock file contents.
-	sock := filepath.Join(dir, SocketFile)
-	l, err := net.Listen("unix", sock)
-	if err != nil {
-		t.Fatal(err)
-	}
-	l.(*net.UnixListener).SetUnlinkOnClose(false)
-	l.Close()
-	if err := os.WriteFile(filepath.Join(dir, LockFile), []byte(`{"pid":1,"socket":"`+sock+`","uri":"x"}`), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	c, err := Connect(t.Context(), Config{Dir: dir})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	if c.Server() == nil {
-		t.Fatal("Connect trusted a stale lock file")
-	}
-	roundTrip(t, c.URI(), "fresh")
 }
 
 func TestUnusableDir(t *testing.T) {
@@ -214,30 +128,14 @@ func TestUnusableDir(t *testing.T) {
 	}
 }
 
-func TestLongPathFallsBack(t *testing.T) {
+// TestLongDir checks that a data directory whose path is longer than a
+// Unix socket's works: FerretDB's socket is not in it.
+func TestLongDir(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), strings.Repeat("d", 60), strings.Repeat("e", 60))
 	s, err := Start(t.Context(), Config{Dir: dir})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	if strings.HasPrefix(s.Socket(), dir) {
-		t.Fatalf("socket %s is inside the long data directory", s.Socket())
-	}
-	c, err := Connect(t.Context(), Config{Dir: dir})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if c.Server() != nil || c.URI() != s.ProxyURI() {
-		t.Fatalf("Connect did not find the fallback socket: %q", c.URI())
-	}
-	roundTrip(t, c.URI(), "long")
-}
-
-func TestSocketURI(t *testing.T) {
-	got := SocketURI("/tmp/a b+c/mongod.sock")
-	want := "mongodb://%2Ftmp%2Fa+b%2Bc%2Fmongod.sock/"
-	if got != want {
-		t.Errorf("SocketURI = %q, want %q", got, want)
-	}
+	roundTrip(t, s.URI(), "long")
 }

@@ -26,37 +26,38 @@ const (
 	maxMessageLen = 48_000_000
 )
 
-// proxy serves the listeners other processes connect to and forwards their
-// MongoDB wire protocol messages to FerretDB's private listener, one
-// connection upstream per connection accepted. It holds the write gate
-// exclusively while each request is in flight, from the moment the whole
-// request is read until the whole reply is, so that no request from
-// another process runs while this process has a serialised write under
-// way (FerretDB v1 executes an update as a read followed by a write).
+// proxy serves the TCP listener of [Config.TCP] and forwards the MongoDB
+// wire protocol messages it receives to FerretDB's socket, one connection
+// upstream per connection accepted. Requests run one at a time, across all
+// connections: the proxy holds turn from the moment a whole request is read
+// until the whole reply is, so that FerretDB v1, which executes a
+// conditional update as a read followed by a write, never interleaves two
+// clients' updates, as MongoDB never does.
 //
 // FerretDB answers every request with exactly one reply. A request with
 // moreToCome set expects no reply; FerretDB would send one anyway and the
 // connection would fall out of step, so such requests are refused by
 // closing the connection. exhaustAllowed is forwarded as it is: FerretDB
 // ignores it, and should a reply carry moreToCome, the replies that
-// follow are relayed, still under the gate, up to the one without it.
+// follow are relayed, still in the request's turn, up to the one without
+// it.
 type proxy struct {
 	upstream string // FerretDB's Unix socket
-	gate     *sync.RWMutex
 	log      *slog.Logger
+	turn     sync.Mutex // held by the request in flight
 
 	mu     sync.Mutex
 	closed bool
-	lns    []net.Listener
+	ln     net.Listener
 	conns  map[net.Conn]struct{}
 	wg     sync.WaitGroup
 }
 
-func newProxy(upstream string, gate *sync.RWMutex, log *slog.Logger) *proxy {
+func newProxy(upstream string, log *slog.Logger) *proxy {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &proxy{upstream: upstream, gate: gate, log: log, conns: map[net.Conn]struct{}{}}
+	return &proxy{upstream: upstream, log: log, conns: map[net.Conn]struct{}{}}
 }
 
 // serve accepts connections on ln until close.
@@ -67,7 +68,7 @@ func (p *proxy) serve(ln net.Listener) {
 		_ = ln.Close()
 		return
 	}
-	p.lns = append(p.lns, ln)
+	p.ln = ln
 	p.wg.Add(1)
 	p.mu.Unlock()
 	go func() {
@@ -120,8 +121,8 @@ func (p *proxy) untrack(c net.Conn) {
 func (p *proxy) close() {
 	p.mu.Lock()
 	p.closed = true
-	for _, ln := range p.lns {
-		_ = ln.Close()
+	if p.ln != nil {
+		_ = p.ln.Close()
 	}
 	for c := range p.conns {
 		_ = c.Close()
@@ -135,7 +136,7 @@ func (p *proxy) close() {
 func (p *proxy) handle(c net.Conn) {
 	up, err := net.Dial("unix", p.upstream)
 	if err != nil {
-		p.log.Error("embedded database proxy: cannot reach FerretDB", "err", err)
+		p.log.Error("FerretDB proxy: cannot reach FerretDB", "err", err)
 		return
 	}
 	// Registered so that close also ends a read blocked upstream.
@@ -150,23 +151,23 @@ func (p *proxy) handle(c net.Conn) {
 		buf, err = readMessage(cr, buf)
 		switch {
 		case errors.Is(err, errFraming):
-			p.log.Warn("embedded database proxy: dropping a client connection", "err", err)
+			p.log.Warn("FerretDB proxy: dropping a client connection", "err", err)
 			return
 		case err != nil:
 			// The client went away, possibly mid-message (killed).
 			if !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) {
-				p.log.Debug("embedded database proxy: client connection ended", "err", err)
+				p.log.Debug("FerretDB proxy: client connection ended", "err", err)
 			}
 			return
 		}
 		if isOpMsg(buf) && flags(buf)&flagMoreToCome != 0 {
-			p.log.Warn("embedded database proxy: dropping a client connection: requests without a reply (moreToCome) are not supported")
+			p.log.Warn("FerretDB proxy: dropping a client connection: requests without a reply (moreToCome) are not supported")
 			return
 		}
 		rbuf, err = p.exchange(c, up, ur, buf, rbuf)
 		if err != nil {
 			if !errors.Is(err, net.ErrClosed) {
-				p.log.Warn("embedded database proxy: dropping a client connection", "err", err)
+				p.log.Warn("FerretDB proxy: dropping a client connection", "err", err)
 			}
 			return
 		}
@@ -174,13 +175,13 @@ func (p *proxy) handle(c net.Conn) {
 }
 
 // exchange forwards one request and relays its reply (or replies), holding
-// the gate exclusively until the last reply has been read from FerretDB.
+// turn until the last reply has been read from FerretDB.
 func (p *proxy) exchange(c, up net.Conn, ur *bufio.Reader, req, rbuf []byte) ([]byte, error) {
-	p.gate.Lock()
+	p.turn.Lock()
 	locked := true
 	defer func() {
 		if locked {
-			p.gate.Unlock()
+			p.turn.Unlock()
 		}
 	}()
 	if _, err := up.Write(req); err != nil {
@@ -196,7 +197,7 @@ func (p *proxy) exchange(c, up net.Conn, ur *bufio.Reader, req, rbuf []byte) ([]
 		if !more {
 			// The reply is whole in memory: the client may read it at
 			// its own pace without holding up anyone.
-			p.gate.Unlock()
+			p.turn.Unlock()
 			locked = false
 		}
 		if _, err := c.Write(rbuf); err != nil {

@@ -12,37 +12,33 @@ import (
 	"github.com/rosterhq/roster/sdk"
 )
 
-// TestSeatsAcrossProcesses takes seats of one tenant near its limit from
-// the serving process (the store on the private socket, wrapped with
-// Serialize and the server's gate) and from "other processes" at once:
-// stores on the proxy socket that are not wrapped at all, as a separate
-// process's in-process locks would not cover the server's. FerretDB v1 runs a
-// conditional update as a read then a write, so without the gate two seat
-// increments can both read the same counter and one be lost; with it the
-// limit holds and the counter equals the members holding seats.
-func TestSeatsAcrossProcesses(t *testing.T) {
+// TestSeatsThroughProxy takes seats of one tenant near its limit from
+// several clients at once, none of them wrapped with Serialize, all through
+// the proxy, as 'roster serve' processes sharing the integration image do.
+// FerretDB v1 runs a conditional update as a read then a write, so without
+// the proxy's one request at a time two seat increments can both read the
+// same counter and one be lost; with it the limit holds and the counter
+// equals the members holding seats.
+func TestSeatsThroughProxy(t *testing.T) {
 	ctx := t.Context()
-	srv, err := embedded.Start(ctx, embedded.Config{Dir: t.TempDir()})
+	srv, err := embedded.Start(ctx, embedded.Config{Dir: t.TempDir(), TCP: "127.0.0.1:0"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = srv.Close() }) // after the stores close
-	open := func(uri string) *mongo.Store {
-		st, err := mongo.Open(ctx, uri, "roster")
+	open := func() *sdk.Client {
+		st, err := mongo.Open(ctx, srv.URI(), "roster")
 		if err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { _ = st.Close(context.Background()) })
-		return st
+		return sdk.New(st)
 	}
-	server := sdk.New(embedded.Serialize(open(srv.URI()), srv.Gate()))
-	others := []*sdk.Client{
-		sdk.New(open(srv.ProxyURI())),
-		sdk.New(open(srv.ProxyURI())),
-	}
+	clients := []*sdk.Client{open(), open(), open()}
+	first := clients[0]
 
 	const seats = 12
-	tn, _, err := server.CreateTenant(ctx, sdk.SystemActor(), sdk.CreateTenantRequest{
+	tn, _, err := first.CreateTenant(ctx, sdk.SystemActor(), sdk.CreateTenantRequest{
 		Slug: "acme", OwnerEmail: "owner@acme.test", IncludedSeats: seats,
 	})
 	if err != nil {
@@ -52,7 +48,7 @@ func TestSeatsAcrossProcesses(t *testing.T) {
 	// ways.
 	var leaving []*sdk.Member
 	for i := range 4 {
-		m, err := server.AddMember(ctx, sdk.SystemActor(), sdk.AddMemberRequest{TenantID: tn.ID, Email: fmt.Sprintf("leaver%d@acme.test", i)})
+		m, err := first.AddMember(ctx, sdk.SystemActor(), sdk.AddMemberRequest{TenantID: tn.ID, Email: fmt.Sprintf("leaver%d@acme.test", i)})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -71,18 +67,14 @@ func TestSeatsAcrossProcesses(t *testing.T) {
 	}
 	for i := range perSide {
 		wg.Add(2)
-		go add(server, fmt.Sprintf("in%d@acme.test", i))
-		go add(others[i%len(others)], fmt.Sprintf("out%d@acme.test", i))
+		go add(clients[i%len(clients)], fmt.Sprintf("a%d@acme.test", i))
+		go add(clients[(i+1)%len(clients)], fmt.Sprintf("b%d@acme.test", i))
 	}
 	for i, m := range leaving {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			c := server
-			if i%2 == 1 {
-				c = others[0]
-			}
-			if err := c.RemoveMember(ctx, sdk.SystemActor(), tn.ID, m.ID); err != nil {
+			if err := clients[i%len(clients)].RemoveMember(ctx, sdk.SystemActor(), tn.ID, m.ID); err != nil {
 				errs <- fmt.Errorf("remove %s: %w", m.Email, err)
 			}
 		}()
@@ -99,11 +91,11 @@ func TestSeatsAcrossProcesses(t *testing.T) {
 		t.Error(err)
 	}
 
-	got, err := server.Tenant(ctx, tn.ID)
+	got, err := first.Tenant(ctx, tn.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	held, err := server.CountMembers(ctx, tn.ID, sdk.ListMembersOptions{})
+	held, err := first.CountMembers(ctx, tn.ID, sdk.ListMembersOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -31,9 +31,22 @@ func buildOpMsg(t *testing.T, requestID int32, flagBits uint32, cmd bson.D) []by
 	return m
 }
 
+// startProxied starts a server with the proxy on a loopback port.
+func startProxied(t *testing.T) *Server {
+	t.Helper()
+	s, err := Start(t.Context(), Config{Dir: t.TempDir(), TCP: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(s.URI(), "mongodb://127.0.0.1:") {
+		t.Fatalf("URI = %q, want the proxy's loopback address", s.URI())
+	}
+	return s
+}
+
 func dialProxy(t *testing.T, s *Server) net.Conn {
 	t.Helper()
-	c, err := net.Dial("unix", s.Socket())
+	c, err := net.Dial("tcp", s.proxy.ln.Addr().String())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,10 +56,7 @@ func dialProxy(t *testing.T, s *Server) net.Conn {
 }
 
 func TestProxyFraming(t *testing.T) {
-	s, err := Start(t.Context(), Config{Dir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := startProxied(t)
 	defer s.Close()
 
 	t.Run("request and reply", func(t *testing.T) {
@@ -98,63 +108,44 @@ func TestProxyFraming(t *testing.T) {
 		})
 	}
 	// The server is unharmed.
-	roundTrip(t, s.ProxyURI(), "after")
+	roundTrip(t, s.URI(), "after")
 }
 
-// TestProxyTakesGate checks that a request through the proxy waits for
-// this process's writers (gate held shared) while a request on the
-// private socket does not.
-func TestProxyTakesGate(t *testing.T) {
-	s, err := Start(t.Context(), Config{Dir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
+// TestProxyOneAtATime checks that a request waits while another one is
+// in flight (the proxy's turn held).
+func TestProxyOneAtATime(t *testing.T) {
+	s := startProxied(t)
 	defer s.Close()
-	ping := func(uri string) chan error {
-		done := make(chan error, 1)
-		go func() {
-			c, err := mongo.Connect(options.Client().ApplyURI(uri).SetServerSelectionTimeout(10 * time.Second))
-			if err != nil {
-				done <- err
-				return
-			}
-			defer func() { _ = c.Disconnect(t.Context()) }()
-			done <- c.Database("embedded_test").RunCommand(t.Context(), bson.D{{Key: "ping", Value: 1}}).Err()
-		}()
-		return done
-	}
-
-	s.Gate().RLock()
-	direct, proxied := ping(s.URI()), ping(s.ProxyURI())
-	select {
-	case err := <-direct:
+	done := make(chan error, 1)
+	s.proxy.turn.Lock()
+	go func() {
+		c, err := mongo.Connect(options.Client().ApplyURI(s.URI()).SetServerSelectionTimeout(10 * time.Second))
 		if err != nil {
-			t.Fatal(err)
+			done <- err
+			return
 		}
-	case <-time.After(20 * time.Second):
-		t.Fatal("the private socket waited for the gate")
-	}
+		defer func() { _ = c.Disconnect(t.Context()) }()
+		done <- c.Database("embedded_test").RunCommand(t.Context(), bson.D{{Key: "ping", Value: 1}}).Err()
+	}()
 	select {
-	case err := <-proxied:
-		t.Fatalf("a proxied request ran with the gate held shared (err %v)", err)
+	case err := <-done:
+		s.proxy.turn.Unlock()
+		t.Fatalf("a request ran while another one was in flight (err %v)", err)
 	case <-time.After(300 * time.Millisecond):
 	}
-	s.Gate().RUnlock()
+	s.proxy.turn.Unlock()
 	select {
-	case err := <-proxied:
+	case err := <-done:
 		if err != nil {
 			t.Fatal(err)
 		}
 	case <-time.After(20 * time.Second):
-		t.Fatal("the proxied request did not run after the gate was released")
+		t.Fatal("the request did not run after the one in flight ended")
 	}
 }
 
 func TestProxyClose(t *testing.T) {
-	s, err := Start(t.Context(), Config{Dir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := startProxied(t)
 	c := dialProxy(t, s)
 	// A connection idle in the middle of a request does not hold up Close.
 	if _, err := c.Write([]byte{100, 0, 0, 0}); err != nil {

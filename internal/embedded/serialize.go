@@ -13,23 +13,21 @@ import (
 // write method of [sdk.Store] and of the optional interfaces, the returned
 // store holds a process-wide lock keyed by the tenant id (waiting for it
 // honours the caller's context) and, when gate is not nil, gate shared
-// (RLock). Reads pass through. The returned store has the optional
-// interfaces s has — [sdk.BulkMemberStore], [sdk.MemberScanner],
+// (RLock), so that whoever holds gate exclusively holds off every write;
+// nil is the usual gate. Reads pass through. The returned store has the
+// optional interfaces s has — [sdk.BulkMemberStore], [sdk.MemberScanner],
 // [sdk.PasswordHashReader] — and [sdk.InlineMemberGroups], answered for s.
 //
-// It exists only for FerretDB v1, which runs Roster's embedded store until
-// the SQLite store replaces it, and serves as the mongo store's test double
-// in tests and in the integration image. FerretDB v1 executes a
-// conditional update as a read followed by a write, not atomically, so two
-// concurrent conditional updates of one document can both pass their
+// It exists for FerretDB v1, the mongo store's test double, which executes
+// a conditional update as a read followed by a write, not atomically, so
+// two concurrent conditional updates of one document can both pass their
 // condition (measured: 100 concurrent seat increments left the counter at
 // 7); every conditional write the mongo store makes is to a document of
 // one tenant, so taking the tenant's lock around each store method makes
-// them run alone. gate is the embedded server's [Server.Gate]: its proxy
-// holds it exclusively while a request from another process runs, so that
-// requests of other processes never interleave with this process's
-// writes. MongoDB applies each single-document update atomically: a store
-// on MongoDB needs no wrapper.
+// them run alone. It covers this process's writes only; a FerretDB that
+// several processes write to needs the proxy of [Config.TCP] instead.
+// MongoDB applies each single-document update atomically: a store on
+// MongoDB needs no wrapper.
 func Serialize(s sdk.Store, gate *sync.RWMutex) sdk.Store {
 	w := &serialized{s: s, gate: gate}
 	bulk, isBulk := s.(sdk.BulkMemberStore)
@@ -82,10 +80,9 @@ func Serialize(s sdk.Store, gate *sync.RWMutex) sdk.Store {
 }
 
 // tenantLocks serialises the writes of each tenant within the process,
-// whatever store they go through (a server and an administrative command in
-// one binary, or tests opening several stores on one database). It is
-// striped: two tenants may share a stripe, which only serialises them
-// needlessly. Each stripe is a one-slot channel so that waiting honours the
+// whatever store they go through (tests open several stores on one
+// database). It is striped: two tenants may share a stripe, which only
+// serialises them needlessly. Each stripe is a one-slot channel so that waiting honours the
 // caller's context.
 var tenantLocks = newStripes()
 

@@ -16,13 +16,12 @@ import (
 	"github.com/rosterhq/roster/sdk/storetest"
 )
 
-// TestConformance runs the store conformance suite's races on the
-// embedded server as Roster uses it: the mongo store on the server's
-// private socket, wrapped with Serialize and the server's gate, a database
-// per store. The rest of the suite runs on the same stack (the mongo
-// store on in-process FerretDB behind Serialize) in the mongo package's
-// TestConformance; running it twice under -race took the two packages
-// past go test's 10-minute limit on a 2-core machine.
+// TestConformance runs the store conformance suite's races on the mongo
+// store over FerretDB behind Serialize, a database per store: the proof
+// that the mongo store's invariants hold under concurrency on its test
+// double. The rest of the suite runs on the same stack in the mongo
+// package's TestConformance; running it twice under -race took the two
+// packages past go test's 10-minute limit on a 2-core machine.
 func TestConformance(t *testing.T) {
 	srv, err := embedded.Start(t.Context(), embedded.Config{Dir: t.TempDir()})
 	if err != nil {
@@ -36,7 +35,7 @@ func TestConformance(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { _ = st.Close(context.Background()) })
-		return embedded.Serialize(st, srv.Gate())
+		return embedded.Serialize(st, nil)
 	}, storetest.Only("Interleaving", "Concurrency"))
 }
 
@@ -115,7 +114,7 @@ func TestSerializeForwards(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close(context.Background())
-	w := embedded.Serialize(st, srv.Gate())
+	w := embedded.Serialize(st, nil)
 	_, bulk := w.(sdk.BulkMemberStore)
 	_, scan := w.(sdk.MemberScanner)
 	_, hash := w.(sdk.PasswordHashReader)
@@ -220,8 +219,7 @@ func TestSerializeLocks(t *testing.T) {
 		t.Logf("reads never overlapped (%d at most); they are not serialised, but this run did not show it", fake.maxR)
 	}
 
-	// The gate held exclusively (a proxied request in flight) holds up
-	// writes, not reads.
+	// The gate held exclusively holds up writes, not reads.
 	var gate sync.RWMutex
 	g := embedded.Serialize(fake, &gate)
 	gate.Lock()
