@@ -11,11 +11,12 @@ import (
 	"github.com/rosterhq/roster/sdk"
 )
 
-// Records are stored as JSON documents (the doc column) beside the columns
-// the indexes and filters need, which are derived from the record on every
-// write. The JSON is the record's own encoding, except for the fields the
-// sdk types keep out of JSON (an invitation's secret hash and resend
-// times), which invitationDoc adds.
+// Records are stored as documents (the doc column) beside the columns the
+// indexes and filters need, which are derived from the record on every
+// write. Members' documents are records of the codec in record.go; the
+// others are the records' own JSON, plus the fields the sdk types keep out
+// of JSON (an invitation's secret hash and resend times), which
+// invitationDoc adds.
 
 func decode(doc []byte, v any) error {
 	if err := json.Unmarshal(doc, v); err != nil {
@@ -24,25 +25,25 @@ func decode(doc []byte, v any) error {
 	return nil
 }
 
-func decodeMember(doc []byte) (*sdk.Member, error) {
-	m := new(sdk.Member)
-	return m, decode(doc, m)
-}
-
 // memberArgs returns the arguments of qMemberInsert (and qMemberUpdate,
 // qMemberUpsert) for m: its columns, then its document.
 func memberArgs(m *sdk.Member, global bool) ([]any, error) {
 	c := *m
 	c.Groups = nil // memberships are edges
-	doc, err := json.Marshal(&c)
-	if err != nil {
-		return nil, err
-	}
+	doc := encodeMember(&c)
 	item, others := emailValues(m)
+	custom := "{}"
+	if len(m.Custom) > 0 {
+		b, err := json.Marshal(m.Custom)
+		if err != nil {
+			return nil, err
+		}
+		custom = string(b)
+	}
 	return []any{
 		m.TenantID, m.ID, m.Version, m.EmailKey, m.UserNameKey, m.ExternalID, string(m.Status), m.Role,
 		strings.ToLower(m.DisplayName), strings.ToLower(m.GivenName), strings.ToLower(m.FamilyName),
-		strings.ToLower(m.EmployeeNumber), m.ManagerID, item, others,
+		strings.ToLower(m.EmployeeNumber), m.ManagerID, item, others, custom,
 		m.CreatedAt.Unix(), m.UpdatedAt.Unix(), global, doc,
 	}, nil
 }

@@ -52,11 +52,7 @@ func (x *wtx) groupConflict(op string, g *sdk.Group, create bool, cause error) e
 
 // GetGroup implements [sdk.GroupStore].
 func (s *Store) GetGroup(ctx context.Context, tenantID, id string) (*sdk.Group, error) {
-	g := new(sdk.Group)
-	if err := s.readOne(ctx, "sqlite.GetGroup", "group", qGroupGet, g, tenantID, id); err != nil {
-		return nil, err
-	}
-	return g, nil
+	return readOne(ctx, s, "sqlite.GetGroup", "group", qGroupGet, decodeGroup, tenantID, id)
 }
 
 // GetGroups implements [sdk.GroupStore].

@@ -38,12 +38,7 @@ func (s *Store) GetInvitationByMember(ctx context.Context, tenantID, memberID st
 }
 
 func (s *Store) getInvitation(ctx context.Context, op string, q query, tenantID, key string) (*sdk.Invitation, error) {
-	d := invitationDoc{Invitation: new(sdk.Invitation)}
-	if err := s.readOne(ctx, op, "invitation", q, &d, tenantID, key); err != nil {
-		return nil, err
-	}
-	d.Invitation.SecretHash, d.Invitation.Resends = d.SecretHash, d.Resends
-	return d.Invitation, nil
+	return readOne(ctx, s, op, "invitation", q, decodeInvitation, tenantID, key)
 }
 
 // UpdateInvitation implements [sdk.InvitationStore].

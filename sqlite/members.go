@@ -321,11 +321,7 @@ func (s *Store) DeleteMember(ctx context.Context, d sdk.MemberDelete) error {
 
 // GetMember implements [sdk.MemberStore].
 func (s *Store) GetMember(ctx context.Context, tenantID, id string) (*sdk.Member, error) {
-	m := new(sdk.Member)
-	if err := s.readOne(ctx, "sqlite.GetMember", "member", qMemberGet, m, tenantID, id); err != nil {
-		return nil, err
-	}
-	return m, nil
+	return readOne(ctx, s, "sqlite.GetMember", "member", qMemberGet, decodeMember, tenantID, id)
 }
 
 // GetMemberBy implements [sdk.MemberStore], from the unique index of the
@@ -343,11 +339,7 @@ func (s *Store) GetMemberBy(ctx context.Context, tenantID string, key sdk.Member
 	default:
 		return nil, sdk.E(op, sdk.CodeInvalidArgument, sdk.ReasonInvalid, fmt.Sprintf("unknown member key %d", key), nil)
 	}
-	m := new(sdk.Member)
-	if err := s.readOne(ctx, op, "member", q, m, tenantID, value); err != nil {
-		return nil, err
-	}
-	return m, nil
+	return readOne(ctx, s, op, "member", q, decodeMember, tenantID, value)
 }
 
 // GetMemberWithPasswordHash implements [sdk.PasswordHashReader] with one

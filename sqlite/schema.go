@@ -38,6 +38,7 @@ var schemaV1 = []string{
 		manager_id    TEXT NOT NULL,
 		email_item    INTEGER NOT NULL,
 		other_emails  TEXT NOT NULL,
+		custom        TEXT NOT NULL,
 		created_s     INTEGER NOT NULL,
 		updated_s     INTEGER NOT NULL,
 		global_email  INTEGER NOT NULL,

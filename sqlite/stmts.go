@@ -117,9 +117,9 @@ func init() {
 		extra_seats = excluded.extra_seats, seats_used = excluded.seats_used, doc = excluded.doc`)
 
 	const memberCols = `tenant_id, id, version, email_key, user_name_key, external_id, status, role,
-		display_key, given_key, family_key, employee_key, manager_id, email_item, other_emails,
+		display_key, given_key, family_key, employee_key, manager_id, email_item, other_emails, custom,
 		created_s, updated_s, global_email, doc`
-	const memberVals = `?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?`
+	const memberVals = `?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?`
 	r(qMemberGet, `SELECT doc FROM members WHERE tenant_id = ? AND id = ?`)
 	w(qMemberGetW, `SELECT doc FROM members WHERE tenant_id = ? AND id = ?`)
 	r(qMemberWithHash, `SELECT m.doc, coalesce(c.password_hash, '') FROM members m
@@ -133,15 +133,15 @@ func init() {
 	// by the expected version.
 	w(qMemberUpdate, `UPDATE members SET version = ?3, email_key = ?4, user_name_key = ?5, external_id = ?6,
 		status = ?7, role = ?8, display_key = ?9, given_key = ?10, family_key = ?11, employee_key = ?12,
-		manager_id = ?13, email_item = ?14, other_emails = ?15, created_s = ?16, updated_s = ?17,
-		global_email = ?18, doc = ?19
-		WHERE tenant_id = ?1 AND id = ?2 AND version = ?20`)
+		manager_id = ?13, email_item = ?14, other_emails = ?15, custom = ?16, created_s = ?17, updated_s = ?18,
+		global_email = ?19, doc = ?20
+		WHERE tenant_id = ?1 AND id = ?2 AND version = ?21`)
 	w(qMemberUpsert, `INSERT INTO members(`+memberCols+`) VALUES (`+memberVals+`)
 		ON CONFLICT(tenant_id, id) DO UPDATE SET version = excluded.version, email_key = excluded.email_key,
 		user_name_key = excluded.user_name_key, external_id = excluded.external_id, status = excluded.status,
 		role = excluded.role, display_key = excluded.display_key, given_key = excluded.given_key,
 		family_key = excluded.family_key, employee_key = excluded.employee_key, manager_id = excluded.manager_id,
-		email_item = excluded.email_item, other_emails = excluded.other_emails, created_s = excluded.created_s, updated_s = excluded.updated_s, global_email = excluded.global_email,
+		email_item = excluded.email_item, other_emails = excluded.other_emails, custom = excluded.custom, created_s = excluded.created_s, updated_s = excluded.updated_s, global_email = excluded.global_email,
 		doc = excluded.doc`)
 	w(qMemberDelete, `DELETE FROM members WHERE tenant_id = ? AND id = ? AND version = ? RETURNING other_emails`)
 	w(qMemberVersion, `SELECT version, other_emails FROM members WHERE tenant_id = ? AND id = ?`)

@@ -38,11 +38,7 @@ func (s *Store) CreateToken(ctx context.Context, t *sdk.Token) error {
 
 // GetTokenByHash implements [sdk.TokenStore], from (tenant_id, hash).
 func (s *Store) GetTokenByHash(ctx context.Context, tenantID, hash string) (*sdk.Token, error) {
-	t := new(sdk.Token)
-	if err := s.readOne(ctx, "sqlite.GetTokenByHash", "token", qTokenByHash, t, tenantID, hash); err != nil {
-		return nil, err
-	}
-	return t, nil
+	return readOne(ctx, s, "sqlite.GetTokenByHash", "token", qTokenByHash, decodeToken, tenantID, hash)
 }
 
 // ListTokens implements [sdk.TokenStore].

@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 
 	"github.com/rosterhq/roster/sdk"
@@ -72,20 +71,32 @@ func (t *wtx) found(q query, args ...any) (bool, error) {
 }
 
 // readOne runs the read statement q, which selects one doc column, and
-// decodes the row into v; no row is CodeNotFound for what.
-func (s *Store) readOne(ctx context.Context, op, what string, q query, v any, args ...any) error {
+// decodes the row with dec; no row is CodeNotFound for what.
+func readOne[T any](ctx context.Context, s *Store, op, what string, q query, dec func([]byte) (T, error), args ...any) (T, error) {
+	var zero T
 	if err := ctx.Err(); err != nil {
-		return err
+		return zero, err
 	}
-	var doc []byte
-	err := s.st[q].QueryRowContext(ctx, args...).Scan(&doc)
-	if errors.Is(err, sql.ErrNoRows) {
-		return notFound(op, what)
+	rows, err := s.st[q].QueryContext(ctx, args...)
+	if err != nil {
+		return zero, s.translate(ctx, op, err)
 	}
-	if err == nil {
-		err = decode(doc, v)
+	defer rows.Close()
+	if !rows.Next() {
+		if err := rows.Err(); err != nil {
+			return zero, s.translate(ctx, op, err)
+		}
+		return zero, notFound(op, what)
 	}
-	return s.translate(ctx, op, err)
+	var doc sql.RawBytes
+	if err := rows.Scan(&doc); err != nil {
+		return zero, s.translate(ctx, op, err)
+	}
+	v, err := dec(doc)
+	if err != nil {
+		return zero, s.translate(ctx, op, err)
+	}
+	return v, nil
 }
 
 // collect runs a query selecting one doc column and decodes each row with

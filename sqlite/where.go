@@ -177,7 +177,7 @@ var safeName = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_-]*$`)
 
 // memberLeaf translates one comparison on a member field, or an OpSome.
 // Exact: the fields of memberColumns, active, custom attributes (from the
-// document), and emails.value eq and ne an address. Anything else — the
+// custom column, JSON), and emails.value eq and ne an address. Anything else — the
 // case-insensitive fields without a key column, the other comparisons of
 // emails.value, the other sub-attributes, "pr" on a multi-valued
 // attribute, OpSome — is bounded from above where it can be and left to
@@ -201,7 +201,7 @@ func memberLeaf(tenantID string, c *sdk.Cond) cond {
 		if !safeName.MatchString(name) {
 			return constant(c.Match(&sdk.Member{})) // no member can have it
 		}
-		return textLeaf(`coalesce(json_extract(doc, '$.custom."`+name+`"'), '')`, c.Op, c.Operand())
+		return textLeaf(`coalesce(json_extract(custom, '$."`+name+`"'), '')`, c.Op, c.Operand())
 	}
 	if c.Field == sdk.FieldEmailValue {
 		return emailValueLeaf(tenantID, c.Op, c.Operand())
