@@ -96,19 +96,30 @@ func TestKill9LosesNoAcknowledgedWrite(t *testing.T) {
 	// finishes the job.
 	var csv strings.Builder
 	csv.WriteString("email,givenName,familyName,title\n")
-	const rows = 3000
+	const rows = 20000
 	for i := range rows {
 		fmt.Fprintf(&csv, "hr%d@crash.test,Given%d,Family%d,Title %d\n", i, i, i, i)
 	}
 	people := writeFile(t, t.TempDir(), "people.csv", csv.String())
+	before := seatsUsed(t, dir)
 	sync := exec.Command(bin, "sync", "--tenant", "crash", "--file", people, data)
 	sync.Env = cleanEnv()
 	if err := sync.Start(); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(time.Duration(200+rand.IntN(300)) * time.Millisecond)
+	// Kill it once some rows are in, at a random moment after.
+	for deadline := time.Now().Add(2 * time.Minute); seatsUsed(t, dir) < before+1000; {
+		if time.Now().After(deadline) {
+			t.Fatal("the sync wrote nothing within 2 minutes")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	time.Sleep(time.Duration(rand.IntN(100)) * time.Millisecond)
 	_ = sync.Process.Kill()
-	_ = sync.Wait()
+	if err := sync.Wait(); err == nil {
+		t.Fatal("the sync finished before the kill reached it")
+	}
+	t.Logf("killed the sync with %d of %d rows in", seatsUsed(t, dir)-before, rows)
 	checkAfterKill(t, dir, acked, "")
 	r := runBin(t, bin, "sync", "--tenant", "crash", "--file", people, "--json", data)
 	if sm := summary(t, r); r.code != 0 || sm.Created+sm.Unchanged != rows || sm.Failed != 0 {
@@ -119,6 +130,18 @@ func TestKill9LosesNoAcknowledgedWrite(t *testing.T) {
 		t.Fatalf("third sync: %+v\n%s", sm, r)
 	}
 	checkAfterKill(t, dir, acked, "")
+}
+
+// seatsUsed returns the seat counter of tenant "crash" (every member of it holds a seat).
+func seatsUsed(t *testing.T, dir string) int {
+	t.Helper()
+	c, done := openDirect(t, dir)
+	defer done()
+	tn, err := c.TenantBySlug(t.Context(), "crash")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tn.SeatsUsed
 }
 
 // checkAfterKill opens the data directory's store and checks that each
