@@ -70,6 +70,12 @@ func BenchmarkSync100k(b *testing.B) {
 				}
 			})
 			b.Run("delta", func(b *testing.B) {
+				if s.name == "ferretdb" {
+					// FerretDB v1 finds a member of a tenant by scanning
+					// the tenant (BENCHMARKS.md): at 100,000 members one
+					// read takes seconds, 1,500 member writes hours.
+					b.Skip("1,500 member writes at 100,000 members take hours on FerretDB")
+				}
 				loaded(b)
 				for k := range b.N {
 					b.StopTimer()
