@@ -70,7 +70,7 @@ func (s *Store) ListAudit(ctx context.Context, tenantID string, q sdk.AuditQuery
 	}
 	text += " ORDER BY id DESC LIMIT ?"
 	args = append(args, sqlLimit(q.Limit))
-	rows, err := s.r.QueryContext(ctx, text, args...)
+	rows, err := s.query(ctx, text, args...)
 	out, err := collect(ctx, rows, err, decodeAudit)
 	return out, s.translate(ctx, op, err)
 }

@@ -18,7 +18,9 @@ func (s *Store) GetCredentials(ctx context.Context, tenantID, memberID string) (
 	}
 	c := &sdk.Credentials{TenantID: tenantID, MemberID: memberID}
 	var updated string
-	err := s.st[qCredGet].QueryRowContext(ctx, tenantID, memberID).Scan(&c.PasswordHash, &c.TOTPSecret, &c.TOTPPending, &c.TOTPLastStep, &updated)
+	st, release := s.read(qCredGet)
+	defer release()
+	err := st.QueryRowContext(ctx, tenantID, memberID).Scan(&c.PasswordHash, &c.TOTPSecret, &c.TOTPPending, &c.TOTPLastStep, &updated)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notFound(op, "credentials")
 	}

@@ -88,14 +88,14 @@ func placeholders(n int) string {
 // condition exactly.
 func (s *Store) ListGroups(ctx context.Context, tenantID string, q sdk.GroupQuery) ([]*sdk.Group, error) {
 	const op = "sqlite.ListGroups"
-	out, err := pageOf(ctx, s.r, "groups", tenantID, groupWhere(q.Where), q.After, q.Limit, decodeGroup, nil)
+	out, err := pageOf(ctx, s, "groups", tenantID, groupWhere(q.Where), q.After, q.Limit, decodeGroup, nil)
 	return out, s.translate(ctx, op, err)
 }
 
 // CountGroups implements [sdk.GroupStore].
 func (s *Store) CountGroups(ctx context.Context, tenantID string, where *sdk.Cond) (int, error) {
 	const op = "sqlite.CountGroups"
-	n, err := countOf(ctx, s.r, "groups", tenantID, groupWhere(where), decodeGroup, where.MatchGroup)
+	n, err := countOf(ctx, s, "groups", tenantID, groupWhere(where), decodeGroup, where.MatchGroup)
 	return n, s.translate(ctx, op, err)
 }
 
@@ -103,7 +103,7 @@ func (s *Store) CountGroups(ctx context.Context, tenantID string, where *sdk.Con
 // expected is not nil.
 func (x *wtx) group(op, tenantID, id string, expected *int64) (*sdk.Group, error) {
 	var doc []byte
-	err := x.row(qGroupGetW, tenantID, id).Scan(&doc)
+	err := x.row(qGroupGet, tenantID, id).Scan(&doc)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notFound(op, "group")
 	}
@@ -240,7 +240,7 @@ func (s *Store) ListGroupMembers(ctx context.Context, tenantID, groupID, after s
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	rows, err := s.st[qEdgeMembers].QueryContext(ctx, tenantID, groupID, after, sqlLimit(limit))
+	rows, err := s.st.r[qEdgeMembers].QueryContext(ctx, tenantID, groupID, after, sqlLimit(limit))
 	out, err := collect(ctx, rows, err, func(b []byte) (string, error) { return string(b), nil })
 	return out, s.translate(ctx, op, err)
 }
@@ -254,7 +254,7 @@ func (s *Store) ListMemberGroups(ctx context.Context, tenantID string, memberIDs
 	}
 	out := []sdk.GroupEdge{}
 	for _, mid := range slices.Compact(slices.Sorted(slices.Values(memberIDs))) {
-		rows, err := s.st[qEdgesOfMember].QueryContext(ctx, tenantID, mid)
+		rows, err := s.st.r[qEdgesOfMember].QueryContext(ctx, tenantID, mid)
 		gids, err := collect(ctx, rows, err, func(b []byte) (string, error) { return string(b), nil })
 		if err != nil {
 			return nil, s.translate(ctx, op, err)

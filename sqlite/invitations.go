@@ -56,8 +56,8 @@ func (s *Store) UpdateInvitation(ctx context.Context, inv *sdk.Invitation, expec
 		if err != nil || k == 1 {
 			return err
 		}
-		if _, err := s.GetInvitation(x.ctx, inv.TenantID, inv.ID); err != nil {
-			return err
+		if found, err := x.found(qInvExists, inv.TenantID, inv.ID); err != nil || !found {
+			return firstErr(err, notFound(op, "invitation"))
 		}
 		return stale(op)
 	})
@@ -81,6 +81,6 @@ func (s *Store) ListInvitations(ctx context.Context, tenantID string, q sdk.Invi
 	if !q.ValidAfter.IsZero() {
 		parts = append(parts, cond{sql: "expires_ns > ?", args: []any{unixNano(q.ValidAfter)}, exact: true})
 	}
-	out, err := pageOf(ctx, s.r, "invitations", tenantID, and(parts...), q.After, q.Limit, decodeInvitation, nil)
+	out, err := pageOf(ctx, s, "invitations", tenantID, and(parts...), q.After, q.Limit, decodeInvitation, nil)
 	return out, s.translate(ctx, op, err)
 }

@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"errors"
 	"database/sql"
 	"strings"
 
@@ -47,14 +48,14 @@ func (s *Store) ListMembers(ctx context.Context, tenantID string, q sdk.MemberQu
 	if !w.exact {
 		keep = q.Filter.Where.Match
 	}
-	out, err := pageOf(ctx, s.r, "members", tenantID, w, q.After, q.Limit, decodeMember, keep)
+	out, err := pageOf(ctx, s, "members", tenantID, w, q.After, q.Limit, decodeMember, keep)
 	return out, s.translate(ctx, op, err)
 }
 
 // pageOf reads up to limit records of the tenant from table, in id order
 // after after, whose row satisfies w and, when keep is set, which keep
 // accepts.
-func pageOf[T any](ctx context.Context, db *sql.DB, table, tenantID string, w cond, after string, limit int,
+func pageOf[T any](ctx context.Context, s *Store, table, tenantID string, w cond, after string, limit int,
 	dec func([]byte) (T, error), keep func(T) bool) ([]T, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -68,7 +69,7 @@ func pageOf[T any](ctx context.Context, db *sql.DB, table, tenantID string, w co
 	out := []T{}
 	for {
 		args = append(append(append(args[:0], tenantID, after), w.args...), sqlLimit(batch))
-		rows, err := db.QueryContext(ctx, text, args...)
+		rows, err := s.query(ctx, text, args...)
 		if err != nil {
 			return nil, err
 		}
@@ -131,13 +132,13 @@ func sqlLimit(n int) int {
 // bounds, checked with [sdk.Cond.Match].
 func (s *Store) CountMembers(ctx context.Context, tenantID string, f sdk.MemberFilter) (int, error) {
 	const op = "sqlite.CountMembers"
-	n, err := countOf(ctx, s.r, "members", tenantID, filterWhere(tenantID, f), decodeMember, f.Where.Match)
+	n, err := countOf(ctx, s, "members", tenantID, filterWhere(tenantID, f), decodeMember, f.Where.Match)
 	return n, s.translate(ctx, op, err)
 }
 
 // countOf counts the tenant's rows of table satisfying w, decoding and
 // checking them with match when w is not exact.
-func countOf[T any](ctx context.Context, db *sql.DB, table, tenantID string, w cond,
+func countOf[T any](ctx context.Context, s *Store, table, tenantID string, w cond,
 	dec func([]byte) (T, error), match func(T) bool) (int, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, err
@@ -148,11 +149,18 @@ func countOf[T any](ctx context.Context, db *sql.DB, table, tenantID string, w c
 	}
 	args := append([]any{tenantID}, w.args...)
 	if w.exact {
+		rows, err := s.query(ctx, "SELECT count(*) FROM "+table+where, args...)
+		if err != nil {
+			return 0, err
+		}
+		defer rows.Close()
 		var n int
-		err := db.QueryRowContext(ctx, "SELECT count(*) FROM "+table+where, args...).Scan(&n)
-		return n, err
+		if rows.Next() {
+			err = rows.Scan(&n)
+		}
+		return n, errors.Join(err, rows.Err())
 	}
-	rows, err := db.QueryContext(ctx, "SELECT doc FROM "+table+where, args...)
+	rows, err := s.query(ctx, "SELECT doc FROM "+table+where, args...)
 	if err != nil {
 		return 0, err
 	}

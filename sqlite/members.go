@@ -351,7 +351,9 @@ func (s *Store) GetMemberWithPasswordHash(ctx context.Context, tenantID, id stri
 	}
 	var doc []byte
 	var hash string
-	err := s.st[qMemberWithHash].QueryRowContext(ctx, tenantID, id).Scan(&doc, &hash)
+	st, release := s.read(qMemberWithHash)
+	defer release()
+	err := st.QueryRowContext(ctx, tenantID, id).Scan(&doc, &hash)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, "", notFound(op, "member")
 	}
@@ -373,7 +375,7 @@ func (s *Store) EmailInOtherTenant(ctx context.Context, tenantID, emailKey strin
 		return false, err
 	}
 	var found bool
-	err := s.st[qMemberElsewhere].QueryRowContext(ctx, tenantID, emailKey).Scan(&found)
+	err := s.st.r[qMemberElsewhere].QueryRowContext(ctx, tenantID, emailKey).Scan(&found)
 	return found, s.translate(ctx, op, err)
 }
 
@@ -385,7 +387,7 @@ func (s *Store) ScanMembers(ctx context.Context, tenantID string, fn func(*sdk.M
 	const op = "sqlite.ScanMembers"
 	after := ""
 	for {
-		ms, err := pageOf(ctx, s.r, "members", tenantID, condTrue, after, scanBatch, decodeMember, nil)
+		ms, err := pageOf(ctx, s, "members", tenantID, condTrue, after, scanBatch, decodeMember, nil)
 		if err != nil {
 			return s.translate(ctx, op, err)
 		}

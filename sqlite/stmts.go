@@ -17,7 +17,6 @@ const (
 	// Tenants.
 	qTenantGet query = iota
 	qTenantBySlug
-	qTenantGetW
 	qTenantSeats
 	qTenantInsert
 	qTenantUpdate
@@ -27,7 +26,6 @@ const (
 	qTenantUpsert
 	// Members.
 	qMemberGet
-	qMemberGetW
 	qMemberWithHash
 	qMemberByEmail
 	qMemberByUserName
@@ -60,7 +58,6 @@ const (
 	qAuditUpsert
 	// Groups and edges.
 	qGroupGet
-	qGroupGetW
 	qGroupInsert
 	qGroupUpdate
 	qGroupUpsert
@@ -80,6 +77,7 @@ const (
 	qInvInsert
 	qInvUpdate
 	qInvUpsert
+	qInvExists
 	// Tokens.
 	qTokenByHash
 	qTokenList
@@ -92,20 +90,22 @@ const (
 	numQueries
 )
 
-// onWriter marks the statements prepared on the write connection.
-var onWriter = map[query]bool{}
+// onWriter and onReader mark the statements prepared on the write
+// connection and on the read connections: point reads are on both (see
+// [Store.read]).
+var onWriter, onReader = map[query]bool{}, map[query]bool{}
 
 // sqlText is the text of each prepared statement.
 var sqlText = [numQueries]string{}
 
 func init() {
-	r := func(q query, text string) { sqlText[q] = text }
+	r := func(q query, text string) { sqlText[q] = text; onReader[q] = true }
 	w := func(q query, text string) { sqlText[q] = text; onWriter[q] = true }
+	p := func(q query, text string) { r(q, text); w(q, text) }
 
 	const tenantCols = `doc, seats_used`
-	r(qTenantGet, `SELECT `+tenantCols+` FROM tenants WHERE id = ?`)
-	r(qTenantBySlug, `SELECT `+tenantCols+` FROM tenants WHERE slug = ?`)
-	w(qTenantGetW, `SELECT `+tenantCols+` FROM tenants WHERE id = ?`)
+	p(qTenantGet, `SELECT `+tenantCols+` FROM tenants WHERE id = ?`)
+	p(qTenantBySlug, `SELECT `+tenantCols+` FROM tenants WHERE slug = ?`)
 	w(qTenantSeats, `SELECT version, included_seats + extra_seats, seats_used FROM tenants WHERE id = ?`)
 	w(qTenantInsert, `INSERT INTO tenants(id, slug, version, included_seats, extra_seats, seats_used, doc) VALUES (?, ?, ?, ?, ?, ?, ?)`)
 	w(qTenantUpdate, `UPDATE tenants SET version = ?, included_seats = ?, extra_seats = ?, seats_used = ?, doc = ? WHERE id = ?`)
@@ -120,14 +120,13 @@ func init() {
 		display_key, given_key, family_key, employee_key, manager_id, email_item, other_emails, custom,
 		created_s, updated_s, global_email, doc`
 	const memberVals = `?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?`
-	r(qMemberGet, `SELECT doc FROM members WHERE tenant_id = ? AND id = ?`)
-	w(qMemberGetW, `SELECT doc FROM members WHERE tenant_id = ? AND id = ?`)
-	r(qMemberWithHash, `SELECT m.doc, coalesce(c.password_hash, '') FROM members m
+	p(qMemberGet, `SELECT doc FROM members WHERE tenant_id = ? AND id = ?`)
+	p(qMemberWithHash, `SELECT m.doc, coalesce(c.password_hash, '') FROM members m
 		LEFT JOIN credentials c ON c.tenant_id = m.tenant_id AND c.member_id = m.id
 		WHERE m.tenant_id = ? AND m.id = ?`)
-	r(qMemberByEmail, `SELECT doc FROM members WHERE tenant_id = ?1 AND email_key = ?2 AND email_key <> ''`)
-	r(qMemberByUserName, `SELECT doc FROM members WHERE tenant_id = ?1 AND user_name_key = ?2 AND user_name_key <> ''`)
-	r(qMemberByExternalID, `SELECT doc FROM members WHERE tenant_id = ?1 AND external_id = ?2 AND external_id <> ''`)
+	p(qMemberByEmail, `SELECT doc FROM members WHERE tenant_id = ?1 AND email_key = ?2 AND email_key <> ''`)
+	p(qMemberByUserName, `SELECT doc FROM members WHERE tenant_id = ?1 AND user_name_key = ?2 AND user_name_key <> ''`)
+	p(qMemberByExternalID, `SELECT doc FROM members WHERE tenant_id = ?1 AND external_id = ?2 AND external_id <> ''`)
 	w(qMemberInsert, `INSERT INTO members(`+memberCols+`) VALUES (`+memberVals+`)`)
 	// The arguments of qMemberUpdate are those of qMemberInsert followed
 	// by the expected version.
@@ -158,7 +157,7 @@ func init() {
 	w(qMemberEmailInsert, `INSERT OR IGNORE INTO member_emails(tenant_id, value_key, member_id) VALUES (?, ?, ?)`)
 	w(qMemberCountStatus, `SELECT count(*) FROM members WHERE tenant_id = ? AND status = ?`)
 
-	r(qCredGet, `SELECT password_hash, totp_secret, totp_pending, totp_last_step, updated_at FROM credentials WHERE tenant_id = ? AND member_id = ?`)
+	p(qCredGet, `SELECT password_hash, totp_secret, totp_pending, totp_last_step, updated_at FROM credentials WHERE tenant_id = ? AND member_id = ?`)
 	w(qCredSetHash, `INSERT INTO credentials(tenant_id, member_id, password_hash, totp_secret, totp_pending, totp_last_step, updated_at)
 		VALUES (?1, ?2, ?3, '', '', 0, ?4)
 		ON CONFLICT(tenant_id, member_id) DO UPDATE SET password_hash = excluded.password_hash, updated_at = excluded.updated_at`)
@@ -180,8 +179,7 @@ func init() {
 		target_id = excluded.target_id, action = excluded.action, doc = excluded.doc`)
 
 	const groupCols = `tenant_id, id, version, name_key, display_key, external_id, role, created_s, updated_s, doc`
-	r(qGroupGet, `SELECT doc FROM groups WHERE tenant_id = ? AND id = ?`)
-	w(qGroupGetW, `SELECT doc FROM groups WHERE tenant_id = ? AND id = ?`)
+	p(qGroupGet, `SELECT doc FROM groups WHERE tenant_id = ? AND id = ?`)
 	w(qGroupInsert, `INSERT INTO groups(`+groupCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 	w(qGroupUpdate, `UPDATE groups SET version = ?3, name_key = ?4, display_key = ?5, external_id = ?6, role = ?7,
 		created_s = ?8, updated_s = ?9, doc = ?10 WHERE tenant_id = ?1 AND id = ?2`)
@@ -202,7 +200,7 @@ func init() {
 	r(qEdgesOfMember, `SELECT group_id FROM edges WHERE tenant_id = ? AND member_id = ? ORDER BY group_id`)
 
 	const invCols = `tenant_id, id, member_id, state, expires_ns, version, doc`
-	r(qInvGet, `SELECT doc FROM invitations WHERE tenant_id = ? AND id = ?`)
+	p(qInvGet, `SELECT doc FROM invitations WHERE tenant_id = ? AND id = ?`)
 	r(qInvByMember, `SELECT doc FROM invitations WHERE tenant_id = ? AND member_id = ? ORDER BY id DESC LIMIT 1`)
 	w(qInvInsert, `INSERT INTO invitations(`+invCols+`) VALUES (?, ?, ?, ?, ?, ?, ?)`)
 	w(qInvUpdate, `UPDATE invitations SET member_id = ?3, state = ?4, expires_ns = ?5, version = ?6, doc = ?7
@@ -211,7 +209,9 @@ func init() {
 		ON CONFLICT(tenant_id, id) DO UPDATE SET member_id = excluded.member_id, state = excluded.state,
 		expires_ns = excluded.expires_ns, version = excluded.version, doc = excluded.doc`)
 
-	r(qTokenByHash, `SELECT doc FROM tokens WHERE tenant_id = ? AND hash = ?`)
+	w(qInvExists, `SELECT count(*) FROM invitations WHERE tenant_id = ? AND id = ?`)
+
+	p(qTokenByHash, `SELECT doc FROM tokens WHERE tenant_id = ? AND hash = ?`)
 	r(qTokenList, `SELECT doc FROM tokens WHERE tenant_id = ? ORDER BY id`)
 	w(qTokenInsert, `INSERT INTO tokens(tenant_id, id, hash, doc) VALUES (?, ?, ?, ?)`)
 	w(qTokenDelete, `DELETE FROM tokens WHERE tenant_id = ? AND id = ?`)
@@ -221,33 +221,39 @@ func init() {
 		ON CONFLICT(tenant_id, id) DO UPDATE SET hash = excluded.hash, doc = excluded.doc`)
 }
 
-// stmts are the prepared statements, indexed by query.
-type stmts [numQueries]*sql.Stmt
+// stmts are the prepared statements, indexed by query: r's on the read
+// connections, w's on the write connection.
+type stmts struct{ r, w [numQueries]*sql.Stmt }
 
-// prepare prepares every statement of sqlText on its connection.
+// prepare prepares every statement of sqlText on its connections.
 func prepare(ctx context.Context, w, r *sql.DB) (*stmts, error) {
 	st := new(stmts)
 	for q, text := range sqlText {
 		if text == "" {
 			return nil, fmt.Errorf("sqlite: statement %d has no text", q)
 		}
-		db := r
-		if onWriter[query(q)] {
-			db = w
+		for _, on := range []struct {
+			db   *sql.DB
+			want bool
+			into *[numQueries]*sql.Stmt
+		}{{r, onReader[query(q)], &st.r}, {w, onWriter[query(q)], &st.w}} {
+			if !on.want {
+				continue
+			}
+			p, err := on.db.PrepareContext(ctx, text)
+			if err != nil {
+				st.close()
+				return nil, fmt.Errorf("preparing %.60q: %w", text, err)
+			}
+			on.into[q] = p
 		}
-		p, err := db.PrepareContext(ctx, text)
-		if err != nil {
-			st.close()
-			return nil, fmt.Errorf("preparing %.60q: %w", text, err)
-		}
-		st[q] = p
 	}
 	return st, nil
 }
 
 func (st *stmts) close() error {
 	var errs []error
-	for _, p := range st {
+	for _, p := range append(st.r[:], st.w[:]...) {
 		if p != nil {
 			errs = append(errs, p.Close())
 		}

@@ -10,6 +10,8 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
@@ -32,6 +34,18 @@ type Store struct {
 	// while w writes.
 	r  *sql.DB
 	st *stmts
+	// wsem is held by whoever uses w: a write transaction, or a point
+	// read that found it free (see read).
+	wsem chan struct{}
+	// dyn caches the statements built at run time (filters), prepared on
+	// r; ndyn counts them.
+	dyn  sync.Map // string → *sql.Stmt
+	ndyn atomic.Int32
+	// ck is the connection of the checkpointer, which copies the WAL into
+	// the database in the background (see checkpoints); stop ends it and
+	// done reports that it has.
+	ck         *sql.DB
+	stop, done chan struct{}
 }
 
 // Option configures [Open].
@@ -146,7 +160,7 @@ func open(ctx context.Context, path string, o options) (*Store, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &Store{path: path, log: log}
+	s := &Store{path: path, log: log, wsem: make(chan struct{}, 1)}
 	base := dsn(abs, o.busyTimeout)
 	if s.w, err = sql.Open("sqlite", base+"&_txlock=immediate"); err != nil {
 		return nil, err
@@ -169,8 +183,64 @@ func open(ctx context.Context, path string, o options) (*Store, error) {
 		s.Close()
 		return nil, err
 	}
+	if s.ck, err = sql.Open("sqlite", base); err != nil {
+		s.Close()
+		return nil, err
+	}
+	s.ck.SetMaxOpenConns(1)
+	s.stop, s.done = make(chan struct{}), make(chan struct{})
+	go s.checkpoints(checkpointEvery)
 	return s, nil
 }
+
+// checkpointEvery is how often the checkpointer runs.
+const checkpointEvery = time.Second
+
+// checkpoints copies the WAL into the database file every interval with a
+// PASSIVE checkpoint, which waits for no reader or writer, so that
+// commits rarely run one themselves: SQLite's own automatic checkpoint,
+// run by the commit that takes the WAL past wal_autocheckpoint pages,
+// stays as a backstop.
+func (s *Store) checkpoints(interval time.Duration) {
+	defer close(s.done)
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-t.C:
+			if _, err := s.ck.Exec("PRAGMA wal_checkpoint(PASSIVE)"); err != nil {
+				s.log.Warn("sqlite: checkpoint", "path", s.path, "err", err)
+			}
+		}
+	}
+}
+
+// query runs a read built at run time, from a statement prepared once
+// for each distinct text (up to maxDynamic short ones).
+func (s *Store) query(ctx context.Context, text string, args ...any) (*sql.Rows, error) {
+	if st, ok := s.dyn.Load(text); ok {
+		return st.(*sql.Stmt).QueryContext(ctx, args...)
+	}
+	if len(text) > 2000 || s.ndyn.Load() >= maxDynamic {
+		return s.r.QueryContext(ctx, text, args...)
+	}
+	st, err := s.r.PrepareContext(ctx, text)
+	if err != nil {
+		return nil, err
+	}
+	if prev, loaded := s.dyn.LoadOrStore(text, st); loaded {
+		st.Close()
+		st = prev.(*sql.Stmt)
+	} else {
+		s.ndyn.Add(1)
+	}
+	return st.QueryContext(ctx, args...)
+}
+
+// maxDynamic bounds the statements query keeps.
+const maxDynamic = 256
 
 // dsn is the data source name of the database file at the absolute path
 // abs: a file: URI, so that any character of the path is allowed, with the
@@ -182,7 +252,8 @@ func dsn(abs string, busy time.Duration) string {
 	q.Add("_pragma", "synchronous(NORMAL)")
 	q.Add("_pragma", "foreign_keys(OFF)")
 	q.Add("_pragma", "temp_store(MEMORY)")
-	q.Add("_pragma", "wal_autocheckpoint(8000)")
+	q.Add("_pragma", "wal_autocheckpoint(20000)")
+	q.Add("_pragma", "journal_size_limit(67108864)")
 	q.Add("_pragma", "cache_size(-65536)")
 	u.RawQuery = q.Encode()
 	// url.URL writes file:///abs for an absolute path, which SQLite reads.
@@ -192,6 +263,15 @@ func dsn(abs string, busy time.Duration) string {
 // Close closes the database. Calls in flight may fail.
 func (s *Store) Close() error {
 	var errs []error
+	if s.stop != nil {
+		close(s.stop)
+		<-s.done
+		errs = append(errs, s.ck.Close())
+	}
+	s.dyn.Range(func(_, st any) bool {
+		errs = append(errs, st.(*sql.Stmt).Close())
+		return true
+	})
 	if s.st != nil {
 		errs = append(errs, s.st.close())
 	}

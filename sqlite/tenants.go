@@ -46,7 +46,9 @@ func (s *Store) getTenant(ctx context.Context, op string, q query, key string) (
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	t, err := scanTenant(s.st[q].QueryRowContext(ctx, key))
+	st, release := s.read(q)
+	defer release()
+	t, err := scanTenant(st.QueryRowContext(ctx, key))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notFound(op, "tenant")
 	}
@@ -59,7 +61,7 @@ func (s *Store) ListTenants(ctx context.Context, q sdk.TenantQuery) ([]*sdk.Tena
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	rows, err := s.r.QueryContext(ctx, `SELECT doc, seats_used FROM tenants WHERE id > ? ORDER BY id LIMIT ?`, q.After, sqlLimit(q.Limit))
+	rows, err := s.query(ctx, `SELECT doc, seats_used FROM tenants WHERE id > ? ORDER BY id LIMIT ?`, q.After, sqlLimit(q.Limit))
 	if err != nil {
 		return nil, s.translate(ctx, op, err)
 	}
@@ -77,7 +79,7 @@ func (s *Store) ListTenants(ctx context.Context, q sdk.TenantQuery) ([]*sdk.Tena
 
 // tenant reads the tenant for a write of it.
 func (x *wtx) tenant(op, id string) (*sdk.Tenant, error) {
-	t, err := scanTenant(x.row(qTenantGetW, id))
+	t, err := scanTenant(x.row(qTenantGet, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notFound(op, "tenant")
 	}

@@ -47,7 +47,7 @@ func (s *Store) ListTokens(ctx context.Context, tenantID string) ([]*sdk.Token, 
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	rows, err := s.st[qTokenList].QueryContext(ctx, tenantID)
+	rows, err := s.st.r[qTokenList].QueryContext(ctx, tenantID)
 	out, err := collect(ctx, rows, err, decodeToken)
 	return out, s.translate(ctx, op, err)
 }

@@ -25,6 +25,12 @@ func (s *Store) write(ctx context.Context, op string, fn func(t *wtx) error) err
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	select {
+	case s.wsem <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	defer func() { <-s.wsem }()
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return s.translate(ctx, op, err)
@@ -40,7 +46,7 @@ func (s *Store) write(ctx context.Context, op string, fn func(t *wtx) error) err
 // stmt returns the prepared statement q bound to the transaction.
 func (t *wtx) stmt(q query) *sql.Stmt {
 	if t.st[q] == nil {
-		t.st[q] = t.tx.StmtContext(t.ctx, t.s.st[q])
+		t.st[q] = t.tx.StmtContext(t.ctx, t.s.st.w[q])
 	}
 	return t.st[q]
 }
@@ -70,6 +76,25 @@ func (t *wtx) found(q query, args ...any) (bool, error) {
 	return n > 0, err
 }
 
+// read returns the statement q for a read, and the function that gives
+// back what it holds. A point read (a statement prepared on both sides)
+// runs on the write connection when no write holds it: its page cache
+// survives this process's writes, while a read connection's is dropped
+// whenever another connection commits. Otherwise it runs on the read
+// pool.
+func (s *Store) read(q query) (*sql.Stmt, func()) {
+	if s.st.w[q] != nil {
+		select {
+		case s.wsem <- struct{}{}:
+			return s.st.w[q], s.releaseWriter
+		default:
+		}
+	}
+	return s.st.r[q], func() {}
+}
+
+func (s *Store) releaseWriter() { <-s.wsem }
+
 // readOne runs the read statement q, which selects one doc column, and
 // decodes the row with dec; no row is CodeNotFound for what.
 func readOne[T any](ctx context.Context, s *Store, op, what string, q query, dec func([]byte) (T, error), args ...any) (T, error) {
@@ -77,7 +102,9 @@ func readOne[T any](ctx context.Context, s *Store, op, what string, q query, dec
 	if err := ctx.Err(); err != nil {
 		return zero, err
 	}
-	rows, err := s.st[q].QueryContext(ctx, args...)
+	st, release := s.read(q)
+	defer release()
+	rows, err := st.QueryContext(ctx, args...)
 	if err != nil {
 		return zero, s.translate(ctx, op, err)
 	}
