@@ -1,10 +1,10 @@
 package sqlite
 
-// schemaV1 is the initial schema (see doc.go for what each table, column
-// and index is for). Key columns hold ” rather than NULL when a value is
-// absent; the unique indexes over keys that may be absent are partial
-// (WHERE key <> ”), and every query meant to use one repeats that term
-// literally so that SQLite's planner can prove the index applies.
+// schemaV1 is the initial schema (doc.go says what each table, column
+// and index is for). Key columns hold the empty string, never NULL, when
+// a value is absent; the unique indexes over keys that may be absent are
+// partial (WHERE key <> ""), and every query meant to use one repeats that
+// term literally, so that SQLite's planner can prove the index applies.
 var schemaV1 = []string{
 	`CREATE TABLE schema_migrations (
 		version    INTEGER PRIMARY KEY,

@@ -51,9 +51,9 @@ var memberColumns = map[sdk.Field]string{
 	sdk.FieldUpdated:        "updated_s",
 }
 
-// partial lists the columns whose unique index is partial (WHERE col <>
-// ”): an equality on one of them repeats that term so that SQLite uses
-// the index.
+// partial lists the columns whose unique index is partial (WHERE col is
+// not empty): an equality on one of them repeats that term so that SQLite
+// uses the index.
 var partial = map[string]bool{"email_key": true, "user_name_key": true, "external_id": true}
 
 // groupColumns are the group fields columns answer; every other field is
