@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -21,16 +22,7 @@ func (s *Store) CreateGroup(ctx context.Context, g *sdk.Group) error {
 			return err
 		}
 		args, err := groupArgs(g)
-		if err != nil {
-			return err
-		}
-		if _, err := x.exec(qGroupInsert, args...); err != nil {
-			if isUnique(err) {
-				return x.groupConflict(op, g, true, err)
-			}
-			return err
-		}
-		return nil
+		return x.put(qGroupInsert, args, err, func(cause error) error { return x.groupConflict(op, g, true, cause) })
 	})
 }
 
@@ -62,27 +54,33 @@ func (s *Store) GetGroups(ctx context.Context, tenantID string, ids []string) ([
 		return nil, err
 	}
 	sorted := slices.Compact(slices.Sorted(slices.Values(ids)))
-	out := []*sdk.Group{}
-	for chunk := range slices.Chunk(sorted, 500) {
+	out, err := byIDs(ctx, s, "SELECT doc FROM groups WHERE tenant_id = ? AND id IN (%s) ORDER BY id", tenantID, sorted, decodeGroup)
+	return out, s.translate(ctx, op, err)
+}
+
+// byIDs runs query, whose %s is where the list of ids goes, for the ids
+// of the tenant 500 at a time, decoding each row's one column with dec.
+func byIDs[T any](ctx context.Context, s *Store, query, tenantID string, ids []string, dec func([]byte) (T, error)) ([]T, error) {
+	out := []T{}
+	for chunk := range slices.Chunk(ids, 500) {
 		args := make([]any, 0, len(chunk)+1)
 		args = append(args, tenantID)
 		for _, id := range chunk {
 			args = append(args, id)
 		}
-		rows, err := s.r.QueryContext(ctx, "SELECT doc FROM groups WHERE tenant_id = ? AND id IN ("+placeholders(len(chunk))+") ORDER BY id", args...)
-		gs, err := collect(ctx, rows, err, decodeGroup)
+		list := strings.TrimSuffix(strings.Repeat("?, ", len(chunk)), ", ")
+		rows, err := s.r.QueryContext(ctx, fmt.Sprintf(query, list), args...)
+		vs, err := collect(ctx, rows, err, dec)
 		if err != nil {
-			return nil, s.translate(ctx, op, err)
+			return nil, err
 		}
-		out = append(out, gs...)
+		out = append(out, vs...)
 	}
 	return out, nil
 }
 
-// placeholders returns n comma-separated parameters.
-func placeholders(n int) string {
-	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
-}
+// text decodes a text column.
+func text(b []byte) (string, error) { return string(b), nil }
 
 // ListGroups implements [sdk.GroupStore]; SQL answers every group
 // condition exactly.
@@ -131,16 +129,7 @@ func (s *Store) UpdateGroup(ctx context.Context, g *sdk.Group, expected int64) e
 		cur.DisplayName, cur.NameKey, cur.ExternalID, cur.Role, cur.UpdatedAt = g.DisplayName, g.NameKey, g.ExternalID, g.Role, g.UpdatedAt
 		cur.Version = expected + 1
 		args, err := groupArgs(cur)
-		if err != nil {
-			return err
-		}
-		if _, err := x.exec(qGroupUpdate, args...); err != nil {
-			if isUnique(err) {
-				return x.groupConflict(op, cur, false, err)
-			}
-			return err
-		}
-		return nil
+		return x.put(qGroupUpdate, args, err, func(cause error) error { return x.groupConflict(op, cur, false, cause) })
 	})
 	if err == nil {
 		g.Version = expected + 1
@@ -241,7 +230,7 @@ func (s *Store) ListGroupMembers(ctx context.Context, tenantID, groupID, after s
 		return nil, err
 	}
 	rows, err := s.st.r[qEdgeMembers].QueryContext(ctx, tenantID, groupID, after, sqlLimit(limit))
-	out, err := collect(ctx, rows, err, func(b []byte) (string, error) { return string(b), nil })
+	out, err := collect(ctx, rows, err, text)
 	return out, s.translate(ctx, op, err)
 }
 
@@ -255,7 +244,7 @@ func (s *Store) ListMemberGroups(ctx context.Context, tenantID string, memberIDs
 	out := []sdk.GroupEdge{}
 	for _, mid := range slices.Compact(slices.Sorted(slices.Values(memberIDs))) {
 		rows, err := s.st.r[qEdgesOfMember].QueryContext(ctx, tenantID, mid)
-		gids, err := collect(ctx, rows, err, func(b []byte) (string, error) { return string(b), nil })
+		gids, err := collect(ctx, rows, err, text)
 		if err != nil {
 			return nil, s.translate(ctx, op, err)
 		}
@@ -289,21 +278,13 @@ func (s *Store) MissingMembers(ctx context.Context, tenantID string, ids []strin
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	found, err := byIDs(ctx, s, "SELECT id FROM members WHERE tenant_id = ? AND id IN (%s)", tenantID, ids, text)
+	if err != nil {
+		return nil, s.translate(ctx, op, err)
+	}
 	present := map[string]bool{}
-	for chunk := range slices.Chunk(ids, 500) {
-		args := make([]any, 0, len(chunk)+1)
-		args = append(args, tenantID)
-		for _, id := range chunk {
-			args = append(args, id)
-		}
-		rows, err := s.r.QueryContext(ctx, "SELECT id FROM members WHERE tenant_id = ? AND id IN ("+placeholders(len(chunk))+")", args...)
-		found, err := collect(ctx, rows, err, func(b []byte) (string, error) { return string(b), nil })
-		if err != nil {
-			return nil, s.translate(ctx, op, err)
-		}
-		for _, id := range found {
-			present[id] = true
-		}
+	for _, id := range found {
+		present[id] = true
 	}
 	var out []string
 	for _, id := range ids {

@@ -24,16 +24,9 @@ func (s *Store) ImportTenant(ctx context.Context, t *sdk.Tenant) error {
 	const op = "sqlite.ImportTenant"
 	return s.write(ctx, op, func(x *wtx) error {
 		args, err := tenantArgs(t)
-		if err != nil {
-			return err
-		}
-		if _, err := x.exec(qTenantUpsert, args...); err != nil {
-			if isUnique(err) {
-				return sdk.E(op, sdk.CodeAlreadyExists, sdk.ReasonSlugTaken, "the slug "+t.Slug+" belongs to another tenant", nil)
-			}
-			return err
-		}
-		return nil
+		return x.put(qTenantUpsert, args, err, func(error) error {
+			return sdk.E(op, sdk.CodeAlreadyExists, sdk.ReasonSlugTaken, "the slug "+t.Slug+" belongs to another tenant", nil)
+		})
 	})
 }
 
@@ -53,13 +46,7 @@ func (s *Store) ImportMembers(ctx context.Context, ms []*sdk.Member, globalEmail
 				return err
 			}
 			args, err := memberArgs(m, globalEmail)
-			if err != nil {
-				return err
-			}
-			if _, err := x.exec(qMemberUpsert, args...); err != nil {
-				if isUnique(err) {
-					return x.memberConflict(op, m, globalEmail, false, err)
-				}
+			if err := x.put(qMemberUpsert, args, err, func(cause error) error { return x.memberConflict(op, m, globalEmail, false, cause) }); err != nil {
 				return err
 			}
 			if err := x.putEmails(m, old, args[memberEmails].(string)); err != nil {
@@ -86,16 +73,7 @@ func (s *Store) ImportGroup(ctx context.Context, g *sdk.Group) error {
 	const op = "sqlite.ImportGroup"
 	return s.write(ctx, op, func(x *wtx) error {
 		args, err := groupArgs(g)
-		if err != nil {
-			return err
-		}
-		if _, err := x.exec(qGroupUpsert, args...); err != nil {
-			if isUnique(err) {
-				return x.groupConflict(op, g, false, err)
-			}
-			return err
-		}
-		return nil
+		return x.put(qGroupUpsert, args, err, func(cause error) error { return x.groupConflict(op, g, false, cause) })
 	})
 }
 
@@ -119,11 +97,7 @@ func (s *Store) ImportInvitation(ctx context.Context, inv *sdk.Invitation) error
 	const op = "sqlite.ImportInvitation"
 	return s.write(ctx, op, func(x *wtx) error {
 		args, err := invitationArgs(inv)
-		if err != nil {
-			return err
-		}
-		_, err = x.exec(qInvUpsert, args...)
-		return err
+		return x.put(qInvUpsert, args, err, nil)
 	})
 }
 
@@ -133,16 +107,9 @@ func (s *Store) ImportToken(ctx context.Context, t *sdk.Token) error {
 	const op = "sqlite.ImportToken"
 	return s.write(ctx, op, func(x *wtx) error {
 		args, err := tokenArgs(t)
-		if err != nil {
-			return err
-		}
-		if _, err := x.exec(qTokenUpsert, args...); err != nil {
-			if isUnique(err) {
-				return sdk.E(op, sdk.CodeAlreadyExists, sdk.ReasonTokenExists, "another token of the tenant has this hash", nil)
-			}
-			return err
-		}
-		return nil
+		return x.put(qTokenUpsert, args, err, func(error) error {
+			return sdk.E(op, sdk.CodeAlreadyExists, sdk.ReasonTokenExists, "another token of the tenant has this hash", nil)
+		})
 	})
 }
 

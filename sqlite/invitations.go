@@ -13,16 +13,7 @@ func (s *Store) CreateInvitation(ctx context.Context, inv *sdk.Invitation) error
 	const op = "sqlite.CreateInvitation"
 	return s.write(ctx, op, func(x *wtx) error {
 		args, err := invitationArgs(inv)
-		if err != nil {
-			return err
-		}
-		if _, err := x.exec(qInvInsert, args...); err != nil {
-			if isUnique(err) {
-				return exists(op, "invitation")
-			}
-			return err
-		}
-		return nil
+		return x.put(qInvInsert, args, err, func(error) error { return exists(op, "invitation") })
 	})
 }
 

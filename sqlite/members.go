@@ -64,13 +64,7 @@ func (x *wtx) putMember(op string, w sdk.MemberWrite, t *seats) error {
 		}
 	}
 	args, err := memberArgs(m, w.GlobalEmail)
-	if err != nil {
-		return err
-	}
-	if _, err := x.exec(qMemberInsert, args...); err != nil {
-		if isUnique(err) {
-			return x.memberConflict(op, m, w.GlobalEmail, true, err)
-		}
+	if err := x.put(qMemberInsert, args, err, func(cause error) error { return x.memberConflict(op, m, w.GlobalEmail, true, cause) }); err != nil {
 		return err
 	}
 	if t != nil && w.Seat == sdk.SeatTake {
@@ -236,13 +230,9 @@ func (s *Store) UpdateMember(ctx context.Context, w sdk.MemberWrite) error {
 		nm := *m
 		nm.Version = w.ExpectedVersion + 1
 		args, err := memberArgs(&nm, w.GlobalEmail)
-		if err != nil {
-			return err
-		}
-		if _, err := x.exec(qMemberUpdate, append(args, w.ExpectedVersion)...); err != nil {
-			if isUnique(err) {
-				return x.memberConflict(op, &nm, w.GlobalEmail, false, err)
-			}
+		if err := x.put(qMemberUpdate, append(args, w.ExpectedVersion), err, func(cause error) error {
+			return x.memberConflict(op, &nm, w.GlobalEmail, false, cause)
+		}); err != nil {
 			return err
 		}
 		if w.Seat == sdk.SeatTake {

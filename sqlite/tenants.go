@@ -16,17 +16,14 @@ func (s *Store) CreateTenant(ctx context.Context, t *sdk.Tenant, owner sdk.Membe
 	const op = "sqlite.CreateTenant"
 	return s.write(ctx, op, func(x *wtx) error {
 		args, err := tenantArgs(t)
-		if err != nil {
-			return err
-		}
-		if _, err := x.exec(qTenantInsert, args...); err != nil {
-			if !isUnique(err) {
-				return err
-			}
+		err = x.put(qTenantInsert, args, err, func(error) error {
 			if taken, err := x.found(qTenantSlugExists, t.Slug); err != nil || taken {
 				return firstErr(err, sdk.E(op, sdk.CodeAlreadyExists, sdk.ReasonSlugTaken, "the slug "+t.Slug+" is taken", nil))
 			}
 			return exists(op, "tenant")
+		})
+		if err != nil {
+			return err
 		}
 		return x.putMember(op, owner, nil)
 	})

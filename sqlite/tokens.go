@@ -20,19 +20,12 @@ func (s *Store) CreateToken(ctx context.Context, t *sdk.Token) error {
 			return err
 		}
 		args, err := tokenArgs(t)
-		if err != nil {
-			return err
-		}
-		if _, err := x.exec(qTokenInsert, args...); err != nil {
-			if !isUnique(err) {
-				return err
-			}
+		return x.put(qTokenInsert, args, err, func(error) error {
 			if taken, err := x.found(qTokenHashTaken, t.TenantID, t.Hash); err != nil || taken {
 				return firstErr(err, sdk.E(op, sdk.CodeAlreadyExists, sdk.ReasonTokenExists, "the tenant already has this token", nil))
 			}
 			return exists(op, "token")
-		}
-		return nil
+		})
 	})
 }
 

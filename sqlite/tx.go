@@ -59,6 +59,22 @@ func (t *wtx) exec(q query, args ...any) (int64, error) {
 	return res.RowsAffected()
 }
 
+// put runs the write q with args, which the record's args function made
+// (err is its error); conflict, when set, explains a violated unique
+// index.
+func (t *wtx) put(q query, args []any, err error, conflict func(cause error) error) error {
+	if err != nil {
+		return err
+	}
+	if _, err := t.exec(q, args...); err != nil {
+		if conflict != nil && isUnique(err) {
+			return conflict(err)
+		}
+		return err
+	}
+	return nil
+}
+
 func (t *wtx) row(q query, args ...any) *sql.Row {
 	return t.stmt(q).QueryRowContext(t.ctx, args...)
 }

@@ -82,14 +82,7 @@ func lower(c *sdk.Cond, leaf func(*sdk.Cond) cond) cond {
 	}
 	switch c.Op {
 	case sdk.OpAnd, sdk.OpOr:
-		parts := make([]cond, len(c.Args))
-		for i, a := range c.Args {
-			parts[i] = lower(a, leaf)
-		}
-		if c.Op == sdk.OpAnd {
-			return and(parts...)
-		}
-		return or(parts...)
+		return junction(c, func(a *sdk.Cond) cond { return lower(a, leaf) })
 	case sdk.OpNot:
 		if len(c.Args) != 1 {
 			return condAny
@@ -101,6 +94,19 @@ func lower(c *sdk.Cond, leaf func(*sdk.Cond) cond) cond {
 		return not(x)
 	}
 	return leaf(c)
+}
+
+// junction translates c, an and or an or, translating its arguments with
+// f.
+func junction(c *sdk.Cond, f func(*sdk.Cond) cond) cond {
+	parts := make([]cond, len(c.Args))
+	for i, a := range c.Args {
+		parts[i] = f(a)
+	}
+	if c.Op == sdk.OpAnd {
+		return and(parts...)
+	}
+	return or(parts...)
 }
 
 func and(parts ...cond) cond {
@@ -267,24 +273,18 @@ func textLeaf(v string, op sdk.CondOp, x string) cond {
 // second, as Cond does.
 func timeLeaf(col string, op sdk.CondOp, t time.Time) cond {
 	one := func(sql string, args ...any) cond { return cond{sql: sql, args: args, exact: true} }
-	x := t.Truncate(time.Second).Unix()
-	switch op {
-	case sdk.OpPr:
+	if op == sdk.OpPr {
 		return one(col+" <> ?", time.Time{}.Unix())
-	case sdk.OpEq:
-		return one(col+" = ?", x)
-	case sdk.OpNe:
-		return one(col+" <> ?", x)
-	case sdk.OpGt:
-		return one(col+" > ?", x)
-	case sdk.OpGe:
-		return one(col+" >= ?", x)
-	case sdk.OpLt:
-		return one(col+" < ?", x)
-	case sdk.OpLe:
-		return one(col+" <= ?", x)
+	}
+	if sym, ok := comparisons[op]; ok {
+		return one(col+" "+sym+" ?", t.Truncate(time.Second).Unix())
 	}
 	return condAny
+}
+
+// comparisons are SQL's operators for [sdk.Cond]'s.
+var comparisons = map[sdk.CondOp]string{
+	sdk.OpEq: "=", sdk.OpNe: "<>", sdk.OpGt: ">", sdk.OpGe: ">=", sdk.OpLt: "<", sdk.OpLe: "<=",
 }
 
 // activeLeaf: active is "true" exactly for members in StatusActive and is
@@ -324,14 +324,7 @@ func emailValueLeaf(tenantID string, op sdk.CondOp, x string) cond {
 func someOver(tenantID string, c *sdk.Cond) cond {
 	switch c.Op {
 	case sdk.OpAnd, sdk.OpOr:
-		parts := make([]cond, len(c.Args))
-		for i, a := range c.Args {
-			parts[i] = someOver(tenantID, a)
-		}
-		if c.Op == sdk.OpAnd {
-			return and(parts...)
-		}
-		return or(parts...)
+		return junction(c, func(a *sdk.Cond) cond { return someOver(tenantID, a) })
 	case sdk.OpNot, sdk.OpNe:
 		return condAny
 	}
