@@ -13,8 +13,8 @@ import (
 // TestStoreConformance runs the store conformance suite on the server
 // under test, a fresh database per store. When that server is FerretDB (the
 // integration image CI builds where no MongoDB image can be pulled), the
-// store is wrapped with embedded.Serialize, as roster serve wraps its
-// embedded FerretDB: FerretDB v1's conditional updates are not atomic, and
+// store is wrapped with embedded.Serialize, as the mongo package's tests
+// wrap FerretDB: FerretDB v1's conditional updates are not atomic, and
 // the suite's races would fail on it. On MongoDB the store runs bare.
 func TestStoreConformance(t *testing.T) {
 	uri := mongoURI(t)

@@ -1,9 +1,11 @@
 // Package mongo is Roster's production store: the [sdk.Store] on MongoDB
 // through the official driver (go.mongodb.org/mongo-driver/v2), for a
 // standalone server, a replica set and a sharded cluster. It is written
-// for MongoDB alone: the embedded default runs the same code against
-// FerretDB v1 in-process, wrapped by internal/embedded's Serialize, which
-// makes up for what FerretDB lacks (see "FerretDB").
+// for MongoDB alone. Its tests also run it against FerretDB v1 in-process
+// (internal/embedded, the test double, not part of the roster binary),
+// wrapped by internal/embedded's Serialize, which makes up for what
+// FerretDB lacks (see "FerretDB"). The embedded default store is
+// [github.com/rosterhq/roster/sqlite].
 //
 // The package knows persistence, never policy: the SDK decides what may
 // happen and calls the store to make it happen atomically.
@@ -453,7 +455,8 @@
 //     at 7). The store relies on atomic single-document updates and does
 //     nothing about it: on FerretDB it must run behind
 //     internal/embedded's Serialize, which runs each tenant's writes one
-//     at a time, as the embedded store and the tests do. (The recount's
+//     at a time, as the tests and the converter of earlier data directories
+//     do. (The recount's
 //     protocol tests run without it: they take turns, one command at a
 //     time.)
 //   - Claims are global: two tenants' writes of one address meet on one
@@ -484,8 +487,7 @@
 //     The migrations send theirs in commands of at most 50.
 //
 // FerretDB on SQLite pushes almost no filter down to an index, so its
-// queries scan; the embedded store suits evaluation, development and small
-// teams, and production belongs on MongoDB.
+// queries scan: it is a test double, never a production target.
 //
 // # Errors and values
 //

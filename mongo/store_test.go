@@ -8,8 +8,8 @@ import (
 )
 
 // TestConformance runs the suite on FerretDB behind embedded.Serialize.
-// The Interleaving group runs on that very stack (through the embedded
-// server) in internal/embedded's TestConformance, and on the Docker
+// The Interleaving group runs on that very stack in internal/embedded's
+// TestConformance, and on the Docker
 // database in the integration suite; this package's own seat and claim
 // protocol tests pause inside its methods, which the suite cannot.
 func TestConformance(t *testing.T) {

@@ -1,7 +1,7 @@
 // Command ferretdb-server is the MongoDB-compatible server the integration
-// tests run in a container when no MongoDB image can be pulled: Roster's
-// embedded database ([github.com/rosterhq/roster/internal/embedded],
-// FerretDB v1 on SQLite) listening on TCP.
+// tests run in a container when no MongoDB image can be pulled: FerretDB
+// v1 on SQLite in-process ([github.com/rosterhq/roster/internal/embedded],
+// the mongo store's test double) listening on TCP.
 //
 // Clients reach FerretDB through the embedded package's wire-protocol
 // proxy, which runs one request at a time. FerretDB v1 executes a
