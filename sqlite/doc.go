@@ -86,9 +86,10 @@
 //	             transaction; PutCredentials sets the rest and never the hash.
 //	             GetMemberWithPasswordHash joins it to members in one query.
 //	groups       (tenant_id, id) primary key; version, name_key (unique per
-//	             tenant: groups_name), display_key, external_id (unique per
-//	             tenant where not empty: groups_external_id), role,
-//	             created_s, updated_s, doc (JSON).
+//	             tenant: groups_name, which also serves displayName eq
+//	             filters), display_key, external_id (unique per tenant where
+//	             not empty: groups_external_id), role, created_s,
+//	             updated_s, doc (JSON).
 //	edges        (tenant_id, group_id, member_id) primary key: a group's
 //	             members in id order (ListGroupMembers), idempotent adds;
 //	             edges_member (tenant_id, member_id, group_id): a member's

@@ -47,6 +47,8 @@ func TestQueryPlans(t *testing.T) {
 	w := filterWhere("t", sdk.MemberFilter{Status: sdk.StatusDeactivated})
 	add("list status", pageSQL("members", w), append(append([]any{"t", ""}, w.args...), 100), "members_status")
 	add("list groups", pageSQL("groups", groupWhere(nil)), []any{"t", "", 100}, "PRIMARY KEY")
+	gw := groupWhere(eq(sdk.FieldDisplayName, "Admins"))
+	add("list groups displayName eq", pageSQL("groups", gw), append(append([]any{"t", ""}, gw.args...), 100), "groups_name")
 	add("audit by actor", "SELECT doc FROM audit WHERE tenant_id = ? AND actor_id = ? ORDER BY id DESC LIMIT ?", []any{"t", "a", 10}, "audit_actor")
 	add("audit page", "SELECT doc FROM audit WHERE tenant_id = ? AND id < ? ORDER BY id DESC LIMIT ?", []any{"t", "z", 10}, "PRIMARY KEY")
 

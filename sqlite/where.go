@@ -215,8 +215,13 @@ func memberLeaf(tenantID string, c *sdk.Cond) cond {
 	return condAny
 }
 
-// groupLeaf translates a comparison on a group field.
+// groupLeaf translates a comparison on a group field. An equality on the
+// display name adds the name key it implies (sdk.NormalizeGroupName of the
+// operand), so that SQLite finds the group from groups_name.
 func groupLeaf(c *sdk.Cond) cond {
+	if x := c.Operand(); c.Field == sdk.FieldDisplayName && c.Op == sdk.OpEq && x != "" {
+		return cond{sql: "(display_key = ? AND name_key = ?)", args: []any{x, sdk.NormalizeGroupName(x)}, exact: true}
+	}
 	if col, ok := groupColumns[c.Field]; ok {
 		return columnLeaf(col, c)
 	}

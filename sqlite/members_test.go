@@ -1,0 +1,121 @@
+package sqlite
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/rosterhq/roster/sdk"
+)
+
+// TestOtherEmails follows a member's second addresses through member
+// writes: member_emails holds exactly the addresses that are not its
+// EmailKey, and emails.value finds the member by any of them.
+func TestOtherEmails(t *testing.T) {
+	ctx := t.Context()
+	s := openTest(t)
+	tn := newTenant(t, s, "acme", 10, false)
+	m := member(tn.ID, "ann@acme.test")
+	m.Emails = append(m.Emails, sdk.Email{Value: "Ann@Home.test", Type: "home"}, sdk.Email{Value: "ann@home.TEST", Type: "other"})
+	if err := s.CreateMember(ctx, sdk.MemberWrite{Member: m, Seat: sdk.SeatTake}); err != nil {
+		t.Fatal(err)
+	}
+	rows := func() int {
+		var n int
+		if err := s.r.QueryRowContext(ctx, "SELECT count(*) FROM member_emails").Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	find := func(addr string) int {
+		n, err := s.CountMembers(ctx, tn.ID, sdk.MemberFilter{Where: sdk.Compare(sdk.FieldEmailValue, sdk.OpEq, addr)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if n := rows(); n != 1 {
+		t.Errorf("%d rows in member_emails, want 1 (two items, one value, besides the member email)", n)
+	}
+	if find("ann@home.test") != 1 || find("ann@acme.test") != 1 || find("bob@home.test") != 0 {
+		t.Error("emails.value eq does not find the member by each of its addresses alone")
+	}
+	// A member whose EmailKey comes from its userName has no item for it.
+	u := member(tn.ID, "uma@acme.test")
+	u.Emails = []sdk.Email{{Value: "uma@elsewhere.test", Type: "home"}}
+	u.Email = u.MemberEmail()
+	u.EmailKey = sdk.NormalizeEmail(u.Email)
+	if err := s.CreateMember(ctx, sdk.MemberWrite{Member: u}); err != nil {
+		t.Fatal(err)
+	}
+	if find("uma@acme.test") != 0 || find("uma@elsewhere.test") != 1 {
+		t.Error("emails.value matched the userName, or missed the item")
+	}
+
+	m2 := m.Clone()
+	m2.Emails = m2.Emails[:1]
+	m2.Emails = append(m2.Emails, sdk.Email{Value: "ann@work.test"})
+	if err := s.UpdateMember(ctx, sdk.MemberWrite{Member: m2, ExpectedVersion: m.Version}); err != nil {
+		t.Fatal(err)
+	}
+	if find("ann@home.test") != 0 || find("ann@work.test") != 1 {
+		t.Error("an update did not move the member's second address")
+	}
+	if err := s.DeleteMember(ctx, sdk.MemberDelete{TenantID: tn.ID, ID: m.ID, ExpectedVersion: m2.Version, Seat: sdk.SeatRelease}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteMember(ctx, sdk.MemberDelete{TenantID: tn.ID, ID: u.ID, ExpectedVersion: u.Version}); err != nil {
+		t.Fatal(err)
+	}
+	if n := rows(); n != 0 {
+		t.Errorf("%d rows left in member_emails after the members' deletion", n)
+	}
+}
+
+// TestWhereExact checks which conditions SQL answers exactly, as doc.go
+// promises: those filters never decode a member they do not return.
+func TestWhereExact(t *testing.T) {
+	C := sdk.Compare
+	for _, c := range []struct {
+		cond  *sdk.Cond
+		exact bool
+	}{
+		{C(sdk.FieldUserName, sdk.OpEq, "ann"), true},
+		{C(sdk.FieldEmail, sdk.OpSw, "ann"), true},
+		{C(sdk.FieldEmailValue, sdk.OpEq, "ann@x.test"), true},
+		{sdk.Not(C(sdk.FieldEmailValue, sdk.OpEq, "ann@x.test")), true},
+		{sdk.And(C(sdk.FieldActive, sdk.OpEq, "true"), C(sdk.FieldEmployeeNumber, sdk.OpEq, "7")), true},
+		{sdk.Or(C(sdk.FieldDisplayName, sdk.OpCo, "an"), C(sdk.FieldExternalID, sdk.OpEq, "E1")), true},
+		{C(sdk.CustomField("badge"), sdk.OpEq, "B-1"), true},
+		{sdk.CompareTime(sdk.FieldCreated, sdk.OpGt, time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)), true},
+		{C(sdk.FieldTitle, sdk.OpEq, "staff"), false},
+		{C(sdk.FieldEmailValue, sdk.OpCo, "ann"), false},
+		{sdk.Not(C(sdk.FieldDepartment, sdk.OpEq, "eng")), false},
+		{sdk.Or(C(sdk.FieldUserName, sdk.OpEq, "ann"), C(sdk.FieldTitle, sdk.OpEq, "staff")), false},
+	} {
+		if got := memberWhere("t", c.cond); got.exact != c.exact {
+			t.Errorf("%s: exact = %v, want %v (sql %q)", c.cond, got.exact, c.exact, got.sql)
+		}
+	}
+}
+
+// TestContextErrors checks that a cancelled context's error comes back as
+// it is, never as a store error.
+func TestContextErrors(t *testing.T) {
+	s := openTest(t)
+	tn := newTenant(t, s, "acme", 10, false)
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	_, err := s.GetTenant(ctx, tn.ID)
+	if !errors.Is(err, context.Canceled) || sdk.CodeOf(err) != sdk.CodeUnknown {
+		t.Errorf("GetTenant(cancelled) = %v", err)
+	}
+	var se *sdk.Error
+	if err := s.CreateMember(ctx, sdk.MemberWrite{Member: member(tn.ID, "x@acme.test")}); !errors.Is(err, context.Canceled) || errors.As(err, &se) {
+		t.Errorf("CreateMember(cancelled) = %v", err)
+	}
+	if _, err := s.ListMembers(ctx, tn.ID, sdk.MemberQuery{}); !errors.Is(err, context.Canceled) || errors.As(err, &se) {
+		t.Errorf("ListMembers(cancelled) = %v", err)
+	}
+}
