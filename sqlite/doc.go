@@ -69,8 +69,8 @@
 //	             tenants that ask for it;
 //	             members_status (tenant_id, status, id): pages and counts by
 //	             status (and active), RecountSeats;
-//	             members_employee (tenant_id, employee_key, id):
-//	             employeeNumber filters.
+//	             members_employee (tenant_id, employee_key, id) where
+//	             employee_key is not empty: employeeNumber filters.
 //	member_emails
 //	             (tenant_id, value_key, member_id) primary key: the
 //	             lower-cased values of a member's email items other than its

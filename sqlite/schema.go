@@ -50,7 +50,7 @@ var schemaV1 = []string{
 	`CREATE UNIQUE INDEX members_external_id ON members(tenant_id, external_id) WHERE external_id <> ''`,
 	`CREATE UNIQUE INDEX members_global_email ON members(email_key) WHERE global_email = 1 AND email_key <> ''`,
 	`CREATE INDEX members_status ON members(tenant_id, status, id)`,
-	`CREATE INDEX members_employee ON members(tenant_id, employee_key, id)`,
+	`CREATE INDEX members_employee ON members(tenant_id, employee_key, id) WHERE employee_key <> ''`,
 
 	`CREATE TABLE member_emails (
 		tenant_id TEXT NOT NULL,

@@ -51,10 +51,10 @@ var memberColumns = map[sdk.Field]string{
 	sdk.FieldUpdated:        "updated_s",
 }
 
-// partial lists the columns whose unique index is partial (WHERE col is
+// partial lists the columns whose index is partial (WHERE col is
 // not empty): an equality on one of them repeats that term so that SQLite
 // uses the index.
-var partial = map[string]bool{"email_key": true, "user_name_key": true, "external_id": true}
+var partial = map[string]bool{"email_key": true, "user_name_key": true, "external_id": true, "employee_key": true}
 
 // groupColumns are the group fields columns answer; every other field is
 // absent on a group.
