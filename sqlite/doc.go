@@ -33,10 +33,12 @@
 // Every per-tenant table's primary key starts with tenant_id, and so does
 // every index but two (members_email and members_global_email, whose
 // leading column is the address: they answer "is this address used in
-// another tenant"). The tables are WITHOUT ROWID: a record lives in its
-// primary key's b-tree, so reading one by id is one b-tree descent, and a
-// page of a list is one range of it. Key columns hold the empty string,
-// never NULL, when a value is absent.
+// another tenant"). The per-tenant tables are WITHOUT ROWID: a record
+// lives in its primary key's b-tree, so reading one by id is one b-tree
+// descent, and a page of a list is one range of it. tenants is an
+// ordinary table, whose large documents (roles, settings) stay on one
+// page, so that a member write's seat update rewrites that page alone. Key
+// columns hold the empty string, never NULL, when a value is absent.
 //
 //	tenants      id (primary key), slug (unique: sqlite_autoindex_tenants_2,
 //	             GetTenantBySlug), version, included_seats, extra_seats,

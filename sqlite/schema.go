@@ -20,7 +20,7 @@ var schemaV1 = []string{
 		extra_seats    INTEGER NOT NULL,
 		seats_used     INTEGER NOT NULL,
 		doc            BLOB NOT NULL
-	) WITHOUT ROWID`,
+	)`,
 
 	`CREATE TABLE members (
 		tenant_id     TEXT NOT NULL,
