@@ -43,9 +43,10 @@ func isUnique(err error) bool {
 }
 
 // translate turns an error of the database into the store's answer:
-// [*sdk.Error] values and the caller's context errors pass through,
-// anything else becomes CodeUnknown whose cause names the database file
-// (a full disk, a read-only file, an I/O error).
+// [*sdk.Error] values pass through, a call whose context is done returns
+// the context's error, and anything else becomes CodeUnknown whose cause
+// names the database file (a full disk, a read-only file, an I/O error)
+// and whose message hints at the remedy.
 func (s *Store) translate(ctx context.Context, op string, err error) error {
 	if err == nil {
 		return nil
@@ -54,7 +55,10 @@ func (s *Store) translate(ctx context.Context, op string, err error) error {
 	if errors.As(err, &se) {
 		return err
 	}
-	if ctx.Err() != nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || sqliteCode(err)&0xff == lib.SQLITE_INTERRUPT) {
+	if ctx.Err() != nil {
+		// The call was cancelled: whatever failed (the statement SQLite
+		// interrupted, the transaction database/sql rolled back), the
+		// caller's error is the answer.
 		return ctx.Err()
 	}
 	msg := "database error"

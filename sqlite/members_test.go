@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -117,5 +118,30 @@ func TestContextErrors(t *testing.T) {
 	}
 	if _, err := s.ListMembers(ctx, tn.ID, sdk.MemberQuery{}); !errors.Is(err, context.Canceled) || errors.As(err, &se) {
 		t.Errorf("ListMembers(cancelled) = %v", err)
+	}
+}
+
+// TestDatabaseErrors checks that a failure of the database is CodeUnknown
+// and names the file.
+func TestDatabaseErrors(t *testing.T) {
+	path := t.TempDir() + "/roster.db"
+	s, err := Open(t.Context(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tn := newTenant(t, s, "acme", 10, false)
+	s.Close()
+	if err := s.Close(); err != nil {
+		t.Errorf("second Close = %v", err)
+	}
+	for name, err := range map[string]error{
+		"GetTenant":    func() error { _, err := s.GetTenant(t.Context(), tn.ID); return err }(),
+		"CreateMember": s.CreateMember(t.Context(), sdk.MemberWrite{Member: member(tn.ID, "x@acme.test")}),
+		"ListMembers":  func() error { _, err := s.ListMembers(t.Context(), tn.ID, sdk.MemberQuery{}); return err }(),
+	} {
+		var se *sdk.Error
+		if !errors.As(err, &se) || se.Code != sdk.CodeUnknown || !strings.Contains(err.Error(), path) {
+			t.Errorf("%s on a closed store = %v, want CodeUnknown naming %s", name, err, path)
+		}
 	}
 }

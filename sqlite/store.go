@@ -46,6 +46,7 @@ type Store struct {
 	// done reports that it has.
 	ck         *sql.DB
 	stop, done chan struct{}
+	closed     atomic.Bool
 }
 
 // Option configures [Open].
@@ -260,8 +261,12 @@ func dsn(abs string, busy time.Duration) string {
 	return u.String()
 }
 
-// Close closes the database. Calls in flight may fail.
+// Close closes the database; calls in flight may fail, later calls fail
+// with CodeUnknown. Closing again does nothing.
 func (s *Store) Close() error {
+	if !s.closed.CompareAndSwap(false, true) {
+		return nil
+	}
 	var errs []error
 	if s.stop != nil {
 		close(s.stop)
