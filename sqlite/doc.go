@@ -111,6 +111,11 @@
 //	schema_migrations
 //	             version, name, applied_at: the migrations applied.
 //
+// There are no foreign keys (PRAGMA foreign_keys is off): as the contract
+// has it, deleting a member leaves its credentials and group edges for the
+// SDK to delete (DeleteCredentials, DeleteEdges), and an edge may name a
+// member that a concurrent deletion removed until ReconcileGroups runs.
+//
 // Documents (the doc columns) hold the whole record; the other columns are
 // derived from it on every write and exist for indexes and filters. A
 // member's document is a compact binary record (record.go: the fields JSON
