@@ -145,12 +145,33 @@ func migrate(ctx context.Context, db *sql.DB, steps []step, log *slog.Logger) (i
 			return 0, fmt.Errorf("migration %q has version %d, want %d", s.name, s.version, i+1)
 		}
 	}
+	// A database already in WAL mode at the current version (every open
+	// but the first) is checked with reads alone, which never wait for a
+	// writer: a write transaction here would queue behind the writes of
+	// other processes, and a busy server or sync could starve it past the
+	// busy timeout.
 	var mode string
-	if err := db.QueryRowContext(ctx, "PRAGMA journal_mode=WAL").Scan(&mode); err != nil {
+	if err := db.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil {
 		return 0, err
 	}
-	if mode != "wal" {
-		return 0, fmt.Errorf("the file system does not support SQLite's WAL mode (journal mode %q)", mode)
+	if mode == "wal" {
+		id, version, objects, err := identify(ctx, db)
+		if err != nil {
+			return 0, err
+		}
+		if err := check(id, version, objects, len(steps)); err != nil {
+			return 0, err
+		}
+		if version == len(steps) {
+			return version, nil
+		}
+	} else {
+		if err := db.QueryRowContext(ctx, "PRAGMA journal_mode=WAL").Scan(&mode); err != nil {
+			return 0, err
+		}
+		if mode != "wal" {
+			return 0, fmt.Errorf("the file system does not support SQLite's WAL mode (journal mode %q)", mode)
+		}
 	}
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
