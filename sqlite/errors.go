@@ -61,7 +61,9 @@ func (s *Store) translate(ctx context.Context, op string, err error) error {
 		// caller's error is the answer.
 		return ctx.Err()
 	}
-	msg := "database error"
+	// The message names the file too: a sync report or a command line
+	// shows the message alone, and the operator must know which disk.
+	msg := "database error in " + s.path
 	if h := hint(err); h != "" {
 		msg += ": " + h
 	}

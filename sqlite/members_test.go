@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -143,5 +144,49 @@ func TestDatabaseErrors(t *testing.T) {
 		if !errors.As(err, &se) || se.Code != sdk.CodeUnknown || !strings.Contains(err.Error(), path) {
 			t.Errorf("%s on a closed store = %v, want CodeUnknown naming %s", name, err, path)
 		}
+	}
+}
+
+// TestDiskFull fills the database (SQLite's page limit stands in for the
+// disk) and checks that the write that does not fit fails with
+// CodeUnknown naming the file and the cause, writes nothing, and leaves
+// the seat counter exact.
+func TestDiskFull(t *testing.T) {
+	path := t.TempDir() + "/roster.db"
+	s, err := Open(t.Context(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	tn := newTenant(t, s, "acme", 1_000_000, false)
+	var pages int
+	if err := s.w.QueryRow("PRAGMA page_count").Scan(&pages); err != nil {
+		t.Fatal(err)
+	}
+	// The write connection is the only one that writes: the limit holds
+	// for every write of the store.
+	if _, err := s.w.Exec(fmt.Sprintf("PRAGMA max_page_count = %d", pages+20)); err != nil {
+		t.Fatal(err)
+	}
+	var full error
+	var last *sdk.Member
+	for i := 0; i < 100_000 && full == nil; i++ {
+		last = member(tn.ID, fmt.Sprintf("m%06d-%s@acme.test", i, strings.Repeat("x", 200)))
+		full = s.CreateMember(t.Context(), sdk.MemberWrite{Member: last, Seat: sdk.SeatTake})
+	}
+	var se *sdk.Error
+	if !errors.As(full, &se) || se.Code != sdk.CodeUnknown || !strings.Contains(se.Message, path) || !strings.Contains(se.Message, "the disk is full") {
+		t.Fatalf("the write that does not fit = %v, want CodeUnknown naming %s and the full disk", full, path)
+	}
+	if _, err := s.GetMember(t.Context(), tn.ID, last.ID); !errors.Is(err, sdk.ErrNotFound) {
+		t.Errorf("the refused member is stored: %v", err)
+	}
+	got, err := s.GetTenant(t.Context(), tn.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := s.CountMembers(t.Context(), tn.ID, sdk.MemberFilter{})
+	if err != nil || got.SeatsUsed != n {
+		t.Errorf("seat counter %d, members %d (%v)", got.SeatsUsed, n, err)
 	}
 }
