@@ -121,6 +121,19 @@ func identify(ctx context.Context, q querier) (id, version, objects int, err err
 	return
 }
 
+// current returns the schema version of the database q reads, after
+// checking that it is a Roster database this build can open.
+func current(ctx context.Context, q querier, known int) (int, error) {
+	id, version, objects, err := identify(ctx, q)
+	if err != nil {
+		return 0, err
+	}
+	if err := check(id, version, objects, known); err != nil {
+		return 0, err
+	}
+	return version, nil
+}
+
 // check decides from identify's answer whether a database is one Open
 // may use: Roster's (at a version it knows) or empty.
 func check(id, version, objects, known int) error {
@@ -155,15 +168,8 @@ func migrate(ctx context.Context, db *sql.DB, steps []step, log *slog.Logger) (i
 		return 0, err
 	}
 	if mode == "wal" {
-		id, version, objects, err := identify(ctx, db)
-		if err != nil {
-			return 0, err
-		}
-		if err := check(id, version, objects, len(steps)); err != nil {
-			return 0, err
-		}
-		if version == len(steps) {
-			return version, nil
+		if version, err := current(ctx, db, len(steps)); err != nil || version == len(steps) {
+			return version, err
 		}
 	} else {
 		if err := db.QueryRowContext(ctx, "PRAGMA journal_mode=WAL").Scan(&mode); err != nil {
@@ -178,15 +184,9 @@ func migrate(ctx context.Context, db *sql.DB, steps []step, log *slog.Logger) (i
 		return 0, err
 	}
 	defer tx.Rollback()
-	id, version, objects, err := identify(ctx, tx)
-	if err != nil {
-		return 0, err
-	}
-	if err := check(id, version, objects, len(steps)); err != nil {
-		return 0, err
-	}
-	if version == len(steps) {
-		return version, nil
+	version, err := current(ctx, tx, len(steps))
+	if err != nil || version == len(steps) {
+		return version, err
 	}
 	for _, s := range steps[version:] {
 		start := time.Now()

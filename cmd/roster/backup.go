@@ -72,27 +72,16 @@ For a MongoDB store use the database's own tools (mongodump).`,
 // withSQLite runs fn on the data directory's SQLite store, refusing the
 // other stores with a message naming the command.
 func (a *app) withSQLite(cmd *cobra.Command, name string, fn func(ctx context.Context, st *openedStore) error) error {
-	log, err := a.logger(slog.LevelWarn)
-	if err != nil {
-		return err
-	}
-	ctx := cmd.Context()
 	choice := a.chooseStore(cmd, false)
 	if choice.kind != storeEmbedded {
 		return usageError{fmt.Errorf("roster %s works on a data directory (--data), not on MongoDB", name)}
 	}
-	st, err := openStore(ctx, choice, openAdmin, log)
-	if err != nil {
-		return err
-	}
-	defer func() {
-		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-		defer cancel()
-		if cerr := st.Close(cctx); cerr != nil {
-			log.Warn("closing the store", "err", cerr)
+	return a.withStore(cmd, choice, openAdmin, func(ctx context.Context, st *openedStore, _ *slog.Logger) error {
+		if st.sqlite == nil {
+			return fmt.Errorf("roster %s works on a data directory (--data)", name)
 		}
-	}()
-	return fn(ctx, st)
+		return fn(ctx, st)
+	})
 }
 
 // humanBytes formats a size for people.

@@ -17,6 +17,14 @@ import (
 // withClient opens the store the command line selects, runs fn with a
 // client on it, and closes the store.
 func (a *app) withClient(cmd *cobra.Command, mode openMode, fn func(ctx context.Context, c *sdk.Client) error) error {
+	return a.withStore(cmd, a.chooseStore(cmd, false), mode, func(ctx context.Context, st *openedStore, log *slog.Logger) error {
+		return fn(ctx, sdk.New(st.store, sdk.WithLogger(log)))
+	})
+}
+
+// withStore opens the store c of an admin command, runs fn on it with the
+// command's logger, and closes it.
+func (a *app) withStore(cmd *cobra.Command, c storeChoice, mode openMode, fn func(ctx context.Context, st *openedStore, log *slog.Logger) error) error {
 	log, err := a.logger(slog.LevelWarn)
 	if err != nil {
 		return err
@@ -26,7 +34,7 @@ func (a *app) withClient(cmd *cobra.Command, mode openMode, fn func(ctx context.
 	if open == nil {
 		open = openStore
 	}
-	st, err := open(ctx, a.chooseStore(cmd, false), mode, log)
+	st, err := open(ctx, c, mode, log)
 	if err != nil {
 		return err
 	}
@@ -38,7 +46,7 @@ func (a *app) withClient(cmd *cobra.Command, mode openMode, fn func(ctx context.
 			log.Warn("closing the store", "err", cerr)
 		}
 	}()
-	return fn(ctx, sdk.New(st.store, sdk.WithLogger(log)))
+	return fn(ctx, st, log)
 }
 
 // tenantBySlug finds a tenant, phrasing "not found" for the terminal.
