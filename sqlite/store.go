@@ -37,6 +37,9 @@ type Store struct {
 	// wsem is held by whoever uses w: a write transaction, or a point
 	// read that found it free (see read).
 	wsem chan struct{}
+	// queue holds the writes waiting for w, under qmu (see write).
+	qmu   sync.Mutex
+	queue []*job
 	// dyn caches the statements built at run time (filters), prepared on
 	// r; ndyn counts them.
 	dyn  sync.Map // string → *sql.Stmt

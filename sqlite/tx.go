@@ -21,26 +21,141 @@ type wtx struct {
 
 // write runs fn in one write transaction, committing when it returns nil
 // and rolling back otherwise. Its error is translated (see translate).
+//
+// Writes that arrive while another holds the write connection are
+// committed together (group commit): the next writer to take the
+// connection runs every write queued by then in one transaction, each in
+// a savepoint of its own — a write that fails is rolled back to its
+// savepoint alone — and commits once. Each caller returns after the
+// commit that made its write durable, with its own outcome, as if it had
+// run alone at that point of the order; a commit costs one pass over the
+// log whatever the number of writes in it, which is most of a small
+// write's cost.
 func (s *Store) write(ctx context.Context, op string, fn func(t *wtx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	select {
-	case s.wsem <- struct{}{}:
-	case <-ctx.Done():
-		return ctx.Err()
+	j := &job{ctx: ctx, op: op, fn: fn, done: make(chan error, 1)}
+	s.qmu.Lock()
+	s.queue = append(s.queue, j)
+	s.qmu.Unlock()
+	for {
+		select {
+		case err := <-j.done:
+			return err
+		case s.wsem <- struct{}{}:
+			// This caller leads: it commits what is queued, its own write
+			// among it unless an earlier leader took it.
+			s.qmu.Lock()
+			batch := s.queue
+			s.queue = nil
+			s.qmu.Unlock()
+			if len(batch) > 0 {
+				s.commit(batch)
+			}
+			<-s.wsem
+		case <-ctx.Done():
+			// The write may still run (it then checks ctx first and
+			// gives up) or be running; as for any write whose caller gave
+			// up, its outcome is unknown to the caller.
+			return ctx.Err()
+		}
 	}
-	defer func() { <-s.wsem }()
-	tx, err := s.w.BeginTx(ctx, nil)
+}
+
+// job is one write waiting for the write connection.
+type job struct {
+	ctx  context.Context
+	op   string
+	fn   func(t *wtx) error
+	done chan error // receives the outcome once, after the commit
+}
+
+// maxBatch bounds the writes one transaction commits.
+const maxBatch = 64
+
+// commit runs the writes of batch, in order, in transactions of at most
+// maxBatch writes, and tells each its outcome. The caller holds wsem.
+func (s *Store) commit(batch []*job) {
+	for len(batch) > maxBatch {
+		s.commit(batch[:maxBatch])
+		batch = batch[maxBatch:]
+	}
+	if len(batch) == 1 {
+		j := batch[0]
+		j.done <- s.alone(j)
+		return
+	}
+	// The transaction outlives any one caller's context: each write's
+	// statements run under its own.
+	tx, err := s.w.BeginTx(context.WithoutCancel(batch[0].ctx), nil)
 	if err != nil {
-		return s.translate(ctx, op, err)
+		for _, j := range batch {
+			j.done <- s.translate(j.ctx, j.op, err)
+		}
+		return
 	}
-	t := &wtx{ctx: ctx, tx: tx, s: s}
-	if err := fn(t); err != nil {
+	outcome := make([]error, len(batch))
+	for i, j := range batch {
+		if err := j.ctx.Err(); err != nil {
+			outcome[i] = err
+			continue
+		}
+		if _, err := tx.ExecContext(context.WithoutCancel(j.ctx), "SAVEPOINT w"); err != nil {
+			outcome[i] = err
+			continue
+		}
+		err := j.fn(&wtx{ctx: j.ctx, tx: tx, s: s})
+		if err != nil {
+			if _, rerr := tx.ExecContext(context.WithoutCancel(j.ctx), "ROLLBACK TO w"); rerr != nil {
+				// The transaction cannot go on: nothing of it is kept.
+				_ = tx.Rollback()
+				for k := range outcome {
+					if outcome[k] == nil {
+						outcome[k] = rerr
+					}
+				}
+				outcome[i] = err
+				s.tell(batch, outcome)
+				return
+			}
+			outcome[i] = err
+		}
+		if _, err := tx.ExecContext(context.WithoutCancel(j.ctx), "RELEASE w"); err != nil && outcome[i] == nil {
+			outcome[i] = err
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		for i := range outcome {
+			if outcome[i] == nil {
+				outcome[i] = err
+			}
+		}
+	}
+	s.tell(batch, outcome)
+}
+
+// tell gives each write of batch its translated outcome.
+func (s *Store) tell(batch []*job, outcome []error) {
+	for i, j := range batch {
+		j.done <- s.translate(j.ctx, j.op, outcome[i])
+	}
+}
+
+// alone runs one write in a transaction of its own.
+func (s *Store) alone(j *job) error {
+	if err := j.ctx.Err(); err != nil {
+		return err
+	}
+	tx, err := s.w.BeginTx(j.ctx, nil)
+	if err != nil {
+		return s.translate(j.ctx, j.op, err)
+	}
+	if err := j.fn(&wtx{ctx: j.ctx, tx: tx, s: s}); err != nil {
 		_ = tx.Rollback()
-		return s.translate(ctx, op, err)
+		return s.translate(j.ctx, j.op, err)
 	}
-	return s.translate(ctx, op, tx.Commit())
+	return s.translate(j.ctx, j.op, tx.Commit())
 }
 
 // stmt returns the prepared statement q bound to the transaction.
