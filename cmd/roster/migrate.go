@@ -69,7 +69,7 @@ func (a *app) migrate(ctx context.Context, src *sqlite.Store, o migrateOptions) 
 	if err != nil {
 		return err
 	}
-	dst, err := openMongo(ctx, o.uri, o.db, log)
+	dst, err := openMongo(ctx, o.uri, o.db, "--to-mongo-uri", log)
 	if err != nil {
 		return err
 	}

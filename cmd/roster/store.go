@@ -162,7 +162,7 @@ func (r *reservation) open(ctx context.Context) (*openedStore, error) {
 	case storeMemory:
 		return &openedStore{store: memstore.New(), where: "in-memory store"}, nil
 	case storeMongo:
-		st, err := openMongo(ctx, r.c.uri, r.c.db, r.log)
+		st, err := openMongo(ctx, r.c.uri, r.c.db, "--mongo-uri or "+envMongoURI, r.log)
 		if err != nil {
 			return nil, err
 		}
@@ -187,11 +187,12 @@ func (r *reservation) open(ctx context.Context) (*openedStore, error) {
 }
 
 // openMongo opens the MongoDB store at uri, failing within mongoTimeout
-// with a message naming the hosts when the server does not answer.
-func openMongo(ctx context.Context, uri, db string, log *slog.Logger) (*mongo.Store, error) {
+// with a message naming the hosts when the server does not answer. from
+// says where the URI came from, for messages.
+func openMongo(ctx context.Context, uri, db, from string, log *slog.Logger) (*mongo.Store, error) {
 	cs, err := connstring.Parse(uri)
 	if err != nil {
-		return nil, errorf(err, "--mongo-uri %s is not a MongoDB URI: %v", redactURI(uri), stripURI(err, uri))
+		return nil, errorf(err, "%s is not a MongoDB URI (from %s): %v", redactURI(uri), from, stripURI(err, uri))
 	}
 	hosts := strings.Join(cs.Hosts, ",")
 	ctx, cancel := context.WithTimeout(ctx, mongoTimeout)
@@ -199,7 +200,7 @@ func openMongo(ctx context.Context, uri, db string, log *slog.Logger) (*mongo.St
 	st, err := mongoOpen(ctx, uri, db, log)
 	if err != nil {
 		if why := unreachable(err); why != "" {
-			return nil, errorf(err, "cannot reach MongoDB at %s (from --mongo-uri or %s): %s", hosts, envMongoURI, why)
+			return nil, errorf(err, "cannot reach MongoDB at %s (from %s): %s", hosts, from, why)
 		}
 		return nil, errorf(err, "cannot open MongoDB at %s: %v", hosts, stripURI(err, uri))
 	}
