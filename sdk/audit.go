@@ -85,16 +85,45 @@ func (c *Client) record(ctx context.Context, ev Event) {
 
 // publish appends a, the audit entry of ev, and notifies observers of ev.
 func (c *Client) publish(ctx context.Context, ev Event, a *AuditEvent) {
-	ev.Time = a.Time
 	actx := context.WithoutCancel(ctx)
 	if err := c.store.AppendAudit(actx, a); err != nil {
 		if err = c.store.AppendAudit(actx, a); err != nil {
 			c.log.Error("roster: audit append failed", "tenant", a.TenantID, "action", a.Action, "target", a.TargetID, "err", err)
 		}
 	}
+	c.announce(ctx, ev, a)
+}
+
+// announce notifies observers of ev, whose audit entry is a.
+func (c *Client) announce(ctx context.Context, ev Event, a *AuditEvent) {
+	ev.Time = a.Time
+	actx := context.WithoutCancel(ctx)
 	for _, o := range c.observers {
 		go c.notify(actx, o, ev)
 	}
+}
+
+// carriedAudit returns the audit entry of ev for the member write ev
+// describes to carry ([MemberWrite.Audit]) when the store appends it in
+// the write ([AuditedMemberWrites]), else nil. Each attempt of a write
+// builds its own, so the entry that lands describes the write that did.
+func (c *Client) carriedAudit(ev Event) *AuditEvent {
+	if s, ok := c.store.(AuditedMemberWrites); ok && s.MemberWritesCarryAudit() {
+		return c.auditEvent(ev)
+	}
+	return nil
+}
+
+// recordWritten is record for a member write that carried a, the audit
+// entry of ev ([Client.carriedAudit]): the store appended it with the
+// write, so only observers are told. With a nil (the write carried none)
+// it is record.
+func (c *Client) recordWritten(ctx context.Context, ev Event, a *AuditEvent) {
+	if a == nil {
+		c.record(ctx, ev)
+		return
+	}
+	c.announce(ctx, ev, a)
 }
 
 // auditEvent builds the audit entry of an event.

@@ -27,6 +27,26 @@ type MemberScanner interface {
 	ScanMembers(ctx context.Context, tenantID string, fn func(*Member) error) error
 }
 
+// AuditedMemberWrites is an optional capability of a [Store]: appending a
+// member write's audit event ([MemberWrite.Audit]) in the write's own
+// atomic step, which saves the separate [AuditStore.AppendAudit] — on a
+// store where each call is a transaction, one commit of two — and closes
+// the window in which a crash after an acknowledged write loses its event.
+//
+// The SDK uses it for [Client.AddMember] (except in a tenant whose
+// addresses are unique across tenants, where a member that lost a race
+// for its address is deleted again after the write) and
+// [Client.UpdateMember] (and what builds on it: profile, status and
+// password changes, a SCIM PUT or PATCH); invitations, role and ownership
+// changes, removals and the HR sync's bulk writes append their events
+// separately, as for a store without it.
+type AuditedMemberWrites interface {
+	// MemberWritesCarryAudit reports whether CreateMember and UpdateMember
+	// honour [MemberWrite.Audit]. A store that wraps another answers for
+	// the store it wraps.
+	MemberWritesCarryAudit() bool
+}
+
 // loopBulk adapts a Store without BulkMemberStore.
 type loopBulk struct{ Store }
 

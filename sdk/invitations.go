@@ -137,7 +137,7 @@ func (c *Client) Invite(ctx context.Context, actor Actor, req InviteRequest) (*I
 	// crash before the invitation record leaves an invited member that
 	// Resend completes.
 	prof := withEmail(Profile{GivenName: req.GivenName, FamilyName: req.FamilyName}, req.Email)
-	t, m, err := c.admitMember(ctx, op, actor, req.TenantID, StatusInvited, req.Role, nil, func(t *Tenant, role string) (*Member, error) {
+	t, m, _, err := c.admitMember(ctx, op, actor, req.TenantID, StatusInvited, req.Role, nil, "", func(t *Tenant, role string) (*Member, error) {
 		return c.newMember(op, t, prof, role, StatusInvited)
 	})
 	if err != nil {

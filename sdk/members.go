@@ -64,13 +64,13 @@ func (c *Client) AddMember(ctx context.Context, actor Actor, req AddMemberReques
 		return nil, invalid(op, "Email", fmt.Sprintf("%q is not the member email of Profile.Emails (%q): give the address in one place", req.Email, req.MemberEmail()))
 	}
 	prof := withEmail(req.Profile.Clone(), req.Email)
-	t, m, err := c.admitMember(ctx, op, actor, req.TenantID, req.Status, req.Role, hash, func(t *Tenant, role string) (*Member, error) {
+	t, m, a, err := c.admitMember(ctx, op, actor, req.TenantID, req.Status, req.Role, hash, EventMemberAdded, func(t *Tenant, role string) (*Member, error) {
 		return c.newMember(op, t, prof, role, req.Status)
 	})
 	if err != nil {
 		return nil, err
 	}
-	c.record(ctx, Event{Type: EventMemberAdded, TenantID: t.ID, Actor: actor, MemberID: m.ID, After: m.Clone()})
+	c.recordWritten(ctx, Event{Type: EventMemberAdded, TenantID: t.ID, Actor: actor, MemberID: m.ID, After: m.Clone()}, a)
 	return m, nil
 }
 
@@ -111,7 +111,10 @@ func derive(op string, t *Tenant, m *Member) error {
 
 // createMember enforces cross-tenant email uniqueness and stores m, taking
 // a seat when its state holds one, if the tenant is still at t's version.
-func (c *Client) createMember(ctx context.Context, op string, t *Tenant, m *Member, hash *string) error {
+// a, when not nil, is the write's audit entry ([MemberWrite.Audit]); it
+// must be nil in a tenant whose addresses are unique across tenants, where
+// a member written may be deleted again ([Client.settleEmailRace]).
+func (c *Client) createMember(ctx context.Context, op string, t *Tenant, m *Member, hash *string, a *AuditEvent) error {
 	if err := c.checkEmailElsewhere(ctx, op, t, m.EmailKey); err != nil {
 		return err
 	}
@@ -119,7 +122,7 @@ func (c *Client) createMember(ctx context.Context, op string, t *Tenant, m *Memb
 		return err
 	}
 	global := c.uniqueEmails(t)
-	if err := c.store.CreateMember(ctx, MemberWrite{Member: m, Seat: seatTaken(t, m.Status), TenantVersion: t.Version, PasswordHash: hash, GlobalEmail: global}); err != nil {
+	if err := c.store.CreateMember(ctx, MemberWrite{Member: m, Seat: seatTaken(t, m.Status), TenantVersion: t.Version, PasswordHash: hash, GlobalEmail: global, Audit: a}); err != nil {
 		return withOp(op, err)
 	}
 	if global {

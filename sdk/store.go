@@ -17,10 +17,10 @@ import (
 // checks a store against this contract.
 //
 // Optional capabilities — [BulkMemberStore], [MemberScanner],
-// [PasswordHashReader], [InlineMemberGroups] — are discovered with a type
-// assertion; the SDK falls back to the methods above without them. Each is
-// there because a store serves it in fewer round trips, never to change an
-// outcome.
+// [PasswordHashReader], [InlineMemberGroups], [AuditedMemberWrites] — are
+// discovered with a type assertion; the SDK falls back to the methods
+// above without them. Each is there because a store serves it in fewer
+// round trips, never to change an outcome.
 type Store interface {
 	TenantStore
 	MemberStore
@@ -136,6 +136,13 @@ type MemberWrite struct {
 	// of one address, exactly one succeeds. A write without it takes the
 	// member out of that set; so does its deletion.
 	GlobalEmail bool
+	// Audit, when not nil, is the write's audit event: CreateMember and
+	// UpdateMember append it, as [AuditStore.AppendAudit] would (a no-op
+	// when its ID exists), in the same atomic write as the member, and not
+	// at all when the write fails. The SDK sets it only for a store with
+	// [AuditedMemberWrites]; [TenantStore.CreateTenant] and
+	// [BulkMemberStore.CreateMembers] ignore it.
+	Audit *AuditEvent
 }
 
 // MemberDelete is one conditional deletion of a member, as

@@ -134,16 +134,21 @@ func (c *Client) recentTenant(ctx context.Context, op, id string, fresh bool) (t
 // decision is made on a snapshot of the tenant and the write is
 // conditional on its version: when the tenant changed in between, or the
 // snapshot refused, it decides again on fresh data.
+//
+// When event is set and the store can ([Client.carriedAudit]), the write
+// carries the audit entry of that event of actor about the member, which
+// admitMember returns (the caller then only notifies observers); it
+// returns nil when the caller is to record the event.
 func (c *Client) admitMember(ctx context.Context, op string, actor Actor, tenantID string, st Status, role string,
-	hash *string, build func(t *Tenant, role string) (*Member, error)) (*Tenant, *Member, error) {
+	hash *string, event EventType, build func(t *Tenant, role string) (*Member, error)) (*Tenant, *Member, *AuditEvent, error) {
 	for attempt := 1; ; attempt++ {
 		t, cached, err := c.tenantSnapshot(ctx, op, tenantID, attempt > 1)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		p, err := c.policyFor(ctx, op, t, actor)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		r := role
 		if r == "" {
@@ -153,19 +158,23 @@ func (c *Client) admitMember(ctx context.Context, op string, actor Actor, tenant
 			if cached {
 				continue
 			}
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		m, err := build(t, r)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
-		err = c.createMember(ctx, op, t, m, hash)
+		var a *AuditEvent
+		if event != "" && !c.uniqueEmails(t) {
+			a = c.carriedAudit(Event{Type: event, TenantID: t.ID, Actor: actor, MemberID: m.ID, After: m})
+		}
+		err = c.createMember(ctx, op, t, m, hash, a)
 		if ReasonOf(err) == ReasonVersionMismatch && attempt < maxAdmitAttempts {
 			continue
 		}
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
-		return t, m, nil
+		return t, m, a, nil
 	}
 }

@@ -171,16 +171,19 @@ func (c *Client) updateMember(ctx context.Context, op string, actor Actor, req U
 		}
 		m := u.member
 		m.UpdatedAt = c.Now()
+		ev := Event{Type: u.event, TenantID: t.ID, Actor: actor, MemberID: m.ID, Before: before, After: m,
+			Changed: u.changed, PasswordChanged: u.password}
+		a := c.carriedAudit(ev)
 		err = c.updateStored(ctx, t, MemberWrite{Member: m, ExpectedVersion: before.Version,
-			Seat: seatChange(t, before.Status, m.Status), PasswordHash: hashPtr})
+			Seat: seatChange(t, before.Status, m.Status), PasswordHash: hashPtr, Audit: a})
 		if ReasonOf(err) == ReasonVersionMismatch && req.ExpectedVersion == 0 {
 			continue
 		}
 		if err != nil {
 			return nil, withOp(op, err)
 		}
-		c.record(ctx, Event{Type: u.event, TenantID: t.ID, Actor: actor, MemberID: m.ID, Before: before, After: m.Clone(),
-			Changed: u.changed, PasswordChanged: u.password})
+		ev.After = m.Clone() // with the version the store set
+		c.recordWritten(ctx, ev, a)
 		return m, nil
 	}
 	return nil, errStale(op)

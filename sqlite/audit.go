@@ -6,7 +6,10 @@ import (
 	"github.com/rosterhq/roster/sdk"
 )
 
-var _ sdk.AuditStore = (*Store)(nil)
+var (
+	_ sdk.AuditStore          = (*Store)(nil)
+	_ sdk.AuditedMemberWrites = (*Store)(nil)
+)
 
 // AppendAudit implements [sdk.AuditStore]: an insert that a duplicate id
 // turns into a no-op.
@@ -23,16 +26,36 @@ func (s *Store) AppendAudits(ctx context.Context, es []*sdk.AuditEvent) error {
 func (s *Store) putAudits(ctx context.Context, op string, q query, es []*sdk.AuditEvent) error {
 	return s.write(ctx, op, func(x *wtx) error {
 		for _, e := range es {
-			args, err := auditArgs(e)
-			if err != nil {
-				return err
-			}
-			if _, err := x.exec(q, args...); err != nil {
+			if err := x.putAudit(q, e); err != nil {
 				return err
 			}
 		}
 		return nil
 	})
+}
+
+// putAudit writes one audit event with q (qAuditInsert or qAuditUpsert).
+func (x *wtx) putAudit(q query, e *sdk.AuditEvent) error {
+	args, err := auditArgs(e)
+	if err != nil {
+		return err
+	}
+	_, err = x.exec(q, args...)
+	return err
+}
+
+// MemberWritesCarryAudit implements [sdk.AuditedMemberWrites]:
+// CreateMember and UpdateMember insert [sdk.MemberWrite.Audit] in their
+// transaction, saving the commit of a separate AppendAudit.
+func (s *Store) MemberWritesCarryAudit() bool { return true }
+
+// carriedAudit appends a member write's audit event, if it carries one,
+// as AppendAudit does.
+func (x *wtx) carriedAudit(w sdk.MemberWrite) error {
+	if w.Audit == nil {
+		return nil
+	}
+	return x.putAudit(qAuditInsert, w.Audit)
 }
 
 // ListAudit implements [sdk.AuditStore]: newest first, from the index

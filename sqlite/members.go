@@ -155,8 +155,9 @@ func (x *wtx) setPasswordHash(m *sdk.Member, hash *string) error {
 }
 
 // CreateMember implements [sdk.MemberStore]: the tenant's version and seat
-// check, the insert (whose unique indexes refuse duplicate keys), the seat
-// and the password hash in one transaction.
+// check, the insert (whose unique indexes refuse duplicate keys), the
+// seat, the password hash and the audit event ([sdk.AuditedMemberWrites])
+// in one transaction.
 func (s *Store) CreateMember(ctx context.Context, w sdk.MemberWrite) error {
 	const op = "sqlite.CreateMember"
 	return s.write(ctx, op, func(x *wtx) error {
@@ -165,6 +166,9 @@ func (s *Store) CreateMember(ctx context.Context, w sdk.MemberWrite) error {
 			return err
 		}
 		if err := x.putMember(op, w, t); err != nil {
+			return err
+		}
+		if err := x.carriedAudit(w); err != nil {
 			return err
 		}
 		return x.flush(w.Member.TenantID, t)
@@ -215,7 +219,8 @@ func (s *Store) CreateMembers(ctx context.Context, ws []sdk.MemberWrite) []error
 	return errs
 }
 
-// UpdateMember implements [sdk.MemberStore].
+// UpdateMember implements [sdk.MemberStore], with the audit event
+// ([sdk.AuditedMemberWrites]) in the same transaction.
 func (s *Store) UpdateMember(ctx context.Context, w sdk.MemberWrite) error {
 	const op = "sqlite.UpdateMember"
 	m := w.Member
@@ -254,7 +259,10 @@ func (s *Store) UpdateMember(ctx context.Context, w sdk.MemberWrite) error {
 		if err := x.putEmails(&nm, old, args[memberEmails].(string)); err != nil {
 			return err
 		}
-		return x.setPasswordHash(&nm, w.PasswordHash)
+		if err := x.setPasswordHash(&nm, w.PasswordHash); err != nil {
+			return err
+		}
+		return x.carriedAudit(w)
 	})
 	if err == nil {
 		m.Version = w.ExpectedVersion + 1

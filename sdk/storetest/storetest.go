@@ -85,6 +85,7 @@ func Run(t *testing.T, newStore func(t *testing.T) sdk.Store, opts ...Option) {
 	group("Pagination", func(t *testing.T) { testPagination(t, newStore(t)) })
 	group("Filters", func(t *testing.T) { testFilters(t, newStore(t)) })
 	group("Audit", func(t *testing.T) { testAudit(t, newStore(t)) })
+	group("AuditedWrites", func(t *testing.T) { testAuditedWrites(t, newStore(t)) })
 	group("Reconcile", func(t *testing.T) { testReconcile(t, newStore(t)) })
 	group("Where", func(t *testing.T) { testWhere(t, newStore(t)) })
 	group("WhereProfile", func(t *testing.T) { testWhereProfile(t, newStore(t)) })
