@@ -3,7 +3,6 @@ package mongo
 import (
 	"errors"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -348,49 +347,18 @@ func TestClaimAfterCrash(t *testing.T) {
 	})
 }
 
-// pauseAndWatch pauses the first write of s that reaches point until
-// resume is called, and closes waiting when a claimant of s first waits
-// for a claim in flight.
+// pauseAndWatch is paused, and closes waiting when a claimant of s first
+// waits for a claim in flight.
 func pauseAndWatch(t *testing.T, s *Store, point string, write func() error) (waiting <-chan struct{}, finish func() error) {
 	t.Helper()
-	at, gone, w := make(chan struct{}), make(chan struct{}), make(chan struct{})
-	var resumed, waited sync.Once
-	var first atomic.Bool
-	hook(t, s, func(p string) error {
-		switch p {
-		case point:
-			// Only the first write to get there stops; others pass.
-			if first.CompareAndSwap(false, true) {
-				close(at)
-				<-gone
-			}
-		case "claim.waiting":
+	w := make(chan struct{})
+	var waited sync.Once
+	finish = paused(t, s, point, write, func(p string) {
+		if p == "claim.waiting" {
 			waited.Do(func() { close(w) })
 		}
-		return nil
 	})
-	resume := func() { resumed.Do(func() { close(gone) }) }
-	t.Cleanup(resume)
-	done := make(chan error, 1)
-	go func() { done <- write() }()
-	select {
-	case <-at:
-	case err := <-done:
-		t.Fatalf("the write ended (%v) before %s", err, point)
-	case <-time.After(time.Minute):
-		t.Fatalf("the write did not reach %s", point)
-	}
-	return w, func() error {
-		t.Helper()
-		resume()
-		select {
-		case err := <-done:
-			return err
-		case <-time.After(time.Minute):
-			t.Fatal("the write did not finish")
-			return nil
-		}
-	}
+	return w, finish
 }
 
 // run runs write in a goroutine and returns a function that waits for its

@@ -3,6 +3,7 @@ package mongo
 import (
 	"errors"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -11,20 +12,22 @@ import (
 	"github.com/rosterhq/roster/sdk"
 )
 
-// pauseAt makes s stop at point, the first time it gets there, until
-// resume is called (at the latest when the test ends); reached is closed
-// when it has stopped.
-func pauseAt(t *testing.T, s *Store, point string) (reached <-chan struct{}, resume func()) {
+// pauseAt makes s stop at point, the first time a write gets there (others
+// pass), until resume is called (at the latest when the test ends);
+// reached is closed when it has stopped. watch, when given, sees every
+// point any write of s reaches.
+func pauseAt(t *testing.T, s *Store, point string, watch ...func(p string)) (reached <-chan struct{}, resume func()) {
 	at, gone := make(chan struct{}), make(chan struct{})
-	var first, resumed sync.Once
+	var resumed sync.Once
+	var first atomic.Bool
 	hook(t, s, func(p string) error {
-		if p != point {
-			return nil
+		for _, w := range watch {
+			w(p)
 		}
-		first.Do(func() {
+		if p == point && first.CompareAndSwap(false, true) {
 			close(at)
 			<-gone
-		})
+		}
 		return nil
 	})
 	resume = func() { resumed.Do(func() { close(gone) }) }
@@ -34,9 +37,9 @@ func pauseAt(t *testing.T, s *Store, point string) (reached <-chan struct{}, res
 
 // paused runs write until it stops at point in s, and returns a function
 // that lets it go on and returns its error. Each wait is bounded.
-func paused(t *testing.T, s *Store, point string, write func() error) (finish func() error) {
+func paused(t *testing.T, s *Store, point string, write func() error, watch ...func(p string)) (finish func() error) {
 	t.Helper()
-	reached, resume := pauseAt(t, s, point)
+	reached, resume := pauseAt(t, s, point, watch...)
 	done := make(chan error, 1)
 	go func() { done <- write() }()
 	select {
