@@ -27,7 +27,6 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"sort"
 	"syscall"
 	"time"
 
@@ -125,13 +124,8 @@ func convert(ctx context.Context, dir, db string, out io.Writer) error {
 	if err := os.Rename(partial, final); err != nil {
 		return fmt.Errorf("cannot put the converted store in place: %w", err)
 	}
-	var kinds []string
-	for k := range rep.Source {
-		kinds = append(kinds, k)
-	}
-	sort.Strings(kinds)
 	fmt.Fprintf(out, "Converted %d tenant(s) in %s; counts match:\n", rep.Tenants, time.Since(start).Round(time.Millisecond))
-	for _, k := range kinds {
+	for _, k := range migrate.Collections {
 		fmt.Fprintf(out, "  %-12s %d\n", k, rep.Target[k])
 	}
 	fmt.Fprintf(out, "roster serve --data %s now serves it. %s is unchanged: remove it once you are satisfied.\n", abs, filepath.Join(abs, "db"))

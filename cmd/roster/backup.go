@@ -34,18 +34,15 @@ For a MongoDB store use the database's own tools (mongodump).`,
 			if to == "" {
 				return usageError{errors.New("--to FILE is required: where to write the copy")}
 			}
-			return a.withSQLite(cmd, "backup", func(ctx context.Context, st *openedStore) error {
+			return a.withSQLite(cmd, "backup", func(ctx context.Context, st *openedStore, _ *slog.Logger) error {
 				abs, err := filepath.Abs(to)
 				if err != nil {
 					return err
 				}
-				if _, err := os.Stat(abs); err == nil {
-					return fmt.Errorf("%s exists: roster backup never overwrites; choose a new file name", abs)
-				} else if !errors.Is(err, fs.ErrNotExist) {
-					return fmt.Errorf("cannot write the backup to %s: %w", abs, unwrapPath(err))
-				}
 				start := time.Now()
-				if err := st.sqlite.Backup(ctx, abs); err != nil {
+				if err := st.sqlite.Backup(ctx, abs); errors.Is(err, fs.ErrExist) {
+					return fmt.Errorf("%s exists: roster backup never overwrites; choose a new file name", abs)
+				} else if err != nil {
 					return fmt.Errorf("backup to %s: %w", abs, err)
 				}
 				fi, err := os.Stat(abs)
@@ -71,16 +68,16 @@ For a MongoDB store use the database's own tools (mongodump).`,
 
 // withSQLite runs fn on the data directory's SQLite store, refusing the
 // other stores with a message naming the command.
-func (a *app) withSQLite(cmd *cobra.Command, name string, fn func(ctx context.Context, st *openedStore) error) error {
+func (a *app) withSQLite(cmd *cobra.Command, name string, fn func(ctx context.Context, st *openedStore, log *slog.Logger) error) error {
 	choice := a.chooseStore(cmd, false)
 	if choice.kind != storeEmbedded {
 		return usageError{fmt.Errorf("roster %s works on a data directory (--data), not on MongoDB", name)}
 	}
-	return a.withStore(cmd, choice, openAdmin, func(ctx context.Context, st *openedStore, _ *slog.Logger) error {
+	return a.withStore(cmd, choice, openAdmin, func(ctx context.Context, st *openedStore, log *slog.Logger) error {
 		if st.sqlite == nil {
 			return fmt.Errorf("roster %s works on a data directory (--data)", name)
 		}
-		return fn(ctx, st)
+		return fn(ctx, st, log)
 	})
 }
 

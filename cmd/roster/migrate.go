@@ -4,9 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
-	"path/filepath"
-	"sort"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -48,11 +47,9 @@ and fails (exit 1) if any count differs.`,
 			if o.uri == "" {
 				return usageError{errors.New("--to-mongo-uri URI is required: the MongoDB to copy into")}
 			}
-			if !cmd.Flags().Changed("db") {
-				a.envOr(cmd.Flags(), "db", envDB, &o.db)
-			}
-			return a.withSQLite(cmd, "migrate", func(ctx context.Context, st *openedStore) error {
-				return a.migrate(ctx, st.sqlite, o)
+			a.envOr(cmd.Flags(), "db", envDB, &o.db)
+			return a.withSQLite(cmd, "migrate", func(ctx context.Context, st *openedStore, log *slog.Logger) error {
+				return a.migrate(ctx, st.sqlite, o, log)
 			})
 		},
 	}
@@ -64,11 +61,7 @@ and fails (exit 1) if any count differs.`,
 	return cmd
 }
 
-func (a *app) migrate(ctx context.Context, src *sqlite.Store, o migrateOptions) error {
-	log, err := a.logger(0)
-	if err != nil {
-		return err
-	}
+func (a *app) migrate(ctx context.Context, src *sqlite.Store, o migrateOptions, log *slog.Logger) error {
 	dst, err := openMongo(ctx, o.uri, o.db, "--to-mongo-uri", log)
 	if err != nil {
 		return err
@@ -79,14 +72,21 @@ func (a *app) migrate(ctx context.Context, src *sqlite.Store, o migrateOptions) 
 		_ = dst.Close(cctx)
 	}()
 
-	// A snapshot, beside the database so that it is on the same disk.
-	snap := filepath.Join(filepath.Dir(src.Path()), fmt.Sprintf(".migrate-%d.db", os.Getpid()))
-	_ = os.Remove(snap)
+	// A snapshot, beside the database so that it is on the same disk,
+	// under one name, so that a run killed before it removed its snapshot
+	// leaves nothing behind once the next run starts.
+	snap := src.Path() + ".migrate-snapshot"
+	removeSnapshot := func() {
+		for _, f := range []string{snap, snap + "-wal", snap + "-shm"} {
+			_ = os.Remove(f)
+		}
+	}
+	removeSnapshot()
 	a.say("Taking a snapshot of %s ...", src.Path())
 	if err := src.Backup(ctx, snap); err != nil {
 		return fmt.Errorf("snapshot of %s: %w", src.Path(), err)
 	}
-	defer os.Remove(snap)
+	defer removeSnapshot()
 	from, err := sqlite.Open(ctx, snap)
 	if err != nil {
 		return fmt.Errorf("snapshot of %s: %w", src.Path(), err)
@@ -122,12 +122,7 @@ func (a *app) migrate(ctx context.Context, src *sqlite.Store, o migrateOptions) 
 		return a.printJSON(rep)
 	}
 	a.say("Copied %d tenant(s) from %s into MongoDB database %s at %s in %s:", rep.Tenants, src.Path(), o.db, redactURI(o.uri), time.Since(start).Round(time.Millisecond))
-	var kinds []string
-	for k := range rep.Source {
-		kinds = append(kinds, k)
-	}
-	sort.Strings(kinds)
-	for _, k := range kinds {
+	for _, k := range migrate.Collections {
 		a.say("  %-12s %8d in the data directory, %8d in MongoDB", k, rep.Source[k], rep.Target[k])
 	}
 	a.say("Counts match. Start the server on MongoDB with:\n  %s serve --mongo-uri '%s' --db %s", commandName(), redactURI(o.uri), o.db)
