@@ -69,6 +69,11 @@ func TestMigrateToMongo(t *testing.T) {
 		}
 	}
 
+	// The snapshot the killed run left is gone with the re-run's own.
+	if left, _ := filepath.Glob(filepath.Join(dir, "roster.db.migrate-snapshot*")); len(left) > 0 {
+		t.Errorf("snapshots left in the data directory: %v", left)
+	}
+
 	// The copy holds every record and behaves as the source.
 	_, store := d.open(t)
 	data, err = sqlite.Open(t.Context(), filepath.Join(dir, "roster.db"))
