@@ -107,22 +107,17 @@ func (s *Store) commit(batch []*job) {
 		}
 		err := j.fn(&wtx{ctx: j.ctx, tx: tx, s: s})
 		if err != nil {
+			outcome[i] = err
 			if _, rerr := tx.ExecContext(context.WithoutCancel(j.ctx), "ROLLBACK TO w"); rerr != nil {
-				// The transaction cannot go on: nothing of it is kept.
-				_ = tx.Rollback()
-				for k := range outcome {
-					if outcome[k] == nil {
-						outcome[k] = rerr
-					}
-				}
-				outcome[i] = err
-				s.tell(batch, outcome)
+				s.abort(tx, batch, outcome, rerr)
 				return
 			}
-			outcome[i] = err
 		}
-		if _, err := tx.ExecContext(context.WithoutCancel(j.ctx), "RELEASE w"); err != nil && outcome[i] == nil {
-			outcome[i] = err
+		if _, rerr := tx.ExecContext(context.WithoutCancel(j.ctx), "RELEASE w"); rerr != nil && outcome[i] == nil {
+			// The write is still in the transaction: failing it alone
+			// would commit it all the same.
+			s.abort(tx, batch, outcome, rerr)
+			return
 		}
 	}
 	if err := tx.Commit(); err != nil {
@@ -130,6 +125,19 @@ func (s *Store) commit(batch []*job) {
 			if outcome[i] == nil {
 				outcome[i] = err
 			}
+		}
+	}
+	s.tell(batch, outcome)
+}
+
+// abort rolls back tx, which cannot go on: nothing of it is kept, so
+// every write of batch without an outcome of its own, those done so far
+// included, fails with err.
+func (s *Store) abort(tx *sql.Tx, batch []*job, outcome []error, err error) {
+	_ = tx.Rollback()
+	for k := range outcome {
+		if outcome[k] == nil {
+			outcome[k] = err
 		}
 	}
 	s.tell(batch, outcome)
