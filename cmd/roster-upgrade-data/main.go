@@ -27,12 +27,16 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
 
 	"github.com/rosterhq/roster/internal/embedded"
 	"github.com/rosterhq/roster/internal/migrate"
 	"github.com/rosterhq/roster/mongo"
+	"github.com/rosterhq/roster/sdk"
 	"github.com/rosterhq/roster/sqlite"
 )
 
@@ -94,6 +98,14 @@ func convert(ctx context.Context, dir, db string, out io.Writer) error {
 		return fmt.Errorf("cannot open the earlier embedded database in %s: %w", abs, err)
 	}
 	defer func() { _ = old.Close(context.WithoutCancel(ctx)) }()
+	// A wrong --db reads an empty database: converting it would put an
+	// empty store in place and say it succeeded.
+	if ts, err := old.ListTenants(ctx, sdk.TenantQuery{Limit: 1}); err != nil {
+		return fmt.Errorf("cannot read the earlier embedded database in %s: %w", abs, err)
+	} else if len(ts) == 0 {
+		names, _ := old.Database().Client().ListDatabaseNames(ctx, bson.D{})
+		return fmt.Errorf("database %q of the earlier embedded database in %s holds no tenant: nothing to convert (its databases: %s; pass the earlier roster's --db)", db, abs, strings.Join(names, ", "))
+	}
 	dst, err := sqlite.Open(ctx, partial)
 	if err != nil {
 		return err

@@ -40,6 +40,16 @@ func TestConvert(t *testing.T) {
 	}
 
 	var out, errb bytes.Buffer
+	// A --db the earlier roster did not use holds nothing: refused, and
+	// nothing put in place.
+	if code := run(ctx, []string{"--data", dir, "--db", "other"}, &out, &errb); code != 1 ||
+		!strings.Contains(errb.String(), `database "other"`) || !strings.Contains(errb.String(), "roster") {
+		t.Errorf("a wrong --db: exit %d\n%s", code, errb.String())
+	}
+	if _, err := os.Stat(filepath.Join(dir, "roster.db")); !os.IsNotExist(err) {
+		t.Fatalf("roster.db after a refused conversion: %v", err)
+	}
+	errb.Reset()
 	if code := run(ctx, []string{"--data", dir}, &out, &errb); code != 0 {
 		t.Fatalf("exit %d:\n%s%s", code, out.String(), errb.String())
 	}
