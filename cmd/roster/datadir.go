@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/rosterhq/roster/sqlite"
 )
@@ -27,10 +26,6 @@ const (
 	legacyDir = "db"
 )
 
-// errLegacyData is the error of a data directory in the earlier embedded
-// format.
-var errLegacyData = errors.New("data directory in the earlier embedded format")
-
 // legacyDataError reports a data directory holding the earlier embedded
 // database (FerretDB), which this version does not read.
 type legacyDataError struct{ dir string }
@@ -42,8 +37,6 @@ To bring that data over, stop every roster using %[1]s and run, from a checkout 
 It copies everything into %[3]s and keeps %[2]s as it was; or point --data at a new directory to start afresh`,
 		e.dir, filepath.Join(e.dir, legacyDir), filepath.Join(e.dir, dbFile))
 }
-
-func (e *legacyDataError) Is(target error) bool { return target == errLegacyData }
 
 // dataDir resolves a data directory: it makes it absolute, creates it when
 // create is set (and fails naming it when it does not exist otherwise),
@@ -97,30 +90,4 @@ func unwrapPath(err error) error {
 		return pe.Err
 	}
 	return err
-}
-
-// lockedError reports that another server serves a data directory.
-type lockedError struct {
-	dir string
-	pid int
-}
-
-func (e *lockedError) Error() string {
-	if e.pid > 0 {
-		return fmt.Sprintf("a roster server is already running on data directory %s (pid %d)", e.dir, e.pid)
-	}
-	return fmt.Sprintf("a roster server is already running on data directory %s", e.dir)
-}
-
-// readLockPID returns the pid a server wrote into the lock file, or 0.
-func readLockPID(path string) int {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return 0
-	}
-	var pid int
-	if _, err := fmt.Sscanf(strings.TrimSpace(string(b)), "%d", &pid); err != nil {
-		return 0
-	}
-	return pid
 }

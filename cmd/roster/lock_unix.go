@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 
 	"golang.org/x/sys/unix"
 )
@@ -36,4 +37,30 @@ func lockDataDir(dir string) (release func() error, err error) {
 		err := unix.Flock(int(f.Fd()), unix.LOCK_UN)
 		return errors.Join(err, f.Close())
 	}, nil
+}
+
+// lockedError reports that another server serves a data directory.
+type lockedError struct {
+	dir string
+	pid int
+}
+
+func (e *lockedError) Error() string {
+	if e.pid > 0 {
+		return fmt.Sprintf("a roster server is already running on data directory %s (pid %d)", e.dir, e.pid)
+	}
+	return fmt.Sprintf("a roster server is already running on data directory %s", e.dir)
+}
+
+// readLockPID returns the pid a server wrote into the lock file, or 0.
+func readLockPID(path string) int {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return 0
+	}
+	var pid int
+	if _, err := fmt.Sscanf(strings.TrimSpace(string(b)), "%d", &pid); err != nil {
+		return 0
+	}
+	return pid
 }
