@@ -86,8 +86,13 @@ func (s *Store) commit(batch []*job) {
 		j.done <- s.alone(j)
 		return
 	}
-	// The transaction outlives any one caller's context: each write's
-	// statements run under its own.
+	// The transaction outlives any one caller's context, and so do the
+	// writes in it: a caller's context cancelled while its statement runs
+	// would have SQLite interrupt it, and an interrupted INSERT, UPDATE
+	// or DELETE rolls back the whole transaction, failing every other
+	// write of the batch. A write whose caller is gone before it starts
+	// is skipped; one under way completes (its outcome is unknown to a
+	// caller that gave up, as write says).
 	tx, err := s.w.BeginTx(context.WithoutCancel(batch[0].ctx), nil)
 	if err != nil {
 		for _, j := range batch {
@@ -105,7 +110,7 @@ func (s *Store) commit(batch []*job) {
 			outcome[i] = err
 			continue
 		}
-		err := j.fn(&wtx{ctx: j.ctx, tx: tx, s: s})
+		err := j.fn(&wtx{ctx: context.WithoutCancel(j.ctx), tx: tx, s: s})
 		if err != nil {
 			outcome[i] = err
 			if _, rerr := tx.ExecContext(context.WithoutCancel(j.ctx), "ROLLBACK TO w"); rerr != nil {
