@@ -211,7 +211,7 @@ func (s *Store) editEdges(ctx context.Context, op, tenantID, groupID string, mem
 func (x *wtx) missing(tenantID string, ids []string) ([]string, error) {
 	var out []string
 	for _, id := range ids {
-		ok, err := x.found(qMemberExists, tenantID, id)
+		ok, err := x.found(qMemberIDTaken, tenantID, id)
 		if err != nil {
 			return nil, err
 		}

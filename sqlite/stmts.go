@@ -21,7 +21,6 @@ const (
 	qTenantInsert
 	qTenantUpdate
 	qTenantUsed
-	qTenantIDExists
 	qTenantSlugExists
 	qTenantUpsert
 	// Members.
@@ -42,7 +41,6 @@ const (
 	qMemberExternalIDTaken
 	qMemberGlobalTaken
 	qMemberElsewhere
-	qMemberExists
 	qMemberEmailDelete
 	qMemberEmailInsert
 	qMemberCountStatus
@@ -110,7 +108,6 @@ func init() {
 	w(qTenantInsert, `INSERT INTO tenants(id, slug, version, included_seats, extra_seats, seats_used, doc) VALUES (?, ?, ?, ?, ?, ?, ?)`)
 	w(qTenantUpdate, `UPDATE tenants SET version = ?, included_seats = ?, extra_seats = ?, seats_used = ?, doc = ? WHERE id = ?`)
 	w(qTenantUsed, `UPDATE tenants SET seats_used = max(0, seats_used + ?) WHERE id = ?`)
-	w(qTenantIDExists, `SELECT count(*) FROM tenants WHERE id = ?`)
 	w(qTenantSlugExists, `SELECT count(*) FROM tenants WHERE slug = ?`)
 	w(qTenantUpsert, `INSERT INTO tenants(id, slug, version, included_seats, extra_seats, seats_used, doc) VALUES (?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT(id) DO UPDATE SET slug = excluded.slug, version = excluded.version, included_seats = excluded.included_seats,
@@ -152,7 +149,6 @@ func init() {
 	w(qMemberGlobalTaken, `SELECT count(*) FROM members WHERE email_key = ?2 AND global_email = 1 AND email_key <> ''
 		AND NOT (tenant_id = ?1 AND id = ?3)`)
 	r(qMemberElsewhere, `SELECT EXISTS (SELECT 1 FROM members WHERE email_key = ?2 AND email_key <> '' AND tenant_id <> ?1)`)
-	w(qMemberExists, `SELECT count(*) FROM members WHERE tenant_id = ? AND id = ?`)
 	w(qMemberEmailDelete, `DELETE FROM member_emails WHERE tenant_id = ? AND value_key = ? AND member_id = ?`)
 	w(qMemberEmailInsert, `INSERT OR IGNORE INTO member_emails(tenant_id, value_key, member_id) VALUES (?, ?, ?)`)
 	w(qMemberCountStatus, `SELECT count(*) FROM members WHERE tenant_id = ? AND status = ?`)
