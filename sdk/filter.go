@@ -518,6 +518,21 @@ func (c *Cond) pinned(keys ...Field) (Field, string, *Cond, bool) {
 type MemberSearch struct {
 	Where *Cond
 	ListOptions
+	// Offset pages by position, as SCIM's startIndex does (Offset is
+	// startIndex-1): the page starts after skipping this many matching
+	// members, counted from the Cursor when one is set, else from the start
+	// of the list. Any page at any position costs one store query, which
+	// the database serves from its (tenant, id) index, so any server can
+	// answer any page without remembering earlier ones. Positions shift
+	// with writes: a member added or removed before the position between
+	// two pages makes the next page repeat or skip one. A Cursor does not
+	// (it resumes right after the last member returned, whatever was
+	// written since), so walk a whole list by NextCursor when you can, and
+	// use Offset when the caller names positions (SCIM) or jumps.
+	// NextCursor continues after the page either way. An Offset at or past
+	// the end returns an empty page, not an error; a negative one is a
+	// CodeInvalidArgument error and nothing is read.
+	Offset int
 	// Total asks for the number of members matching Where (whatever the
 	// page), such as a SCIM list's totalResults.
 	Total bool
@@ -533,6 +548,9 @@ func (c *Client) SearchMembers(ctx context.Context, tenantID string, s MemberSea
 	size, after, err := pageParams(op, s.ListOptions)
 	if err != nil {
 		return nil, 0, err
+	}
+	if s.Offset < 0 {
+		return nil, 0, invalid(op, "Offset", "must not be negative")
 	}
 	if err := s.Where.Validate(false); err != nil {
 		return nil, 0, withOp(op, err)
@@ -558,7 +576,7 @@ func (c *Client) SearchMembers(ctx context.Context, tenantID string, s MemberSea
 			if s.Total {
 				total = 1
 			}
-			if m.ID > after {
+			if m.ID > after && s.Offset == 0 {
 				items = append(items, m)
 			}
 		} else if s.Total {
@@ -566,7 +584,7 @@ func (c *Client) SearchMembers(ctx context.Context, tenantID string, s MemberSea
 		}
 		return &Page[*Member]{Items: items}, total, nil
 	}
-	ms, err := c.store.ListMembers(ctx, tenantID, MemberQuery{Filter: MemberFilter{Where: s.Where}, After: after, Limit: size + 1})
+	ms, err := c.store.ListMembers(ctx, tenantID, MemberQuery{Filter: MemberFilter{Where: s.Where}, After: after, Offset: s.Offset, Limit: size + 1})
 	if err != nil {
 		return nil, 0, withOp(op, err)
 	}

@@ -54,7 +54,11 @@ type GroupEdge struct {
 type GroupQuery struct {
 	Where *Cond  // validated by the SDK; see [Cond] for the semantics
 	After string // exclusive lower bound on ID; "" for the first page
-	Limit int
+	// Offset skips this many matching groups after After before the first
+	// one returned, as [MemberQuery.Offset] does for members. It is never
+	// negative (the SDK checks); 0 skips none.
+	Offset int
+	Limit  int
 }
 
 // GroupStore persists groups and their membership edges; it is part of
@@ -76,8 +80,10 @@ type GroupStore interface {
 	// ids that are not groups are skipped.
 	GetGroups(ctx context.Context, tenantID string, ids []string) ([]*Group, error)
 	// ListGroups returns up to q.Limit groups of the tenant matching
-	// q.Where whose ID is greater than q.After, ordered by ID. The cost of a
-	// page MUST NOT grow with how deep it is.
+	// q.Where whose ID is greater than q.After, ordered by ID, after
+	// skipping the first q.Offset of them (an Offset at or past the end
+	// returns none, without error). Every store MUST implement Offset, with
+	// the costs described for [MemberStore.ListMembers].
 	ListGroups(ctx context.Context, tenantID string, q GroupQuery) ([]*Group, error)
 	// CountGroups returns how many groups of the tenant match where.
 	CountGroups(ctx context.Context, tenantID string, where *Cond) (int, error)
@@ -316,6 +322,13 @@ func (c *Client) Group(ctx context.Context, tenantID, groupID string) (*Group, e
 type GroupSearch struct {
 	Where *Cond
 	ListOptions
+	// Offset pages by position, as SCIM's startIndex does: the page starts
+	// after skipping this many matching groups, counted from the Cursor
+	// when one is set. It costs one store query at any position and
+	// shifts with writes, as [MemberSearch.Offset] explains; walk a whole
+	// list by NextCursor when you can. A negative Offset is a
+	// CodeInvalidArgument error and nothing is read.
+	Offset int
 	// Total asks for the number of groups matching Where.
 	Total bool
 }
@@ -327,6 +340,9 @@ func (c *Client) SearchGroups(ctx context.Context, tenantID string, s GroupSearc
 	size, after, err := pageParams(op, s.ListOptions)
 	if err != nil {
 		return nil, 0, err
+	}
+	if s.Offset < 0 {
+		return nil, 0, invalid(op, "Offset", "must not be negative")
 	}
 	if err := s.Where.Validate(true); err != nil {
 		return nil, 0, withOp(op, err)
@@ -345,13 +361,13 @@ func (c *Client) SearchGroups(ctx context.Context, tenantID string, s GroupSearc
 			if s.Total {
 				total = 1
 			}
-			if g.ID > after {
+			if g.ID > after && s.Offset == 0 {
 				items = append(items, g)
 			}
 		}
 		return &Page[*Group]{Items: items}, total, nil
 	}
-	groups, err := c.store.ListGroups(ctx, tenantID, GroupQuery{Where: s.Where, After: after, Limit: size + 1})
+	groups, err := c.store.ListGroups(ctx, tenantID, GroupQuery{Where: s.Where, After: after, Offset: s.Offset, Limit: size + 1})
 	if err != nil {
 		return nil, 0, withOp(op, err)
 	}

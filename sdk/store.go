@@ -16,6 +16,13 @@ import (
 // half-done state [Client.Reconcile] repairs. [github.com/rosterhq/roster/sdk/storetest]
 // checks a store against this contract.
 //
+// Lists page two ways, and every store MUST serve both: by range on the id
+// (After, the exclusive lower bound a cursor carries) and by position
+// ([MemberQuery.Offset], [GroupQuery.Offset]: skip so many matching items
+// after After). A page by position is one database command whatever the
+// position, served from the store's (tenant, id) index, so that a stateless
+// server can answer SCIM's startIndex (RFC 7644 §3.4.2.4) at any depth.
+//
 // Optional capabilities — [BulkMemberStore], [MemberScanner],
 // [PasswordHashReader], [InlineMemberGroups], [AuditedMemberWrites] — are
 // discovered with a type assertion; the SDK falls back to the methods
@@ -194,8 +201,13 @@ type MemberStore interface {
 	// CodeNotFound.
 	GetMemberBy(ctx context.Context, tenantID string, key MemberKey, value string) (*Member, error)
 	// ListMembers returns up to q.Limit members of the tenant matching
-	// q.Filter whose ID is greater than q.After, ordered by ID. The cost of
-	// a page MUST NOT grow with how deep it is.
+	// q.Filter whose ID is greater than q.After, ordered by ID, after
+	// skipping the first q.Offset of them (an Offset at or past the end
+	// returns none, without error). Every store MUST implement Offset. The
+	// cost of a page MUST NOT grow with how deep it is when it is reached by
+	// After; reached by Offset, a store serves it from its (tenant, id)
+	// index in one query, and one that evaluates part of q.Filter outside
+	// the database (documented by the store) may read the skipped members.
 	ListMembers(ctx context.Context, tenantID string, q MemberQuery) ([]*Member, error)
 	// CountMembers returns how many members of the tenant match f.
 	CountMembers(ctx context.Context, tenantID string, f MemberFilter) (int, error)
@@ -237,6 +249,11 @@ type MemberFilter struct {
 type MemberQuery struct {
 	Filter MemberFilter
 	After  string // exclusive lower bound on ID; "" for the first page
+	// Offset skips this many matching members after After before the first
+	// one returned: the page starts at position Offset (0-based) of the
+	// list that After and Filter select. It is never negative (the SDK
+	// checks); 0 skips none.
+	Offset int
 	Limit  int
 }
 

@@ -86,7 +86,7 @@ func text(b []byte) (string, error) { return string(b), nil }
 // condition exactly.
 func (s *Store) ListGroups(ctx context.Context, tenantID string, q sdk.GroupQuery) ([]*sdk.Group, error) {
 	const op = "sqlite.ListGroups"
-	out, err := pageOf(ctx, s, "groups", tenantID, groupWhere(q.Where), q.After, q.Limit, decodeGroup, nil)
+	out, err := pageAt(ctx, s, "groups", tenantID, groupWhere(q.Where), q.After, q.Offset, q.Limit, decodeGroup, nil)
 	return out, s.translate(ctx, op, err)
 }
 

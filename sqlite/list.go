@@ -37,10 +37,12 @@ func filterWhere(tenantID string, f sdk.MemberFilter) cond {
 // ListMembers implements [sdk.MemberStore]. The page is read in id order
 // from the (tenant_id, id) index, or from (tenant_id, status, id) or
 // (tenant_id, role, id) when the filter fixes one, starting after q.After;
-// a filter that SQL answers exactly costs one query of q.Limit rows. Any
-// other is bounded from above in SQL and checked with [sdk.Cond.Match],
-// reading scanBatch rows at a time until the page is full: its cost grows
-// with the rows skipped, not with how deep the page is.
+// a filter that SQL answers exactly costs one query of q.Limit rows, and
+// q.Offset is skipped inside that query (see [pageSQL]). Any other filter
+// is bounded from above in SQL and checked with [sdk.Cond.Match], reading
+// scanBatch rows at a time until the page is full: its cost grows with the
+// rows skipped — the q.Offset matches skipped included — not with how deep
+// the page is.
 func (s *Store) ListMembers(ctx context.Context, tenantID string, q sdk.MemberQuery) ([]*sdk.Member, error) {
 	const op = "sqlite.ListMembers"
 	w := filterWhere(tenantID, q.Filter)
@@ -48,7 +50,7 @@ func (s *Store) ListMembers(ctx context.Context, tenantID string, q sdk.MemberQu
 	if !w.exact {
 		keep = q.Filter.Where.Match
 	}
-	out, err := pageOf(ctx, s, "members", tenantID, w, q.After, q.Limit, decodeMember, keep)
+	out, err := pageAt(ctx, s, "members", tenantID, w, q.After, q.Offset, q.Limit, decodeMember, keep)
 	return out, s.translate(ctx, op, err)
 }
 
@@ -57,18 +59,35 @@ func (s *Store) ListMembers(ctx context.Context, tenantID string, q sdk.MemberQu
 // accepts.
 func pageOf[T any](ctx context.Context, s *Store, table, tenantID string, w cond, after string, limit int,
 	dec func([]byte) (T, error), keep func(T) bool) ([]T, error) {
+	return pageAt(ctx, s, table, tenantID, w, after, 0, limit, dec, keep)
+}
+
+// pageAt is pageOf skipping the first offset records it would return.
+// Without keep it is one statement whatever the offset; with keep the
+// offset is skipped in Go, reading the rows skipped.
+func pageAt[T any](ctx context.Context, s *Store, table, tenantID string, w cond, after string, offset, limit int,
+	dec func([]byte) (T, error), keep func(T) bool) ([]T, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	text := pageSQL(table, w)
+	if offset < 0 {
+		return nil, errors.New("negative offset") // the SDK refuses it first
+	}
 	batch := limit
 	if keep != nil {
 		batch = max(limit, scanBatch)
 	}
-	args := make([]any, 0, len(w.args)+3)
+	seek := keep == nil && offset > 0
+	text := pageSQL(table, w, seek)
+	args := make([]any, 0, 2*len(w.args)+5)
 	out := []T{}
 	for {
-		args = append(append(append(args[:0], tenantID, after), w.args...), sqlLimit(batch))
+		if seek {
+			args = append(append(append(args[:0], tenantID, tenantID, after), w.args...), offset)
+			args = append(append(args, w.args...), sqlLimit(batch))
+		} else {
+			args = append(append(append(args[:0], tenantID, after), w.args...), sqlLimit(batch))
+		}
 		rows, err := s.query(ctx, text, args...)
 		if err != nil {
 			return nil, err
@@ -89,6 +108,10 @@ func pageOf[T any](ctx context.Context, s *Store, table, tenantID string, w cond
 				return nil, err
 			}
 			if keep == nil || keep(v) {
+				if !seek && offset > 0 {
+					offset--
+					continue
+				}
 				out = append(out, v)
 				if limit > 0 && len(out) == limit {
 					break
@@ -107,11 +130,27 @@ func pageOf[T any](ctx context.Context, s *Store, table, tenantID string, w cond
 	}
 }
 
-// pageSQL is the query of pageOf; its arguments are the tenant id, the
-// lower bound, w's and the limit.
-func pageSQL(table string, w cond) string {
+// pageSQL is the query of pageOf. Its arguments are the tenant id, the
+// lower bound, w's and the limit; with seek, the tenant id, the lower
+// bound, w's, the offset, w's again and the limit.
+//
+// A seek finds the first id of the page in a subquery that reads ids only
+// (SELECT id … LIMIT 1 OFFSET ?), then reads the page's rows from there:
+// the rows skipped are stepped over in the index without their documents
+// being decoded or copied. When the offset is past the end the subquery is
+// NULL and the page empty.
+func pageSQL(table string, w cond, seek bool) string {
 	var b strings.Builder
-	b.WriteString("SELECT id, doc FROM " + table + " WHERE tenant_id = ? AND id > ?")
+	b.WriteString("SELECT id, doc FROM " + table + " WHERE tenant_id = ? AND ")
+	if seek {
+		b.WriteString("id >= (SELECT id FROM " + table + " WHERE tenant_id = ? AND id > ?")
+		if w.sql != "" {
+			b.WriteString(" AND " + w.sql)
+		}
+		b.WriteString(" ORDER BY id LIMIT 1 OFFSET ?)")
+	} else {
+		b.WriteString("id > ?")
+	}
 	if w.sql != "" {
 		b.WriteString(" AND " + w.sql)
 	}

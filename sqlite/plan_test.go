@@ -14,7 +14,7 @@ func TestQueryPlans(t *testing.T) {
 	s := openTest(t)
 	member := func(c *sdk.Cond) (string, []any) {
 		w := filterWhere("t", sdk.MemberFilter{Where: c})
-		return pageSQL("members", w), append(append([]any{"t", ""}, w.args...), 100)
+		return pageSQL("members", w, false), append(append([]any{"t", ""}, w.args...), 100)
 	}
 	eq := func(f sdk.Field, v string) *sdk.Cond { return sdk.Compare(f, sdk.OpEq, v) }
 	type query struct {
@@ -45,10 +45,10 @@ func TestQueryPlans(t *testing.T) {
 	sq, a = member(eq(sdk.FieldEmailValue, "ann@x.test"))
 	add("list emails.value eq", sq, a, "members_email", "member_emails")
 	w := filterWhere("t", sdk.MemberFilter{Status: sdk.StatusDeactivated})
-	add("list status", pageSQL("members", w), append(append([]any{"t", ""}, w.args...), 100), "members_status")
-	add("list groups", pageSQL("groups", groupWhere(nil)), []any{"t", "", 100}, "PRIMARY KEY")
+	add("list status", pageSQL("members", w, false), append(append([]any{"t", ""}, w.args...), 100), "members_status")
+	add("list groups", pageSQL("groups", groupWhere(nil), false), []any{"t", "", 100}, "PRIMARY KEY")
 	gw := groupWhere(eq(sdk.FieldDisplayName, "Admins"))
-	add("list groups displayName eq", pageSQL("groups", gw), append(append([]any{"t", ""}, gw.args...), 100), "groups_name")
+	add("list groups displayName eq", pageSQL("groups", gw, false), append(append([]any{"t", ""}, gw.args...), 100), "groups_name")
 	add("audit by actor", "SELECT doc FROM audit WHERE tenant_id = ? AND actor_id = ? ORDER BY id DESC LIMIT ?", []any{"t", "a", 10}, "audit_actor")
 	add("audit page", "SELECT doc FROM audit WHERE tenant_id = ? AND id < ? ORDER BY id DESC LIMIT ?", []any{"t", "z", 10}, "PRIMARY KEY")
 

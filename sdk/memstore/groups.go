@@ -176,11 +176,16 @@ func (s *Store) ListGroups(ctx context.Context, tenantID string, q sdk.GroupQuer
 	if tg == nil {
 		return out, nil
 	}
+	skip := q.Offset
 	tg.ids.scan(q.After, func(id string) bool {
 		if q.Limit > 0 && len(out) >= q.Limit {
 			return false
 		}
 		if g := tg.byID[id]; q.Where.MatchGroup(g) {
+			if skip > 0 {
+				skip--
+				return true
+			}
 			out = append(out, g.Clone())
 		}
 		return true

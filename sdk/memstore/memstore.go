@@ -460,11 +460,20 @@ func (s *Store) ListMembers(ctx context.Context, tenantID string, q sdk.MemberQu
 		start++
 	}
 	out := []*sdk.Member{}
+	skip := q.Offset
+	if q.Filter == (sdk.MemberFilter{}) { // every member matches: jump
+		start = min(start+skip, len(tm.ids))
+		skip = 0
+	}
 	for _, id := range tm.ids[start:] {
 		if q.Limit > 0 && len(out) >= q.Limit {
 			break
 		}
 		if m := tm.byID[id]; Matches(m, q.Filter) {
+			if skip > 0 {
+				skip--
+				continue
+			}
 			out = append(out, m.Clone())
 		}
 	}
