@@ -196,6 +196,7 @@ func (h *Handler) fail(r *http.Request, err error) scimError {
 	se := errorIn(err, mux.Vars(r)["tenant"])
 	if se.Status >= 500 {
 		h.log.Error("scim: request failed", "method", r.Method, "path", r.URL.Path, "status", se.Status, "err", err)
+		requestInfo(r.Context()).Err = err
 	}
 	return se
 }

@@ -146,7 +146,7 @@ func (h *Handler) routes() *mux.Router {
 	// Routes are registered on the root router: gorilla/mux answers 404
 	// instead of 405 for a method mismatch inside a subrouter.
 	t := func(path string, fn func(http.ResponseWriter, *http.Request, *request), methods ...string) {
-		rt := r.HandleFunc(h.prefix+"/{tenant}"+path, h.wrap(fn))
+		rt := r.HandleFunc(h.prefix+"/{tenant}"+path, h.wrap(path, fn))
 		if len(methods) > 0 {
 			rt.Methods(methods...)
 		}
@@ -223,10 +223,15 @@ func reqFrom(r *http.Request) *request {
 	return req
 }
 
-// wrap runs the front of every endpoint: panic recovery, tenant and token
-// (401), per-token rate limit (429), body cap (413) and UTF-8 check (400).
-func (h *Handler) wrap(fn func(http.ResponseWriter, *http.Request, *request)) http.HandlerFunc {
+// wrap runs the front of the endpoint at path (below the tenant): panic
+// recovery, tenant and token (401), per-token rate limit (429), body cap
+// (413) and UTF-8 check (400). It records what it learns in the request's
+// [RequestInfo].
+func (h *Handler) wrap(path string, fn func(http.ResponseWriter, *http.Request, *request)) http.HandlerFunc {
+	route, resource := h.prefix+"/{tenant}"+path, resourceOf(path)
 	return func(w http.ResponseWriter, r *http.Request) {
+		info := requestInfo(r.Context())
+		info.Route, info.Resource = route, resource
 		defer func() {
 			if p := recover(); p != nil {
 				if p == http.ErrAbortHandler {
@@ -237,6 +242,7 @@ func (h *Handler) wrap(fn func(http.ResponseWriter, *http.Request, *request)) ht
 			}
 		}()
 		slug := mux.Vars(r)["tenant"]
+		info.Tenant = slug
 		req := &request{slug: slug}
 		tenantID, err := h.tenantID(r.Context(), slug)
 		if err != nil {
@@ -252,7 +258,9 @@ func (h *Handler) wrap(fn func(http.ResponseWriter, *http.Request, *request)) ht
 			return
 		}
 		req.actor = sdk.TokenActor(req.token.ID)
+		info.TokenID = req.token.ID
 		if ok, wait := h.limiter.allow(req.token.ID); !ok {
+			info.Throttled = true
 			w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
 			writeError(w, scimError{Status: http.StatusTooManyRequests, Detail: "Too many requests for this token; retry after the time in Retry-After."})
 			return
