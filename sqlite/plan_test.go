@@ -49,6 +49,22 @@ func TestQueryPlans(t *testing.T) {
 	add("list groups", pageSQL("groups", groupWhere(nil), false), []any{"t", "", 100}, "PRIMARY KEY")
 	gw := groupWhere(eq(sdk.FieldDisplayName, "Admins"))
 	add("list groups displayName eq", pageSQL("groups", gw, false), append(append([]any{"t", ""}, gw.args...), 100), "groups_name")
+	// A page by position (Offset) skips in the index it reads the page
+	// from, in id order, without sorting.
+	seek := func(table string, w cond) (string, []any) {
+		args := append(append([]any{"t", "t", ""}, w.args...), 5000)
+		return pageSQL(table, w, true), append(append(args, w.args...), 100)
+	}
+	sq, a = seek("members", filterWhere("t", sdk.MemberFilter{}))
+	add("list members at offset", sq, a, "SCALAR SUBQUERY", "PRIMARY KEY (tenant_id=? AND id>?)")
+	sq, a = seek("members", filterWhere("t", sdk.MemberFilter{Status: sdk.StatusActive}))
+	add("list status at offset", sq, a, "members_status")
+	sq, a = seek("members", filterWhere("t", sdk.MemberFilter{Where: eq(sdk.FieldEmployeeNumber, "42")}))
+	add("list employeeNumber eq at offset", sq, a, "members_employee")
+	sq, a = seek("groups", groupWhere(nil))
+	add("list groups at offset", sq, a, "PRIMARY KEY")
+	sq, a = seek("groups", groupWhere(eq(sdk.FieldDisplayName, "Admins")))
+	add("list groups displayName eq at offset", sq, a, "groups_name")
 	add("audit by actor", "SELECT doc FROM audit WHERE tenant_id = ? AND actor_id = ? ORDER BY id DESC LIMIT ?", []any{"t", "a", 10}, "audit_actor")
 	add("audit page", "SELECT doc FROM audit WHERE tenant_id = ? AND id < ? ORDER BY id DESC LIMIT ?", []any{"t", "z", 10}, "PRIMARY KEY")
 
@@ -85,6 +101,9 @@ func TestQueryPlans(t *testing.T) {
 		for _, step := range plan {
 			if strings.HasPrefix(step, "SCAN ") && !strings.Contains(step, "INDEX") && step != "SCAN CONSTANT ROW" {
 				t.Errorf("%s: scans a table: %s", q.name, p)
+			}
+			if strings.Contains(q.name, "at offset") && strings.Contains(step, "TEMP B-TREE") {
+				t.Errorf("%s: sorts: %s", q.name, p)
 			}
 		}
 		for _, want := range q.want {
