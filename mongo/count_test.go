@@ -170,6 +170,23 @@ func TestCommandCounts(t *testing.T) {
 			return err
 		})
 	}
+	// A page by position (SCIM's startIndex) is one find however deep,
+	// skipping in the database; with the count it is a SCIM page's two.
+	all, err := s.ListMembers(ctx, tn.ID, sdk.MemberQuery{})
+	if err != nil || len(all) < 300 {
+		t.Fatalf("listing every member: %d, %v", len(all), err)
+	}
+	count("ListMembers deep Offset", 1, func() error {
+		ms, err := s.ListMembers(ctx, tn.ID, sdk.MemberQuery{Offset: 290, Limit: 101})
+		if err == nil && (len(ms) != len(all)-290 || ms[0].ID != all[290].ID) {
+			err = fmt.Errorf("the page at 290 has %d members, want %d from %s", len(ms), len(all)-290, all[290].ID)
+		}
+		return err
+	})
+	count("ListMembers deep Offset, status filter", 1, func() error {
+		_, err := s.ListMembers(ctx, tn.ID, sdk.MemberQuery{Offset: 250, Limit: 101, Filter: sdk.MemberFilter{Status: sdk.StatusActive}})
+		return err
+	})
 	count("ListMembers prefix filter", 1, func() error {
 		_, err := s.ListMembers(ctx, tn.ID, sdk.MemberQuery{Limit: 51, Filter: sdk.MemberFilter{Prefix: "u1"}})
 		return err
@@ -199,4 +216,19 @@ func TestCommandCounts(t *testing.T) {
 			return err
 		})
 	}
+	for i := range 30 {
+		g := &sdk.Group{ID: sdk.NewID(), TenantID: tn.ID, DisplayName: fmt.Sprintf("g%02d", i), NameKey: fmt.Sprintf("g%02d", i),
+			Version: 1, CreatedAt: epoch, UpdatedAt: epoch}
+		if err := s.CreateGroup(ctx, g); err != nil {
+			t.Fatal(err)
+		}
+	}
+	count("ListGroups deep Offset", 1, func() error {
+		gs, err := s.ListGroups(ctx, tn.ID, sdk.GroupQuery{Offset: 25, Limit: 11})
+		if err == nil && len(gs) != 5 {
+			err = fmt.Errorf("%d groups at 25 of 30", len(gs))
+		}
+		return err
+	})
+	count("CountGroups", 1, func() error { _, err := s.CountGroups(ctx, tn.ID, nil); return err })
 }

@@ -175,7 +175,12 @@ func (s *Store) GetGroup(ctx context.Context, tenantID, id string) (*sdk.Group, 
 }
 
 func (s *Store) findGroups(ctx context.Context, op string, filter bson.D, limit int) ([]*sdk.Group, error) {
-	cur, err := s.groups().Find(ctx, filter, findOpts(bson.D{{Key: "_id", Value: 1}}, limit))
+	return s.findGroupsWith(ctx, op, filter, findOpts(bson.D{{Key: "_id", Value: 1}}, limit))
+}
+
+// findGroupsWith is findGroups with the find's options.
+func (s *Store) findGroupsWith(ctx context.Context, op string, filter bson.D, o *options.FindOptionsBuilder) ([]*sdk.Group, error) {
+	cur, err := s.groups().Find(ctx, filter, o)
 	if err != nil {
 		return nil, translate(ctx, op, err)
 	}
@@ -209,13 +214,18 @@ func groupFilter(tenantID string, where *sdk.Cond) bson.D {
 	return d
 }
 
-// ListGroups implements [sdk.GroupStore]: one find, a range on _id.
+// ListGroups implements [sdk.GroupStore]: one find, a range on _id, which
+// skips q.Offset groups (a group filter is always exact) whatever it is.
 func (s *Store) ListGroups(ctx context.Context, tenantID string, q sdk.GroupQuery) ([]*sdk.Group, error) {
 	filter := groupFilter(tenantID, q.Where)
 	if q.After != "" {
 		filter = append(filter, bson.E{Key: "_id", Value: bson.D{{Key: "$gt", Value: q.After}}})
 	}
-	return s.findGroups(ctx, "mongo.ListGroups", filter, q.Limit)
+	o := findOpts(bson.D{{Key: "_id", Value: 1}}, q.Limit)
+	if q.Offset > 0 {
+		o.SetSkip(int64(q.Offset))
+	}
+	return s.findGroupsWith(ctx, "mongo.ListGroups", filter, o)
 }
 
 // CountGroups implements [sdk.GroupStore]: one count.

@@ -275,16 +275,22 @@ const (
 // ListMembers implements [sdk.MemberStore]: a range query _id > q.After,
 // sorted by _id, limited, on the (tenantId, [status|role|emailKeys|…,]
 // _id) indexes. When the query answers q.Filter exactly, every page is
-// one find command whatever its depth. Otherwise (see memberWhere) it
-// reads the members the query can select in batches, in id order, keeping
-// those q.Filter.Where matches, until the page is full or the candidates
-// run out: one command per batch.
+// one find command whatever its depth, q.Offset included: the find skips
+// it (skip with sort and limit, which MongoDB and FerretDB v1 both serve).
+// Otherwise (see memberWhere) it reads the members the query can select in
+// batches, in id order, keeping those q.Filter.Where matches, until the
+// page is full or the candidates run out: one command per batch. Such a
+// filter skips q.Offset in Go, among the members it reads, so its cost
+// grows with the offset: a deep page by position reads every candidate
+// before it.
 func (s *Store) ListMembers(ctx context.Context, tenantID string, q sdk.MemberQuery) ([]*sdk.Member, error) {
 	const op = "mongo.ListMembers"
 	filter, exact := memberFilter(tenantID, q.Filter)
 	batch := q.Limit
+	skip := q.Offset
 	if !exact {
-		batch = min(max(2*q.Limit, minFilterBatch), maxFilterBatch)
+		want := q.Limit + q.Offset
+		batch = min(max(2*want, minFilterBatch), maxFilterBatch)
 		if q.Limit > maxFilterBatch {
 			batch = q.Limit
 		}
@@ -296,7 +302,11 @@ func (s *Store) ListMembers(ctx context.Context, tenantID string, q sdk.MemberQu
 		if after != "" {
 			f = append(slices.Clip(filter), bson.E{Key: "_id", Value: bson.D{{Key: "$gt", Value: after}}})
 		}
-		cur, err := s.members.Find(ctx, f, findOpts(bson.D{{Key: "_id", Value: 1}}, batch).SetProjection(memberProjection))
+		o := findOpts(bson.D{{Key: "_id", Value: 1}}, batch).SetProjection(memberProjection)
+		if exact && skip > 0 {
+			o.SetSkip(int64(skip))
+		}
+		cur, err := s.members.Find(ctx, f, o)
 		if err != nil {
 			return nil, translate(ctx, op, err)
 		}
@@ -307,6 +317,10 @@ func (s *Store) ListMembers(ctx context.Context, tenantID string, q sdk.MemberQu
 		for i := range docs {
 			m := docs[i].member()
 			if exact || q.Filter.Where.Match(m) {
+				if !exact && skip > 0 {
+					skip--
+					continue
+				}
 				out = append(out, m)
 				if q.Limit > 0 && len(out) == q.Limit {
 					return out, nil
