@@ -10,8 +10,9 @@
 // returned (a fresh database, for example). The suite checks the contract
 // method by method (outcomes and error codes, case-insensitive uniqueness,
 // addresses unique across tenants, atomic seat accounting, versions,
-// paging order and cost). Then it drives two [sdk.Client] values on the
-// store (two servers) through races whose store calls it orders one by one
+// paging order and cost, paging by position). Then it drives two
+// [sdk.Client] values on the store (two servers) through races whose store
+// calls it orders one by one
 // — every gap between two store steps of one operation sees the whole
 // other operation, and two operations alternate call by call — for
 // ownership against removal and deactivation, for one address across
@@ -84,6 +85,7 @@ func Run(t *testing.T, newStore func(t *testing.T) sdk.Store, opts ...Option) {
 	group("Owner", func(t *testing.T) { testOwner(t, newStore(t)) })
 	group("Pagination", func(t *testing.T) { testPagination(t, newStore(t)) })
 	group("Filters", func(t *testing.T) { testFilters(t, newStore(t)) })
+	group("Offset", func(t *testing.T) { testOffset(t, newStore(t)) })
 	group("Audit", func(t *testing.T) { testAudit(t, newStore(t)) })
 	group("AuditedWrites", func(t *testing.T) { testAuditedWrites(t, newStore(t)) })
 	group("Reconcile", func(t *testing.T) { testReconcile(t, newStore(t)) })
