@@ -374,7 +374,7 @@ func TestServeMemoryBootstrap(t *testing.T) {
 	token := strings.Repeat("k", 40)
 	env := map[string]string{envBootTenant: "acme", envBootOwner: "ann@acme.test", envBootSeats: "4", envBootToken: token}
 	s := startServe(t, env, "--memory", "--log-format", "json")
-	for _, want := range []string{"WARNING: --memory", "LOST when it exits", "admin commands (roster tenant ..., roster member ...) cannot reach an in-memory store", `"msg":"bootstrap: created tenant"`, `"seats":4`} {
+	for _, want := range []string{`"level":"WARN","msg":"--memory keeps all data`, "LOST when it exits", `"level":"WARN","msg":"admin commands (roster tenant ..., roster member ...) cannot reach an in-memory store`, `"msg":"bootstrap: created tenant"`, `"seats":4`} {
 		if !strings.Contains(s.stderr.String(), want) {
 			t.Errorf("stderr lacks %q:\n%s", want, s.stderr)
 		}

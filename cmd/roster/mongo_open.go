@@ -12,9 +12,9 @@ import (
 	"github.com/rosterhq/roster/mongo"
 )
 
-// mongoOpen opens the MongoDB store of database db at uri.
-func mongoOpen(ctx context.Context, uri, db string, log *slog.Logger) (*mongo.Store, error) {
-	return mongo.Open(ctx, uri, db, mongo.WithLogger(log))
+// mongoOpen opens the MongoDB store of database db at uri, with opts.
+func mongoOpen(ctx context.Context, uri, db string, log *slog.Logger, opts ...mongo.Option) (*mongo.Store, error) {
+	return mongo.Open(ctx, uri, db, append([]mongo.Option{mongo.WithLogger(log)}, opts...)...)
 }
 
 // unreachable describes why the servers of a failed server selection did

@@ -61,10 +61,21 @@ func run(ctx context.Context, args []string, a *app) int {
 	if err == nil {
 		return 0
 	}
-	fmt.Fprintf(a.stderr, "roster: %s\n", friendly(err))
 	var u usageError
-	if errors.As(err, &u) || isCobraUsage(err) {
-		fmt.Fprintln(a.stderr, "Run 'roster --help' for usage.")
+	usage := errors.As(err, &u) || isCobraUsage(err)
+	if l := a.jsonLog(); l != nil {
+		attrs := []any{}
+		if usage {
+			attrs = append(attrs, "help", "Run 'roster --help' for usage.")
+		}
+		l.Error("roster: "+friendly(err), attrs...)
+	} else {
+		fmt.Fprintf(a.stderr, "roster: %s\n", friendly(err))
+		if usage {
+			fmt.Fprintln(a.stderr, "Run 'roster --help' for usage.")
+		}
+	}
+	if usage {
 		return 2
 	}
 	return 1
@@ -93,10 +104,11 @@ precedence: MongoDB (--mongo-uri), in-memory (serve --memory), or the
 embedded SQLite store in a data directory (--data, default ./roster-data).`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		Version:       readVersion().String(),
 		// Bare 'roster' prints help rather than failing.
 		RunE: func(cmd *cobra.Command, args []string) error { return cmd.Help() },
 	}
-	root.CompletionOptions.DisableDefaultCmd = true
+	root.SetVersionTemplate("roster {{.Version}}\n")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 
 	pf := root.PersistentFlags()
@@ -106,7 +118,7 @@ embedded SQLite store in a data directory (--data, default ./roster-data).`,
 	pf.StringVar(&a.logLevel, "log-level", "", "log level: debug, info, warn or error (default info for serve, warn otherwise)")
 	pf.StringVar(&a.logFormat, "log-format", "text", "log format: text or json")
 
-	root.AddCommand(newServeCmd(a), newTenantCmd(a), newMemberCmd(a), newTokenCmd(a), newSyncCmd(a), newBackupCmd(a), newMigrateCmd(a))
+	root.AddCommand(newServeCmd(a), newTenantCmd(a), newMemberCmd(a), newTokenCmd(a), newSyncCmd(a), newBackupCmd(a), newMigrateCmd(a), newVersionCmd(a))
 	return root
 }
 
@@ -147,7 +159,34 @@ func (a *app) printJSON(v any) error {
 	return enc.Encode(v)
 }
 
-// say writes a human message to stderr.
+// say writes a human message to stderr: a line of text, or with
+// --log-format json a log record at info level (an empty line, spacing
+// for people, is then left out).
 func (a *app) say(format string, args ...any) {
+	if l := a.jsonLog(); l != nil {
+		if msg := strings.TrimSpace(fmt.Sprintf(format, args...)); msg != "" {
+			l.Info(msg)
+		}
+		return
+	}
 	fmt.Fprintf(a.stderr, format+"\n", args...)
+}
+
+// warn writes a warning for people to stderr, "WARNING: " and the
+// message, or with --log-format json a log record at warn level.
+func (a *app) warn(format string, args ...any) {
+	if l := a.jsonLog(); l != nil {
+		l.Warn(fmt.Sprintf(format, args...))
+		return
+	}
+	fmt.Fprintf(a.stderr, "WARNING: "+format+"\n", args...)
+}
+
+// jsonLog returns a logger writing JSON to stderr when --log-format is
+// json, so that every line on stderr is JSON; otherwise nil.
+func (a *app) jsonLog() *slog.Logger {
+	if !strings.EqualFold(strings.TrimSpace(a.logFormat), "json") {
+		return nil
+	}
+	return slog.New(slog.NewJSONHandler(a.stderr, nil))
 }

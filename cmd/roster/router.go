@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -13,18 +14,27 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"go.mongodb.org/mongo-driver/v2/event"
 
 	"github.com/rosterhq/roster/scim"
 	"github.com/rosterhq/roster/sdk"
 )
 
 // metrics are the server's Prometheus metrics, on a registry of their own
-// so that tests can run several servers in one process.
+// so that tests can run several servers in one process. The README lists
+// them.
 type metrics struct {
 	reg      *prometheus.Registry
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
 	ready    prometheus.Gauge
+
+	scimRequests  *prometheus.CounterVec   // resource, method, outcome
+	scimDuration  *prometheus.HistogramVec // resource
+	throttled     prometheus.Counter
+	storeErrors   *prometheus.CounterVec // source: scim, reconcile
+	mongoCommands *prometheus.CounterVec // command
+	reconciled    *prometheus.CounterVec // outcome: ok, repaired, failed
 }
 
 func newMetrics() *metrics {
@@ -44,7 +54,34 @@ func newMetrics() *metrics {
 			Help: "1 when the server is ready to serve requests, 0 while it starts or shuts down.",
 		}),
 	}
+	m.scimRequests = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "roster_scim_requests_total",
+		Help: "SCIM requests served, by resource (Users, Groups, discovery, other), method and outcome " +
+			"(ok, unauthenticated, forbidden, not_found, conflict, too_large, throttled, client_error, server_error).",
+	}, []string{"resource", "method", "outcome"})
+	m.scimDuration = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "roster_scim_request_duration_seconds",
+		Help:    "Time to serve SCIM requests, by resource (Users, Groups, discovery, other).",
+		Buckets: prometheus.DefBuckets,
+	}, []string{"resource"})
+	m.throttled = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "roster_scim_throttled_total",
+		Help: "SCIM requests refused with 429 by the per-token rate limit (--scim-rate, --scim-burst).",
+	})
+	m.storeErrors = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "roster_store_errors_total",
+		Help: "Operations that failed because the store did, by source: scim (requests answered 500) or reconcile (the start-up reconcile).",
+	}, []string{"source"})
+	m.mongoCommands = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "roster_mongo_commands_total",
+		Help: "Database commands sent to MongoDB, by command name (find, aggregate, insert, update, findAndModify, ...); absent on other stores.",
+	}, []string{"command"})
+	m.reconciled = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "roster_reconcile_tenants_total",
+		Help: "Tenants the start-up reconcile checked, by outcome: ok, repaired or failed.",
+	}, []string{"outcome"})
 	m.reg.MustRegister(m.requests, m.duration, m.ready,
+		m.scimRequests, m.scimDuration, m.throttled, m.storeErrors, m.mongoCommands, m.reconciled,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
@@ -56,21 +93,112 @@ func newMetrics() *metrics {
 // cardinality bounded.
 type routeKey struct{}
 
-// instrument counts and times every request that reaches next.
-func (m *metrics) instrument(next http.Handler) http.Handler {
+// instrument counts, times and logs every request that reaches next: one
+// access-log line per request on log, at info level ("request": method,
+// route template, status, duration, tenant slug and token id for SCIM,
+// bytes written), except /healthz and /metrics, which load balancers and
+// scrapers call every few seconds: those are logged at debug level. It
+// never logs the Authorization header, a body or the query (a SCIM filter
+// holds email addresses): the route is the template the request matched,
+// not its URL.
+func (m *metrics) instrument(next http.Handler, log *slog.Logger) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		route := new(string)
+		ctx, info := scim.WithRequestInfo(context.WithValue(r.Context(), routeKey{}, route))
 		rec := &statusRecorder{ResponseWriter: w, code: http.StatusOK}
-		next.ServeHTTP(rec, r.WithContext(context.WithValue(r.Context(), routeKey{}, route)))
+		next.ServeHTTP(rec, r.WithContext(ctx))
+		took := time.Since(start)
 		label := *route
 		if label == "" {
 			label = "unmatched"
 		}
 		code := strconv.Itoa(rec.code)
 		m.requests.WithLabelValues(label, r.Method, code).Inc()
-		m.duration.WithLabelValues(label, r.Method, code).Observe(time.Since(start).Seconds())
+		m.duration.WithLabelValues(label, r.Method, code).Observe(took.Seconds())
+
+		logRoute := label
+		if label == scimRoute {
+			resource := info.Resource
+			if resource == "" {
+				resource = "other"
+			}
+			m.scimRequests.WithLabelValues(resource, r.Method, outcome(rec.code)).Inc()
+			m.scimDuration.WithLabelValues(resource).Observe(took.Seconds())
+			if info.Throttled {
+				m.throttled.Inc()
+			}
+			if rec.code >= 500 && isStoreError(info.Err) {
+				m.storeErrors.WithLabelValues("scim").Inc()
+			}
+			if info.Route != "" {
+				logRoute = info.Route
+			}
+		}
+		level := slog.LevelInfo
+		if label == "/healthz" || label == "/metrics" {
+			level = slog.LevelDebug
+		}
+		if !log.Enabled(ctx, level) {
+			return
+		}
+		attrs := []slog.Attr{
+			slog.String("method", r.Method),
+			slog.String("route", logRoute),
+			slog.Int("status", rec.code),
+			slog.Float64("duration_ms", float64(took.Microseconds())/1000),
+			slog.Int64("bytes", rec.bytes),
+		}
+		if info.Tenant != "" {
+			attrs = append(attrs, slog.String("tenant", info.Tenant))
+		}
+		if info.TokenID != "" {
+			attrs = append(attrs, slog.String("token", info.TokenID))
+		}
+		log.LogAttrs(context.WithoutCancel(ctx), level, "request", attrs...)
 	})
+}
+
+// outcome classifies a SCIM response status for roster_scim_requests_total:
+// a small fixed set, so that alerts need not list status codes.
+func outcome(status int) string {
+	switch {
+	case status < 400:
+		return "ok"
+	case status == http.StatusUnauthorized:
+		return "unauthenticated"
+	case status == http.StatusForbidden: // policy: seat limit, owner protection
+		return "forbidden"
+	case status == http.StatusNotFound:
+		return "not_found"
+	case status == http.StatusConflict || status == http.StatusPreconditionFailed:
+		return "conflict"
+	case status == http.StatusRequestEntityTooLarge:
+		return "too_large"
+	case status == http.StatusTooManyRequests:
+		return "throttled"
+	case status < 500:
+		return "client_error"
+	}
+	return "server_error"
+}
+
+// isStoreError reports whether err is a failure of the store rather than a
+// refusal, a bad request or a request that ended: the SDK classifies what
+// it cannot (a driver or database error) as sdk.CodeUnknown.
+func isStoreError(err error) bool {
+	return err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) &&
+		sdk.CodeOf(err) == sdk.CodeUnknown
+}
+
+// mongoMonitor counts the database commands of a MongoDB store in
+// roster_mongo_commands_total, every one the driver starts.
+func (m *metrics) mongoMonitor() *event.CommandMonitor {
+	return &event.CommandMonitor{
+		Started: func(_ context.Context, e *event.CommandStartedEvent) {
+			m.mongoCommands.WithLabelValues(e.CommandName).Inc()
+		},
+	}
 }
 
 // recordRoute is router middleware that reports the matched route's
@@ -89,6 +217,7 @@ func recordRoute(next http.Handler) http.Handler {
 type statusRecorder struct {
 	http.ResponseWriter
 	code        int
+	bytes       int64
 	wroteHeader bool
 }
 
@@ -101,7 +230,9 @@ func (s *statusRecorder) WriteHeader(code int) {
 
 func (s *statusRecorder) Write(b []byte) (int, error) {
 	s.wroteHeader = true
-	return s.ResponseWriter.Write(b)
+	n, err := s.ResponseWriter.Write(b)
+	s.bytes += int64(n)
+	return n, err
 }
 
 // Unwrap lets http.ResponseController reach the underlying writer.
@@ -145,8 +276,12 @@ func healthz(ready *atomic.Bool) http.Handler {
 // itself). The route is a template so that metrics count SCIM requests
 // under one label, whatever the tenant.
 func mountSCIM(r *mux.Router, client *sdk.Client, log *slog.Logger, opts ...scim.Option) {
-	r.PathPrefix("/scim/v2/{tenant}").Handler(scim.NewHandler(client, append([]scim.Option{scim.WithLogger(log)}, opts...)...))
+	r.PathPrefix(scimRoute).Handler(scim.NewHandler(client, append([]scim.Option{scim.WithLogger(log)}, opts...)...))
 }
+
+// scimRoute is the route template of every SCIM request in the server's
+// router; the SCIM handler reports the finer one ([scim.RequestInfo]).
+const scimRoute = "/scim/v2/{tenant}"
 
 // swapHandler serves through a handler that can be replaced while
 // serving: the start-up router first, the full router once ready.

@@ -16,6 +16,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/rosterhq/roster/mongo"
 	"github.com/rosterhq/roster/scim"
 	"github.com/rosterhq/roster/sdk"
 )
@@ -32,25 +33,20 @@ const (
 	defaultSeats = 10
 )
 
-// envSCIMRate sets serve's per-token SCIM rate limit (--scim-rate).
-const envSCIMRate = "ROSTER_SCIM_RATE"
-
 type serveOptions struct {
-	addr            string
-	memory          bool
-	shutdownTimeout time.Duration
-	scimRate        string
+	addr   string
+	memory bool
+	// The limits an operator tunes (see knobs.go).
+	scimRate             knob
+	scimBurst            knob
+	maxBodyBytes         knob
+	tokenCacheTTL        knob
+	shutdownTimeout      knob
+	reconcileConcurrency knob
 }
 
-// scimRate parses --scim-rate: requests per second per SCIM token, the
-// burst twice that, 0 turning the limit off.
-func (o serveOptions) scimLimit() (scim.Option, error) {
-	r, err := strconv.ParseFloat(strings.TrimSpace(o.scimRate), 64)
-	if err != nil || r < 0 || r != r || r > 1e9 {
-		return nil, usageError{fmt.Errorf("--scim-rate %q: give requests per second per token, a number ≥ 0 (0 turns the limit off)", o.scimRate)}
-	}
-	burst := int(min(2*r, 2e9))
-	return scim.WithRateLimit(r, max(burst, 1)), nil
+func (o *serveOptions) knobs() []*knob {
+	return []*knob{&o.scimRate, &o.scimBurst, &o.maxBodyBytes, &o.tokenCacheTTL, &o.shutdownTimeout, &o.reconcileConcurrency}
 }
 
 func newServeCmd(a *app) *cobra.Command {
@@ -74,7 +70,17 @@ directory there with 'roster migrate'.
 
 At start-up serve checks every tenant in the background and repairs what a
 crash can leave behind (as 'roster tenant reconcile' does), logging what it
-repaired.
+repaired; --reconcile-concurrency tenants at a time, beside live traffic.
+
+Limits (--scim-rate, --scim-burst, --max-body-bytes, --token-cache-ttl)
+are per server: behind a load balancer with N servers a token may send N
+times the rate. Each flag also comes from its ROSTER_... variable, the
+flag winning.
+
+Every HTTP request is logged once, at info level ("request": method, route
+template, status, duration, tenant slug, token id; never a token, a body or
+the query), /healthz and /metrics at debug level. --log-format json makes
+every line serve writes to stderr a JSON object.
 
 Bootstrap, for containers and for --memory: when ` + envBootTenant + ` is set,
 serve creates that tenant at start-up if it does not exist, owned by
@@ -84,22 +90,32 @@ the tenant's SCIM token "bootstrap"; restarts find it registered.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			a.envOr(cmd.Flags(), "addr", envAddr, &o.addr)
-			a.envOr(cmd.Flags(), "scim-rate", envSCIMRate, &o.scimRate)
-			return a.serve(cmd, o)
+			for _, k := range o.knobs() {
+				k.resolve(cmd.Flags(), a.getenv)
+			}
+			return a.serve(cmd, &o)
 		},
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.addr, "addr", defaultAddr, "address to listen on; port 0 picks a free port (env "+envAddr+")")
 	f.BoolVar(&o.memory, "memory", false, "keep all data in memory: it is lost when the server exits")
-	f.DurationVar(&o.shutdownTimeout, "shutdown-timeout", 15*time.Second, "how long to let requests finish on shutdown")
-	f.StringVar(&o.scimRate, "scim-rate", strconv.Itoa(scim.DefaultRatePerToken),
-		"SCIM requests per second per token on this server (burst: twice the rate; 0 turns the limit off) (env "+envSCIMRate+")")
+	o.shutdownTimeout.register(f, "shutdown-timeout", envShutdownTimeout, defaultShutdownTimeout.String(), "how long to let requests finish on shutdown")
+	o.scimRate.register(f, "scim-rate", envSCIMRate, strconv.Itoa(scim.DefaultRatePerToken),
+		"SCIM requests per second per token on this server; 0 turns the limit off")
+	o.scimBurst.register(f, "scim-burst", envSCIMBurst, "",
+		"SCIM requests a token may send at once on this server before --scim-rate applies (default twice the rate)")
+	o.maxBodyBytes.register(f, "max-body-bytes", envMaxBodyBytes, strconv.Itoa(scim.DefaultMaxBodyBytes),
+		"largest SCIM request body accepted, in bytes or with a unit (2MiB, 500KB); larger ones get 413")
+	tokenCacheTTLKnob(f, &o.tokenCacheTTL,
+		"how long this server remembers a valid SCIM token: a revoked token keeps working here for at most this long; 0 checks the store on every request")
+	o.reconcileConcurrency.register(f, "reconcile-concurrency", envReconcileConcurrency, strconv.Itoa(defaultReconcileConcurrency),
+		"tenants the start-up reconcile repairs at once; 0 skips it")
 	return cmd
 }
 
-func (a *app) serve(cmd *cobra.Command, o serveOptions) error {
+func (a *app) serve(cmd *cobra.Command, o *serveOptions) error {
 	ctx := cmd.Context()
-	limit, err := o.scimLimit()
+	limits, err := o.limits()
 	if err != nil {
 		return err
 	}
@@ -113,7 +129,7 @@ func (a *app) serve(cmd *cobra.Command, o serveOptions) error {
 	}
 	choice := a.chooseStore(cmd, o.memory)
 	if choice.kind == storeMemory {
-		a.say("WARNING: --memory keeps all data in this process: every tenant and member is LOST when it exits.")
+		a.warn("--memory keeps all data in this process: every tenant and member is LOST when it exits.")
 	}
 
 	res, err := reserveStore(ctx, choice, openServe, log)
@@ -136,11 +152,12 @@ func (a *app) serve(cmd *cobra.Command, o serveOptions) error {
 	}
 	url := "http://" + ln.Addr().String()
 	m := newMetrics()
+	res.mongoOpts = append(res.mongoOpts, mongo.WithCommandMonitor(m.mongoMonitor()))
 	var ready atomic.Bool
 	var routes swapHandler
 	routes.set(NewRouter(nil, m, &ready, log))
 	srv := &http.Server{
-		Handler:           m.instrument(&routes),
+		Handler:           m.instrument(&routes, log),
 		ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
@@ -151,11 +168,11 @@ func (a *app) serve(cmd *cobra.Command, o serveOptions) error {
 	shutdown := func() error {
 		ready.Store(false)
 		m.ready.Set(0)
-		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), o.shutdownTimeout)
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), limits.shutdownTimeout)
 		defer cancel()
 		err := srv.Shutdown(sctx)
 		if errors.Is(err, context.DeadlineExceeded) {
-			log.Warn("requests still running at the shutdown timeout; closing them", "timeout", o.shutdownTimeout)
+			log.Warn("requests still running at the shutdown timeout; closing them", "timeout", limits.shutdownTimeout)
 			err = srv.Close()
 		}
 		stopBackground()
@@ -185,16 +202,18 @@ func (a *app) serve(cmd *cobra.Command, o serveOptions) error {
 	reconciled := make(chan struct{})
 	go func() {
 		defer close(reconciled)
-		reconcileAll(recCtx, client, log)
+		reconcileAll(recCtx, client, log, limits.reconcileConcurrency, m)
 	}()
 	stopBackground = func() {
 		stopReconcile()
 		<-reconciled
 	}
-	routes.set(NewRouter(client, m, &ready, log, limit))
+	routes.set(NewRouter(client, m, &ready, log, limits.scimOptions()...))
 	ready.Store(true)
 	m.ready.Set(1)
-	log.Info("ready", "url", url, "store", st.where)
+	log.Info("ready", "url", url, "store", st.where, "scim_rate", limits.scimRate, "scim_burst", limits.scimBurst,
+		"max_body_bytes", limits.maxBodyBytes, "token_cache_ttl", limits.tokenCacheTTL.String(),
+		"shutdown_timeout", limits.shutdownTimeout.String(), "reconcile_concurrency", limits.reconcileConcurrency)
 	a.nextSteps(url, choice, st, boot)
 
 	select {
@@ -233,7 +252,7 @@ func (a *app) nextSteps(url string, c storeChoice, st *openedStore, boot *bootst
 	switch c.kind {
 	case storeMemory:
 		a.say("")
-		a.say("WARNING: admin commands (roster tenant ..., roster member ...) cannot reach an in-memory store.")
+		a.warn("admin commands (roster tenant ..., roster member ...) cannot reach an in-memory store.")
 		if boot == nil {
 			a.say("Create the first tenant at start-up with the bootstrap variables instead:")
 			a.say("  %s=acme %s=you@example.com %s=$(openssl rand -hex 32) roster serve --memory", envBootTenant, envBootOwner, envBootToken)
@@ -353,42 +372,3 @@ func (b *bootstrap) run(ctx context.Context, c *sdk.Client, log *slog.Logger) er
 
 // bootstrapTokenName names the token registered from ROSTER_BOOTSTRAP_TOKEN.
 const bootstrapTokenName = "bootstrap"
-
-// reconcileAll runs the tenant repairs of 'roster tenant reconcile' on
-// every tenant, logging what it repaired: a crash between two store steps
-// (a member written, its seat not yet counted) can leave a counter off.
-// It stops early when ctx ends.
-func reconcileAll(ctx context.Context, c *sdk.Client, log *slog.Logger) {
-	start := time.Now()
-	opts := sdk.ListOptions{PageSize: sdk.MaxPageSize}
-	tenants, repaired := 0, 0
-	for {
-		p, err := c.ListTenants(ctx, opts)
-		if err != nil {
-			if ctx.Err() == nil {
-				log.Warn("reconcile: listing tenants failed", "err", err)
-			}
-			return
-		}
-		for _, t := range p.Items {
-			res, err := reconcileTenant(ctx, c, t)
-			if ctx.Err() != nil {
-				return
-			}
-			tenants++
-			if err != nil {
-				log.Warn("reconcile: failed; run 'roster tenant reconcile' to retry", "tenant", t.Slug, "err", err)
-				continue
-			}
-			if res.repaired() {
-				repaired++
-				log.Info("reconcile: "+res.String(), "tenant", t.Slug)
-			}
-		}
-		if p.NextCursor == "" {
-			break
-		}
-		opts.Cursor = p.NextCursor
-	}
-	log.Info("reconcile: done", "tenants", tenants, "repaired", repaired, "took", time.Since(start).Round(time.Millisecond))
-}

@@ -20,6 +20,7 @@ import (
 
 	"github.com/rosterhq/roster/internal/embedded"
 	"github.com/rosterhq/roster/mongo"
+	"github.com/rosterhq/roster/scim"
 	"github.com/rosterhq/roster/sdk"
 )
 
@@ -178,15 +179,12 @@ func newSCIMBenchServer(b *testing.B, st sdk.Store, users int) *scimBenchServer 
 		b.Fatal(err)
 	}
 
-	limit, err := serveOptions{scimRate: "0"}.scimLimit()
-	if err != nil {
-		b.Fatal(err)
-	}
+	limits := &serveLimits{maxBodyBytes: scim.DefaultMaxBodyBytes, tokenCacheTTL: scim.DefaultAuthCacheTTL} // no rate limit
 	m := newMetrics()
 	var ready atomic.Bool
 	ready.Store(true)
 	srv := &http.Server{
-		Handler:           m.instrument(NewRouter(client, m, &ready, quietLog, limit)),
+		Handler:           m.instrument(NewRouter(client, m, &ready, quietLog, limits.scimOptions()...), quietLog),
 		ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog:          slog.NewLogLogger(quietLog.Handler(), slog.LevelWarn),
 	}

@@ -119,6 +119,9 @@ type reservation struct {
 	dir    string       // storeEmbedded: absolute data directory
 	unlock func() error // storeEmbedded under serve: releases the server lock
 	log    *slog.Logger
+	// mongoOpts configure a MongoDB store, such as serve's command
+	// monitor.
+	mongoOpts []mongo.Option
 }
 
 // reserveStore resolves the data directory of the embedded store (and,
@@ -162,7 +165,7 @@ func (r *reservation) open(ctx context.Context) (*openedStore, error) {
 	case storeMemory:
 		return &openedStore{store: memstore.New(), where: "in-memory store"}, nil
 	case storeMongo:
-		st, err := openMongo(ctx, r.c.uri, r.c.db, "--mongo-uri or "+envMongoURI, r.log)
+		st, err := openMongo(ctx, r.c.uri, r.c.db, "--mongo-uri or "+envMongoURI, r.log, r.mongoOpts...)
 		if err != nil {
 			return nil, err
 		}
@@ -189,7 +192,7 @@ func (r *reservation) open(ctx context.Context) (*openedStore, error) {
 // openMongo opens the MongoDB store at uri, failing within mongoTimeout
 // with a message naming the hosts when the server does not answer. from
 // says where the URI came from, for messages.
-func openMongo(ctx context.Context, uri, db, from string, log *slog.Logger) (*mongo.Store, error) {
+func openMongo(ctx context.Context, uri, db, from string, log *slog.Logger, opts ...mongo.Option) (*mongo.Store, error) {
 	cs, err := connstring.Parse(uri)
 	if err != nil {
 		return nil, errorf(err, "%s is not a MongoDB URI (from %s): %v", redactURI(uri), from, stripURI(err, uri))
@@ -197,7 +200,7 @@ func openMongo(ctx context.Context, uri, db, from string, log *slog.Logger) (*mo
 	hosts := strings.Join(cs.Hosts, ",")
 	ctx, cancel := context.WithTimeout(ctx, mongoTimeout)
 	defer cancel()
-	st, err := mongoOpen(ctx, uri, db, log)
+	st, err := mongoOpen(ctx, uri, db, log, opts...)
 	if err != nil {
 		if why := unreachable(err); why != "" {
 			return nil, errorf(err, "cannot reach MongoDB at %s (from %s): %s", hosts, from, why)

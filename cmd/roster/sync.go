@@ -26,6 +26,7 @@ type syncOptions struct {
 	format      string
 	dryRun      bool
 	deprovision string
+	metricsFile string
 }
 
 func newSyncCmd(a *app) *cobra.Command {
@@ -71,10 +72,21 @@ The report goes to stderr, or with --json to stdout as one JSON object
 (counts under created, updated, deactivated, reactivated, deleted,
 unchanged, failed and skipped, then the failures and the changes, and the
 ignored columns under ignored). A
-progress bar is drawn on stderr when stdout and stderr are both terminals.`,
+progress bar is drawn on stderr when stdout and stderr are both terminals.
+
+--metrics-file FILE records the run for Prometheus, in the format of
+node_exporter's textfile collector (point its
+--collector.textfile.directory at FILE's directory; name FILE *.prom):
+roster_sync_rows_total{tenant,outcome} (rows by outcome, added to the
+counts already in FILE), roster_sync_duration_seconds{tenant},
+roster_sync_last_run_timestamp_seconds{tenant} and
+roster_sync_last_success_timestamp_seconds{tenant} (a run that applied
+every row); alert on time() minus the last. Other tenants' samples in FILE
+are kept. A dry run writes nothing there.`,
 		Example: `  roster sync --tenant acme --file people.csv --dry-run
   roster sync --tenant acme --file people.csv --deprovision deactivate
-  roster sync --tenant acme --file export.jsonl --json > report.json`,
+  roster sync --tenant acme --file export.jsonl --json > report.json
+  roster sync --tenant acme --file people.csv --metrics-file /var/lib/node_exporter/roster_sync.prom`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return a.sync(cmd, o)
@@ -87,6 +99,7 @@ progress bar is drawn on stderr when stdout and stderr are both terminals.`,
 	f.BoolVar(&o.dryRun, "dry-run", false, "report what would change without writing anything")
 	f.StringVar(&o.deprovision, "deprovision", string(sdk.DeprovisionNone), "what happens to members absent from the file: none, deactivate or delete")
 	f.BoolVar(&a.jsonOut, "json", false, "print the report on stdout as JSON")
+	f.StringVar(&o.metricsFile, "metrics-file", "", "record the run's rows by outcome, duration and time in FILE for node_exporter's textfile collector")
 	_ = cmd.MarkFlagRequired("tenant")
 	_ = cmd.MarkFlagRequired("file")
 	return cmd
@@ -142,6 +155,18 @@ func (a *app) sync(cmd *cobra.Command, o syncOptions) error {
 			Progress:    bar.update,
 		})
 		bar.finish()
+		took := time.Since(start)
+		if o.metricsFile != "" && !o.dryRun {
+			summary := &sdk.SyncSummary{}
+			if rep != nil {
+				summary = rep.Summary()
+			}
+			ok := err == nil && rep != nil && len(rep.Failed) == 0
+			if merr := writeSyncMetrics(o.metricsFile, t.Slug, summary, took, ok, time.Now()); merr != nil {
+				// The sync's own outcome stays the exit status.
+				a.warn("%v", merr)
+			}
+		}
 		if err != nil && rep == nil {
 			switch sdk.ReasonOf(err) {
 			case sdk.ReasonDuplicateItem, sdk.ReasonManagerCycle:
@@ -155,7 +180,7 @@ func (a *app) sync(cmd *cobra.Command, o syncOptions) error {
 				return errors.Join(err, jerr)
 			}
 		} else {
-			a.printSyncReport(rep, o, t.Slug, time.Since(start))
+			a.printSyncReport(rep, o, t.Slug, took)
 		}
 		if err != nil {
 			// Interrupted, or the store failed half-way: the report says

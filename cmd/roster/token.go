@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -106,11 +107,21 @@ func newTokenListCmd(a *app, slug *string) *cobra.Command {
 }
 
 func newTokenRevokeCmd(a *app, slug *string) *cobra.Command {
-	return &cobra.Command{
-		Use:   "revoke --tenant SLUG ID",
-		Short: "Revoke a SCIM token: requests bearing it fail from now on",
-		Args:  exactArgs(1, "ID (a token id, from 'roster token list')"),
+	var ttl knob
+	cmd := &cobra.Command{
+		Use:   "revoke --tenant SLUG ID [--token-cache-ttl 10s]",
+		Short: "Revoke a SCIM token: servers refuse it within their token cache TTL",
+		Long: `Revoke a SCIM token. A server remembers a valid token for its
+--token-cache-ttl (` + envTokenCacheTTL + `, default 10s), so servers stop accepting
+a revoked token within that time; give the same value here (or set the
+variable for both) and the message says how long.`,
+		Args: exactArgs(1, "ID (a token id, from 'roster token list')"),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			ttl.resolve(cmd.Flags(), a.getenv)
+			within, err := ttl.tokenCacheTTL()
+			if err != nil {
+				return err
+			}
 			return a.withClient(cmd, openAdmin, func(ctx context.Context, c *sdk.Client) error {
 				t, err := tenantBySlug(ctx, c, *slug)
 				if err != nil {
@@ -119,11 +130,17 @@ func newTokenRevokeCmd(a *app, slug *string) *cobra.Command {
 				if err := c.RevokeToken(ctx, sdk.SystemActor(), t.ID, args[0]); err != nil {
 					return tokenErr(err, t.Slug, args[0])
 				}
-				a.say("Revoked SCIM token %s of tenant %q; requests bearing it now fail.", args[0], t.Slug)
+				if within <= 0 {
+					a.say("Revoked SCIM token %s of tenant %q; requests bearing it now fail.", args[0], t.Slug)
+				} else {
+					a.say("Revoked SCIM token %s of tenant %q; servers stop accepting it within %s (their token cache TTL, --token-cache-ttl).", args[0], t.Slug, shortDuration(within))
+				}
 				return nil
 			})
 		},
 	}
+	tokenCacheTTLKnob(cmd.Flags(), &ttl, "how long servers remember a valid token, as given to 'roster serve'")
+	return cmd
 }
 
 // tokenErr phrases the errors of token operations on tenant slug.
@@ -143,4 +160,16 @@ func (a *app) exampleURL() string {
 		addr = defaultAddr
 	}
 	return "http://" + addr
+}
+
+// shortDuration writes d without trailing zero units: 1m, not 1m0s.
+func shortDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
 }
