@@ -595,3 +595,15 @@ func (c *Client) SearchMembers(ctx context.Context, tenantID string, s MemberSea
 	}
 	return makePage(ms, size, func(m *Member) string { return m.ID }), total, nil
 }
+
+// CountMembersMatching returns how many of the tenant's members match
+// where: the Total of [Client.SearchMembers] without a page, one store
+// command. A SCIM list with count=0 (RFC 7644 §3.4.2.4) asks for just it.
+func (c *Client) CountMembersMatching(ctx context.Context, tenantID string, where *Cond) (int, error) {
+	const op = "sdk.CountMembersMatching"
+	if err := where.Validate(false); err != nil {
+		return 0, withOp(op, err)
+	}
+	n, err := c.store.CountMembers(ctx, tenantID, MemberFilter{Where: where})
+	return n, withOp(op, err)
+}

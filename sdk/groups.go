@@ -379,6 +379,17 @@ func (c *Client) SearchGroups(ctx context.Context, tenantID string, s GroupSearc
 	return makePage(groups, size, func(g *Group) string { return g.ID }), total, nil
 }
 
+// CountGroupsMatching returns how many of the tenant's groups match where:
+// the Total of [Client.SearchGroups] without a page, one store command.
+func (c *Client) CountGroupsMatching(ctx context.Context, tenantID string, where *Cond) (int, error) {
+	const op = "sdk.CountGroupsMatching"
+	if err := where.Validate(true); err != nil {
+		return 0, withOp(op, err)
+	}
+	n, err := c.store.CountGroups(ctx, tenantID, where)
+	return n, withOp(op, err)
+}
+
 // ListGroups returns a page of the tenant's groups in creation order.
 func (c *Client) ListGroups(ctx context.Context, tenantID string, opts ListOptions) (*Page[*Group], error) {
 	p, _, err := c.SearchGroups(ctx, tenantID, GroupSearch{ListOptions: opts})
