@@ -153,13 +153,16 @@
 //
 // Lists are in a stable order (creation), totalResults is exact (a count
 // with the same filter), Resources is never null, and count is capped at
-// the server's maximum. SCIM pages by position (startIndex) while the
-// stores page by range on the id, so that a page costs the same at any
-// depth and writes between pages neither repeat nor skip members; a cache
-// maps "the page after this one" to the store's cursor, which is exactly
-// how Okta and Entra ID walk a list. A position the cache does not know is
-// reached once by walking the list in pages of 1000 (its cost grows with
-// the position) and then cached. sortBy is ignored (ServiceProviderConfig
+// the server's maximum. SCIM pages by position (startIndex), and so do the
+// SDK and the stores ([sdk.MemberSearch.Offset]): the store skips to the
+// position in its (tenant, id) index, so paging is stateless — any server
+// answers any page of a walk, as a round-robin load balancer deals them
+// out to Okta or Entra ID — and a page costs 2 store commands whatever its
+// startIndex: one list and one count (count=0: the count alone). A Users
+// page returning groups costs one more, for the members' group ids, unless
+// the store keeps them on the member. A member added or removed before a
+// position between two pages shifts the positions after it, as positional
+// paging does by nature. sortBy is ignored (ServiceProviderConfig
 // says sorting is unsupported). attributes and excludedAttributes (RFC 7644
 // §3.9) apply to every response that returns resources, sub-attributes and
 // whole extension schemas included; id and schemas are always returned.
@@ -194,7 +197,7 @@
 // must be read through the attribute table to accept the tenant's custom
 // extension and to name bad attributes; PATCH paths and filters are parsed
 // here because elimity's parser costs most of a request and grows steeply
-// with nesting; reads need cursor paging, streamed group members, exact
+// with nesting; reads need positional paging, streamed group members, exact
 // itemsPerPage, projection, If-None-Match and the Entra filter form; and
 // the discovery endpoints list what the table and the tenant declare.
 // Request bodies are decoded by a small JSON parser (jsonvalue.go, fuzzed

@@ -441,30 +441,3 @@ func parseAndTranslate(f string, kind filterKind, s *userSchema) (*sdk.Cond, err
 	}
 	return translate(e, kind, s)
 }
-
-// condKey is a condition as text, for the keys of the cursor cache: two
-// conditions have the same key exactly when they are the same.
-func condKey(c *sdk.Cond) string {
-	if c == nil {
-		return ""
-	}
-	return string(appendCondKey(nil, c))
-}
-
-func appendCondKey(b []byte, c *sdk.Cond) []byte {
-	b = append(b, '(')
-	b = append(b, c.Op...)
-	b = append(b, ' ')
-	b = strconv.AppendQuote(b, string(c.Field))
-	b = append(b, ' ')
-	b = strconv.AppendQuote(b, c.Value)
-	if !c.Time.IsZero() {
-		b = append(b, ' ')
-		b = c.Time.UTC().AppendFormat(b, time.RFC3339Nano)
-	}
-	for _, a := range c.Args {
-		b = append(b, ' ')
-		b = appendCondKey(b, a)
-	}
-	return append(b, ')')
-}

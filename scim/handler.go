@@ -57,7 +57,6 @@ type Handler struct {
 	limiter *limiter
 	slugs   sync.Map // slug → tenant id (slugs never change)
 	auth    authCache
-	cursors *cursorCache
 	tenants tenants
 
 	resourceTypes []elim.ResourceType
@@ -126,7 +125,6 @@ func NewHandler(client *sdk.Client, opts ...Option) *Handler {
 	}
 	h.limiter.now = h.now
 	h.auth.entries = map[string]authEntry{}
-	h.cursors = newCursorCache(10000, 15*time.Minute, h.now)
 	h.resourceTypes = []elim.ResourceType{
 		{ID: optionalString("Group"), Name: "Group", Endpoint: "/Groups", Description: optionalString("Groups of the tenant's members"),
 			Schema: groupSchema, Handler: groupHandler{h}},

@@ -401,7 +401,7 @@ func TestPaging(t *testing.T) {
 	if !slices.Equal(got, ids) {
 		t.Fatalf("walked %d ids; want the 250 in creation order", len(got))
 	}
-	// A jump (not cached) lands on the same item; past the end is empty.
+	// A jump lands on the same item; past the end is empty.
 	r := e.do("GET", "/Users?startIndex=201&count=2"+filter, nil).want(t, 200)
 	if dig(r.body, "Resources.0.id") != ids[200] {
 		t.Fatalf("jump to 201: %v", dig(r.body, "Resources.0.id"))
@@ -418,12 +418,13 @@ func TestPaging(t *testing.T) {
 	if r.body["startIndex"] != 1.0 || r.body["itemsPerPage"] != 200.0 {
 		t.Fatalf("clamping: start %v items %v", r.body["startIndex"], r.body["itemsPerPage"])
 	}
-	// Deleting an already-seen member between pages repeats or skips none.
+	// Pages are by position (RFC 7644 §3.4.2.4): deleting a member before
+	// the next page's position shifts that page by one.
 	r = e.do("GET", "/Users?startIndex=1&count=100"+filter, nil).want(t, 200)
 	e.do("DELETE", "/Users/"+ids[0], nil).want(t, 204)
 	r = e.do("GET", "/Users?startIndex=101&count=100"+filter, nil).want(t, 200)
-	if dig(r.body, "Resources.0.id") != ids[100] || r.body["totalResults"] != 249.0 {
-		t.Fatalf("page after a delete starts at %v (total %v), want %s", dig(r.body, "Resources.0.id"), r.body["totalResults"], ids[100])
+	if dig(r.body, "Resources.0.id") != ids[101] || r.body["totalResults"] != 249.0 {
+		t.Fatalf("page after a delete starts at %v (total %v), want %s", dig(r.body, "Resources.0.id"), r.body["totalResults"], ids[101])
 	}
 	// Groups page the same way.
 	for i := range 7 {

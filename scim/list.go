@@ -3,14 +3,11 @@ package scim
 import (
 	"bufio"
 	"bytes"
-	"container/list"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
-	"time"
 
 	"github.com/rosterhq/roster/sdk"
 )
@@ -126,8 +123,11 @@ func (h *Handler) searchUsers(w http.ResponseWriter, r *http.Request, req *reque
 }
 
 // serveUsers answers a list or search of Users: filter translated to the
-// SDK's AST, exact totalResults, stable id order, and startIndex mapped to
-// a cursor (see seek).
+// SDK's AST, exact totalResults, stable id order, and startIndex served by
+// position (see page). Paging is stateless: any server answers any page of
+// a walk with 2 store commands whatever startIndex is — one list, one
+// count — plus one for the members' group ids when groups are returned
+// and the store does not keep them on the member.
 func (h *Handler) serveUsers(w http.ResponseWriter, r *http.Request, req *request, lp listParams) {
 	ctx := r.Context()
 	s := h.schemaFor(ctx, req)
@@ -136,13 +136,13 @@ func (h *Handler) serveUsers(w http.ResponseWriter, r *http.Request, req *reques
 		writeError(w, h.fail(r, err))
 		return
 	}
-	key := func() string { return req.tenantID + "\x00U\x00" + condKey(where) }
-	fetch := func(cursor string, size int, total bool) (*sdk.Page[*sdk.Member], int, error) {
-		return h.client.SearchMembers(ctx, req.tenantID, sdk.MemberSearch{
-			Where: where, ListOptions: sdk.ListOptions{PageSize: size, Cursor: cursor}, Total: total,
-		})
-	}
-	items, total, err := window(h, key, lp, fetch)
+	items, total, err := page(lp,
+		func(offset, size int) (*sdk.Page[*sdk.Member], int, error) {
+			return h.client.SearchMembers(ctx, req.tenantID, sdk.MemberSearch{
+				Where: where, ListOptions: sdk.ListOptions{PageSize: size}, Offset: offset, Total: true,
+			})
+		},
+		func() (int, error) { return h.client.CountMembersMatching(ctx, req.tenantID, where) })
 	if err != nil {
 		writeError(w, h.fail(r, err))
 		return
@@ -192,35 +192,24 @@ func (h *Handler) serveUsers(w http.ResponseWriter, r *http.Request, req *reques
 	}
 }
 
-// window returns the page of a list that startIndex and count select and
-// the list's exact total, remembering the cursor of the page after it, so
-// that an identity provider walking the list pays one range query a page.
-func window[T any](h *Handler, key func() string, lp listParams, fetch func(cursor string, size int, total bool) (*sdk.Page[T], int, error)) ([]T, int, error) {
-	cursor, end, err := h.seek(key, lp.startIndex, func(cursor string, size int) (string, int, error) {
-		p, _, err := fetch(cursor, size, false)
-		if err != nil {
-			return "", 0, err
-		}
-		return p.NextCursor, len(p.Items), nil
-	})
+// page returns the items of a list that startIndex and count select and
+// the list's exact total (RFC 7644 §3.4.2.4). SCIM pages by position, and
+// so does the SDK (Offset, startIndex-1): the store skips to the position
+// in its id index, so a page costs one list and one count at any depth,
+// and needs nothing from the pages before it — behind a load balancer any
+// server answers any page. A write between two pages shifts the positions
+// after it, as SCIM's positional paging does by nature. count=0 asks for
+// the total alone: one count.
+func page[T any](lp listParams, list func(offset, size int) (*sdk.Page[T], int, error), count func() (int, error)) ([]T, int, error) {
+	if lp.count == 0 {
+		total, err := count()
+		return nil, total, err
+	}
+	p, total, err := list(lp.startIndex-1, lp.count)
 	if err != nil {
 		return nil, 0, err
 	}
-	if end {
-		cursor = "" // the page is empty; the fetch below is for the total
-	}
-	page, total, err := fetch(cursor, max(lp.count, 1), true)
-	if err != nil {
-		return nil, 0, err
-	}
-	items := page.Items
-	if end || lp.count == 0 {
-		return nil, total, nil
-	}
-	if page.NextCursor != "" {
-		h.cursors.put(key()+"\x00"+strconv.Itoa(lp.startIndex+len(items)), page.NextCursor)
-	}
-	return items, total, nil
+	return p.Items, total, nil
 }
 
 func (h *Handler) listGroups(w http.ResponseWriter, r *http.Request, req *request) {
@@ -241,8 +230,9 @@ func (h *Handler) searchGroups(w http.ResponseWriter, r *http.Request, req *requ
 	h.serveGroups(w, r, req, lp)
 }
 
-// serveGroups answers a list or search of Groups, streaming each group's
-// members unless they are excluded.
+// serveGroups answers a list or search of Groups by position, as
+// serveUsers does (one list and one count a page, on any server),
+// streaming each group's members unless they are excluded.
 func (h *Handler) serveGroups(w http.ResponseWriter, r *http.Request, req *request, lp listParams) {
 	ctx := r.Context()
 	where, err := groupFilter(lp.filter)
@@ -250,13 +240,13 @@ func (h *Handler) serveGroups(w http.ResponseWriter, r *http.Request, req *reque
 		writeError(w, errorFor(err))
 		return
 	}
-	key := func() string { return req.tenantID + "\x00G\x00" + condKey(where) }
-	fetch := func(cursor string, size int, total bool) (*sdk.Page[*sdk.Group], int, error) {
-		return h.client.SearchGroups(ctx, req.tenantID, sdk.GroupSearch{
-			Where: where, ListOptions: sdk.ListOptions{PageSize: size, Cursor: cursor}, Total: total,
-		})
-	}
-	items, total, err := window(h, key, lp, fetch)
+	items, total, err := page(lp,
+		func(offset, size int) (*sdk.Page[*sdk.Group], int, error) {
+			return h.client.SearchGroups(ctx, req.tenantID, sdk.GroupSearch{
+				Where: where, ListOptions: sdk.ListOptions{PageSize: size}, Offset: offset, Total: true,
+			})
+		},
+		func() (int, error) { return h.client.CountGroupsMatching(ctx, req.tenantID, where) })
 	if err != nil {
 		writeError(w, h.fail(r, err))
 		return
@@ -275,97 +265,4 @@ func (h *Handler) serveGroups(w http.ResponseWriter, r *http.Request, req *reque
 		_, err := bw.WriteString("]}")
 		return err
 	})
-}
-
-// seek returns the SDK cursor of the item before startIndex in the list
-// identified by key, and whether the list ends before it.
-//
-// SCIM pages by position (startIndex, RFC 7644 §3.4.2.4) while Roster's
-// stores page by range on the id (a cursor), so that every page costs the
-// same however deep it is and writes between pages neither repeat nor skip
-// items. The two meet in a cache: serving the page at startIndex s with n
-// items remembers the cursor of position s+n, which is exactly where a
-// client walking the list — as Okta and Entra ID do — asks next. A request
-// at a position the cache does not know (a jump, another server, an entry
-// evicted after 15 minutes) walks from the start in pages of 1000 once:
-// its cost grows with the position, and the position is cached for the next
-// request.
-func (h *Handler) seek(key func() string, startIndex int, fetch func(cursor string, size int) (next string, n int, err error)) (string, bool, error) {
-	if startIndex <= 1 {
-		return "", false, nil
-	}
-	ck := key() + "\x00" + strconv.Itoa(startIndex)
-	if c, ok := h.cursors.get(ck); ok {
-		return c, c == endOfList, nil
-	}
-	cursor, pos := "", 1
-	for pos < startIndex {
-		size := min(startIndex-pos, sdk.MaxPageSize)
-		next, n, err := fetch(cursor, size)
-		if err != nil {
-			return "", false, err
-		}
-		pos += n
-		if n < size || next == "" {
-			return endOfList, true, nil
-		}
-		cursor = next
-	}
-	h.cursors.put(ck, cursor)
-	return cursor, false, nil
-}
-
-const endOfList = "\x00end"
-
-// cursorCache is a bounded LRU of list positions → SDK cursors.
-type cursorCache struct {
-	mu    sync.Mutex
-	max   int
-	ttl   time.Duration
-	now   func() time.Time
-	items map[string]*list.Element
-	order *list.List
-}
-
-type cursorEntry struct {
-	key, cursor string
-	expires     time.Time
-}
-
-func newCursorCache(n int, ttl time.Duration, now func() time.Time) *cursorCache {
-	return &cursorCache{max: n, ttl: ttl, now: now, items: map[string]*list.Element{}, order: list.New()}
-}
-
-func (c *cursorCache) get(key string) (string, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	el, ok := c.items[key]
-	if !ok {
-		return "", false
-	}
-	e := el.Value.(*cursorEntry)
-	if c.now().After(e.expires) {
-		c.order.Remove(el)
-		delete(c.items, key)
-		return "", false
-	}
-	c.order.MoveToFront(el)
-	return e.cursor, true
-}
-
-func (c *cursorCache) put(key, cursor string) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if el, ok := c.items[key]; ok {
-		e := el.Value.(*cursorEntry)
-		e.cursor, e.expires = cursor, c.now().Add(c.ttl)
-		c.order.MoveToFront(el)
-		return
-	}
-	c.items[key] = c.order.PushFront(&cursorEntry{key: key, cursor: cursor, expires: c.now().Add(c.ttl)})
-	for c.order.Len() > c.max {
-		old := c.order.Back()
-		c.order.Remove(old)
-		delete(c.items, old.Value.(*cursorEntry).key)
-	}
 }
