@@ -117,8 +117,20 @@ func TestBinaryEndToEnd(t *testing.T) {
 		t.Fatalf("healthz %d", code)
 	}
 
+	// The binary knows the commit it was built from: go build stamps it in
+	// a git checkout, unless GOFLAGS has -buildvcs=false.
+	r := runBin(t, bin, "version", "--json")
+	var v buildVersion
+	if err := json.Unmarshal([]byte(r.stdout), &v); r.code != 0 || err != nil || v.Go == "" {
+		t.Errorf("version --json: %v\n%s", err, r)
+	}
+	goflags, _ := exec.Command("go", "env", "GOFLAGS").Output()
+	if _, err := exec.LookPath("git"); err == nil && !strings.Contains(string(goflags), "buildvcs=false") && len(v.Commit) != 40 {
+		t.Errorf("version --json: commit %q, want the checkout's", v.Commit)
+	}
+
 	// Admin commands while the server runs.
-	r := runBin(t, bin, "tenant", "create", "acme", "--owner-email", "ann@acme.test", "--seats", "5", data)
+	r = runBin(t, bin, "tenant", "create", "acme", "--owner-email", "ann@acme.test", "--seats", "5", data)
 	if r.code != 0 || len(strings.TrimSpace(r.stdout)) != 26 {
 		t.Fatalf("tenant create: %s", r)
 	}

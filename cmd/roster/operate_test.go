@@ -1,9 +1,13 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"io"
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -11,7 +15,12 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
+
+	"github.com/rosterhq/roster/internal/embedded"
+	"github.com/rosterhq/roster/sdk"
+	"github.com/rosterhq/roster/sdk/memstore"
 )
 
 // scimDo sends one SCIM request to tenant acme of s and returns the status.
@@ -472,5 +481,93 @@ func TestSyncMetricsFile(t *testing.T) {
 	roster(t, nil, "sync", "--tenant", "acme", "--file", people, "--metrics-file", metrics, "--dry-run", data)
 	if read() != second {
 		t.Errorf("a dry run changed the metrics file")
+	}
+}
+
+// downStore fails every member listing, as a store whose database went
+// away does.
+type downStore struct{ sdk.Store }
+
+func (downStore) ListMembers(context.Context, string, sdk.MemberQuery) ([]*sdk.Member, error) {
+	return nil, errors.New("connection reset by peer")
+}
+
+// TestStoreErrorsMetric: a SCIM request answered 500 because the store
+// failed counts in roster_store_errors_total{source="scim"}; refusals and
+// client errors do not.
+func TestStoreErrorsMetric(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	mem := memstore.New()
+	c := sdk.New(mem)
+	tn, _, err := c.CreateTenant(ctx, sdk.SystemActor(), sdk.CreateTenantRequest{Slug: "acme", OwnerEmail: "ann@acme.test", IncludedSeats: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	secret, _, err := c.CreateToken(ctx, sdk.SystemActor(), tn.ID, "t")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ready atomic.Bool
+	ready.Store(true)
+	m := newMetrics()
+	var logs syncBuffer
+	log := slog.New(slog.NewJSONHandler(&logs, nil))
+	h := m.instrument(NewRouter(sdk.New(downStore{mem}), m, &ready, log), log)
+	for _, path := range []string{"/scim/v2/acme/Users", "/scim/v2/acme/Users/nope", "/scim/v2/acme/Users"} {
+		req := httptest.NewRequest(http.MethodGet, path, nil)
+		req.Header.Set("Authorization", "Bearer "+secret)
+		h.ServeHTTP(httptest.NewRecorder(), req)
+	}
+	body := scrape(t, m)
+	if got := metricValue(t, body, `roster_store_errors_total{source="scim"}`); got != 2 {
+		t.Errorf("store errors: %v, want 2\n%s", got, body)
+	}
+	if got := metricValue(t, body, `roster_scim_requests_total{method="GET",outcome="server_error",resource="Users"}`); got != 2 {
+		t.Errorf("server errors: %v", got)
+	}
+	if strings.Contains(logs.String(), secret) {
+		t.Errorf("the token in the log:\n%s", logs.String())
+	}
+}
+
+// TestMongoCommandsMetric: serve on MongoDB (FerretDB in this process)
+// counts every database command it sends, by name.
+func TestMongoCommandsMetric(t *testing.T) {
+	t.Parallel()
+	if testing.Short() {
+		t.Skip("starts FerretDB; skipped with -short")
+	}
+	srv, err := embedded.Start(t.Context(), embedded.Config{Dir: t.TempDir(), Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = srv.Close() })
+	token := strings.Repeat("g", 40)
+	env := map[string]string{envBootTenant: "acme", envBootOwner: "ann@acme.test", envBootToken: token, envMongoURI: srv.URI()}
+	s := startServe(t, env)
+	_, before := get(t, s.url+"/metrics")
+	if code := scimDo(t, s, "GET", "/Users?count=1", token, ""); code != 200 {
+		t.Fatalf("GET /Users: %d", code)
+	}
+	_, after := get(t, s.url+"/metrics")
+	total := func(body string) (n float64) {
+		for line := range strings.Lines(body) {
+			if rest, ok := strings.CutPrefix(line, "roster_mongo_commands_total{"); ok {
+				_, v, _ := strings.Cut(rest, "} ")
+				f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+				if err != nil {
+					t.Fatal(line)
+				}
+				n += f
+			}
+		}
+		return n
+	}
+	if total(before) == 0 || metricValue(t, before, `roster_mongo_commands_total{command="insert"}`) < 1 {
+		t.Errorf("no commands counted at start-up (bootstrap inserts a tenant):\n%s", before)
+	}
+	if total(after) <= total(before) {
+		t.Errorf("a SCIM page sent no counted command: %v then %v", total(before), total(after))
 	}
 }
