@@ -20,7 +20,9 @@
 //	roster member reactivate --tenant SLUG MEMBER
 //	roster member logout     --tenant SLUG MEMBER
 //	roster member remove     --tenant SLUG MEMBER
-//	roster sync --tenant SLUG --file FILE [--format csv|jsonl] [--dry-run] [--deprovision none|deactivate|delete] [--json]
+//	roster sync --tenant SLUG --file FILE [--format csv|jsonl] [--dry-run] [--deprovision none|deactivate|delete] [--json] [--metrics-file FILE]
+//	roster version [--json]      (also roster --version)
+//	roster completion bash|zsh|fish|powershell
 //
 // MEMBER is an email address or a member id. Admin commands act as the
 // host system ([sdk.SystemActor]), sync as the run ([sdk.SyncActor]
@@ -42,6 +44,8 @@
 // ignored. The report goes to stderr (counts, then every failed and
 // skipped row with its line, key, reason and message), or with --json to
 // stdout as [sdk.SyncSummary]. The exit status is 1 when any row failed.
+// --metrics-file records the run (rows by outcome, duration, last run and
+// last success) in node_exporter's textfile-collector format.
 // A progress bar is drawn on stderr only when stdout and stderr are both
 // terminals.
 //
@@ -52,7 +56,9 @@
 // and when each was last used. 'tenant reconcile' runs
 // [sdk.Client.Reconcile] and [sdk.Client.ReconcileGroups] (when the store
 // has groups) and says what it repaired; serve runs the same for every
-// tenant in the background at start-up and logs what it repaired.
+// tenant in the background at start-up, --reconcile-concurrency tenants at
+// a time, and logs what it repaired. 'token revoke' says how long servers
+// may still accept the token: their --token-cache-ttl.
 //
 // # Store
 //
@@ -81,6 +87,15 @@
 //	ROSTER_MONGODB_URI  --mongo-uri
 //	ROSTER_DB           --db
 //	ROSTER_ADDR         serve --addr
+//	ROSTER_SCIM_RATE              serve --scim-rate (per token per second; 0: off)
+//	ROSTER_SCIM_BURST             serve --scim-burst
+//	ROSTER_MAX_BODY_BYTES         serve --max-body-bytes
+//	ROSTER_TOKEN_CACHE_TTL        serve --token-cache-ttl, token revoke --token-cache-ttl
+//	ROSTER_SHUTDOWN_TIMEOUT       serve --shutdown-timeout
+//	ROSTER_RECONCILE_CONCURRENCY  serve --reconcile-concurrency
+//
+// The limits are per server. A value a setting does not accept is a usage
+// error (exit 2) naming the flag or variable it came from.
 //
 // At start-up, serve creates a tenant when ROSTER_BOOTSTRAP_TENANT names
 // one that does not exist yet, owned by ROSTER_BOOTSTRAP_OWNER_EMAIL with
@@ -96,8 +111,15 @@
 // serve answers GET /healthz with 200 once ready (503 before and while
 // shutting down), exposes Prometheus metrics at /metrics
 // (roster_http_requests_total and roster_http_request_duration_seconds by
-// route template, method and code, plus Go and process metrics), logs with
-// log/slog (--log-format text|json, --log-level), and on SIGINT or SIGTERM
+// route template, method and code; roster_scim_requests_total by resource,
+// method and outcome; roster_scim_throttled_total,
+// roster_store_errors_total, roster_mongo_commands_total by command,
+// roster_reconcile_tenants_total; Go and process metrics), logs with
+// log/slog (--log-format text|json, --log-level; with json every line on
+// stderr is JSON, messages for people included), writes one access-log
+// line per request ("request": method, route template, status, duration,
+// tenant slug, token id — never a token, a body or the query; /healthz and
+// /metrics at debug level, SCIM details from [scim.RequestInfo]), and on SIGINT or SIGTERM
 // stops accepting requests, lets running ones finish (--shutdown-timeout),
 // then closes the store. [NewRouter] assembles
 // the routes; the SCIM 2.0 endpoint ([scim.Handler]) serves every tenant

@@ -571,3 +571,27 @@ func TestMongoCommandsMetric(t *testing.T) {
 		t.Errorf("a SCIM page sent no counted command: %v then %v", total(before), total(after))
 	}
 }
+
+// TestAdminJSONLog: with --log-format json an admin command's messages,
+// its sync report and its error are JSON lines too.
+func TestAdminJSONLog(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	data := "--data=" + filepath.Join(dir, "data")
+	r := mustRun(t, nil, "tenant", "create", "acme", "--owner-email", "ann@acme.test", "--log-format", "json", data)
+	jsonLines(t, r.stderr)
+	people := writeFile(t, dir, "people.csv", "email,role\nbob@acme.test,\ncy@acme.test,boss\n")
+	r = roster(t, nil, "sync", "--tenant", "acme", "--file", people, "--log-format", "json", data)
+	lines := jsonLines(t, r.stderr)
+	var msgs []string
+	for _, l := range lines {
+		msgs = append(msgs, l["level"].(string)+" "+l["msg"].(string))
+	}
+	want := []string{"INFO sync report", "WARN sync: row failed", "ERROR roster: 1 of 2 record(s) failed (listed above)"}
+	if r.code != 1 || strings.Join(msgs, "\n") != strings.Join(want, "\n") {
+		t.Errorf("sync --log-format json: %q, want %q\n%s", msgs, want, r)
+	}
+	if len(lines) > 0 && (lines[0]["created"] != 1.0 || lines[0]["failed"] != 1.0) {
+		t.Errorf("sync report: %v", lines[0])
+	}
+}

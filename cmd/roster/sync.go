@@ -259,6 +259,23 @@ func readExport(r io.Reader, name string, format hrsync.Format, t *sdk.Tenant) (
 // every failure and skip with its line, key, reason and message.
 func (a *app) printSyncReport(rep *sdk.SyncReport, o syncOptions, slug string, took time.Duration) {
 	s := rep.Summary()
+	if l := a.jsonLog(); l != nil {
+		// --log-format json: the counts in one record, a record per
+		// failure and skip.
+		attrs := []any{"file", o.file, "tenant", slug, "dry_run", rep.DryRun, "took", took.Round(time.Millisecond).String(), "writes", rep.Writes}
+		counts := outcomeCounts(s)
+		for _, o := range syncOutcomes {
+			attrs = append(attrs, o, counts[o])
+		}
+		l.Info("sync report", attrs...)
+		for _, f := range s.Failures {
+			l.Warn("sync: row failed", "line", f.Line, "key", f.Key, "reason", f.Reason, "message", f.Message)
+		}
+		for _, f := range s.Skips {
+			l.Info("sync: row skipped", "line", f.Line, "key", f.Key, "reason", f.Reason, "message", f.Message)
+		}
+		return
+	}
 	if rep.DryRun {
 		a.say("Dry run of %s on tenant %q: nothing was written. It would make these changes:", o.file, slug)
 	} else {
