@@ -25,6 +25,7 @@ import (
 	"github.com/docker/docker/api/types/build"
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/image"
+	"github.com/docker/docker/api/types/mount"
 	"github.com/docker/go-connections/nat"
 	"github.com/testcontainers/testcontainers-go"
 	tcexec "github.com/testcontainers/testcontainers-go/exec"
@@ -103,6 +104,7 @@ func TestImage(t *testing.T) {
 		"ROSTER_MONGODB_URI": "mongodb://db:27017",
 		"ROSTER_DB":          dbName(t),
 	})
+	// The embedded store's volume, labelled like the containers.
 	volume := "roster-it-" + randomHex(6)
 
 	// The three servers start at once, as compose starts its two: both
@@ -114,7 +116,8 @@ func TestImage(t *testing.T) {
 		{"roster-1", []testcontainers.ContainerCustomizer{testcontainers.WithEnv(onDB), network.WithNetwork(nil, nw)}},
 		{"roster-2", []testcontainers.ContainerCustomizer{testcontainers.WithEnv(onDB), network.WithNetwork(nil, nw)}},
 		{"embedded", []testcontainers.ContainerCustomizer{testcontainers.WithEnv(env),
-			testcontainers.WithMounts(testcontainers.VolumeMount(volume, "/data"))}},
+			testcontainers.WithMounts(testcontainers.ContainerMount{Target: "/data", Source: testcontainers.DockerVolumeMountSource{
+				Name: volume, VolumeOptions: &mount.VolumeOptions{Labels: map[string]string{ContainerLabel: "true"}}}})}},
 	}
 	servers := make([]*rosterContainer, len(specs))
 	errs := make([]error, len(specs))
