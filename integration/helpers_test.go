@@ -165,9 +165,11 @@ var listenLine = regexp.MustCompile(`msg=listening url=(http://127\.0\.0\.1:\d+)
 // startServer starts 'roster serve' on the database, on a free port of
 // 127.0.0.1, and waits until it answers /healthz with 200. The test's
 // cleanup kills it if it still runs, and shows its log if the test failed.
-func (d database) startServer(t testing.TB) *server {
+// extra are more serve flags.
+func (d database) startServer(t testing.TB, extra ...string) *server {
 	t.Helper()
-	cmd := exec.Command(rosterBinary(t), d.args("serve", "--addr", "127.0.0.1:0", "--shutdown-timeout", "5s")...)
+	args := append(d.args("serve", "--addr", "127.0.0.1:0", "--shutdown-timeout", "5s"), extra...)
+	cmd := exec.Command(rosterBinary(t), args...)
 	s := &server{t: t, cmd: cmd, log: &syncBuffer{}, exited: make(chan struct{})}
 	cmd.Stdout = s.log
 	cmd.Stderr = s.log
