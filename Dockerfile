@@ -48,13 +48,17 @@ VOLUME ["/data"]
 
 # build: compiles both binaries from this repository.
 FROM golang:1.26 AS build
+# What 'roster version' prints; the build context has no .git to read:
+#   docker build --build-arg VERSION=$(git describe --tags --always) --build-arg COMMIT=$(git rev-parse HEAD) -t roster .
+ARG VERSION=""
+ARG COMMIT=""
 WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
 RUN mkdir -p /rootfs/data /rootfs/tmp /rootfs/etc/ssl/certs \
  && cp /etc/ssl/certs/ca-certificates.crt /rootfs/etc/ssl/certs/ \
- && CGO_ENABLED=0 go build -trimpath -ldflags '-s -w' -o /rootfs/ ./cmd/roster ./cmd/roster-healthcheck
+ && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X main.version=${VERSION} -X main.commit=${COMMIT}" -o /rootfs/ ./cmd/roster ./cmd/roster-healthcheck
 
 # The default target: the image from source. Keep it in step with
 # prebuilt.

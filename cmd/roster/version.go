@@ -25,8 +25,26 @@ type buildVersion struct {
 	Go string `json:"go"`
 }
 
-// readVersion reads the build information of the running binary.
+// Set at link time by builds that know better than the build information,
+// such as the Dockerfile's (whose build context has no .git):
+//
+//	go build -ldflags "-X main.version=v1.2.0 -X main.commit=$(git rev-parse HEAD)" ./cmd/roster
+var version, commit string
+
+// readVersion reads the build information of the running binary; version
+// and commit, when set at link time, win.
 func readVersion() buildVersion {
+	v := readBuildInfo()
+	if version != "" {
+		v.Version = version
+	}
+	if commit != "" {
+		v.Commit, v.Modified, v.Time = commit, false, ""
+	}
+	return v
+}
+
+func readBuildInfo() buildVersion {
 	v := buildVersion{Version: "unknown"}
 	bi, ok := debug.ReadBuildInfo()
 	if !ok {
