@@ -114,8 +114,9 @@ func (m *metrics) instrument(next http.Handler, log *slog.Logger) http.Handler {
 			label = "unmatched"
 		}
 		code := strconv.Itoa(rec.code)
-		m.requests.WithLabelValues(label, r.Method, code).Inc()
-		m.duration.WithLabelValues(label, r.Method, code).Observe(took.Seconds())
+		method := methodLabel(r.Method)
+		m.requests.WithLabelValues(label, method, code).Inc()
+		m.duration.WithLabelValues(label, method, code).Observe(took.Seconds())
 
 		logRoute := label
 		if label == scimRoute {
@@ -123,7 +124,7 @@ func (m *metrics) instrument(next http.Handler, log *slog.Logger) http.Handler {
 			if resource == "" {
 				resource = "other"
 			}
-			m.scimRequests.WithLabelValues(resource, r.Method, outcome(rec.code)).Inc()
+			m.scimRequests.WithLabelValues(resource, method, outcome(rec.code)).Inc()
 			m.scimDuration.WithLabelValues(resource).Observe(took.Seconds())
 			if info.Throttled {
 				m.throttled.Inc()
@@ -157,6 +158,18 @@ func (m *metrics) instrument(next http.Handler, log *slog.Logger) http.Handler {
 		}
 		log.LogAttrs(context.WithoutCancel(ctx), level, "request", attrs...)
 	})
+}
+
+// methodLabel is the method label of a request: one of the methods of
+// RFC 9110 and PATCH, or "other", so that a client sending made-up
+// methods cannot grow the metrics without bound.
+func methodLabel(m string) string {
+	switch m {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
+		http.MethodDelete, http.MethodOptions, http.MethodConnect, http.MethodTrace:
+		return m
+	}
+	return "other"
 }
 
 // outcome classifies a SCIM response status for roster_scim_requests_total:
