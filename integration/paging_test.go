@@ -29,7 +29,7 @@ func TestPagingAcrossServers(t *testing.T) {
 		users = 20000 // the owner and 19,999 imported members
 		page  = 100
 	)
-	ctx, cancel := context.WithTimeout(t.Context(), 25*time.Minute)
+	ctx, cancel := context.WithTimeout(t.Context(), 40*time.Minute)
 	defer cancel()
 	d := newDatabase(t)
 	d.createTenant(t, slug, "owner@walk.test", users)
