@@ -118,6 +118,14 @@ const (
 	ReasonUnknownRole         Reason = "unknown_role"
 	ReasonInvalid             Reason = "invalid"
 	ReasonAlreadyInState      Reason = "already_in_state"
+
+	// Sync guards (see [Client.Sync]), both with CodeFailedPrecondition.
+	// ReasonDeprovisionLimit: the sync would deprovision more members than
+	// [SyncOptions] allow; nothing was written. ReasonEmptyInput: a sync
+	// with no records was asked to deprovision, which would empty the
+	// tenant; nothing was written, whatever the options.
+	ReasonDeprovisionLimit Reason = "deprovision_limit"
+	ReasonEmptyInput       Reason = "empty_input"
 )
 
 // Error is the one error type the SDK returns. It says which operation

@@ -3,6 +3,7 @@ package sdk
 import (
 	"context"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 )
@@ -28,7 +29,38 @@ type SyncOptions struct {
 	// "plan" or "write", done counts what is finished of total.
 	Progress func(phase string, done, total int)
 	// BatchSize is how many writes go to the store at once; default 1000.
+	// A cancelled context stops a sync between batches.
 	BatchSize int
+
+	// MaxDeprovision is the most members a sync may deprovision (remove,
+	// or deactivate for being absent from the input). When it and
+	// MaxDeprovisionPercent are both zero the limit is the larger of 50
+	// and 10% of the tenant's members before the sync (rounded up); a
+	// negative value allows none. A sync over the limit is refused with
+	// ReasonDeprovisionLimit before anything is written: a truncated
+	// export must not empty a company.
+	MaxDeprovision int
+	// MaxDeprovisionPercent, when above zero, sets the limit instead as a
+	// percentage (at most 100) of the tenant's members before the sync,
+	// rounded up. Setting both limits is an invalid argument.
+	MaxDeprovisionPercent float64
+	// Force lifts the deprovisioning limit. It never lifts the refusal of
+	// an empty input (ReasonEmptyInput).
+	Force bool
+}
+
+// deprovisionLimit returns the most members a sync of a tenant of n
+// members may deprovision.
+func (o *SyncOptions) deprovisionLimit(n int) int {
+	switch {
+	case o.MaxDeprovisionPercent > 0:
+		return int(math.Ceil(o.MaxDeprovisionPercent * float64(n) / 100))
+	case o.MaxDeprovision < 0:
+		return 0
+	case o.MaxDeprovision > 0:
+		return o.MaxDeprovision
+	}
+	return max(int(math.Ceil(float64(n)/10)), 50)
 }
 
 // SyncChange is one member a sync created or changed.
@@ -68,23 +100,32 @@ type SyncReport struct {
 	// Writes counts the store writes the sync made (0 for a dry run and
 	// for an unchanged input).
 	Writes int `json:"-"`
+	// Interrupted says the context was cancelled while the sync wrote: it
+	// stopped after the batch in flight, and NotProcessed planned changes
+	// (creates, updates, deactivations, removals) were not attempted or
+	// were cancelled. Re-running the same input finishes the job.
+	Interrupted  bool `json:"interrupted"`
+	NotProcessed int  `json:"notProcessed"`
 }
 
 // SyncSummary is the JSON form of a report: the counts under stable keys,
 // then the failures and the details.
 type SyncSummary struct {
-	DryRun      bool          `json:"dryRun"`
-	Created     int           `json:"created"`
-	Updated     int           `json:"updated"`
-	Deactivated int           `json:"deactivated"`
-	Reactivated int           `json:"reactivated"`
-	Deleted     int           `json:"deleted"`
-	Unchanged   int           `json:"unchanged"`
-	Failed      int           `json:"failed"`
-	Skipped     int           `json:"skipped"`
-	Failures    []SyncFailure `json:"failures"`
-	Skips       []SyncFailure `json:"skips"`
-	Changes     struct {
+	DryRun      bool `json:"dryRun"`
+	Created     int  `json:"created"`
+	Updated     int  `json:"updated"`
+	Deactivated int  `json:"deactivated"`
+	Reactivated int  `json:"reactivated"`
+	Deleted     int  `json:"deleted"`
+	Unchanged   int  `json:"unchanged"`
+	Failed      int  `json:"failed"`
+	Skipped     int  `json:"skipped"`
+	// Interrupted and NotProcessed are the report's (see [SyncReport]).
+	Interrupted  bool          `json:"interrupted"`
+	NotProcessed int           `json:"notProcessed"`
+	Failures     []SyncFailure `json:"failures"`
+	Skips        []SyncFailure `json:"skips"`
+	Changes      struct {
 		Created     []SyncChange `json:"created"`
 		Updated     []SyncChange `json:"updated"`
 		Deactivated []SyncChange `json:"deactivated"`
@@ -110,7 +151,8 @@ func (r *SyncReport) Summary() *SyncSummary {
 	s := &SyncSummary{
 		DryRun: r.DryRun, Created: len(r.Created), Updated: len(r.Updated), Deactivated: len(r.Deactivated),
 		Reactivated: len(r.Reactivated), Deleted: len(r.Deleted), Unchanged: r.Unchanged, Failed: len(r.Failed),
-		Skipped: len(r.Skipped), Failures: nzf(r.Failed), Skips: nzf(r.Skipped),
+		Skipped: len(r.Skipped), Interrupted: r.Interrupted, NotProcessed: r.NotProcessed,
+		Failures: nzf(r.Failed), Skips: nzf(r.Skipped),
 	}
 	s.Changes.Created, s.Changes.Updated, s.Changes.Deactivated = nz(r.Created), nz(r.Updated), nz(r.Deactivated)
 	s.Changes.Reactivated, s.Changes.Deleted = nz(r.Reactivated), nz(r.Deleted)
@@ -152,10 +194,23 @@ type syncOp struct {
 // reported with its line and field. When the seat limit is reached the
 // remaining creates fail with ReasonSeatLimit and everything else applies.
 //
+// Deprovisioning is guarded, since a truncated or empty export looks like
+// a company whose staff all left. An input with no records refuses any
+// deprovisioning (ReasonEmptyInput), even with opts.Force. A sync that
+// would deprovision more members than opts allow (see
+// [SyncOptions.MaxDeprovision]) is refused with ReasonDeprovisionLimit
+// unless opts.Force is set. Both are [*Error]s with CodeFailedPrecondition
+// and nothing is written; a dry run returns its report with the error, so
+// that the caller can show the plan and the refusal together.
+//
 // A sync is idempotent: re-running an unchanged input writes nothing, and a
 // run interrupted half-way, when re-run, converges to the state of one
 // clean run. Reads and writes go to the store in batches, so 100k records
-// cost a few hundred round trips, not 100k.
+// cost a few hundred round trips, not 100k. When ctx is cancelled while
+// the sync writes, it stops after the batch in flight and returns its
+// report, with Interrupted set and the changes it did not make counted in
+// NotProcessed, and an error wrapping ctx's error; writes the cancellation
+// cut short are counted as not processed, not as failed.
 func (c *Client) Sync(ctx context.Context, actor Actor, tenantID string, records []SyncRecord, opts SyncOptions) (*SyncReport, error) {
 	const op = "sdk.Sync"
 	switch opts.Deprovision {
@@ -170,6 +225,12 @@ func (c *Client) Sync(ctx context.Context, actor Actor, tenantID string, records
 	}
 	if opts.BatchSize <= 0 {
 		opts.BatchSize = 1000
+	}
+	switch {
+	case opts.MaxDeprovisionPercent < 0 || opts.MaxDeprovisionPercent > 100 || math.IsNaN(opts.MaxDeprovisionPercent):
+		return nil, invalid(op, "MaxDeprovisionPercent", fmt.Sprintf("%v is not a percentage from 0 to 100", opts.MaxDeprovisionPercent))
+	case opts.MaxDeprovisionPercent > 0 && opts.MaxDeprovision != 0:
+		return nil, invalid(op, "MaxDeprovision", "set MaxDeprovision or MaxDeprovisionPercent, not both")
 	}
 	progress := opts.Progress
 	if progress == nil {
@@ -231,14 +292,42 @@ func (c *Client) Sync(ctx context.Context, actor Actor, tenantID string, records
 	pl := &syncPlan{c: c, t: t, p: p, op: op, rep: &SyncReport{DryRun: opts.DryRun}}
 	pl.index(existing)
 	pl.plan(records, opts, progress)
+	guard := pl.guard(records, opts, len(existing))
 	if opts.DryRun {
 		pl.simulateSeats()
-		return pl.rep, nil
+		return pl.rep, guard
+	}
+	if guard != nil {
+		return nil, guard
 	}
 	if err := pl.apply(ctx, actor, opts, progress); err != nil {
 		return pl.rep, err
 	}
 	return pl.rep, nil
+}
+
+// guard refuses a plan that deprovisions on an empty input, or more
+// members than opts allow of the n the tenant had.
+func (pl *syncPlan) guard(records []SyncRecord, opts SyncOptions, n int) error {
+	if opts.Deprovision == DeprovisionNone {
+		return nil
+	}
+	if len(records) == 0 {
+		return &Error{Op: pl.op, Code: CodeFailedPrecondition, Reason: ReasonEmptyInput,
+			Message: fmt.Sprintf("the input has no records, and deprovisioning %s would empty the tenant; nothing was written (an empty input never deprovisions, even when forced)", opts.Deprovision)}
+	}
+	count := len(pl.deletes)
+	for _, u := range pl.updates {
+		if u.rec == nil {
+			count++
+		}
+	}
+	limit := opts.deprovisionLimit(n)
+	if opts.Force || count <= limit {
+		return nil
+	}
+	return &Error{Op: pl.op, Code: CodeFailedPrecondition, Reason: ReasonDeprovisionLimit,
+		Message: fmt.Sprintf("the sync would deprovision (%s) %d of the tenant's %d members, more than the limit of %d; nothing was written. Check that the input is complete, then raise the limit or force the sync", opts.Deprovision, count, n, limit)}
 }
 
 // checkSyncInput refuses inputs that cannot be applied record by record:
@@ -742,16 +831,21 @@ func (pl *syncPlan) apply(ctx context.Context, actor Actor, opts SyncOptions, pr
 		events = append(events, ev)
 		audit = append(audit, a)
 	}
+	cancelled := 0 // writes of the batch in flight the cancellation cut short
 	failed := func(o *syncOp, err error) {
+		if isContextErr(err) {
+			cancelled++
+			return
+		}
 		if o.rec != nil {
 			pl.failErr(o.rec, err)
 			return
 		}
 		pl.rep.Failed = append(pl.rep.Failed, SyncFailure{Key: o.email(), Reason: ReasonOf(err), Message: err.Error()})
 	}
-	flushAudit := func() error {
+	flushAudit := func() {
 		if len(audit) == 0 {
-			return nil
+			return
 		}
 		if err := bs.AppendAudits(context.WithoutCancel(ctx), audit); err != nil {
 			pl.c.log.Error("roster: sync audit append failed", "tenant", t.ID, "events", len(audit), "err", err)
@@ -762,7 +856,20 @@ func (pl *syncPlan) apply(ctx context.Context, actor Actor, opts SyncOptions, pr
 			}
 		}
 		audit, events = audit[:0], events[:0]
-		return ctx.Err()
+	}
+	// stop reports the changes not made when ctx is cancelled or a write
+	// was cut short by it, and returns the error to end the sync with.
+	stop := func() error {
+		err := ctx.Err()
+		if err == nil && cancelled == 0 {
+			return nil
+		}
+		if err == nil {
+			err = context.Canceled // a store saw a cancellation ctx does not show
+		}
+		pl.rep.Interrupted = true
+		pl.rep.NotProcessed = total - done + cancelled
+		return fmt.Errorf("%s: interrupted with %d of %d change(s) not processed: %w", pl.op, pl.rep.NotProcessed, total, err)
 	}
 
 	// writeBatch sends one batch to the store, reports each item, and
@@ -779,7 +886,8 @@ func (pl *syncPlan) apply(ctx context.Context, actor Actor, opts SyncOptions, pr
 		}
 		done += size
 		progress("write", done, total)
-		return flushAudit()
+		flushAudit()
+		return stop()
 	}
 
 	// Updates that give seats back go first, those that take seats last.
@@ -787,6 +895,9 @@ func (pl *syncPlan) apply(ctx context.Context, actor Actor, opts SyncOptions, pr
 		return int(seatChange(t, a.before.Status, a.after.Status)) - int(seatChange(t, b.before.Status, b.after.Status))
 	})
 	for batch := range slices.Chunk(pl.deletes, opts.BatchSize) {
+		if err := stop(); err != nil {
+			return err
+		}
 		for _, d := range batch {
 			if pl.c.reassigner != nil {
 				if _, err := pl.c.reassigner.Reassign(ctx, t.ID, d.before.ID, t.OwnerID); err != nil {
@@ -812,6 +923,9 @@ func (pl *syncPlan) apply(ctx context.Context, actor Actor, opts SyncOptions, pr
 		}
 	}
 	for batch := range slices.Chunk(pl.updates, opts.BatchSize) {
+		if err := stop(); err != nil {
+			return err
+		}
 		if err := writeBatch(batch, len(batch), func(ops []*syncOp) []error {
 			errs := make([]error, len(ops))
 			for i, u := range ops {
@@ -823,6 +937,9 @@ func (pl *syncPlan) apply(ctx context.Context, actor Actor, opts SyncOptions, pr
 		}
 	}
 	for batch := range slices.Chunk(pl.creates, opts.BatchSize) {
+		if err := stop(); err != nil {
+			return err
+		}
 		if err := writeBatch(batch, len(batch), func(ops []*syncOp) []error {
 			ws := make([]MemberWrite, len(ops))
 			for i, cr := range ops {

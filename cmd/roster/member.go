@@ -52,10 +52,20 @@ func newMemberListCmd(a *app, slug *string) *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Status = sdk.Status(status)
 			opts.PageSize = sdk.MaxPageSize
+			if status != "" {
+				if err := oneOf("--status", opts.Status, memberStatuses...); err != nil {
+					return err
+				}
+			}
 			return a.withClient(cmd, openAdmin, func(ctx context.Context, c *sdk.Client) error {
 				t, err := tenantBySlug(ctx, c, *slug)
 				if err != nil {
 					return err
+				}
+				if opts.Role != "" {
+					if err := checkRole("--role", opts.Role, t); err != nil {
+						return err
+					}
 				}
 				var all []*sdk.Member
 				for {
@@ -115,7 +125,7 @@ func newMemberAddCmd(a *app, slug *string) *cobra.Command {
 				req.TenantID = t.ID
 				m, err := c.AddMember(ctx, sdk.SystemActor(), req)
 				if err != nil {
-					return memberErr(err, t.Slug, req.Email)
+					return seatHint(memberErr(err, t.Slug, req.Email), t.Slug)
 				}
 				if a.jsonOut {
 					return a.printJSON(m)
@@ -152,7 +162,7 @@ func newMemberActionCmd(a *app, slug *string, name, short, done string, action m
 				}
 				m, err = action(c, ctx, sdk.SystemActor(), t.ID, m.ID)
 				if err != nil {
-					return memberErr(err, t.Slug, args[0])
+					return seatHint(memberErr(err, t.Slug, args[0]), t.Slug)
 				}
 				if a.jsonOut {
 					return a.printJSON(m)
@@ -253,7 +263,7 @@ issues a new one; revoke withdraws the invitation and frees the seat.`,
 				req.TenantID = t.ID
 				res, err := c.Invite(ctx, sdk.SystemActor(), req)
 				if err != nil {
-					return inviteErr(err, t.Slug, req.Email)
+					return seatHint(inviteErr(err, t.Slug, req.Email), t.Slug)
 				}
 				return a.printInvite(res, t, "Invited")
 			})

@@ -69,13 +69,14 @@ func newTenantCmd(a *app) *cobra.Command {
 		RunE:  func(cmd *cobra.Command, args []string) error { return cmd.Help() },
 	}
 	cmd.PersistentFlags().BoolVar(&a.jsonOut, "json", false, "print JSON on stdout instead of a table")
-	cmd.AddCommand(newTenantCreateCmd(a), newTenantListCmd(a), newTenantReconcileCmd(a))
+	cmd.AddCommand(newTenantCreateCmd(a), newTenantListCmd(a), newTenantReconcileCmd(a),
+		newTenantShowCmd(a), newTenantSeatsCmd(a), newTenantSettingsCmd(a))
 	return cmd
 }
 
 func newTenantCreateCmd(a *app) *cobra.Command {
 	var req sdk.CreateTenantRequest
-	var preset string
+	var preset, seats string
 	cmd := &cobra.Command{
 		Use:   "create SLUG --owner-email EMAIL [--name NAME] [--seats N] [--roles PRESET]",
 		Short: "Create a tenant and its owner",
@@ -90,6 +91,11 @@ primary_admin (primary_admin > admin).`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			req.Slug = args[0]
 			req.RolePreset = sdk.RolePreset(preset)
+			n, err := seatCount("--seats", seats, 1)
+			if err != nil {
+				return err
+			}
+			req.IncludedSeats = n
 			return a.withClient(cmd, openAdminCreate, func(ctx context.Context, c *sdk.Client) error {
 				t, owner, err := c.CreateTenant(ctx, sdk.SystemActor(), req)
 				if err != nil {
@@ -113,7 +119,7 @@ primary_admin (primary_admin > admin).`,
 	f.StringVar(&req.Name, "name", "", "display name (default: the slug)")
 	f.StringVar(&req.OwnerGivenName, "owner-given-name", "", "owner's given name")
 	f.StringVar(&req.OwnerFamilyName, "owner-family-name", "", "owner's family name")
-	f.IntVar(&req.IncludedSeats, "seats", 10, "seats included in the plan")
+	f.StringVar(&seats, "seats", "10", "seats included in the plan")
 	f.StringVar(&preset, "roles", string(sdk.PresetStandard), "role preset: standard, campaigns or primary_admin")
 	_ = cmd.MarkFlagRequired("owner-email")
 	return cmd
