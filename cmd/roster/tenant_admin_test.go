@@ -1,27 +1,13 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
-	"log/slog"
 	"strings"
 	"testing"
 
 	"github.com/rosterhq/roster/sdk"
 	"github.com/rosterhq/roster/sdk/memstore"
 )
-
-// rosterIn runs a command against st with stdin as its standard input.
-func rosterIn(t *testing.T, st sdk.Store, stdin string, args ...string) result {
-	t.Helper()
-	var out, errb syncBuffer
-	a := &app{stdout: &out, stderr: &errb, stdin: strings.NewReader(stdin), getenv: func(string) string { return "" },
-		open: func(context.Context, storeChoice, openMode, *slog.Logger) (*openedStore, error) {
-			return &openedStore{store: st, where: "test store"}, nil
-		}}
-	code := run(t.Context(), args, a)
-	return result{code, out.String(), errb.String()}
-}
 
 // newAcme makes a store with tenant acme (seats included), owned by
 // ann@acme.test, with members bob and cat.
