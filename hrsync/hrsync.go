@@ -34,9 +34,11 @@
 //
 // A file that cannot be trusted as a whole is refused with an [*Error]
 // naming its line and column: bad encoding, a missing email column, an
-// unparsable row, an unknown status, or an email, external id or user name
-// that appears twice. Values themselves (lengths, custom attribute types)
-// are checked by the SDK, which fails the row alone.
+// unparsable row, an unknown status, an email, external id or user name
+// that appears twice, or more records than one sync takes (the reader
+// stops at the first one over, so a file too long is refused early).
+// Values themselves (lengths, custom attribute types) are checked by the
+// SDK, which fails the row alone.
 package hrsync
 
 import (
@@ -84,6 +86,9 @@ type Error struct {
 	Column int
 	Field  string // the column's canonical name, when known
 	Msg    string
+	// Err is the sentinel the problem matches, if any
+	// ([ErrTooManyRecords]).
+	Err error
 }
 
 func (e *Error) Error() string {
@@ -99,6 +104,13 @@ func (e *Error) Error() string {
 	b.WriteString(e.Msg)
 	return b.String()
 }
+
+// Unwrap returns the sentinel the problem matches, or nil.
+func (e *Error) Unwrap() error { return e.Err }
+
+// ErrTooManyRecords is matched by the [*Error] of a file with more records
+// than [ReadOptions.MaxRecords]; the reader stopped at the first one over.
+var ErrTooManyRecords = errors.New("too many records")
 
 // File is a parsed export.
 type File struct {
@@ -136,12 +148,33 @@ type ReadOptions struct {
 	// ([sdk.Settings.CustomAttributes]): a column whose header is one's
 	// name, compared case-insensitively, fills it.
 	CustomAttributes []sdk.CustomAttribute
+	// MaxRecords is the most records a file may have; 0 means
+	// [sdk.MaxSyncRecords], the most one sync takes. Read stops at the
+	// first record over it.
+	MaxRecords int
+}
+
+func (o ReadOptions) maxRecords() int {
+	if o.MaxRecords <= 0 {
+		return sdk.MaxSyncRecords
+	}
+	return o.MaxRecords
+}
+
+// tooMany is the error of the first record over the limit.
+func tooMany(line, limit int) error {
+	return &Error{Line: line, Err: ErrTooManyRecords,
+		Msg: fmt.Sprintf("the file has more than %d records; split it by department or site", limit)}
 }
 
 // MaxFileBytes bounds what Read accepts.
 const MaxFileBytes = 1 << 30
 
-// Read parses a file of the given format.
+// Read parses a file of the given format ("" is CSV).
+//
+// A UTF-8 byte order mark is skipped; UTF-16 is refused. Read stops at
+// the first record over [ReadOptions.MaxRecords] with an [*Error]
+// matching [ErrTooManyRecords], without reading the rest of the input.
 func Read(r io.Reader, format Format, opts ReadOptions) (*File, error) {
 	br := bufio.NewReaderSize(r, 1<<16)
 	head, _ := br.Peek(4)
@@ -155,11 +188,12 @@ func Read(r io.Reader, format Format, opts ReadOptions) (*File, error) {
 	var err error
 	cols := columnsAt{}
 	m := newMapper(opts)
+	limit := opts.maxRecords()
 	switch format {
 	case CSV, "":
-		f, err = readCSV(br, m, cols)
+		f, err = readCSV(br, m, cols, limit)
 	case JSONL:
-		f, err = readJSONL(br, m, cols)
+		f, err = readJSONL(br, m, cols, limit)
 	default:
 		return nil, fmt.Errorf("unknown format %q (csv or jsonl)", format)
 	}
@@ -177,7 +211,7 @@ type columnsAt map[int][3]int
 // order of columnsAt's entries.
 var keyColumns = [3]string{"email", "external_id", "user_name"}
 
-func readCSV(r io.Reader, m *mapper, cols columnsAt) (*File, error) {
+func readCSV(r io.Reader, m *mapper, cols columnsAt, limit int) (*File, error) {
 	cr := csv.NewReader(r)
 	cr.FieldsPerRecord = -1
 	cr.ReuseRecord = true
@@ -240,6 +274,9 @@ func readCSV(r io.Reader, m *mapper, cols columnsAt) (*File, error) {
 		if len(row) == 1 && strings.TrimSpace(row[0]) == "" {
 			continue // blank line
 		}
+		if len(f.Records) == limit {
+			return nil, tooMany(line, limit)
+		}
 		if len(row) > len(header) {
 			_, col := cr.FieldPos(len(header))
 			return nil, &Error{Line: line, Column: col, Msg: fmt.Sprintf("the row has %d fields but the header has %d", len(row), len(header))}
@@ -279,7 +316,7 @@ func csvError(err error) error {
 	return err
 }
 
-func readJSONL(r *bufio.Reader, m *mapper, cols columnsAt) (*File, error) {
+func readJSONL(r *bufio.Reader, m *mapper, cols columnsAt, limit int) (*File, error) {
 	f := &File{headers: map[string]string{}}
 	unknown := map[string]bool{}
 	omits := map[string]map[sdk.Field]bool{} // by the line's columns, so that lines alike share one set
@@ -291,6 +328,9 @@ func readJSONL(r *bufio.Reader, m *mapper, cols columnsAt) (*File, error) {
 		b := bytes.TrimSpace(sc.Bytes())
 		if len(b) == 0 {
 			continue
+		}
+		if len(f.Records) == limit {
+			return nil, tooMany(line, limit)
 		}
 		if !utf8.Valid(b) {
 			col := 1
