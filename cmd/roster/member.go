@@ -38,6 +38,11 @@ func newMemberCmd(a *app) *cobra.Command {
 		newMemberInviteCmd(a, &slug),
 		newMemberResendCmd(a, &slug),
 		newMemberRevokeCmd(a, &slug),
+		newMemberShowCmd(a, &slug),
+		newMemberEditCmd(a, &slug),
+		newMemberRoleCmd(a, &slug),
+		newMemberTransferOwnerCmd(a, &slug),
+		newMemberBulkCmd(a, &slug),
 	)
 	return cmd
 }

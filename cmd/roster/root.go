@@ -34,6 +34,7 @@ const (
 type app struct {
 	stdout io.Writer // machine output: tables, --json documents
 	stderr io.Writer // human messages and logs
+	stdin  io.Reader // --password-stdin, --file -; nil means os.Stdin
 	getenv func(string) string
 	// isTerminal reports whether a stream is a terminal; nil means the
 	// real check. Tests set it to see the progress bar.
