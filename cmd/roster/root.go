@@ -119,7 +119,8 @@ embedded SQLite store in a data directory (--data, default ./roster-data).`,
 	pf.StringVar(&a.logLevel, "log-level", "", "log level: debug, info, warn or error (default info for serve, warn otherwise)")
 	pf.StringVar(&a.logFormat, "log-format", "text", "log format: text or json")
 
-	root.AddCommand(newServeCmd(a), newTenantCmd(a), newMemberCmd(a), newTokenCmd(a), newSyncCmd(a), newBackupCmd(a), newMigrateCmd(a), newVersionCmd(a))
+	root.AddCommand(newServeCmd(a), newTenantCmd(a), newMemberCmd(a), newTokenCmd(a), newSyncCmd(a), newBackupCmd(a), newMigrateCmd(a), newVersionCmd(a),
+		newGroupCmd(a), newAuditCmd(a))
 	return root
 }
 
