@@ -3,7 +3,11 @@
 // half of Roster's bulk sync; the rules (matching, seats, deprovisioning,
 // what a valid value is) live in the SDK.
 //
-// A CSV file has a header row. The documented columns are
+// A CSV file has a header row, and its fields are separated by commas,
+// semicolons (as Excel writes CSV where the comma is the decimal mark),
+// tabs or pipes: [Read] detects which from the header, or takes
+// [ReadOptions.Delimiter]. A file given as CSV that is JSON Lines is read
+// as JSON Lines. The documented columns are
 //
 //	external_id, email, user_name, given_name, middle_name, family_name,
 //	honorific_prefix, honorific_suffix, formatted_name, display_name,
@@ -87,7 +91,7 @@ type Error struct {
 	Field  string // the column's canonical name, when known
 	Msg    string
 	// Err is the sentinel the problem matches, if any
-	// ([ErrTooManyRecords]).
+	// ([ErrTooManyRecords], [ErrLooksLikeJSONLines]).
 	Err error
 }
 
@@ -118,6 +122,12 @@ type File struct {
 	// Unknown lists the columns (CSV) or keys (JSON Lines) that were not
 	// recognised and so ignored, as spelled in the file.
 	Unknown []string
+	// Format is the format the file was read as: the one asked for, or
+	// JSONL for a file asked for as CSV that is JSON Lines.
+	Format Format
+	// Delimiter separated the fields of a CSV file: the one asked for,
+	// or the one detected from the header. 0 for JSON Lines.
+	Delimiter rune
 
 	headers map[string]string // column name → its header in the file
 }
@@ -148,6 +158,9 @@ type ReadOptions struct {
 	// ([sdk.Settings.CustomAttributes]): a column whose header is one's
 	// name, compared case-insensitively, fills it.
 	CustomAttributes []sdk.CustomAttribute
+	// Delimiter separates the fields of a CSV file; 0 detects it from the
+	// header (see [Read]). It must pass [CheckDelimiter].
+	Delimiter rune
 	// MaxRecords is the most records a file may have; 0 means
 	// [sdk.MaxSyncRecords], the most one sync takes. Read stops at the
 	// first record over it.
@@ -172,10 +185,21 @@ const MaxFileBytes = 1 << 30
 
 // Read parses a file of the given format ("" is CSV).
 //
-// A UTF-8 byte order mark is skipped; UTF-16 is refused. Read stops at
-// the first record over [ReadOptions.MaxRecords] with an [*Error]
-// matching [ErrTooManyRecords], without reading the rest of the input.
+// A UTF-8 byte order mark is skipped; UTF-16 is refused. The delimiter of
+// a CSV file is [ReadOptions.Delimiter], or else detected from the header
+// (the first non-blank line): whichever of comma, semicolon, tab and pipe
+// it has most of outside quotes, comma on a tie and for a header without
+// any (a one-column file). [File.Delimiter] says which was used. A file
+// given as CSV whose first line is a JSON object is read as JSON Lines
+// ([File.Format] says so); one whose first line starts like a JSON object
+// but is not one is refused with an [*Error] matching
+// [ErrLooksLikeJSONLines]. Read stops at the first record over
+// [ReadOptions.MaxRecords] with an [*Error] matching [ErrTooManyRecords],
+// without reading the rest of the input.
 func Read(r io.Reader, format Format, opts ReadOptions) (*File, error) {
+	if err := CheckDelimiter(opts.Delimiter); err != nil {
+		return nil, err
+	}
 	br := bufio.NewReaderSize(r, 1<<16)
 	head, _ := br.Peek(4)
 	switch {
@@ -191,7 +215,19 @@ func Read(r io.Reader, format Format, opts ReadOptions) (*File, error) {
 	limit := opts.maxRecords()
 	switch format {
 	case CSV, "":
-		f, err = readCSV(br, m, cols, limit)
+		first, line, complete := sniff(br)
+		if looksLikeJSON(first) {
+			if err := jsonLinesGivenAsCSV(first, line, complete); err != nil {
+				return nil, err
+			}
+			f, err = readJSONL(br, m, cols, limit)
+			break
+		}
+		d := opts.Delimiter
+		if d == 0 {
+			d = detectDelimiter(first)
+		}
+		f, err = readCSV(br, d, m, cols, limit)
 	case JSONL:
 		f, err = readJSONL(br, m, cols, limit)
 	default:
@@ -211,11 +247,15 @@ type columnsAt map[int][3]int
 // order of columnsAt's entries.
 var keyColumns = [3]string{"email", "external_id", "user_name"}
 
-func readCSV(r io.Reader, m *mapper, cols columnsAt, limit int) (*File, error) {
+func readCSV(r io.Reader, delim rune, m *mapper, cols columnsAt, limit int) (*File, error) {
 	cr := csv.NewReader(r)
+	cr.Comma = delim
 	cr.FieldsPerRecord = -1
 	cr.ReuseRecord = true
 	header, err := cr.Read()
+	for err == nil && len(header) == 1 && strings.TrimSpace(header[0]) == "" {
+		header, err = cr.Read() // a blank line before the header
+	}
 	if errors.Is(err, io.EOF) {
 		return nil, &Error{Line: 1, Msg: "the file is empty; it needs a header row with at least an email column"}
 	}
@@ -223,7 +263,8 @@ func readCSV(r io.Reader, m *mapper, cols columnsAt, limit int) (*File, error) {
 		return nil, csvError(err)
 	}
 	header = slices.Clone(header)
-	f := &File{headers: map[string]string{}}
+	hl, _ := cr.FieldPos(0)
+	f := &File{Format: CSV, Delimiter: delim, headers: map[string]string{}}
 	type cell struct {
 		i int
 		c *column
@@ -232,7 +273,7 @@ func readCSV(r io.Reader, m *mapper, cols columnsAt, limit int) (*File, error) {
 	idx := map[string]int{}
 	for i, h := range header {
 		if !utf8.ValidString(h) {
-			return nil, &Error{Line: 1, Column: i + 1, Msg: "the header is not valid UTF-8; save the file as UTF-8"}
+			return nil, &Error{Line: hl, Column: i + 1, Msg: "the header is not valid UTF-8; save the file as UTF-8"}
 		}
 		c := m.column(h)
 		if c == nil {
@@ -240,14 +281,14 @@ func readCSV(r io.Reader, m *mapper, cols columnsAt, limit int) (*File, error) {
 			continue
 		}
 		if j, dup := idx[c.name]; dup {
-			return nil, &Error{Line: 1, Column: i + 1, Field: c.name, Msg: fmt.Sprintf("column %q is the same as column %d (%q)", h, j+1, header[j])}
+			return nil, &Error{Line: hl, Column: i + 1, Field: c.name, Msg: fmt.Sprintf("column %q is the same as column %d (%q)", h, j+1, header[j])}
 		}
 		idx[c.name] = i
 		f.headers[c.name] = h
 		cells = append(cells, cell{i, c})
 	}
 	if _, ok := idx["email"]; !ok {
-		return nil, &Error{Line: 1, Field: "email", Msg: "the header has no email column (expected one of: email, Work Email, Email Address)"}
+		return nil, &Error{Line: hl, Field: "email", Msg: "the header has no email column (expected one of: email, Work Email, Email Address)"}
 	}
 	// Fill records in the table's order, whatever the file's.
 	order := func(c *column) int {
@@ -317,7 +358,7 @@ func csvError(err error) error {
 }
 
 func readJSONL(r *bufio.Reader, m *mapper, cols columnsAt, limit int) (*File, error) {
-	f := &File{headers: map[string]string{}}
+	f := &File{Format: JSONL, headers: map[string]string{}}
 	unknown := map[string]bool{}
 	omits := map[string]map[sdk.Field]bool{} // by the line's columns, so that lines alike share one set
 	sc := bufio.NewScanner(r)

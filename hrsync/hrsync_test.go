@@ -140,6 +140,9 @@ func FuzzRead(f *testing.F) {
 	f.Add([]byte("{\"email\":\"a@x.test\",\"status\":false}\n"), true)
 	f.Add([]byte("\xEF\xBB\xBFemail\n\"a\"\"b@x.test\"\n"), false)
 	f.Add([]byte(allColumnsCSV), false)
+	f.Add([]byte("\xEF\xBB\xBFWork Email;\"Full; Name\"\r\na@x.test;\"A, \"\"B\"\"\"\r\n"), false)
+	f.Add([]byte("email\tdept\na@x.test\tEng\n"), false)
+	f.Add([]byte("{\"email\":\"a@x.test\"}\n{\"email\":\"b@x.test\"}\n"), false)
 	f.Fuzz(func(t *testing.T, data []byte, jsonl bool) {
 		format := CSV
 		if jsonl {
