@@ -76,8 +76,12 @@ func run(ctx context.Context, args []string, a *app) int {
 			fmt.Fprintln(a.stderr, "Run 'roster --help' for usage.")
 		}
 	}
-	if usage {
+	var ec interface{ exitCode() int }
+	switch {
+	case usage:
 		return 2
+	case errors.As(err, &ec):
+		return ec.exitCode()
 	}
 	return 1
 }

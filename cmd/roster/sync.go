@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -27,12 +28,14 @@ type syncOptions struct {
 	dryRun      bool
 	deprovision string
 	metricsFile string
+	maxDeprov   string
+	force       bool
 }
 
 func newSyncCmd(a *app) *cobra.Command {
 	var o syncOptions
 	cmd := &cobra.Command{
-		Use:   "sync --tenant SLUG --file FILE [--format csv|jsonl] [--dry-run] [--deprovision none|deactivate|delete] [--json]",
+		Use:   "sync --tenant SLUG --file FILE|- [--format csv|jsonl] [--dry-run] [--deprovision none|deactivate|delete [--max-deprovision N|P%] [--force]] [--json]",
 		Short: "Make a tenant's members match an HR export (CSV or JSON Lines)",
 		Long: `Make a tenant's members match an HR export: records are matched to members
 by external id, then by email; matched members are updated where a field
@@ -59,7 +62,23 @@ primary work email. Only email is required; a column the file lacks leaves
 that field as it is, an empty cell clears it, and unknown columns are
 reported and ignored. JSON Lines files carry one object per line with the
 same keys. The format comes from --format, else from the file name
-(.jsonl, .ndjson and .json are JSON Lines, anything else CSV).
+(.jsonl, .ndjson and .json are JSON Lines, anything else CSV). --file -
+reads standard input (CSV unless --format says otherwise); the report
+calls it "stdin".
+
+Deprovisioning is guarded, since a truncated or empty export looks like a
+company whose staff all left. A file without records (empty, or a header
+only) never deprovisions: the sync is refused, even with --force. A sync
+that would deprovision (delete, or deactivate for being absent) more
+members than --max-deprovision allows is refused before anything is
+written; the limit is a number of members (200) or a percentage of the
+tenant's members before the sync (5%), by default 10% or 50 members,
+whichever is larger. --force lifts the limit. A dry run prints its plan
+and the refusal, and exits 1 too.
+
+Ctrl-C or SIGTERM stops a sync after the batch of writes in flight: the
+report says what was done and how many changes were not processed, and
+the exit status is 130. Re-running the same file finishes the job.
 
 A file that cannot be trusted as a whole (bad encoding, no email column, an
 unparsable row, an email or external id twice, a cycle of managers) is
@@ -85,6 +104,8 @@ every row); alert on time() minus the last. Other tenants' samples in FILE
 are kept. A dry run writes nothing there.`,
 		Example: `  roster sync --tenant acme --file people.csv --dry-run
   roster sync --tenant acme --file people.csv --deprovision deactivate
+  roster sync --tenant acme --file people.csv --deprovision deactivate --max-deprovision 20%
+  hr-export | roster sync --tenant acme --file - --format csv
   roster sync --tenant acme --file export.jsonl --json > report.json
   roster sync --tenant acme --file people.csv --metrics-file /var/lib/node_exporter/roster_sync.prom`,
 		Args: cobra.NoArgs,
@@ -94,10 +115,12 @@ are kept. A dry run writes nothing there.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.slug, "tenant", "", "slug of the tenant (required)")
-	f.StringVar(&o.file, "file", "", "the HR export to read (required)")
+	f.StringVar(&o.file, "file", "", "the HR export to read, - for standard input (required)")
 	f.StringVar(&o.format, "format", "", "csv or jsonl (default: from the file name)")
 	f.BoolVar(&o.dryRun, "dry-run", false, "report what would change without writing anything")
 	f.StringVar(&o.deprovision, "deprovision", string(sdk.DeprovisionNone), "what happens to members absent from the file: none, deactivate or delete")
+	f.StringVar(&o.maxDeprov, "max-deprovision", "", "refuse to deprovision more than N members or P% of the tenant's (default 10% or 50, whichever is larger)")
+	f.BoolVar(&o.force, "force", false, "deprovision past --max-deprovision (never on a file without records)")
 	f.BoolVar(&a.jsonOut, "json", false, "print the report on stdout as JSON")
 	f.StringVar(&o.metricsFile, "metrics-file", "", "record the run's rows by outcome, duration and time in FILE for node_exporter's textfile collector")
 	_ = cmd.MarkFlagRequired("tenant")
@@ -106,11 +129,18 @@ are kept. A dry run writes nothing there.`,
 }
 
 func (a *app) sync(cmd *cobra.Command, o syncOptions) error {
+	stdin := o.file == "-"
+	name := o.file
+	if stdin {
+		name = "stdin"
+	}
 	format := hrsync.Format(strings.ToLower(o.format))
-	switch format {
-	case "":
+	switch {
+	case format == "" && stdin:
+		format = hrsync.CSV
+	case format == "":
 		format = hrsync.FormatOf(o.file)
-	case hrsync.CSV, hrsync.JSONL:
+	case format == hrsync.CSV, format == hrsync.JSONL:
 	default:
 		return usageError{fmt.Errorf("--format %q: use csv or jsonl", o.format)}
 	}
@@ -120,23 +150,32 @@ func (a *app) sync(cmd *cobra.Command, o syncOptions) error {
 	default:
 		return usageError{fmt.Errorf("--deprovision %q: use none, deactivate or delete", o.deprovision)}
 	}
+	opts, err := parseMaxDeprovision(o.maxDeprov)
+	if err != nil {
+		return err
+	}
+	opts.Deprovision, opts.DryRun, opts.Force = dep, o.dryRun, o.force
 
 	// The file is opened before the store: a file that cannot be read
 	// costs nothing. It is parsed once the tenant is known, since its
 	// custom attributes are columns too; a file that cannot be trusted
 	// still writes nothing.
-	in, err := openExport(o.file)
-	if err != nil {
-		return err
+	in := a.input()
+	if !stdin {
+		f, err := openExport(o.file)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		in = f
 	}
-	defer in.Close()
 
-	return a.withClient(cmd, openAdmin, func(ctx context.Context, c *sdk.Client) error {
+	err = a.withClient(cmd, openAdmin, func(ctx context.Context, c *sdk.Client) error {
 		t, err := tenantBySlug(ctx, c, o.slug)
 		if err != nil {
 			return err
 		}
-		file, err := readExport(in, o.file, format, t)
+		file, err := readExport(in, name, format, t)
 		if err != nil {
 			return err
 		}
@@ -145,15 +184,12 @@ func (a *app) sync(cmd *cobra.Command, o syncOptions) error {
 			what = "key"
 		}
 		if len(file.Unknown) > 0 {
-			a.say("%s: ignored %ss: %s", o.file, what, strings.Join(file.Unknown, ", "))
+			a.say("%s: ignored %ss: %s", name, what, strings.Join(file.Unknown, ", "))
 		}
 		bar := a.newProgress()
 		start := time.Now()
-		rep, err := c.Sync(ctx, sdk.SyncActor("cli:"+filepath.Base(o.file)), t.ID, file.Records, sdk.SyncOptions{
-			Deprovision: dep,
-			DryRun:      o.dryRun,
-			Progress:    bar.update,
-		})
+		opts.Progress = bar.update
+		rep, err := c.Sync(ctx, sdk.SyncActor("cli:"+filepath.Base(name)), t.ID, file.Records, opts)
 		bar.finish()
 		took := time.Since(start)
 		if o.metricsFile != "" && !o.dryRun {
@@ -167,10 +203,18 @@ func (a *app) sync(cmd *cobra.Command, o syncOptions) error {
 				a.warn("%v", merr)
 			}
 		}
+		interrupted := errors.Is(err, context.Canceled) && ctx.Err() != nil
+		guard := guardErr(err, name)
 		if err != nil && rep == nil {
+			switch {
+			case guard != nil:
+				return guard
+			case interrupted:
+				return interruptedError{errorf(err, "interrupted before anything was written; run the sync again")}
+			}
 			switch sdk.ReasonOf(err) {
 			case sdk.ReasonDuplicateItem, sdk.ReasonManagerCycle:
-				return errorf(err, "%s: %s; nothing was written", o.file, reasonMessage(err))
+				return errorf(err, "%s: %s; nothing was written", name, reasonMessage(err))
 			}
 			return err
 		}
@@ -180,7 +224,16 @@ func (a *app) sync(cmd *cobra.Command, o syncOptions) error {
 				return errors.Join(err, jerr)
 			}
 		} else {
-			a.printSyncReport(rep, o, t.Slug, took)
+			a.printSyncReport(rep, name, t.Slug, took, guard == nil)
+		}
+		switch {
+		case guard != nil:
+			return guard
+		case interrupted:
+			if !a.jsonOut {
+				a.say("Interrupted: the sync stopped after the batch in flight; %d change(s) written, %d not processed. Run the same sync again to finish the job.", rep.Writes, rep.NotProcessed)
+			}
+			return interruptedError{errorf(err, "interrupted: %d change(s) not processed; run the sync again to finish the job", rep.NotProcessed)}
 		}
 		if err != nil {
 			// Interrupted, or the store failed half-way: the report says
@@ -196,7 +249,64 @@ func (a *app) sync(cmd *cobra.Command, o syncOptions) error {
 		}
 		return nil
 	})
+	var ie interruptedError
+	if err != nil && !errors.As(err, &ie) && errors.Is(err, context.Canceled) && cmd.Context().Err() != nil {
+		// Interrupted opening the store or reading the tenant.
+		return interruptedError{errorf(err, "interrupted before anything was written; run the sync again")}
+	}
+	return err
 }
+
+// guardErr phrases a refusal of the SDK's deprovisioning guard for a
+// sync of the file name, or returns nil for any other error.
+func guardErr(err error, name string) error {
+	switch sdk.ReasonOf(err) {
+	case sdk.ReasonEmptyInput:
+		return errorf(err, "%s: refused by the empty-input guard (%s): %s", name, sdk.ReasonEmptyInput, reasonMessage(err))
+	case sdk.ReasonDeprovisionLimit:
+		return errorf(err, "%s: refused by the deprovisioning guard (%s): %s (--max-deprovision N or P%%, or --force)", name, sdk.ReasonDeprovisionLimit, reasonMessage(err))
+	}
+	return nil
+}
+
+// parseMaxDeprovision reads --max-deprovision: a number of members or a
+// percentage of the tenant's; "" is the SDK's default.
+func parseMaxDeprovision(v string) (sdk.SyncOptions, error) {
+	var o sdk.SyncOptions
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return o, nil
+	}
+	bad := usageError{fmt.Errorf("--max-deprovision %q: use a number of members (200) or a percentage from 0%% to 100%% of the tenant's members (5%%)", v)}
+	if p, ok := strings.CutSuffix(v, "%"); ok {
+		f, err := strconv.ParseFloat(strings.TrimSpace(p), 64)
+		if err != nil || !(f >= 0 && f <= 100) { // NaN fails both
+			return o, bad
+		}
+		if f == 0 {
+			o.MaxDeprovision = -1 // the SDK's "none"
+		} else {
+			o.MaxDeprovisionPercent = f
+		}
+		return o, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 {
+		return o, bad
+	}
+	if n == 0 {
+		n = -1
+	}
+	o.MaxDeprovision = n
+	return o, nil
+}
+
+// interruptedError is a sync stopped by a signal: exit status 130, as
+// for a process a shell saw end by SIGINT.
+type interruptedError struct{ error }
+
+func (e interruptedError) Unwrap() error { return e.error }
+func (interruptedError) exitCode() int   { return 130 }
 
 // syncJSON is the --json report: the SDK's summary, and the file's
 // columns (or keys) that were ignored.
@@ -257,12 +367,17 @@ func readExport(r io.Reader, name string, format hrsync.Format, t *sdk.Tenant) (
 
 // printSyncReport writes a report for people to stderr: the counts, then
 // every failure and skip with its line, key, reason and message.
-func (a *app) printSyncReport(rep *sdk.SyncReport, o syncOptions, slug string, took time.Duration) {
+// A dry run refused by a guard does not suggest running it for real
+// (apply false).
+func (a *app) printSyncReport(rep *sdk.SyncReport, name, slug string, took time.Duration, apply bool) {
 	s := rep.Summary()
 	if l := a.jsonLog(); l != nil {
 		// --log-format json: the counts in one record, a record per
 		// failure and skip.
-		attrs := []any{"file", o.file, "tenant", slug, "dry_run", rep.DryRun, "took", took.Round(time.Millisecond).String(), "writes", rep.Writes}
+		attrs := []any{"file", name, "tenant", slug, "dry_run", rep.DryRun, "took", took.Round(time.Millisecond).String(), "writes", rep.Writes}
+		if rep.Interrupted {
+			attrs = append(attrs, "interrupted", true, "not_processed", rep.NotProcessed)
+		}
 		counts := outcomeCounts(s)
 		for _, o := range syncOutcomes {
 			attrs = append(attrs, o, counts[o])
@@ -277,9 +392,9 @@ func (a *app) printSyncReport(rep *sdk.SyncReport, o syncOptions, slug string, t
 		return
 	}
 	if rep.DryRun {
-		a.say("Dry run of %s on tenant %q: nothing was written. It would make these changes:", o.file, slug)
+		a.say("Dry run of %s on tenant %q: nothing was written. It would make these changes:", name, slug)
 	} else {
-		a.say("Synced %s into tenant %q in %s (%d write(s)):", o.file, slug, took.Round(time.Millisecond), rep.Writes)
+		a.say("Synced %s into tenant %q in %s (%d write(s)):", name, slug, took.Round(time.Millisecond), rep.Writes)
 	}
 	w := tabwriter.NewWriter(a.stderr, 0, 4, 2, ' ', 0)
 	for _, c := range []struct {
@@ -291,6 +406,9 @@ func (a *app) printSyncReport(rep *sdk.SyncReport, o syncOptions, slug string, t
 		{"failed", s.Failed}, {"skipped", s.Skipped},
 	} {
 		fmt.Fprintf(w, "  %s\t%d\n", c.name, c.n)
+	}
+	if rep.Interrupted {
+		fmt.Fprintf(w, "  not processed\t%d\n", rep.NotProcessed)
 	}
 	_ = w.Flush()
 	list := func(title string, fs []sdk.SyncFailure) {
@@ -310,7 +428,7 @@ func (a *app) printSyncReport(rep *sdk.SyncReport, o syncOptions, slug string, t
 	}
 	list("Failed", s.Failures)
 	list("Skipped", s.Skips)
-	if rep.DryRun && s.Created+s.Updated+s.Deactivated+s.Reactivated+s.Deleted > 0 {
+	if apply && rep.DryRun && s.Created+s.Updated+s.Deactivated+s.Reactivated+s.Deleted > 0 {
 		a.say("Run it again without --dry-run to apply it.")
 	}
 }

@@ -163,6 +163,32 @@ func TestSync(t *testing.T) {
 	}
 }
 
+func TestParseMaxDeprovision(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want sdk.SyncOptions
+	}{
+		{"", sdk.SyncOptions{}},
+		{"200", sdk.SyncOptions{MaxDeprovision: 200}},
+		{" 7 ", sdk.SyncOptions{MaxDeprovision: 7}},
+		{"0", sdk.SyncOptions{MaxDeprovision: -1}},
+		{"5%", sdk.SyncOptions{MaxDeprovisionPercent: 5}},
+		{"2.5%", sdk.SyncOptions{MaxDeprovisionPercent: 2.5}},
+		{"100%", sdk.SyncOptions{MaxDeprovisionPercent: 100}},
+		{"0%", sdk.SyncOptions{MaxDeprovision: -1}},
+	} {
+		got, err := parseMaxDeprovision(tc.in)
+		if err != nil || got.MaxDeprovision != tc.want.MaxDeprovision || got.MaxDeprovisionPercent != tc.want.MaxDeprovisionPercent {
+			t.Errorf("parseMaxDeprovision(%q) = %+v, %v; want %+v", tc.in, got, err, tc.want)
+		}
+	}
+	for _, in := range []string{"x", "-1", "1.5", "%", "101%", "-1%", "NaN%", "Inf%"} {
+		if _, err := parseMaxDeprovision(in); err == nil {
+			t.Errorf("parseMaxDeprovision(%q) accepted", in)
+		}
+	}
+}
+
 func TestSyncUsage(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
@@ -177,6 +203,10 @@ func TestSyncUsage(t *testing.T) {
 		{[]string{"--tenant", "acme"}, 2, `required flag(s) "file" not set`},
 		{[]string{"--tenant", "acme", "--file", people, "--format", "xml"}, 2, `--format "xml": use csv or jsonl`},
 		{[]string{"--tenant", "acme", "--file", people, "--deprovision", "fire"}, 2, `--deprovision "fire": use none, deactivate or delete`},
+		{[]string{"--tenant", "acme", "--file", people, "--max-deprovision", "5x"}, 2, `--max-deprovision "5x": use a number of members (200) or a percentage from 0% to 100% of the tenant's members (5%)`},
+		{[]string{"--tenant", "acme", "--file", people, "--max-deprovision", "-1"}, 2, `--max-deprovision "-1": use a number of members`},
+		{[]string{"--tenant", "acme", "--file", people, "--max-deprovision", "101%"}, 2, `--max-deprovision "101%": use a number of members`},
+		{[]string{"--tenant", "acme", "--file", people, "--max-deprovision", "NaN%"}, 2, `--max-deprovision "NaN%": use a number of members`},
 		{[]string{"--tenant", "acme", "--file", filepath.Join(dir, "nope.csv")}, 1, "cannot read " + filepath.Join(dir, "nope.csv") + ": no such file or directory"},
 		{[]string{"--tenant", "acme", "--file", people}, 1, "does not exist"},
 	} {
