@@ -134,7 +134,7 @@ date, or a duration before now such as 24h.`,
 				fmt.Fprintln(w, "TIME\tACTION\tCHANNEL\tACTOR\tTARGET")
 				for _, e := range p.Items {
 					actor := string(e.ActorKind)
-					if e.ActorID != "" {
+					if e.ActorID != "" && e.ActorID != actor {
 						actor += ":" + e.ActorID
 					}
 					fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", e.Time.Format(time.RFC3339), e.Action, dash(e.Channel), actor, dash(e.TargetID))

@@ -16,7 +16,7 @@ func newMemberCmd(a *app) *cobra.Command {
 	var slug string
 	cmd := &cobra.Command{
 		Use:   "member",
-		Short: "List, add, invite, deactivate, reactivate, remove and log out members of a tenant",
+		Short: "List, show, add, invite, edit, deactivate, reactivate, remove and log out members of a tenant; change roles and the owner",
 		Args:  cobra.NoArgs,
 		RunE:  func(cmd *cobra.Command, args []string) error { return cmd.Help() },
 	}

@@ -64,7 +64,7 @@ func tenantBySlug(ctx context.Context, c *sdk.Client, slug string) (*sdk.Tenant,
 func newTenantCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "tenant",
-		Short: "Create, list and reconcile tenants",
+		Short: "Create, list, show and reconcile tenants; change their seats and settings",
 		Args:  cobra.NoArgs,
 		RunE:  func(cmd *cobra.Command, args []string) error { return cmd.Help() },
 	}
