@@ -30,6 +30,7 @@ type syncOptions struct {
 	metricsFile string
 	maxDeprov   string
 	force       bool
+	delimiter   string
 }
 
 func newSyncCmd(a *app) *cobra.Command {
@@ -62,7 +63,9 @@ primary work email. Only email is required; a column the file lacks leaves
 that field as it is, an empty cell clears it, and unknown columns are
 reported and ignored. JSON Lines files carry one object per line with the
 same keys. The format comes from --format, else from the file name
-(.jsonl, .ndjson and .json are JSON Lines, anything else CSV). --file -
+(.jsonl, .ndjson and .json are JSON Lines, anything else CSV). A CSV
+file's delimiter is detected from its header (comma, semicolon, tab or
+pipe) unless --delimiter gives it. --file -
 reads standard input (CSV unless --format says otherwise); the report
 calls it "stdin".
 
@@ -117,6 +120,7 @@ are kept. A dry run writes nothing there.`,
 	f.StringVar(&o.slug, "tenant", "", "slug of the tenant (required)")
 	f.StringVar(&o.file, "file", "", "the HR export to read, - for standard input (required)")
 	f.StringVar(&o.format, "format", "", "csv or jsonl (default: from the file name)")
+	f.StringVar(&o.delimiter, "delimiter", "", "the CSV delimiter: one character, or comma, semicolon, tab (or \\t) or pipe (default: detected from the header)")
 	f.BoolVar(&o.dryRun, "dry-run", false, "report what would change without writing anything")
 	f.StringVar(&o.deprovision, "deprovision", string(sdk.DeprovisionNone), "what happens to members absent from the file: none, deactivate or delete")
 	f.StringVar(&o.maxDeprov, "max-deprovision", "", "refuse to deprovision more than N members or P% of the tenant's (default 10% or 50, whichever is larger)")
@@ -150,6 +154,15 @@ func (a *app) sync(cmd *cobra.Command, o syncOptions) error {
 	default:
 		return usageError{fmt.Errorf("--deprovision %q: use none, deactivate or delete", o.deprovision)}
 	}
+	delim, err := hrsync.ParseDelimiter(o.delimiter)
+	if err != nil {
+		why := "it is not one character"
+		var de *hrsync.DelimiterError
+		if errors.As(err, &de) {
+			why = de.Reason
+		}
+		return usageError{fmt.Errorf("--delimiter %q: %s; use one character, or comma, semicolon, tab (or \\t) or pipe", o.delimiter, why)}
+	}
 	opts, err := parseMaxDeprovision(o.maxDeprov)
 	if err != nil {
 		return err
@@ -175,7 +188,7 @@ func (a *app) sync(cmd *cobra.Command, o syncOptions) error {
 		if err != nil {
 			return err
 		}
-		file, err := readExport(in, name, format, t)
+		file, err := readExport(in, name, format, delim, t)
 		if err != nil {
 			return err
 		}
@@ -351,10 +364,11 @@ func openExport(name string) (*os.File, error) {
 	return f, nil
 }
 
-// readExport parses an HR export for tenant t, phrasing its problems with
+// readExport parses an HR export for tenant t, with the CSV delimiter
+// delim (0 detects it), phrasing its problems with
 // the file's name.
-func readExport(r io.Reader, name string, format hrsync.Format, t *sdk.Tenant) (*hrsync.File, error) {
-	file, err := hrsync.Read(r, format, hrsync.ReadOptions{CustomAttributes: t.Settings.CustomAttributes})
+func readExport(r io.Reader, name string, format hrsync.Format, delim rune, t *sdk.Tenant) (*hrsync.File, error) {
+	file, err := hrsync.Read(r, format, hrsync.ReadOptions{CustomAttributes: t.Settings.CustomAttributes, Delimiter: delim})
 	var he *hrsync.Error
 	switch {
 	case errors.As(err, &he):

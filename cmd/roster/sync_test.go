@@ -207,6 +207,8 @@ func TestSyncUsage(t *testing.T) {
 		{[]string{"--tenant", "acme", "--file", people, "--max-deprovision", "-1"}, 2, `--max-deprovision "-1": use a number of members`},
 		{[]string{"--tenant", "acme", "--file", people, "--max-deprovision", "101%"}, 2, `--max-deprovision "101%": use a number of members`},
 		{[]string{"--tenant", "acme", "--file", people, "--max-deprovision", "NaN%"}, 2, `--max-deprovision "NaN%": use a number of members`},
+		{[]string{"--tenant", "acme", "--file", people, "--delimiter", "ab"}, 2, `--delimiter "ab": it is not one character; use one character, or comma, semicolon, tab (or \t) or pipe`},
+		{[]string{"--tenant", "acme", "--file", people, "--delimiter", `"`}, 2, `--delimiter "\"": it is the quote character; use one character`},
 		{[]string{"--tenant", "acme", "--file", filepath.Join(dir, "nope.csv")}, 1, "cannot read " + filepath.Join(dir, "nope.csv") + ": no such file or directory"},
 		{[]string{"--tenant", "acme", "--file", people}, 1, "does not exist"},
 	} {
@@ -310,5 +312,25 @@ func TestSyncProfileColumns(t *testing.T) {
 	}
 	if audits() != events {
 		t.Fatal("failed rows wrote events")
+	}
+}
+
+// TestSyncDelimiter reads a semicolon file with the delimiter given, and
+// detected.
+func TestSyncDelimiter(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	data := "--data=" + filepath.Join(dir, "data")
+	mustRun(t, nil, "tenant", "create", "acme", "--owner-email", "ann@acme.test", data)
+	semi := writeFile(t, dir, "semi.csv", "email;given_name\nbob@acme.test;Bob\n")
+	for _, d := range []string{";", "semicolon", ""} {
+		r := roster(t, nil, "sync", "--tenant", "acme", "--file", semi, "--delimiter", d, "--dry-run", "--json", data)
+		if s := summary(t, r); r.code != 0 || s.Created != 1 {
+			t.Errorf("--delimiter %q: %+v\n%s", d, s, r)
+		}
+	}
+	// The wrong delimiter given finds no email column.
+	if r := roster(t, nil, "sync", "--tenant", "acme", "--file", semi, "--delimiter", "tab", data); r.code != 1 || !strings.Contains(r.stderr, "nothing was written") {
+		t.Errorf("--delimiter tab on a semicolon file: %s", r)
 	}
 }
