@@ -163,6 +163,9 @@ func (a *app) sync(cmd *cobra.Command, o syncOptions) error {
 		}
 		return usageError{fmt.Errorf("--delimiter %q: %s; use one character, or comma, semicolon, tab (or \\t) or pipe", o.delimiter, why)}
 	}
+	if delim != 0 && format == hrsync.JSONL {
+		return usageError{fmt.Errorf("--delimiter %q: a JSON Lines file has no delimiter; drop --delimiter or give --format csv", o.delimiter)}
+	}
 	opts, err := parseMaxDeprovision(o.maxDeprov)
 	if err != nil {
 		return err
@@ -192,9 +195,18 @@ func (a *app) sync(cmd *cobra.Command, o syncOptions) error {
 		if err != nil {
 			return err
 		}
+		// Say how the file was read when the reader decided: a file named
+		// or given as CSV that is JSON Lines, a delimiter that is not a
+		// comma.
 		what := "column"
-		if format == hrsync.JSONL {
+		switch {
+		case file.Format == hrsync.JSONL && format != hrsync.JSONL:
+			a.say("%s: read as JSON Lines (its first line is a JSON object); give --format jsonl or name it .jsonl to say so", name)
 			what = "key"
+		case file.Format == hrsync.JSONL:
+			what = "key"
+		case delim == 0 && file.Delimiter != 0 && file.Delimiter != ',':
+			a.say("%s: read as %s-separated (detected from the header; --delimiter sets it)", name, hrsync.DelimiterName(file.Delimiter))
 		}
 		if len(file.Unknown) > 0 {
 			a.say("%s: ignored %ss: %s", name, what, strings.Join(file.Unknown, ", "))

@@ -334,3 +334,27 @@ func TestSyncDelimiter(t *testing.T) {
 		t.Errorf("--delimiter tab on a semicolon file: %s", r)
 	}
 }
+
+// TestSyncSaysHowItRead checks that the report says when the reader chose
+// the format or the delimiter, and that --delimiter is refused where it
+// could not be used.
+func TestSyncSaysHowItRead(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	data := "--data=" + filepath.Join(dir, "data")
+	mustRun(t, nil, "tenant", "create", "acme", "--owner-email", "ann@acme.test", data)
+	semi := writeFile(t, dir, "semi.csv", "email;given_name\nbob@acme.test;Bob\n")
+	if r := roster(t, nil, "sync", "--tenant", "acme", "--file", semi, "--dry-run", data); r.code != 0 || !strings.Contains(r.stderr, "read as semicolon-separated") {
+		t.Errorf("a detected semicolon: %s", r)
+	}
+	if r := roster(t, nil, "sync", "--tenant", "acme", "--file", semi, "--delimiter", ";", "--dry-run", data); r.code != 0 || strings.Contains(r.stderr, "read as") {
+		t.Errorf("a delimiter given: the report should not say it was detected: %s", r)
+	}
+	jsonl := writeFile(t, dir, "people.csv", `{"email":"carl@acme.test","given_name":"Carl"}`+"\n")
+	if r := roster(t, nil, "sync", "--tenant", "acme", "--file", jsonl, "--dry-run", "--json", data); r.code != 0 || summary(t, r).Created != 1 || !strings.Contains(r.stderr, "read as JSON Lines") {
+		t.Errorf("JSON Lines named .csv: %s", r)
+	}
+	if r := roster(t, nil, "sync", "--tenant", "acme", "--file", jsonl, "--format", "jsonl", "--delimiter", ";", data); r.code != 2 || !strings.Contains(r.stderr, "a JSON Lines file has no delimiter") {
+		t.Errorf("--delimiter with --format jsonl: %s", r)
+	}
+}
