@@ -64,6 +64,8 @@ type tenantDoc struct {
 	SeatTakes    []string `bson:"seatTakes,omitempty"`
 	SeatReleases []string `bson:"seatReleases,omitempty"`
 	SeatOps      int64    `bson:"seatOps"`
+	// Deleting marks a tenant whose deletion started (see tenantdelete.go).
+	Deleting bool `bson:"deleting,omitempty"`
 }
 
 // memberDoc is a member as stored: the whole [sdk.Profile], the member's
@@ -344,6 +346,7 @@ func (d *tenantDoc) tenant() *sdk.Tenant {
 		Version:       d.Version,
 		CreatedAt:     d.CreatedAt,
 		UpdatedAt:     d.UpdatedAt,
+		Deleting:      d.Deleting,
 	}
 	for i := range d.Roles {
 		t.Roles[i] = d.Roles[i].role()

@@ -19,6 +19,7 @@ const (
 	EventTenantSeatsChanged         EventType = "tenant.seats_changed"
 	EventTenantOwnershipTransferred EventType = "tenant.ownership_transferred"
 	EventTenantReconciled           EventType = "tenant.reconciled"
+	EventTenantDeleted              EventType = "tenant.deleted" // observers only: the audit log goes with the tenant
 	EventMemberAdded                EventType = "member.added"
 	EventMemberUpdated              EventType = "member.updated"
 	EventMemberRoleChanged          EventType = "member.role_changed"

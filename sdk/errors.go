@@ -126,6 +126,11 @@ const (
 	// tenant; nothing was written, whatever the options.
 	ReasonDeprovisionLimit Reason = "deprovision_limit"
 	ReasonEmptyInput       Reason = "empty_input"
+
+	// ReasonTenantDeleting (with CodeNotFound): the tenant's deletion
+	// started and has not finished ([Tenant.Deleting]); deleting it again
+	// ([Client.DeleteTenant]) finishes it.
+	ReasonTenantDeleting Reason = "tenant_deleting"
 )
 
 // Error is the one error type the SDK returns. It says which operation

@@ -88,6 +88,28 @@ type TenantStore interface {
 	// attempts with CodeFailedPrecondition and ReasonVersionMismatch,
 	// leaving the counter as it was. An unknown tenant is CodeNotFound.
 	RecountSeats(ctx context.Context, tenantID string, holding []Status) (t *Tenant, previous int, err error)
+	// DeleteTenant deletes the tenant and everything it holds — its
+	// members and their credentials, invitations, groups and memberships,
+	// tokens and audit log — and frees its slug and its members' addresses
+	// (those written with [MemberWrite.GlobalEmail] included), if the
+	// tenant's Version equals expectedVersion. It returns CodeNotFound for
+	// an unknown tenant, or CodeFailedPrecondition with
+	// ReasonVersionMismatch. A member write of the tenant racing the
+	// deletion either lands before it, and is deleted with the rest, or
+	// fails: no member of a deleted tenant survives it.
+	//
+	// A store that cannot delete it all in one atomic step first marks the
+	// tenant deleting ([Tenant.Deleting] set, Version+1), after which no
+	// member write takes a seat of it, then deletes what it holds, then the
+	// tenant. Until that last step GetTenant, GetTenantBySlug and
+	// ListTenants return the tenant with Deleting set. A crash leaves the
+	// mark, and DeleteTenant on a marked tenant finishes the deletion,
+	// whatever expectedVersion.
+	//
+	// An audit event appended after the deletion, by an operation that
+	// decided before it, may remain: it is unreachable, since tenant ids
+	// are never reused.
+	DeleteTenant(ctx context.Context, tenantID string, expectedVersion int64) error
 }
 
 // TenantQuery selects a page of tenants.

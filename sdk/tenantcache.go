@@ -94,6 +94,9 @@ func (c *Client) tenantSnapshot(ctx context.Context, op, id string, fresh bool) 
 func (c *Client) getTenant(ctx context.Context, op, id string) (*Tenant, error) {
 	at := c.Now()
 	t, err := c.store.GetTenant(ctx, id)
+	if err == nil && t.Deleting {
+		err = errDeleting(op)
+	}
 	if err != nil {
 		if isNotFound(err) {
 			c.tenants.forget(id)
@@ -102,6 +105,11 @@ func (c *Client) getTenant(ctx context.Context, op, id string) (*Tenant, error) 
 	}
 	c.tenants.putAt(t, at)
 	return t, nil
+}
+
+// errDeleting is the answer for a tenant whose deletion has not finished.
+func errDeleting(op string) error {
+	return E(op, CodeNotFound, ReasonTenantDeleting, "the tenant's deletion has not finished; delete it again to finish it", nil)
 }
 
 // RecentTenant returns the client's snapshot of the tenant when it is

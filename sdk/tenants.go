@@ -185,15 +185,21 @@ func (c *Client) Tenant(ctx context.Context, id string) (*Tenant, error) {
 
 // TenantBySlug returns the tenant with the given slug.
 func (c *Client) TenantBySlug(ctx context.Context, slug string) (*Tenant, error) {
+	const op = "sdk.TenantBySlug"
 	t, err := c.store.GetTenantBySlug(ctx, strings.ToLower(strings.TrimSpace(slug)))
 	if err != nil {
-		return nil, withOp("sdk.TenantBySlug", err)
+		return nil, withOp(op, err)
+	}
+	if t.Deleting {
+		c.tenants.forget(t.ID)
+		return nil, errDeleting(op)
 	}
 	c.tenants.putAt(t, c.Now())
 	return t, nil
 }
 
-// ListTenants returns a page of tenants in creation order.
+// ListTenants returns a page of tenants in creation order, those whose
+// deletion has not finished ([Tenant.Deleting]) included.
 func (c *Client) ListTenants(ctx context.Context, opts ListOptions) (*Page[*Tenant], error) {
 	const op = "sdk.ListTenants"
 	size, after, err := pageParams(op, opts)

@@ -102,6 +102,14 @@ type Tenant struct {
 	Version   int64     `json:"version"`
 	CreatedAt time.Time `json:"createdAt"`
 	UpdatedAt time.Time `json:"updatedAt"`
+
+	// Deleting is set on a tenant whose deletion started and has not
+	// finished (a store that deletes in steps stopped between them, see
+	// [TenantStore.DeleteTenant]). The SDK answers for such a tenant as for
+	// one that does not exist, with [ReasonTenantDeleting], except
+	// [Client.DeleteTenant], which finishes the deletion, and
+	// [Client.ListTenants], which lists it.
+	Deleting bool `json:"deleting,omitempty"`
 }
 
 // SeatLimit is the number of seats the tenant pays for.

@@ -182,3 +182,31 @@ func (s *Store) RecountSeats(ctx context.Context, tenantID string, holding []sdk
 	})
 	return t, prev, err
 }
+
+// purgeTables are the tables holding a tenant's records, each keyed by
+// tenant_id first, so that each delete is a range of its primary key.
+var purgeTables = []string{"members", "member_emails", "credentials", "groups", "edges", "invitations", "tokens", "audit"}
+
+// DeleteTenant implements [sdk.TenantStore]: the tenant and every row of
+// it, in one transaction (so the tenant is never seen half deleted and
+// never carries [sdk.Tenant.Deleting]). A member's address written with
+// GlobalEmail is freed with the member row, which holds it.
+func (s *Store) DeleteTenant(ctx context.Context, tenantID string, expected int64) error {
+	const op = "sqlite.DeleteTenant"
+	return s.write(ctx, op, func(x *wtx) error {
+		t, err := x.tenant(op, tenantID)
+		if err != nil {
+			return err
+		}
+		if t.Version != expected {
+			return stale(op)
+		}
+		for _, table := range purgeTables {
+			if _, err := x.tx.ExecContext(x.ctx, `DELETE FROM `+table+` WHERE tenant_id = ?`, tenantID); err != nil {
+				return err
+			}
+		}
+		_, err = x.tx.ExecContext(x.ctx, `DELETE FROM tenants WHERE id = ?`, tenantID)
+		return err
+	})
+}

@@ -191,6 +191,10 @@ func (w *serialized) RecountSeats(ctx context.Context, tenantID string, holding 
 	return t, previous, err
 }
 
+func (w *serialized) DeleteTenant(ctx context.Context, tenantID string, expectedVersion int64) error {
+	return w.write(ctx, func() error { return w.s.DeleteTenant(ctx, tenantID, expectedVersion) }, tenantID)
+}
+
 // Members.
 
 func (w *serialized) CreateMember(ctx context.Context, mw sdk.MemberWrite) error {

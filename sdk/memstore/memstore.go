@@ -650,3 +650,45 @@ func AuditMatches(e *sdk.AuditEvent, q sdk.AuditQuery) bool {
 	}
 	return true
 }
+
+// DeleteTenant implements sdk.TenantStore: everything of the tenant goes
+// in one step under the store's lock.
+func (s *Store) DeleteTenant(ctx context.Context, tenantID string, expected int64) error {
+	const op = "memstore.DeleteTenant"
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t, ok := s.tenants[tenantID]
+	if !ok {
+		return notFound(op, "tenant")
+	}
+	if t.Version != expected {
+		return stale(op)
+	}
+	if tm := s.members[tenantID]; tm != nil {
+		for _, m := range tm.byID {
+			s.setGlobal(m, nil, false)
+		}
+	}
+	for k, c := range s.creds {
+		if c.TenantID == tenantID {
+			delete(s.creds, k)
+		}
+	}
+	if s.invs != nil {
+		for _, id := range s.invs.ids[tenantID] {
+			delete(s.invs.byID, invKey(tenantID, id))
+		}
+		delete(s.invs.ids, tenantID)
+	}
+	e := s.ext()
+	delete(e.groups, tenantID)
+	delete(e.tokens, tenantID)
+	delete(s.members, tenantID)
+	delete(s.audit, tenantID)
+	delete(s.slugs, t.Slug)
+	delete(s.tenants, tenantID)
+	return nil
+}

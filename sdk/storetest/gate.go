@@ -56,6 +56,13 @@ func (g *gate) CreateTenant(ctx context.Context, t *sdk.Tenant, owner sdk.Member
 	return g.Store.CreateTenant(ctx, t, owner)
 }
 
+func (g *gate) DeleteTenant(ctx context.Context, tenantID string, expected int64) error {
+	if err := g.wait("DeleteTenant"); err != nil {
+		return err
+	}
+	return g.Store.DeleteTenant(ctx, tenantID, expected)
+}
+
 func (g *gate) GetTenant(ctx context.Context, id string) (*sdk.Tenant, error) {
 	if err := g.wait("GetTenant"); err != nil {
 		return nil, err

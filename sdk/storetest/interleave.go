@@ -22,6 +22,7 @@ func testInterleaving(t *testing.T, newStore func(t *testing.T) sdk.Store) {
 	t.Run("UniqueEmailAcrossTenants/NewOwner", func(t *testing.T) { interleave(t, newStore(t), newOwnerEmailRace()) })
 	t.Run("UniqueEmailAcrossTenants/Goroutines", func(t *testing.T) { testUniqueEmailGoroutines(t, newStore(t)) })
 	t.Run("RecountVsAdd", func(t *testing.T) { interleave(t, newStore(t), recountVsAdd()) })
+	t.Run("DeleteTenantVsAdd", func(t *testing.T) { interleave(t, newStore(t), deleteVsAdd()) })
 	t.Run("RecountVsChurn", func(t *testing.T) { testRecountChurn(t, newStore(t)) })
 	t.Run("UnknownManager", func(t *testing.T) { testUnknownManager(t, newStore(t)) })
 }

@@ -99,6 +99,7 @@ func Run(t *testing.T, newStore func(t *testing.T) sdk.Store, opts ...Option) {
 	group("Bulk", func(t *testing.T) { testBulk(t, newStore(t)) })
 	group("OverLimit", func(t *testing.T) { testOverLimit(t, newStore(t)) })
 	group("Scan", func(t *testing.T) { testScan(t, newStore(t)) })
+	group("DeleteTenant", func(t *testing.T) { testDeleteTenant(t, newStore(t)) })
 	group("Interleaving", func(t *testing.T) { testInterleaving(t, newStore) })
 	group("Concurrency", func(t *testing.T) {
 		t.Run("LastSeat", func(t *testing.T) { testRaceLastSeat(t, newStore(t)) })
