@@ -46,8 +46,8 @@
 // stdout as [sdk.SyncSummary]. The exit status is 1 when any row failed.
 // --metrics-file records the run (rows by outcome, duration, last run and
 // last success) in node_exporter's textfile-collector format.
-// A progress bar is drawn on stderr only when stdout and stderr are both
-// terminals.
+// A progress bar is drawn on stderr whenever stderr is a terminal (stdout
+// may be redirected: the report goes there, the bar is cleared).
 //
 // # Tokens and reconciliation
 //

@@ -94,7 +94,8 @@ The report goes to stderr, or with --json to stdout as one JSON object
 (counts under created, updated, deactivated, reactivated, deleted,
 unchanged, failed and skipped, then the failures and the changes, and the
 ignored columns under ignored). A
-progress bar is drawn on stderr when stdout and stderr are both terminals.
+progress bar is drawn on stderr whenever stderr is a terminal, also when the
+report on stdout is redirected to a file.
 
 --metrics-file FILE records the run for Prometheus, in the format of
 node_exporter's textfile collector (point its
@@ -470,15 +471,16 @@ type syncProgress struct {
 // syncPhases names the phases sdk.SyncOptions.Progress reports.
 var syncPhases = map[string]string{"read": "reading members", "plan": "planning", "write": "writing"}
 
-// newProgress returns the progress display of a sync: drawn on stderr when
-// both stdout and stderr are terminals, so that neither a redirected
-// report nor a log file fills with bar updates.
+// newProgress returns the progress display of a sync: drawn on stderr
+// whenever stderr is a terminal (a report redirected from stdout still
+// shows progress on the screen), never into a redirected stderr, so that
+// a log file does not fill with bar updates.
 func (a *app) newProgress() *syncProgress {
 	isTerm := a.isTerminal
 	if isTerm == nil {
 		isTerm = isTerminal
 	}
-	if !isTerm(a.stdout) || !isTerm(a.stderr) {
+	if !isTerm(a.stderr) {
 		return &syncProgress{}
 	}
 	return &syncProgress{w: a.stderr}

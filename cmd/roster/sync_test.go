@@ -237,6 +237,15 @@ func TestSyncProgress(t *testing.T) {
 	if !strings.Contains(errb.String(), "planning") || !strings.Contains(errb.String(), "(0/3)") || strings.Contains(out.String(), "planning") {
 		t.Errorf("no progress bar on a terminal:\nstdout: %q\nstderr: %q", out.String(), errb.String())
 	}
+	// stdout redirected (a report into a file), stderr on the screen.
+	var out2, errb2 syncBuffer
+	a = &app{stdout: &out2, stderr: &errb2, getenv: func(string) string { return "" }, isTerminal: func(w io.Writer) bool { return w == &errb2 }}
+	if code := run(t.Context(), []string{"sync", "--tenant", "acme", "--file", people, "--json", data}, a); code != 0 {
+		t.Fatalf("exit %d\n%s", code, errb2.String())
+	}
+	if !strings.Contains(errb2.String(), "planning") || strings.Contains(out2.String(), "planning") {
+		t.Errorf("no progress bar on stderr with stdout redirected:\nstdout: %q\nstderr: %q", out2.String(), errb2.String())
+	}
 	r := mustRun(t, nil, "sync", "--tenant", "acme", "--file", people, "--dry-run", data)
 	if strings.Contains(r.stderr, "planning") || strings.Contains(r.stderr, "reading members") {
 		t.Errorf("progress bar drawn when not on a terminal:\n%s", r.stderr)
