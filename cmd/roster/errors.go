@@ -101,7 +101,7 @@ func memberErr(err error, slug, ref string) error {
 	case sdk.ReasonOf(err) == sdk.ReasonEmailTaken:
 		return errorf(err, "%q is already a member of tenant %q", ref, slug)
 	case sdk.ReasonOf(err) == sdk.ReasonTargetIsOwner:
-		return errorf(err, "%s is the owner of tenant %q and cannot be changed this way; transfer ownership to another member first", ref, slug)
+		return errorf(err, "%s is the owner of tenant %q and cannot be changed this way (%s): transfer ownership first with 'roster member transfer-owner --tenant %s MEMBER'", ref, slug, sdk.ReasonTargetIsOwner, slug)
 	case sdk.ReasonOf(err) == sdk.ReasonSeatLimit:
 		return errorf(err, "tenant %q has no free seat: %s", slug, reasonMessage(err))
 	case sdk.ReasonOf(err) == sdk.ReasonUnknownRole && errors.Is(err, sdk.ErrInvalidArgument):

@@ -169,8 +169,8 @@ func TestUsageErrors(t *testing.T) {
 		t.Errorf("unknown command: %s", r)
 	}
 	r = roster(t, nil, "tenant", "list", "--bogus")
-	if r.code != 2 || !strings.Contains(r.stderr, "unknown flag: --bogus") {
-		t.Errorf("unknown flag: %s", r)
+	if r.code != 2 || !strings.Contains(r.stderr, "unknown flag: --bogus") || !strings.Contains(r.stderr, "Run 'roster tenant list --help' for usage.") {
+		t.Errorf("unknown flag: %s (want the hint to name the subcommand's help)", r)
 	}
 	r = roster(t, nil, "serve", "--memory", "--log-level", "loud")
 	if r.code != 2 || !strings.Contains(r.stderr, `--log-level "loud"`) {

@@ -296,7 +296,7 @@ func TestServeLimitErrors(t *testing.T) {
 		{map[string]string{envReconcileConcurrency: "1000"}, nil, `ROSTER_RECONCILE_CONCURRENCY="1000": give how many tenants`},
 	} {
 		r := roster(t, tc.env, append([]string{"serve", "--memory", "--addr", "127.0.0.1:0"}, tc.args...)...)
-		if r.code != 2 || !strings.Contains(r.stderr, tc.want) || !strings.Contains(r.stderr, "Run 'roster --help' for usage.") {
+		if r.code != 2 || !strings.Contains(r.stderr, tc.want) || !strings.Contains(r.stderr, "Run 'roster serve --help' for usage.") {
 			t.Errorf("%v %v: %s\nwant exit 2 and %q", tc.env, tc.args, r, tc.want)
 		}
 	}

@@ -58,22 +58,28 @@ func run(ctx context.Context, args []string, a *app) int {
 	root.SetArgs(args)
 	root.SetOut(a.stdout)
 	root.SetErr(a.stderr)
-	err := root.ExecuteContext(ctx)
+	cmd, err := root.ExecuteContextC(ctx)
 	if err == nil {
 		return 0
 	}
 	var u usageError
 	usage := errors.As(err, &u) || isCobraUsage(err)
+	// The hint names the help of the command that refused the line.
+	path := "roster"
+	if cmd != nil {
+		path = cmd.CommandPath()
+	}
+	hint := "Run '" + path + " --help' for usage."
 	if l := a.jsonLog(); l != nil {
 		attrs := []any{}
 		if usage {
-			attrs = append(attrs, "help", "Run 'roster --help' for usage.")
+			attrs = append(attrs, "help", hint)
 		}
 		l.Error("roster: "+friendly(err), attrs...)
 	} else {
 		fmt.Fprintf(a.stderr, "roster: %s\n", friendly(err))
 		if usage {
-			fmt.Fprintln(a.stderr, "Run 'roster --help' for usage.")
+			fmt.Fprintln(a.stderr, hint)
 		}
 	}
 	var ec interface{ exitCode() int }

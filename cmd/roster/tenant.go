@@ -55,6 +55,9 @@ func tenantBySlug(ctx context.Context, c *sdk.Client, slug string) (*sdk.Tenant,
 		return nil, usageError{errors.New("--tenant SLUG is required")}
 	}
 	t, err := c.TenantBySlug(ctx, slug)
+	if sdk.ReasonOf(err) == sdk.ReasonTenantDeleting {
+		return nil, errorf(err, "tenant %q is being deleted: an earlier 'roster tenant delete' stopped half-way; run 'roster tenant delete %s --yes' to finish it", slug, slug)
+	}
 	if errors.Is(err, sdk.ErrNotFound) {
 		return nil, errorf(err, "no tenant with slug %q (list them with 'roster tenant list')", slug)
 	}
@@ -64,13 +67,13 @@ func tenantBySlug(ctx context.Context, c *sdk.Client, slug string) (*sdk.Tenant,
 func newTenantCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "tenant",
-		Short: "Create, list, show and reconcile tenants; change their seats and settings",
+		Short: "Create, list, show, reconcile and delete tenants; change their seats and settings",
 		Args:  cobra.NoArgs,
 		RunE:  func(cmd *cobra.Command, args []string) error { return cmd.Help() },
 	}
 	cmd.PersistentFlags().BoolVar(&a.jsonOut, "json", false, "print JSON on stdout instead of a table")
 	cmd.AddCommand(newTenantCreateCmd(a), newTenantListCmd(a), newTenantReconcileCmd(a),
-		newTenantShowCmd(a), newTenantSeatsCmd(a), newTenantSettingsCmd(a))
+		newTenantShowCmd(a), newTenantSeatsCmd(a), newTenantSettingsCmd(a), newTenantDeleteCmd(a))
 	return cmd
 }
 
@@ -159,7 +162,9 @@ func newTenantListCmd(a *app) *cobra.Command {
 				fmt.Fprintln(w, "SLUG\tNAME\tOWNER\tSEATS\tCREATED\tID")
 				for _, t := range all {
 					owner := t.OwnerID
-					if m, err := c.Member(ctx, t.ID, t.OwnerID); err == nil {
+					if t.Deleting {
+						owner = "(being deleted: run 'roster tenant delete " + t.Slug + " --yes' to finish)"
+					} else if m, err := c.Member(ctx, t.ID, t.OwnerID); err == nil {
 						owner = m.Email
 					}
 					fmt.Fprintf(w, "%s\t%s\t%s\t%d/%d\t%s\t%s\n", t.Slug, t.Name, owner,
@@ -189,6 +194,9 @@ type reconcileResult struct {
 	RolesRepaired int    `json:"rolesRepaired"`
 	// Groups is nil when the store has no groups.
 	Groups *groupRepairs `json:"groups,omitempty"`
+	// Deleted: the tenant's deletion had stopped half-way, and the
+	// reconcile finished it.
+	Deleted bool `json:"deleted,omitempty"`
 }
 
 type groupRepairs struct {
@@ -198,7 +206,7 @@ type groupRepairs struct {
 
 // repaired reports whether anything was out of order.
 func (r *reconcileResult) repaired() bool {
-	return r.SeatsBefore != r.SeatsAfter || r.RolesRepaired > 0 ||
+	return r.Deleted || r.SeatsBefore != r.SeatsAfter || r.RolesRepaired > 0 ||
 		(r.Groups != nil && (r.Groups.EdgesRemoved > 0 || r.Groups.RolesChanged > 0))
 }
 
@@ -206,6 +214,9 @@ func (r *reconcileResult) repaired() bool {
 func (r *reconcileResult) String() string {
 	if !r.repaired() {
 		return fmt.Sprintf("tenant %q: nothing to repair (%d seat(s) in use)", r.Tenant, r.SeatsAfter)
+	}
+	if r.Deleted {
+		return fmt.Sprintf("tenant %q: finished its deletion, which had stopped half-way", r.Tenant)
 	}
 	var parts []string
 	if r.SeatsBefore != r.SeatsAfter {
@@ -232,6 +243,13 @@ func (r *reconcileResult) String() string {
 // ReasonVersionMismatch); it is tried again a few times, a little later
 // each time, before that is reported.
 func reconcileTenant(ctx context.Context, c *sdk.Client, t *sdk.Tenant) (*reconcileResult, error) {
+	if t.Deleting {
+		// A deletion that stopped half-way is finished, not repaired.
+		if err := c.DeleteTenant(ctx, sdk.SystemActor(), t.ID); err != nil {
+			return nil, err
+		}
+		return &reconcileResult{Tenant: t.Slug, Deleted: true}, nil
+	}
 	var rep *sdk.ReconcileReport
 	var err error
 	for attempt := 1; ; attempt++ {
@@ -275,7 +293,8 @@ a seat counter that disagrees with the members holding seats, member roles
 that disagree with the owner after an interrupted transfer, group
 memberships of deleted members or groups, and roles that disagree with the
 tenant's group mappings. It is safe to run at any time, also while a server
-runs; 'roster serve' runs it for every tenant when it starts.`,
+runs; 'roster serve' runs it for every tenant when it starts, and there also
+finishes a tenant deletion that stopped half-way.`,
 		Args: exactArgs(1, "SLUG"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return a.withClient(cmd, openAdmin, func(ctx context.Context, c *sdk.Client) error {
