@@ -610,7 +610,7 @@ func testAudit(t *testing.T, s sdk.Store) {
 	for i := range 30 {
 		e := &sdk.AuditEvent{
 			ID: sdk.NewID(), TenantID: tn.ID, Time: epoch.Add(time.Duration(i) * time.Minute),
-			ActorKind: sdk.ActorMember, ActorID: fmt.Sprintf("actor%d", i%3), Channel: "sdk",
+			ActorKind: sdk.ActorMember, ActorID: fmt.Sprintf("actor%d", i%3), Channel: sdk.AuditChannels[i%3],
 			Action: []string{"member.added", "member.removed"}[i%2], TargetID: fmt.Sprintf("m%d", i%5),
 			Before: map[string]string{"role": "standard"}, After: map[string]string{"role": "admin"},
 		}
@@ -640,7 +640,7 @@ func testAudit(t *testing.T, s sdk.Store) {
 	if !slices.Equal(got, ids) {
 		t.Fatalf("ListAudit returned %d events, want %d newest first", len(got), len(ids))
 	}
-	if all[0].Before["role"] != "standard" || all[0].After["role"] != "admin" || all[0].Channel != "sdk" {
+	if all[0].Before["role"] != "standard" || all[0].After["role"] != "admin" || all[0].Channel != sdk.AuditChannels[29%3] {
 		t.Fatalf("event fields not round-tripped: %+v", all[0])
 	}
 	page, err := s.ListAudit(ctx, tn.ID, sdk.AuditQuery{Before: ids[9], Limit: 5})
@@ -658,6 +658,19 @@ func testAudit(t *testing.T, s sdk.Store) {
 	}
 	if len(f) != 5 { // i%3==1 and i%2==0 → i in {4,10,16,22,28}
 		t.Fatalf("filtered %d events, want 5", len(f))
+	}
+	// The channel filter: "scim" is the channel of actor1's events.
+	ch, err := s.ListAudit(ctx, tn.ID, sdk.AuditQuery{Channel: "scim", Action: "member.added", Limit: 100})
+	if err != nil || len(ch) != 5 {
+		t.Fatalf("channel filter = %d events, %v; want 5", len(ch), err)
+	}
+	for _, e := range ch {
+		if e.Channel != "scim" || e.ActorID != "actor1" {
+			t.Fatalf("channel filter let through %+v", e)
+		}
+	}
+	if none, err := s.ListAudit(ctx, tn.ID, sdk.AuditQuery{Channel: "system", Limit: 100}); err != nil || len(none) != 0 {
+		t.Fatalf("channel filter (system) = %d events, %v; want 0", len(none), err)
 	}
 	tr, err := s.ListAudit(ctx, tn.ID, sdk.AuditQuery{TargetID: "m0", Since: epoch.Add(10 * time.Minute), Until: epoch.Add(25 * time.Minute), Limit: 100})
 	if err != nil || len(tr) != 3 { // i in {10,15,20}
