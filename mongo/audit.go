@@ -25,7 +25,7 @@ func (s *Store) ListAudit(ctx context.Context, tenantID string, q sdk.AuditQuery
 	if q.Before != "" {
 		filter = append(filter, bson.E{Key: "_id", Value: bson.D{{Key: "$lt", Value: q.Before}}})
 	}
-	for _, f := range []struct{ key, val string }{{"actorId", q.ActorID}, {"targetId", q.TargetID}, {"action", q.Action}} {
+	for _, f := range []struct{ key, val string }{{"actorId", q.ActorID}, {"targetId", q.TargetID}, {"action", q.Action}, {"channel", q.Channel}} {
 		if f.val != "" {
 			filter = append(filter, bson.E{Key: f.key, Value: f.val})
 		}

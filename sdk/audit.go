@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -237,8 +239,11 @@ type AuditListOptions struct {
 	ActorID  string
 	TargetID string
 	Action   string
-	Since    time.Time
-	Until    time.Time
+	// Channel keeps the events that came through one channel: one of
+	// [AuditChannels] ("sdk", "scim", "sync", "system").
+	Channel string
+	Since   time.Time
+	Until   time.Time
 }
 
 // AuditLog returns a tenant's audit events, newest first. Reading it needs
@@ -259,8 +264,11 @@ func (c *Client) AuditLog(ctx context.Context, actor Actor, tenantID string, opt
 	if err != nil {
 		return nil, err
 	}
+	if opts.Channel != "" && !slices.Contains(AuditChannels, opts.Channel) {
+		return nil, invalid(op, "Channel", "must be one of "+strings.Join(AuditChannels, ", "))
+	}
 	evs, err := c.store.ListAudit(ctx, tenantID, AuditQuery{
-		ActorID: opts.ActorID, TargetID: opts.TargetID, Action: opts.Action,
+		ActorID: opts.ActorID, TargetID: opts.TargetID, Action: opts.Action, Channel: opts.Channel,
 		Since: opts.Since, Until: opts.Until, Before: after, Limit: size + 1,
 	})
 	if err != nil {

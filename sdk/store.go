@@ -294,6 +294,7 @@ type AuditQuery struct {
 	ActorID  string    // only events by this actor id
 	TargetID string    // only events about this target id
 	Action   string    // only events of this action
+	Channel  string    // only events that came through this channel (see [AuditChannels])
 	Since    time.Time // only events at or after (zero: no bound)
 	Until    time.Time // only events before (zero: no bound)
 	Before   string    // exclusive upper bound on ID; "" for the newest page

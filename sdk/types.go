@@ -281,7 +281,13 @@ func SyncActor(run string) Actor { return Actor{Kind: ActorSync, ID: run} }
 // demoted, and seat limits hold.
 func SystemActor() Actor { return Actor{Kind: ActorSystem, ID: "system"} }
 
-// Channel names the path a change came through, for the audit log.
+// AuditChannels are the values of [AuditEvent.Channel], the path a change
+// came through: the SDK on a member's behalf, SCIM, an HR sync, or the host
+// system.
+var AuditChannels = []string{"sdk", "scim", "sync", "system"}
+
+// Channel names the path a change came through, for the audit log (one of
+// [AuditChannels]).
 func (a Actor) Channel() string {
 	switch a.Kind {
 	case ActorMember:

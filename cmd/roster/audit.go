@@ -63,16 +63,18 @@ func newAuditCmd(a *app) *cobra.Command {
 }
 
 func newAuditListCmd(a *app, slug *string) *cobra.Command {
-	var member, action, since, limit, cursor string
+	var member, action, channel, since, limit, cursor string
 	cmd := &cobra.Command{
-		Use:   "list --tenant SLUG [--member M] [--action A] [--since T] [--limit N] [--cursor C]",
+		Use:   "list --tenant SLUG [--member M] [--action A] [--channel C] [--since T] [--limit N] [--cursor C]",
 		Short: "List a tenant's audit events, newest first",
 		Long: `List a tenant's audit events, newest first, a page at a time: when there are
 more, the command says how to get the next page (--cursor).
 
 --member selects the events about a member (its email address or id; an id
-also finds a removed member's events). --since takes an RFC 3339 time, a
-date, or a duration before now such as 24h.`,
+also finds a removed member's events). --channel selects the events that came
+through one path: sdk (a member acting through the host application), scim (an
+identity provider), sync (an HR sync) or system (the host or this command line).
+--since takes an RFC 3339 time, a date, or a duration before now such as 24h.`,
 		Example: "  roster audit list --tenant acme --member bob@acme.example --since 168h",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -83,6 +85,12 @@ date, or a duration before now such as 24h.`,
 					return err
 				}
 				opts.Action = action
+			}
+			if channel != "" {
+				if err := oneOf("--channel", channel, sdk.AuditChannels...); err != nil {
+					return err
+				}
+				opts.Channel = channel
 			}
 			if limit != "" {
 				n, err := strconv.Atoi(strings.TrimSpace(limit))
@@ -152,6 +160,7 @@ date, or a duration before now such as 24h.`,
 	f := cmd.Flags()
 	f.StringVar(&member, "member", "", "only events about this member (email address or id)")
 	f.StringVar(&action, "action", "", "only events of this action, e.g. member.role_changed")
+	f.StringVar(&channel, "channel", "", "only events that came through this channel: "+strings.Join(sdk.AuditChannels, ", "))
 	f.StringVar(&since, "since", "", "only events at or after this time")
 	f.StringVar(&limit, "limit", "", fmt.Sprintf("events a page, 1 to %d (default %d)", sdk.MaxPageSize, sdk.DefaultPageSize))
 	f.StringVar(&cursor, "cursor", "", "continue after a previous page")

@@ -77,6 +77,26 @@ func TestAuditList(t *testing.T) {
 	if err := json.Unmarshal([]byte(r.stdout), &p); r.code != 0 || err != nil || len(p.Events) != 1 || p.Events[0].TargetID != bob.ID {
 		t.Fatalf("audit list --member --action --json: %v\n%s", err, r)
 	}
+	// --channel: bob's role change came through the system; an SDK
+	// member acting makes an "sdk" event.
+	owner, _ := c.MemberByEmail(t.Context(), tn.ID, "ann@acme.test")
+	if _, err := c.ChangeRole(t.Context(), sdk.MemberActor(owner.ID), tn.ID, bob.ID, "standard"); err != nil {
+		t.Fatal(err)
+	}
+	r = rosterOn(t, st, "audit", "list", "--tenant", "acme", "--channel", "sdk", "--json")
+	if err := json.Unmarshal([]byte(r.stdout), &p); r.code != 0 || err != nil || len(p.Events) != 1 || p.Events[0].Channel != "sdk" || p.Events[0].ActorID != owner.ID {
+		t.Fatalf("audit list --channel sdk: %v\n%s", err, r)
+	}
+	r = rosterOn(t, st, "audit", "list", "--tenant", "acme", "--channel", "system", "--json")
+	if err := json.Unmarshal([]byte(r.stdout), &p); r.code != 0 || err != nil || len(p.Events) < 2 {
+		t.Fatalf("audit list --channel system: %v\n%s", err, r)
+	}
+	for _, e := range p.Events {
+		if e.Channel != "system" {
+			t.Fatalf("audit list --channel system let through %+v", e)
+		}
+	}
+	wantCode(t, rosterOn(t, st, "audit", "list", "--tenant", "acme", "--channel", "okta"), 2, `--channel "okta": use one of sdk, scim, sync, system`)
 	r = rosterOn(t, st, "audit", "list", "--tenant", "acme", "--limit", "1", "--json")
 	if err := json.Unmarshal([]byte(r.stdout), &p); r.code != 0 || err != nil || len(p.Events) != 1 || p.NextCursor == "" {
 		t.Fatalf("audit list --limit 1: %v\n%s", err, r)

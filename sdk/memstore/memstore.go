@@ -644,6 +644,7 @@ func AuditMatches(e *sdk.AuditEvent, q sdk.AuditQuery) bool {
 	case q.ActorID != "" && e.ActorID != q.ActorID,
 		q.TargetID != "" && e.TargetID != q.TargetID,
 		q.Action != "" && e.Action != q.Action,
+		q.Channel != "" && e.Channel != q.Channel,
 		!q.Since.IsZero() && e.Time.Before(q.Since),
 		!q.Until.IsZero() && !e.Time.Before(q.Until):
 		return false
