@@ -8,6 +8,10 @@
 //	roster tenant create SLUG --owner-email EMAIL [--name NAME] [--seats N] [--roles PRESET]
 //	roster tenant list
 //	roster tenant reconcile  SLUG
+//	roster tenant show       SLUG
+//	roster tenant seats      SLUG --add N | --remove N
+//	roster tenant settings   SLUG [--invite-policy P] [--seat-states S,...] [--default-role R] [--successor-role R] [--require-mfa=BOOL] [--unique-email-across-tenants=BOOL]
+//	roster tenant delete     SLUG [--yes]
 //	roster token create      --tenant SLUG [--name NAME]
 //	roster token list        --tenant SLUG
 //	roster token revoke      --tenant SLUG ID
@@ -20,7 +24,16 @@
 //	roster member reactivate --tenant SLUG MEMBER
 //	roster member logout     --tenant SLUG MEMBER
 //	roster member remove     --tenant SLUG MEMBER
-//	roster sync --tenant SLUG --file FILE [--format csv|jsonl] [--dry-run] [--deprovision none|deactivate|delete] [--json] [--metrics-file FILE]
+//	roster member show       --tenant SLUG MEMBER
+//	roster member edit       --tenant SLUG MEMBER [--email E] [--given-name G] [--family-name F] [--password-stdin]
+//	roster member role       --tenant SLUG MEMBER ROLE
+//	roster member transfer-owner --tenant SLUG MEMBER
+//	roster member bulk remove|logout|role --tenant SLUG --file F|- [--role R]
+//	roster group list        --tenant SLUG
+//	roster group show        --tenant SLUG GROUP
+//	roster group role        --tenant SLUG GROUP ROLE|--clear
+//	roster audit list        --tenant SLUG [--member M] [--action A] [--channel C] [--since T] [--limit N] [--cursor C]
+//	roster sync --tenant SLUG --file FILE|- [--format csv|jsonl] [--delimiter D] [--dry-run] [--deprovision none|deactivate|delete] [--max-deprovision N|P%] [--force] [--json] [--metrics-file FILE]
 //	roster version [--json]      (also roster --version)
 //	roster completion bash|zsh|fish|powershell
 //
@@ -31,8 +44,10 @@
 // a script captures: the new id ('tenant create', 'member add'), a SCIM
 // token ('token create') or an invitation secret ('member invite',
 // 'member resend'), each alone on its line and shown only that once.
-// Messages, reports for people and logs go to stderr. A failing command
-// exits 1, a malformed command line 2.
+// Messages, reports for people and logs go to stderr. A failing or
+// refused command exits 1 (so do 'sync' and 'member bulk' when any row or
+// item failed), a malformed command line 2 (the message names the help of
+// the subcommand), a sync stopped by Ctrl-C or SIGTERM 130.
 //
 // # Sync
 //
