@@ -45,6 +45,13 @@ type SyncRecord struct {
 	// Manager is the manager's external id or email address, in the input
 	// or among the members.
 	Manager string `json:"manager,omitempty" validate:"max=256,utf8"`
+	// ManagerName is the manager's name, for sources that give managers
+	// by name alone (BambooHR's Supervisor as "Last, First", HiBob's
+	// Reports to): used when Manager is empty or names nobody, and matched
+	// when exactly one person of the input or member of the tenant has that
+	// name; otherwise the record is applied without a manager and the
+	// report says why.
+	ManagerName string `json:"managerName,omitempty" validate:"max=256,utf8"`
 	// Role is a role name; empty keeps the member's role (new members get
 	// the tenant's default role).
 	Role string `json:"role,omitempty" validate:"max=64"`
@@ -59,6 +66,12 @@ type SyncRecord struct {
 	// too ([FieldAddresses], [FieldCustom]). Nil carries every field. The
 	// map is only read, so records of one file may share it.
 	Omit map[Field]bool `json:"-"`
+
+	// Invalid, when not nil, fails the record alone with this error — a
+	// value its reader could not map, such as a status no vocabulary knows
+	// (its Field names the column, its Message the value and the remedy);
+	// the other records still apply.
+	Invalid *Error `json:"-"`
 }
 
 // carries reports whether the record carries field f.
