@@ -124,7 +124,7 @@ func TestMemberCommands(t *testing.T) {
 	r := mustRun(t, nil, "member", "add", "--tenant", "acme", "--email", "Bob@acme.test", "--given-name", "Bob", "--family-name", "Jones", "--role", "admin", data)
 	bobID := strings.TrimSpace(r.stdout)
 	wantFail(t, roster(t, nil, "member", "add", "--tenant", "acme", "--email", "bob@ACME.test", data), `"bob@ACME.test" is already a member of tenant "acme"`)
-	wantFail(t, roster(t, nil, "member", "add", "--tenant", "acme", "--email", "cy@acme.test", "--role", "boss", data), `--role: the role does not exist`)
+	wantFail(t, roster(t, nil, "member", "add", "--tenant", "acme", "--email", "cy@acme.test", "--role", "boss", data), `--role "boss": tenant "acme" has no such role; use one of owner, admin, standard`)
 	mustRun(t, nil, "member", "add", "--tenant", "acme", "--email", "cy@acme.test", data)
 	wantFail(t, roster(t, nil, "member", "add", "--tenant", "acme", "--email", "dee@acme.test", data), `tenant "acme" has no free seat`)
 	mustRun(t, nil, "member", "remove", "--tenant", "acme", "cy@acme.test", data)

@@ -127,6 +127,11 @@ func newMemberAddCmd(a *app, slug *string) *cobra.Command {
 				if err != nil {
 					return err
 				}
+				if req.Role != "" {
+					if err := checkRole("--role", req.Role, t); err != nil {
+						return err
+					}
+				}
 				req.TenantID = t.ID
 				m, err := c.AddMember(ctx, sdk.SystemActor(), req)
 				if err != nil {
@@ -264,6 +269,11 @@ issues a new one; revoke withdraws the invitation and frees the seat.`,
 				t, err := tenantBySlug(ctx, c, *slug)
 				if err != nil {
 					return err
+				}
+				if req.Role != "" {
+					if err := checkRole("--role", req.Role, t); err != nil {
+						return err
+					}
 				}
 				req.TenantID = t.ID
 				res, err := c.Invite(ctx, sdk.SystemActor(), req)

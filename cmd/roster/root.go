@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"regexp"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -120,7 +121,7 @@ embedded SQLite store in a data directory (--data, default ./roster-data).`,
 		RunE: func(cmd *cobra.Command, args []string) error { return cmd.Help() },
 	}
 	root.SetVersionTemplate("roster {{.Version}}\n")
-	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{flagError(err)} })
 
 	pf := root.PersistentFlags()
 	pf.StringVar(&a.data, "data", defaultData, "data directory of the embedded store (env "+envData+")")
@@ -201,4 +202,28 @@ func (a *app) jsonLog() *slog.Logger {
 		return nil
 	}
 	return slog.New(slog.NewJSONHandler(a.stderr, nil))
+}
+
+// badFlagValue matches pflag's error for a value a typed flag cannot
+// parse, e.g. `invalid argument "maybe" for "--require-mfa" flag:
+// strconv.ParseBool: parsing "maybe": invalid syntax`.
+var badFlagValue = regexp.MustCompile(`^invalid argument "(.*)" for "(?:-\w, )?(--[\w-]+)" flag: strconv\.(Parse\w+)`)
+
+// flagError rephrases pflag's parse errors of typed flags as the other
+// refusals are phrased: the flag, the value and what it takes.
+func flagError(err error) error {
+	m := badFlagValue.FindStringSubmatch(err.Error())
+	if m == nil {
+		return err
+	}
+	want := "a valid value"
+	switch m[3] {
+	case "ParseBool":
+		want = "true or false"
+	case "ParseInt", "ParseUint":
+		want = "a whole number"
+	case "ParseFloat":
+		want = "a number"
+	}
+	return fmt.Errorf("%s %q: use %s", m[2], m[1], want)
 }

@@ -131,8 +131,13 @@ Seats in use and the seats included in the plan cannot be removed.`,
 				}
 				nt, err := op(c, ctx, sdk.SystemActor(), t.ID, n)
 				if sdk.ReasonOf(err) == sdk.ReasonSeatsInUse {
-					return errorf(err, "tenant %q: %s (%d in use, %d included, %d extra); free seats first with 'roster member remove --tenant %s MEMBER', or remove at most %d",
-						t.Slug, reasonMessage(err), t.SeatsUsed, t.IncludedSeats, t.ExtraSeats, t.Slug, max(0, min(t.ExtraSeats, t.SeatLimit()-t.SeatsUsed)))
+					most := max(0, min(t.ExtraSeats, t.SeatLimit()-t.SeatsUsed))
+					alt := fmt.Sprintf(", or remove at most %d", most)
+					if most == 0 {
+						alt = " (no extra seat is free to remove now)"
+					}
+					return errorf(err, "tenant %q: %s (%d in use, %d included, %d extra); free seats first with 'roster member remove --tenant %s MEMBER'%s",
+						t.Slug, reasonMessage(err), t.SeatsUsed, t.IncludedSeats, t.ExtraSeats, t.Slug, alt)
 				}
 				if err != nil {
 					return err
