@@ -71,8 +71,9 @@ type SyncChange struct {
 	Fields   []string `json:"fields,omitempty"` // for updates: the fields that changed
 }
 
-// SyncFailure is one record a sync could not apply, or one member it left
-// alone on purpose (Skipped).
+// SyncFailure is one record a sync could not apply (in
+// [SyncReport.Failed]), one member it left alone on purpose (Skipped), or
+// one record it applied short of what the record asked (Notes).
 type SyncFailure struct {
 	Line    int    `json:"line,omitempty"`
 	Key     string `json:"key"` // email or external id
@@ -81,8 +82,8 @@ type SyncFailure struct {
 	// Field names the record's field at fault, when one is: a profile
 	// field ("employeeNumber", "custom.level"), an item by its type
 	// ([SyncItemField], with the sub-attribute: `phoneNumbers[type eq
-	// "mobile"].value`), or email, manager, role or status. Message starts
-	// with it.
+	// "mobile"].value`), or email, manager, managerName, role or status.
+	// Message starts with it.
 	Field string `json:"field,omitempty"`
 }
 
@@ -97,6 +98,14 @@ type SyncReport struct {
 	Unchanged   int           `json:"-"`
 	Failed      []SyncFailure `json:"-"`
 	Skipped     []SyncFailure `json:"-"`
+	// Notes lists records that applied without part of what they asked,
+	// each with its line, key, field and a Reason saying why:
+	// ReasonManagerNameUnknown or ReasonManagerNameAmbiguous, for a
+	// [SyncRecord.ManagerName] that names nobody or several people (the
+	// member's manager was left as it was; a new member has none). A noted
+	// record is also counted where it belongs (created, updated,
+	// unchanged).
+	Notes []SyncFailure `json:"-"`
 	// Writes counts the store writes the sync made (0 for a dry run and
 	// for an unchanged input).
 	Writes int `json:"-"`
@@ -125,7 +134,9 @@ type SyncSummary struct {
 	NotProcessed int           `json:"notProcessed"`
 	Failures     []SyncFailure `json:"failures"`
 	Skips        []SyncFailure `json:"skips"`
-	Changes      struct {
+	// Notes are the report's (see [SyncReport.Notes]).
+	Notes   []SyncFailure `json:"notes"`
+	Changes struct {
 		Created     []SyncChange `json:"created"`
 		Updated     []SyncChange `json:"updated"`
 		Deactivated []SyncChange `json:"deactivated"`
@@ -152,7 +163,7 @@ func (r *SyncReport) Summary() *SyncSummary {
 		DryRun: r.DryRun, Created: len(r.Created), Updated: len(r.Updated), Deactivated: len(r.Deactivated),
 		Reactivated: len(r.Reactivated), Deleted: len(r.Deleted), Unchanged: r.Unchanged, Failed: len(r.Failed),
 		Skipped: len(r.Skipped), Interrupted: r.Interrupted, NotProcessed: r.NotProcessed,
-		Failures: nzf(r.Failed), Skips: nzf(r.Skipped),
+		Failures: nzf(r.Failed), Skips: nzf(r.Skipped), Notes: nzf(r.Notes),
 	}
 	s.Changes.Created, s.Changes.Updated, s.Changes.Deactivated = nz(r.Created), nz(r.Updated), nz(r.Deactivated)
 	s.Changes.Reactivated, s.Changes.Deleted = nz(r.Reactivated), nz(r.Deleted)
@@ -161,8 +172,20 @@ func (r *SyncReport) Summary() *SyncSummary {
 
 // Reasons specific to syncs.
 const (
+	// ReasonUnknownManager: a manager reference names no member (and, in a
+	// sync, no record of the input); the record fails.
 	ReasonUnknownManager Reason = "unknown_manager"
-	ReasonManagerCycle   Reason = "manager_cycle"
+	// ReasonManagerCycle: managers would form a cycle; a sync refuses its
+	// whole input.
+	ReasonManagerCycle Reason = "manager_cycle"
+
+	// ReasonManagerNameUnknown (a [SyncReport.Notes] entry): a record's
+	// ManagerName is the name of nobody in the input or the tenant.
+	// ReasonManagerNameAmbiguous (also a note): it is the name of several
+	// people; the note says how many and who. Either way the record
+	// applies without a new manager.
+	ReasonManagerNameUnknown   Reason = "manager_name_unknown"
+	ReasonManagerNameAmbiguous Reason = "manager_name_ambiguous"
 )
 
 // MaxSyncRecords is the largest input one sync takes.
@@ -186,13 +209,24 @@ type syncOp struct {
 // deprovisioned as opts say. Each member written gets one write and one
 // audit event naming the fields that changed.
 //
+// Managers are found among the records and the members, by reference
+// ([SyncRecord.Manager]: external id, then employee number, then email)
+// or by name ([SyncRecord.ManagerName]). A name that is nobody's or
+// several people's does not fail its record: the record applies, the
+// member's manager is left as it was (a new member gets none), and
+// [SyncReport.Notes] says why. Resolution is deterministic, so a re-run of
+// an unchanged input resolves every manager as before and writes nothing.
+//
 // Input that cannot be trusted as a whole — two records with one email,
-// external id or userName, a cycle of managers — is refused before
+// external id or userName, managers that form a cycle — is refused before
 // anything is written. A record that is merely invalid (a bad email, a
 // value too long or not of its custom attribute's type, an unknown role or
-// manager, an email or userName of another member) fails alone and is
-// reported with its line and field. When the seat limit is reached the
-// remaining creates fail with ReasonSeatLimit and everything else applies.
+// manager, an email or userName of another member, a value its reader
+// marked [SyncRecord.Invalid]) fails alone and is reported with its line
+// and field; its person is still in the input, so a member it matches
+// (by external id or email) is not deprovisioned for being absent. When
+// the seat limit is reached the remaining creates fail with
+// ReasonSeatLimit and everything else applies.
 //
 // Deprovisioning is guarded, since a truncated or empty export looks like
 // a company whose staff all left. An input with no records refuses any
@@ -291,7 +325,9 @@ func (c *Client) Sync(ctx context.Context, actor Actor, tenantID string, records
 	}
 	pl := &syncPlan{c: c, t: t, p: p, op: op, rep: &SyncReport{DryRun: opts.DryRun}}
 	pl.index(existing)
-	pl.plan(records, opts, progress)
+	if err := pl.plan(records, opts, progress); err != nil {
+		return nil, err
+	}
 	guard := pl.guard(records, opts, len(existing))
 	if opts.DryRun {
 		pl.simulateSeats()
@@ -331,7 +367,8 @@ func (pl *syncPlan) guard(records []SyncRecord, opts SyncOptions, n int) error {
 }
 
 // checkSyncInput refuses inputs that cannot be applied record by record:
-// repeated emails, external ids or userNames, and manager cycles.
+// repeated emails, external ids or userNames. (Manager cycles are found
+// once managers are resolved: see resolveManagers.)
 func checkSyncInput(op string, records []SyncRecord) error {
 	emails := make(map[string]int, len(records))
 	exts := make(map[string]int, len(records))
@@ -366,43 +403,6 @@ func checkSyncInput(op string, records []SyncRecord) error {
 			users[k] = i
 		}
 	}
-	// Manager edges within the file; walk each chain with colouring.
-	mgr := func(i int) int {
-		m := records[i].Manager
-		if m == "" || !records[i].carries(FieldManagerID) {
-			return -1
-		}
-		if j, ok := exts[m]; ok {
-			return j
-		}
-		if j, ok := emails[NormalizeEmail(m)]; ok {
-			return j
-		}
-		return -1
-	}
-	state := make([]uint8, len(records)) // 0 new, 1 on the current path, 2 done
-	for i := range records {
-		var path []int
-		j := i
-		for j >= 0 && state[j] == 0 {
-			state[j] = 1
-			path = append(path, j)
-			j = mgr(j)
-		}
-		if j >= 0 && state[j] == 1 {
-			start := slices.Index(path, j)
-			var names []string
-			for _, k := range path[start:] {
-				names = append(names, fmt.Sprintf("%s (%s)", records[k].Email, line(k)))
-			}
-			names = append(names, records[j].Email)
-			return &Error{Op: op, Code: CodeInvalidArgument, Reason: ReasonManagerCycle, Field: "manager",
-				Message: "managers form a cycle: " + strings.Join(names, " → ")}
-		}
-		for _, k := range path {
-			state[k] = 2
-		}
-	}
 	return nil
 }
 
@@ -414,8 +414,16 @@ type syncPlan struct {
 	rep *SyncReport
 
 	byID, byExt, byEmail, byUserName map[string]*Member
-	// ids of members and records, for manager resolution
-	recID map[string]string // record external id / email key → member id
+
+	// For manager resolution (see syncmanager.go).
+	records    []SyncRecord
+	recID      map[string]string // planned record's "x:"+external id / "e:"+email key → member id
+	recOf      map[string]int    // member id → index of the planned record that applies to it
+	failedLine map[string]int    // failed record's "x:"/"e:" key → its line
+	byEmployee *personIndex      // built on first use
+	byName     *personIndex      // built on first use
+	mgrID      []string          // record index → resolved manager id
+	mgrIssue   map[int]managerIssue
 
 	creates []*syncOp
 	updates []*syncOp // includes deactivations and reactivations
@@ -439,12 +447,16 @@ func (pl *syncPlan) index(ms []*Member) {
 	}
 }
 
-func (pl *syncPlan) fail(r *SyncRecord, reason Reason, field, msg string) {
-	key := r.Email
-	if key == "" {
-		key = r.ExternalID
+// syncKey is the key that names the record in reports.
+func (r *SyncRecord) syncKey() string {
+	if r.Email == "" {
+		return r.ExternalID
 	}
-	pl.rep.Failed = append(pl.rep.Failed, SyncFailure{Line: r.Line, Key: key, Reason: reason, Message: msg, Field: field})
+	return r.Email
+}
+
+func (pl *syncPlan) fail(r *SyncRecord, reason Reason, field, msg string) {
+	pl.rep.Failed = append(pl.rep.Failed, SyncFailure{Line: r.Line, Key: r.syncKey(), Reason: reason, Message: msg, Field: field})
 }
 
 func (pl *syncPlan) failErr(r *SyncRecord, err error) {
@@ -489,9 +501,14 @@ func (pl *syncPlan) checkRecord(r *SyncRecord) error {
 	return err
 }
 
-func (pl *syncPlan) plan(records []SyncRecord, opts SyncOptions, progress func(string, int, int)) {
+// plan decides what the sync writes, filling the report with what fails;
+// it returns an error only for an input refused as a whole (a manager
+// cycle).
+func (pl *syncPlan) plan(records []SyncRecord, opts SyncOptions, progress func(string, int, int)) error {
 	t := pl.t
 	now := pl.c.Now()
+	// matched holds the members the input names, failed rows included:
+	// they are not absent, whatever else is wrong with their row.
 	matched := make(map[string]bool, len(records))
 	// First pass: match records to members and give new members their id,
 	// so managers resolve in one pass whatever the file's order.
@@ -500,38 +517,60 @@ func (pl *syncPlan) plan(records []SyncRecord, opts SyncOptions, progress func(s
 		err error
 	}
 	slots := make([]slot, len(records))
+	planned := make([]bool, len(records))
+	pl.records = records
 	pl.recID = make(map[string]string, 2*len(records))
+	pl.recOf = make(map[string]int, len(records))
 	for i := range records {
 		r := &records[i]
 		r.Email = strings.TrimSpace(r.Email)
-		if err := pl.checkRecord(r); err != nil {
-			slots[i].err = err
-			continue
+		var err error
+		if r.Invalid != nil {
+			err = r.invalidErr(pl.op)
+		} else {
+			err = pl.checkRecord(r)
 		}
-		m := pl.byExt[r.ExternalID]
-		if r.ExternalID == "" || m == nil {
+		var m *Member
+		if r.ExternalID != "" {
+			m = pl.byExt[r.ExternalID]
+		}
+		if m == nil {
 			m = pl.byEmail[NormalizeEmail(r.Email)]
 			if m != nil && r.ExternalID != "" && m.ExternalID != "" && m.ExternalID != r.ExternalID {
-				slots[i].err = &Error{Op: pl.op, Code: CodeAlreadyExists, Reason: ReasonEmailTaken, Field: "email",
-					Message: fmt.Sprintf("%s belongs to the member with external id %s", r.Email, m.ExternalID)}
-				continue
+				if err == nil {
+					err = &Error{Op: pl.op, Code: CodeAlreadyExists, Reason: ReasonEmailTaken, Field: "email",
+						Message: fmt.Sprintf("%s belongs to the member with external id %s", r.Email, m.ExternalID)}
+				}
+				m = nil // another person's address
 			}
+		}
+		if m != nil {
+			matched[m.ID] = true
+		}
+		if err != nil {
+			slots[i].err = err
+			pl.failedRecord(r)
+			continue
 		}
 		id := ""
 		if m != nil {
 			id = m.ID
-			matched[m.ID] = true
 		} else {
 			id = pl.c.newID()
 		}
 		slots[i].m = m
+		planned[i] = true
 		if r.ExternalID != "" {
 			pl.recID["x:"+r.ExternalID] = id
 		}
 		pl.recID["e:"+NormalizeEmail(r.Email)] = id
+		pl.recOf[id] = i
 		if m == nil {
 			slots[i].m = &Member{ID: id} // placeholder marks "new"
 		}
+	}
+	if err := pl.resolveManagers(planned); err != nil {
+		return err
 	}
 	for i := range records {
 		r := &records[i]
@@ -543,12 +582,14 @@ func (pl *syncPlan) plan(records []SyncRecord, opts SyncOptions, progress func(s
 			continue
 		}
 		cur := pl.byID[slots[i].m.ID]
-		managerID := ""
-		if r.carries(FieldManagerID) && r.Manager != "" {
-			managerID = pl.resolveManager(r.Manager)
-			if managerID == "" {
-				pl.fail(r, ReasonUnknownManager, "manager", fmt.Sprintf("manager %q is neither in the file nor a member", r.Manager))
+		managerID := pl.mgrID[i]
+		if is, ok := pl.mgrIssue[i]; ok {
+			if is.fail {
+				pl.fail(r, ReasonUnknownManager, "manager", is.note.Message)
 				continue
+			}
+			if cur != nil {
+				managerID = cur.ManagerID // a name that did not resolve changes nothing
 			}
 		}
 		if r.carries(FieldRole) && r.Role != "" {
@@ -581,6 +622,7 @@ func (pl *syncPlan) plan(records []SyncRecord, opts SyncOptions, progress func(s
 				continue
 			}
 			pl.creates = append(pl.creates, &syncOp{rec: r, idx: i, after: m, kind: EventMemberAdded})
+			pl.noteManager(i, nil)
 			continue
 		}
 		// Apply to a shallow copy: most records of a re-run change nothing,
@@ -630,6 +672,7 @@ func (pl *syncPlan) plan(records []SyncRecord, opts SyncOptions, progress func(s
 		}
 		if len(fields) == 0 && kind == EventMemberUpdated {
 			pl.rep.Unchanged++
+			pl.noteManager(i, cur)
 			continue
 		}
 		if m == cur {
@@ -664,11 +707,12 @@ func (pl *syncPlan) plan(records []SyncRecord, opts SyncOptions, progress func(s
 		}
 		m.UpdatedAt = now
 		pl.updates = append(pl.updates, &syncOp{rec: r, idx: i, before: cur, after: m, fields: fields, changed: changed, kind: kind})
+		pl.noteManager(i, cur)
 	}
 	progress("plan", len(records), len(records))
 
 	if opts.Deprovision == DeprovisionNone {
-		return
+		return nil
 	}
 	ids := make([]string, 0, len(pl.byID))
 	for id := range pl.byID {
@@ -701,6 +745,24 @@ func (pl *syncPlan) plan(records []SyncRecord, opts SyncOptions, progress func(s
 		m.UpdatedAt = now
 		pl.updates = append(pl.updates, &syncOp{before: cur, after: m, kind: EventMemberDeactivated})
 	}
+	return nil
+}
+
+// failedRecord remembers the keys of a record that fails before planning,
+// so that a manager reference to it that names nobody says why.
+func (pl *syncPlan) failedRecord(r *SyncRecord) {
+	if r.Line <= 0 {
+		return
+	}
+	if pl.failedLine == nil {
+		pl.failedLine = map[string]int{}
+	}
+	if r.ExternalID != "" {
+		pl.failedLine["x:"+r.ExternalID] = r.Line
+	}
+	if k := NormalizeEmail(r.Email); k != "" {
+		pl.failedLine["e:"+k] = r.Line
+	}
 }
 
 // failField reports err as the failure of the record's field.
@@ -723,22 +785,6 @@ func (pl *syncPlan) skip(line int, m *Member, d Decision) {
 		msg = "the owner is never changed or deprovisioned by a sync; transfer ownership first"
 	}
 	pl.rep.Skipped = append(pl.rep.Skipped, SyncFailure{Line: line, Key: m.Email, Reason: d.Reason, Message: msg})
-}
-
-func (pl *syncPlan) resolveManager(ref string) string {
-	if id, ok := pl.recID["x:"+ref]; ok {
-		return id
-	}
-	if id, ok := pl.recID["e:"+NormalizeEmail(ref)]; ok {
-		return id
-	}
-	if m := pl.byExt[ref]; m != nil {
-		return m.ID
-	}
-	if m := pl.byEmail[NormalizeEmail(ref)]; m != nil {
-		return m.ID
-	}
-	return ""
 }
 
 // simulateSeats fills a dry run's report as apply would, predicting the

@@ -42,15 +42,36 @@ type SyncRecord struct {
 	// Email is the person's address: it matches the member when the
 	// external id does not, and becomes the member's primary work email.
 	Email string `json:"email" validate:"required,max=254,email"`
-	// Manager is the manager's external id or email address, in the input
-	// or among the members.
+	// Manager is the manager's external id, employee number or email
+	// address — whichever the source carries — of a record of the input
+	// or of a member. When one reference could name different people, an
+	// external id wins over an employee number, which wins over an email;
+	// within each, the input (the desired state) wins over the members'
+	// stored values. Employee numbers compare trimmed and
+	// case-insensitively, and one shared by several people names none of
+	// them. A Manager that names nobody fails the record
+	// (ReasonUnknownManager) unless ManagerName is set; an empty one,
+	// with an empty ManagerName, clears the member's manager.
 	Manager string `json:"manager,omitempty" validate:"max=256,utf8"`
 	// ManagerName is the manager's name, for sources that give managers
 	// by name alone (BambooHR's Supervisor as "Last, First", HiBob's
-	// Reports to): used when Manager is empty or names nobody, and matched
-	// when exactly one person of the input or member of the tenant has that
-	// name; otherwise the record is applied without a manager and the
-	// report says why.
+	// Reports to as "First Last"). It is used when Manager is empty or
+	// names nobody, and matches a person whose display name, formatted
+	// name, "Given Family" or "Family, Given" (or, with a middle name,
+	// "Given Middle Family" or "Family, Given Middle") is that name,
+	// compared case-insensitively with runs of whitespace collapsed and
+	// accents kept. People are the records of the input and the members of
+	// the tenant (a member and its record count once, by the record's
+	// names where it carries them), other than the record's own person.
+	//
+	// When exactly one person matches, they are the manager. When nobody
+	// or several people match, the record still applies but its manager
+	// does not change: a member keeps the manager it has (a weak key must
+	// not undo a link made before, say when a namesake joins) and a new
+	// member gets none; [SyncReport.Notes] has an entry with
+	// ReasonManagerNameUnknown or ReasonManagerNameAmbiguous (with how
+	// many people, and who). Omit's [FieldManagerID] covers ManagerName
+	// as it does Manager.
 	ManagerName string `json:"managerName,omitempty" validate:"max=256,utf8"`
 	// Role is a role name; empty keeps the member's role (new members get
 	// the tenant's default role).
@@ -69,9 +90,31 @@ type SyncRecord struct {
 
 	// Invalid, when not nil, fails the record alone with this error — a
 	// value its reader could not map, such as a status no vocabulary knows
-	// (its Field names the column, its Message the value and the remedy);
-	// the other records still apply.
-	Invalid *Error `json:"-"`
+	// — and the other records still apply. Its Field names the record's
+	// field at fault (as [SyncFailure.Field] does: "status",
+	// "employeeNumber", …) and its Message the value and the remedy,
+	// without the field, which the report puts first. Its Code defaults
+	// to CodeInvalidArgument and its Reason to ReasonInvalid. The failure
+	// is reported like any other, dry runs included; the record's person
+	// is still in the input, so the member it matches (by external id or
+	// email) is not deprovisioned for being absent.
+	Invalid *Error `json:"-" validate:"-"`
+}
+
+// invalidErr returns r.Invalid as the error of operation op, with its
+// defaults filled in.
+func (r *SyncRecord) invalidErr(op string) error {
+	e := *r.Invalid
+	if e.Op == "" {
+		e.Op = op
+	}
+	if e.Code == CodeUnknown {
+		e.Code = CodeInvalidArgument
+	}
+	if e.Reason == "" {
+		e.Reason = ReasonInvalid
+	}
+	return &e
 }
 
 // carries reports whether the record carries field f.

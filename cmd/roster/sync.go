@@ -393,7 +393,7 @@ func readExport(r io.Reader, name string, format hrsync.Format, delim rune, t *s
 }
 
 // printSyncReport writes a report for people to stderr: the counts, then
-// every failure and skip with its line, key, reason and message.
+// every failure, skip and note with its line, key, reason and message.
 // A dry run refused by a guard does not suggest running it for real
 // (apply false).
 func (a *app) printSyncReport(rep *sdk.SyncReport, name, slug string, took time.Duration, apply bool) {
@@ -415,6 +415,9 @@ func (a *app) printSyncReport(rep *sdk.SyncReport, name, slug string, took time.
 		}
 		for _, f := range s.Skips {
 			l.Info("sync: row skipped", "line", f.Line, "key", f.Key, "reason", f.Reason, "message", f.Message)
+		}
+		for _, f := range s.Notes {
+			l.Info("sync: row noted", "line", f.Line, "key", f.Key, "reason", f.Reason, "message", f.Message)
 		}
 		return
 	}
@@ -455,6 +458,7 @@ func (a *app) printSyncReport(rep *sdk.SyncReport, name, slug string, took time.
 	}
 	list("Failed", s.Failures)
 	list("Skipped", s.Skips)
+	list("Notes", s.Notes)
 	if apply && rep.DryRun && s.Created+s.Updated+s.Deactivated+s.Reactivated+s.Deleted > 0 {
 		a.say("Run it again without --dry-run to apply it.")
 	}
