@@ -136,17 +136,20 @@ var columns = []column{
 		"formattedaddress", "fulladdress"),
 	{name: "manager", aliases: []string{"manageremail", "managerid", "supervisor", "supervisoremail", "reportsto", "managerexternalid"},
 		omit: sdk.FieldManagerID, path: "manager", set: func(r *sdk.SyncRecord, v string) error { r.Manager = v; return nil }},
+	// A manager given by name, matched by the SDK when exactly one person
+	// has it; used when manager is empty or names nobody.
+	{name: "manager_name", aliases: []string{"managername", "managerfullname", "supervisorname", "reportstoname"},
+		omit: sdk.FieldManagerID, path: "managerName", set: func(r *sdk.SyncRecord, v string) error { r.ManagerName = v; return nil }},
+	// A preferred family name has no field of its own: with the preferred
+	// given name (nickname) it makes the display name (see composer).
+	{name: "preferred_family_name", aliases: []string{"preferredlastname", "preferredfamilyname", "preferredsurname"},
+		path: "preferred_family_name", set: func(*sdk.SyncRecord, string) error { return nil }},
 	{name: "role", aliases: []string{"rosterrole", "accessrole"},
 		omit: sdk.FieldRole, path: "role", set: func(r *sdk.SyncRecord, v string) error { r.Role = strings.ToLower(v); return nil }},
+	// A status cell is read through the file's vocabulary (see
+	// layout.setStatus), not by set.
 	{name: "status", aliases: []string{"employmentstatus", "employeestatus", "active"},
-		omit: sdk.FieldStatus, path: "status", set: func(r *sdk.SyncRecord, v string) error {
-			s, ok := statuses[normalise(v)]
-			if !ok {
-				return fmt.Errorf("unknown status %q (use active or inactive)", v)
-			}
-			r.Status = s
-			return nil
-		}},
+		omit: sdk.FieldStatus, path: "status", set: func(*sdk.SyncRecord, string) error { return nil }},
 }
 
 // byHeader maps every normalised header of the table to its column.
@@ -199,32 +202,6 @@ func custom(a sdk.CustomAttribute) column {
 
 var yesNo = map[string]string{"yes": "true", "y": "true", "on": "true", "no": "false", "n": "false", "off": "false"}
 
-// mapper finds the column of a header: a custom attribute of the tenant,
-// else the alias table.
-type mapper struct {
-	custom []column
-	names  []string // the custom attributes' names
-}
-
-func newMapper(opts ReadOptions) *mapper {
-	m := &mapper{}
-	for _, a := range opts.CustomAttributes {
-		m.custom = append(m.custom, custom(a))
-		m.names = append(m.names, a.Name)
-	}
-	return m
-}
-
-func (m *mapper) column(header string) *column {
-	h := strings.TrimSpace(header)
-	for i, n := range m.names {
-		if strings.EqualFold(h, n) {
-			return &m.custom[i]
-		}
-	}
-	return byHeader[normalise(h)]
-}
-
 // omitted returns the Omit set of records from a file with the given
 // columns: every field a column could fill, and every profile text field
 // no column fills, except those of the present columns.
@@ -240,7 +217,12 @@ func omitted(present map[string]bool) map[sdk.Field]bool {
 	}
 	for i := range columns {
 		if c := &columns[i]; c.omit != "" {
-			omit[c.omit] = !present[c.name]
+			omit[c.omit] = true
+		}
+	}
+	for i := range columns {
+		if c := &columns[i]; c.omit != "" && present[c.name] {
+			omit[c.omit] = false // manager and manager_name both carry the manager
 		}
 	}
 	for f, o := range omit {
@@ -259,12 +241,4 @@ func normalise(h string) string {
 		}
 	}
 	return b.String()
-}
-
-// statuses maps accepted status values (normalised) to "active" or
-// "inactive".
-var statuses = map[string]string{
-	"": "", "active": "active", "a": "active", "employed": "active", "current": "active", "true": "active", "yes": "active", "1": "active", "enabled": "active",
-	"inactive": "inactive", "i": "inactive", "terminated": "inactive", "t": "inactive", "false": "inactive", "no": "inactive", "0": "inactive",
-	"disabled": "inactive", "deactivated": "inactive", "suspended": "inactive", "leaver": "inactive", "left": "inactive", "former": "inactive",
 }

@@ -1,7 +1,8 @@
-// Package hrsync reads HR exports (Workday, BambooHR, …) as CSV or JSON
-// Lines into [sdk.SyncRecord] values for [sdk.Client.Sync]. It is the file
-// half of Roster's bulk sync; the rules (matching, seats, deprovisioning,
-// what a valid value is) live in the SDK.
+// Package hrsync reads HR exports (Workday, BambooHR, HiBob, Personio,
+// Rippling, …) as CSV or JSON Lines into [sdk.SyncRecord] values for
+// [sdk.Client.Sync]. It is the file half of Roster's bulk sync; the rules
+// (matching, managers, seats, deprovisioning, what a valid value is)
+// live in the SDK.
 //
 // A CSV file has a header row, and its fields are separated by commas,
 // semicolons (as Excel writes CSV where the comma is the decimal mark),
@@ -15,7 +16,8 @@
 //	cost_center, employee_number, preferred_language, locale, timezone,
 //	profile_url, phone_work, phone_mobile, address_street,
 //	address_locality, address_region, address_postal_code,
-//	address_country, address_formatted, manager, role, status
+//	address_country, address_formatted, manager, manager_name,
+//	preferred_family_name, role, status
 //
 // in any order; common HR names are accepted as aliases ("Work Email",
 // "First Name", "Employee ID", "Employee Number", "Cost Center", "Mobile
@@ -26,36 +28,56 @@
 // attribute (a boolean one also takes yes and no); it takes precedence
 // over an alias.
 //
+// Vendors' exports are read through a profile ([Source]), detected from
+// the header ([Detect]) or asked for ([ReadOptions.Source]): the vendor's
+// column names (Workday's Primary_Work_Email, BambooHR's Employee #), the
+// columns that hold something else than their name suggests (BambooHR's
+// Employment Status is an employment type, HiBob's Reports to a name),
+// and which of two columns for one field to read. [ReadOptions.Map]
+// (--map) maps the columns of a report no profile knows, over all that.
+// [File.Columns] says how each column is read, or why it is ignored:
+// none is dropped silently. Legal names fill the given and family names;
+// with preferred names and no display name column, a vendor's display
+// name is the preferred name, else the legal one.
+//
 // The phone columns become phone numbers typed "work" and "mobile", the
 // address columns one address typed "work", and the email column the
 // member's primary work email (see [sdk.SyncRecord] for how they merge
-// with what a member already has). Only email is required. A column the
-// file lacks leaves that field of existing members as it is, and an empty
-// cell clears it; an unknown column is reported in [File.Unknown] and
-// ignored. JSON Lines files carry one object per line with the same keys
-// (an explicit null clears the field, a missing key leaves it; custom
-// attributes may also be JSON numbers or booleans).
+// with what a member already has). A manager is given by reference (the
+// manager's external id, employee number or email: manager) or by name
+// (manager_name), which the SDK resolves. Only email is required. A
+// column the file lacks leaves that field of existing members as it is,
+// and an empty cell clears it. Rows without any value (Excel's trailing
+// ",,,,") are skipped and counted ([File.BlankRows]). JSON Lines files
+// carry one object per line with the same keys (an explicit null clears
+// the field, a missing key leaves it; custom attributes may also be JSON
+// numbers or booleans).
+//
+// Status values are read through a vocabulary ([Statuses]; people on
+// leave stay active; [ReadOptions.StatusMap] adds to it): a value that
+// means nothing about the status leaves it as it is, and one the
+// vocabulary does not know fails its record alone
+// ([sdk.SyncRecord.Invalid]), naming the value and --status-map.
 //
 // A file that cannot be trusted as a whole is refused with an [*Error]
-// naming its line and column: bad encoding, a missing email column, an
-// unparsable row, an unknown status, an email, external id or user name
-// that appears twice, or more records than one sync takes (the reader
-// stops at the first one over, so a file too long is refused early).
-// Values themselves (lengths, custom attribute types) are checked by the
-// SDK, which fails the row alone.
+// naming its line and column: bad encoding, a missing email column (the
+// error lists the columns found), two columns for one field, an
+// unparsable row, an email, external id or user name that appears twice,
+// or more records than one sync takes (the reader stops at the first one
+// over, so a file too long is refused early). Mappings that contradict
+// each other are refused before anything is read ([ErrMapping]). Values
+// themselves (lengths, custom attribute types) are checked by the SDK,
+// which fails the row alone.
 package hrsync
 
 import (
 	"bufio"
 	"bytes"
 	"encoding/csv"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"maps"
 	"slices"
-	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -119,8 +141,10 @@ var ErrTooManyRecords = errors.New("too many records")
 // File is a parsed export.
 type File struct {
 	Records []sdk.SyncRecord
-	// Unknown lists the columns (CSV) or keys (JSON Lines) that were not
-	// recognised and so ignored, as spelled in the file.
+	// Unknown lists the columns (CSV) or keys (JSON Lines) that are
+	// ignored, as spelled in the file, in its order: those no field has
+	// the name of, and those a profile or a mapping ignores (Columns says
+	// why).
 	Unknown []string
 	// Format is the format the file was read as: the one asked for, or
 	// JSONL for a file asked for as CSV that is JSON Lines.
@@ -128,13 +152,29 @@ type File struct {
 	// Delimiter separated the fields of a CSV file: the one asked for,
 	// or the one detected from the header. 0 for JSON Lines.
 	Delimiter rune
+	// Source is the profile the file was read with: the one asked for
+	// ([ReadOptions.Source]), or the one [Detect] found in the header.
+	Source Source
+	// Detected says Source was detected rather than asked for.
+	Detected bool
+	// Columns says how each column (each key of JSON Lines, in the order
+	// first seen) is read, or why it is ignored.
+	Columns []ColumnMapping
+	// DisplayName, when not empty, says how the display name is composed
+	// from the name columns (a preferred name, else the legal one): the
+	// file has preferred names and no display name column.
+	DisplayName string
+	// BlankRows counts the rows of a CSV file without any value (blank,
+	// or delimiters only, as Excel ends a sheet) that were skipped.
+	BlankRows int
 
 	headers map[string]string // column name → its header in the file
 }
 
 // Column returns the header in the file of the column that carries field,
 // as an [sdk.SyncFailure] names it ("employeeNumber", "custom.level",
-// `phoneNumbers[type eq "mobile"].value`, "email", …), or "" when no
+// `phoneNumbers[type eq "mobile"].value`, "email", …, or the header
+// itself, as a record's [sdk.SyncRecord.Invalid] does), or "" when no
 // column of the file carries it.
 func (f *File) Column(field string) string {
 	if field == "" {
@@ -146,6 +186,11 @@ func (f *File) Column(field string) string {
 	for i := range columns {
 		c := &columns[i]
 		if h, ok := f.headers[c.name]; ok && c.names(field) {
+			return h
+		}
+	}
+	for _, h := range f.headers {
+		if h == field {
 			return h
 		}
 	}
@@ -165,6 +210,16 @@ type ReadOptions struct {
 	// [sdk.MaxSyncRecords], the most one sync takes. Read stops at the
 	// first record over it.
 	MaxRecords int
+	// Source is the profile to read the file with; "" detects it from the
+	// header ([Detect]).
+	Source Source
+	// Map maps columns to fields ([ParseMap], [ParseMapFile]); it comes
+	// before custom attributes, profiles and aliases. Each column it
+	// names must be in the file.
+	Map []MapEntry
+	// StatusMap says what status values mean ([ParseStatusMap]), over the
+	// source's vocabulary.
+	StatusMap StatusMap
 }
 
 func (o ReadOptions) maxRecords() int {
@@ -189,15 +244,38 @@ const MaxFileBytes = 1 << 30
 // a CSV file is [ReadOptions.Delimiter], or else detected from the header
 // (the first non-blank line): whichever of comma, semicolon, tab and pipe
 // it has most of outside quotes, comma on a tie and for a header without
-// any (a one-column file). [File.Delimiter] says which was used. A file
+// any (a one-column file); a first line "sep=;" (which Excel writes and
+// reads) gives it too. [File.Delimiter] says which was used. A file
 // given as CSV whose first line is a JSON object is read as JSON Lines
 // ([File.Format] says so); one whose first line starts like a JSON object
 // but is not one is refused with an [*Error] matching
 // [ErrLooksLikeJSONLines]. Read stops at the first record over
 // [ReadOptions.MaxRecords] with an [*Error] matching [ErrTooManyRecords],
 // without reading the rest of the input.
+//
+// The header is mapped before any row is read: [ReadOptions.Map], the
+// tenant's custom attributes, the source's profile, the alias table
+// ([File.Columns] says which read each column). Mappings that contradict
+// each other are refused, matching [ErrMapping], before anything is
+// read.
 func Read(r io.Reader, format Format, opts ReadOptions) (*File, error) {
+	return read(r, format, opts, false)
+}
+
+// Inspect maps a file's columns as [Read] would, without reading its
+// rows: the [File] it returns has no records, and its Columns, Source and
+// DisplayName say how Read would read it. A CSV file is read up to its
+// header; a JSON Lines file through, for its keys.
+func Inspect(r io.Reader, format Format, opts ReadOptions) (*File, error) {
+	return read(r, format, opts, true)
+}
+
+func read(r io.Reader, format Format, opts ReadOptions, inspect bool) (*File, error) {
 	if err := CheckDelimiter(opts.Delimiter); err != nil {
+		return nil, err
+	}
+	m, err := newMapper(opts)
+	if err != nil {
 		return nil, err
 	}
 	br := bufio.NewReaderSize(r, 1<<16)
@@ -209,9 +287,7 @@ func Read(r io.Reader, format Format, opts ReadOptions) (*File, error) {
 		_, _ = br.Discard(3)
 	}
 	var f *File
-	var err error
 	cols := columnsAt{}
-	m := newMapper(opts)
 	limit := opts.maxRecords()
 	switch format {
 	case CSV, "":
@@ -220,23 +296,45 @@ func Read(r io.Reader, format Format, opts ReadOptions) (*File, error) {
 			if err := jsonLinesGivenAsCSV(first, line, complete); err != nil {
 				return nil, err
 			}
-			f, err = readJSONL(br, m, cols, limit)
+			f, err = readJSONL(br, m, cols, limit, inspect)
 			break
 		}
 		d := opts.Delimiter
+		sep := excelSep(first)
+		if d == 0 {
+			d = sep
+		}
 		if d == 0 {
 			d = detectDelimiter(first)
 		}
-		f, err = readCSV(br, d, m, cols, limit)
+		f, err = readCSV(br, d, sep, m, cols, limit, inspect)
 	case JSONL:
-		f, err = readJSONL(br, m, cols, limit)
+		f, err = readJSONL(br, m, cols, limit, inspect)
 	default:
 		return nil, fmt.Errorf("unknown format %q (csv or jsonl)", format)
 	}
 	if err != nil {
 		return nil, err
 	}
+	f.Source, f.Detected = m.src, !m.given
+	if f.Source == "" { // a JSON Lines file without records
+		f.Source = SourceGeneric
+	}
 	return f, checkDuplicates(f.Records, cols)
+}
+
+// excelSep returns the delimiter of a "sep=;" first line, which Excel
+// writes to say which delimiter follows, or 0.
+func excelSep(first []byte) rune {
+	l := bytes.TrimSpace(first)
+	if len(l) < 5 || !bytes.EqualFold(l[:4], []byte("sep=")) {
+		return 0
+	}
+	d, n := utf8.DecodeRune(l[4:])
+	if n != len(l)-4 || CheckDelimiter(d) != nil {
+		return 0
+	}
+	return d
 }
 
 // columnsAt remembers, per line, the columns of the email, external id and
@@ -247,14 +345,30 @@ type columnsAt map[int][3]int
 // order of columnsAt's entries.
 var keyColumns = [3]string{"email", "external_id", "user_name"}
 
-func readCSV(r io.Reader, delim rune, m *mapper, cols columnsAt, limit int) (*File, error) {
+// blank reports whether a row has no value.
+func blank(row []string) bool {
+	for _, v := range row {
+		if strings.TrimSpace(v) != "" {
+			return false
+		}
+	}
+	return true
+}
+
+func readCSV(r io.Reader, delim, sep rune, m *mapper, cols columnsAt, limit int, inspect bool) (*File, error) {
 	cr := csv.NewReader(r)
 	cr.Comma = delim
 	cr.FieldsPerRecord = -1
 	cr.ReuseRecord = true
 	header, err := cr.Read()
-	for err == nil && len(header) == 1 && strings.TrimSpace(header[0]) == "" {
+	for err == nil && blank(header) {
 		header, err = cr.Read() // a blank line before the header
+	}
+	if err == nil && sep != 0 && len(header) <= 2 && strings.EqualFold(strings.Join(header, string(delim)), "sep="+string(sep)) {
+		header, err = cr.Read() // Excel's "sep=;"
+		for err == nil && blank(header) {
+			header, err = cr.Read()
+		}
 	}
 	if errors.Is(err, io.EOF) {
 		return nil, &Error{Line: 1, Msg: "the file is empty; it needs a header row with at least an email column"}
@@ -265,44 +379,31 @@ func readCSV(r io.Reader, delim rune, m *mapper, cols columnsAt, limit int) (*Fi
 	header = slices.Clone(header)
 	hl, _ := cr.FieldPos(0)
 	f := &File{Format: CSV, Delimiter: delim, headers: map[string]string{}}
-	type cell struct {
-		i int
-		c *column
-	}
-	var cells []cell
-	idx := map[string]int{}
 	for i, h := range header {
 		if !utf8.ValidString(h) {
 			return nil, &Error{Line: hl, Column: i + 1, Msg: "the header is not valid UTF-8; save the file as UTF-8"}
 		}
-		c := m.column(h)
-		if c == nil {
-			f.Unknown = append(f.Unknown, h)
-			continue
+	}
+	m.detect(header)
+	l, lerr := m.plan(header, false)
+	if lerr != nil {
+		return nil, &Error{Line: hl, Column: lerr.col, Field: lerr.field, Msg: lerr.msg, Err: lerr.err}
+	}
+	f.Columns, f.DisplayName = l.cols, l.display
+	for _, c := range l.cols {
+		if c.Field == "" {
+			f.Unknown = append(f.Unknown, c.Column)
 		}
-		if j, dup := idx[c.name]; dup {
-			return nil, &Error{Line: hl, Column: i + 1, Field: c.name, Msg: fmt.Sprintf("column %q is the same as column %d (%q)", h, j+1, header[j])}
-		}
-		idx[c.name] = i
-		f.headers[c.name] = h
-		cells = append(cells, cell{i, c})
 	}
-	if _, ok := idx["email"]; !ok {
-		return nil, &Error{Line: hl, Field: "email", Msg: "the header has no email column (expected one of: email, Work Email, Email Address)"}
+	for _, c := range l.cells {
+		f.headers[c.c.name] = c.header
 	}
-	// Fill records in the table's order, whatever the file's.
-	order := func(c *column) int {
-		if i := slices.IndexFunc(columns, func(t column) bool { return t.name == c.name }); i >= 0 {
-			return i
-		}
-		return len(columns)
+	if _, ok := l.idx["email"]; !ok {
+		return nil, &Error{Line: hl, Field: "email", Msg: noEmail(m, header)}
 	}
-	slices.SortStableFunc(cells, func(a, b cell) int { return order(a.c) - order(b.c) })
-	present := map[string]bool{}
-	for name := range idx {
-		present[name] = true
+	if inspect {
+		return f, nil
 	}
-	omit := omitted(present)
 	for {
 		row, err := cr.Read()
 		if errors.Is(err, io.EOF) {
@@ -312,8 +413,9 @@ func readCSV(r io.Reader, delim rune, m *mapper, cols columnsAt, limit int) (*Fi
 			return nil, csvError(err)
 		}
 		line, _ := cr.FieldPos(0)
-		if len(row) == 1 && strings.TrimSpace(row[0]) == "" {
-			continue // blank line
+		if blank(row) {
+			f.BlankRows++ // delimiters only (Excel's last rows), or spaces
+			continue
 		}
 		if len(f.Records) == limit {
 			return nil, tooMany(line, limit)
@@ -322,8 +424,9 @@ func readCSV(r io.Reader, delim rune, m *mapper, cols columnsAt, limit int) (*Fi
 			_, col := cr.FieldPos(len(header))
 			return nil, &Error{Line: line, Column: col, Msg: fmt.Sprintf("the row has %d fields but the header has %d", len(row), len(header))}
 		}
-		rec := sdk.SyncRecord{Line: line, Omit: omit}
-		for _, c := range cells {
+		rec := sdk.SyncRecord{Line: line}
+		var st rowState
+		for _, c := range l.cells {
 			v := ""
 			if c.i < len(row) {
 				v = strings.TrimSpace(row[c.i])
@@ -332,14 +435,15 @@ func readCSV(r io.Reader, delim rune, m *mapper, cols columnsAt, limit int) (*Fi
 				_, col := cr.FieldPos(c.i)
 				return nil, &Error{Line: line, Column: col, Field: c.c.name, Msg: "the value is not valid UTF-8; save the file as UTF-8"}
 			}
-			if err := c.c.set(&rec, v); err != nil {
+			if err := l.set(&rec, &st, c.c, c.header, v); err != nil {
 				_, col := cr.FieldPos(min(c.i, len(row)-1))
 				return nil, &Error{Line: line, Column: col, Field: c.c.name, Msg: err.Error()}
 			}
 		}
+		l.finish(&rec, &st)
 		var at [3]int
 		for k, name := range keyColumns {
-			if i, ok := idx[name]; ok && i < len(row) {
+			if i, ok := l.idx[name]; ok && i < len(row) {
 				_, at[k] = cr.FieldPos(i)
 			}
 		}
@@ -349,133 +453,30 @@ func readCSV(r io.Reader, delim rune, m *mapper, cols columnsAt, limit int) (*Fi
 	return f, nil
 }
 
+// noEmail says that a header has no email column: the columns it has,
+// and how to map one.
+func noEmail(m *mapper, header []string) string {
+	expect := []string{"email", "Work Email", "Email Address"}
+	p := profileOf(m.src)
+	for _, a := range p.aliases {
+		if a.field == "email" && !slices.ContainsFunc(expect, func(e string) bool { return normalise(e) == normalise(a.header) }) {
+			expect = append(expect, a.header)
+		}
+	}
+	read := ""
+	if p != generic {
+		read = fmt.Sprintf(" (read as a %s export)", p.name)
+	}
+	return fmt.Sprintf("the header has no email column%s (expected one of: %s); the columns found are %s. If one of them is the email, say so with --map 'Their Email Column=email'",
+		read, strings.Join(expect, ", "), quoteList(header))
+}
+
 func csvError(err error) error {
 	var pe *csv.ParseError
 	if errors.As(err, &pe) {
 		return &Error{Line: pe.Line, Column: pe.Column, Msg: pe.Err.Error()}
 	}
 	return err
-}
-
-func readJSONL(r *bufio.Reader, m *mapper, cols columnsAt, limit int) (*File, error) {
-	f := &File{Format: JSONL, headers: map[string]string{}}
-	unknown := map[string]bool{}
-	omits := map[string]map[sdk.Field]bool{} // by the line's columns, so that lines alike share one set
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 0, 1<<16), 1<<20)
-	line := 0
-	for sc.Scan() {
-		line++
-		b := bytes.TrimSpace(sc.Bytes())
-		if len(b) == 0 {
-			continue
-		}
-		if len(f.Records) == limit {
-			return nil, tooMany(line, limit)
-		}
-		if !utf8.Valid(b) {
-			col := 1
-			for i := 0; i < len(b); {
-				rn, n := utf8.DecodeRune(b[i:])
-				if rn == utf8.RuneError && n == 1 {
-					col = i + 1
-					break
-				}
-				i += n
-			}
-			return nil, &Error{Line: line, Column: col, Msg: "the line is not valid UTF-8; save the file as UTF-8"}
-		}
-		var obj map[string]json.RawMessage
-		if err := json.Unmarshal(b, &obj); err != nil {
-			col := 0
-			var se *json.SyntaxError
-			if errors.As(err, &se) {
-				col = int(se.Offset)
-			}
-			return nil, &Error{Line: line, Column: col, Msg: "not a JSON object: " + err.Error()}
-		}
-		rec := sdk.SyncRecord{Line: line}
-		keyCol := func(k string) int { return bytes.Index(b, []byte(`"`+k+`"`)) + 1 }
-		type cell struct {
-			key string
-			c   *column
-		}
-		cells := make([]cell, 0, len(obj))
-		for _, k := range slices.Sorted(maps.Keys(obj)) {
-			c := m.column(k)
-			if c == nil {
-				if !unknown[k] {
-					unknown[k] = true
-					f.Unknown = append(f.Unknown, k)
-				}
-				continue
-			}
-			if _, ok := f.headers[c.name]; !ok {
-				f.headers[c.name] = k
-			}
-			cells = append(cells, cell{k, c})
-		}
-		var sig strings.Builder
-		present := map[string]bool{}
-		for _, c := range cells {
-			present[c.c.name] = true
-		}
-		for i := range columns {
-			if present[columns[i].name] {
-				sig.WriteString(columns[i].name)
-				sig.WriteByte(',')
-			}
-		}
-		if rec.Omit = omits[sig.String()]; rec.Omit == nil {
-			rec.Omit = omitted(present)
-			omits[sig.String()] = rec.Omit
-		}
-		for _, c := range cells {
-			raw := obj[c.key]
-			var v string
-			if string(raw) != "null" {
-				if err := json.Unmarshal(raw, &v); err != nil {
-					var bv bool
-					var num json.Number
-					switch {
-					case c.c.name == "status" && json.Unmarshal(raw, &bv) == nil:
-						v = map[bool]string{true: "active", false: "inactive"}[bv]
-					case strings.HasPrefix(c.c.name, customPrefix) && json.Unmarshal(raw, &bv) == nil:
-						v = strconv.FormatBool(bv)
-					case strings.HasPrefix(c.c.name, customPrefix) && json.Unmarshal(raw, &num) == nil:
-						v = num.String()
-					case strings.HasPrefix(c.c.name, customPrefix):
-						return nil, &Error{Line: line, Column: keyCol(c.key), Field: c.c.name, Msg: fmt.Sprintf("%q must be a string, a number or a boolean", c.key)}
-					default:
-						return nil, &Error{Line: line, Column: keyCol(c.key), Field: c.c.name, Msg: fmt.Sprintf("%q must be a string", c.key)}
-					}
-				}
-			}
-			if err := c.c.set(&rec, strings.TrimSpace(v)); err != nil {
-				return nil, &Error{Line: line, Column: keyCol(c.key), Field: c.c.name, Msg: err.Error()}
-			}
-		}
-		if rec.Email == "" {
-			return nil, &Error{Line: line, Field: "email", Msg: "the object has no email"}
-		}
-		var at [3]int
-		for k, name := range keyColumns {
-			for _, c := range cells {
-				if c.c.name == name {
-					at[k] = keyCol(c.key)
-				}
-			}
-		}
-		cols[line] = at
-		f.Records = append(f.Records, rec)
-	}
-	if err := sc.Err(); err != nil {
-		if errors.Is(err, bufio.ErrTooLong) {
-			return nil, &Error{Line: line + 1, Msg: "the line is longer than 1 MiB"}
-		}
-		return nil, err
-	}
-	return f, nil
 }
 
 // checkDuplicates refuses an email, external id or user name that appears

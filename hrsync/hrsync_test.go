@@ -72,7 +72,6 @@ func TestReadErrorsNameLineAndColumn(t *testing.T) {
 		{"empty file", "", CSV, 1, 0, "empty"},
 		{"bad utf8 value", "email,first name\na@x.test,\xff\xfe\n", CSV, 2, 10, "UTF-8"},
 		{"utf16", "\xFF\xFEe\x00", CSV, 1, 1, "UTF-16"},
-		{"unknown status", "email,status\na@x.test,active\nb@x.test,maybe\n", CSV, 3, 10, "unknown status"},
 		{"duplicate email", "email\na@x.test\nb@x.test\nA@X.test\n", CSV, 4, 1, "already on line 2"},
 		{"duplicate external id", "employee id,email\n7,a@x.test\n7,b@x.test\n", CSV, 3, 1, "already on line 2"},
 		{"duplicate email, later column", "employee id,email\n7,a@x.test\n8,a@x.test\n", CSV, 3, 3, "already on line 2"},
