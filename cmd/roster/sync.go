@@ -31,12 +31,13 @@ type syncOptions struct {
 	maxDeprov   string
 	force       bool
 	delimiter   string
+	src         sourceFlags
 }
 
 func newSyncCmd(a *app) *cobra.Command {
 	var o syncOptions
 	cmd := &cobra.Command{
-		Use:   "sync --tenant SLUG --file FILE|- [--format csv|jsonl] [--dry-run] [--deprovision none|deactivate|delete [--max-deprovision N|P%] [--force]] [--json]",
+		Use:   "sync --tenant SLUG --file FILE|- [--format csv|jsonl] [--source SOURCE] [--map 'Column=field,…'] [--map-file FILE] [--status-map 'Value=active,…'] [--show-mapping] [--dry-run] [--deprovision none|deactivate|delete [--max-deprovision N|P%] [--force]] [--json]",
 		Short: "Make a tenant's members match an HR export (CSV or JSON Lines)",
 		Long: `Make a tenant's members match an HR export: records are matched to members
 by external id, then by email; matched members are updated where a field
@@ -53,7 +54,7 @@ A CSV file has a header row; the columns are
   cost_center, employee_number, preferred_language, locale, timezone,
   profile_url, phone_work, phone_mobile, address_street, address_locality,
   address_region, address_postal_code, address_country, address_formatted,
-  manager, role, status
+  manager, manager_name, preferred_family_name, role, status
 and the tenant's custom attributes by name, in any order. Common HR names
 are accepted ("Work Email", "First Name", "Employee ID", "Employee Number",
 "Job Title", "Manager Email", "Cost Center", "Mobile Phone", "City",
@@ -68,6 +69,27 @@ file's delimiter is detected from its header (comma, semicolon, tab or
 pipe) unless --delimiter gives it. --file -
 reads standard input (CSV unless --format says otherwise); the report
 calls it "stdin".
+
+Exports of BambooHR, Workday, HiBob, Personio and Rippling are read as
+those systems write them: the source is detected from the header (the
+report says "read as a Workday export") or given with --source
+bamboohr|workday|hibob|personio|rippling|generic. Each source's profile
+knows its column names (Primary_Work_Email, Employee #, Reports to, ...),
+which of its columns are not what their name suggests (BambooHR's
+Employment Status is an employment type; HiBob's Reports to is a name),
+and what its status values mean: people on leave stay active, Terminated
+deactivates, Full-Time says nothing about the status. A manager is found
+by external id, employee number or email, or by name when that is all
+the file has (matched when exactly one person has the name; otherwise
+the member is left without a new manager and the report says why).
+Legal names fill the given and family names; a preferred name wins for
+the display name. For other reports, --map 'Their Column=field,...' (or
+--map-file FILE, one mapping a line) says which field a column fills,
+and --status-map 'Garden leave=active,Retired=inactive,Contractor=ignore'
+what status values mean; a status value nothing maps fails its row, not
+the file. Rows without any value (Excel's trailing ",,,,") are skipped
+and counted. --show-mapping prints how each column will be read and
+why any is ignored, and exits without syncing (with --json, as JSON).
 
 Deprovisioning is guarded, since a truncated or empty export looks like a
 company whose staff all left. A file without records (empty, or a header
@@ -87,13 +109,14 @@ A file that cannot be trusted as a whole (bad encoding, no email column, an
 unparsable row, an email or external id twice, a cycle of managers) is
 refused with its line and column, and nothing is written. A row that
 merely fails (a bad email, a value too long or not of its custom
-attribute's type, an unknown role or manager, no free seat) is reported
+attribute's type, an unknown role, manager or status, no free seat) is reported
 with its column and the others apply; the exit status is then 1.
 
 The report goes to stderr, or with --json to stdout as one JSON object
 (counts under created, updated, deactivated, reactivated, deleted,
-unchanged, failed and skipped, then the failures and the changes, and the
-ignored columns under ignored). A
+unchanged, failed and skipped, then the failures and the changes, the
+ignored columns under ignored, the source under source and the blank rows
+skipped under blankRows). A
 progress bar is drawn on stderr whenever stderr is a terminal, also when the
 report on stdout is redirected to a file.
 
@@ -109,6 +132,8 @@ are kept. A dry run writes nothing there.`,
 		Example: `  roster sync --tenant acme --file people.csv --dry-run
   roster sync --tenant acme --file people.csv --deprovision deactivate
   roster sync --tenant acme --file people.csv --deprovision deactivate --max-deprovision 20%
+  roster sync --tenant acme --file workday-report.csv --show-mapping
+  roster sync --tenant acme --file report.csv --map 'Login=email,Boss=manager_name' --status-map 'Sabbatical=active'
   hr-export | roster sync --tenant acme --file - --format csv
   roster sync --tenant acme --file export.jsonl --json > report.json
   roster sync --tenant acme --file people.csv --metrics-file /var/lib/node_exporter/roster_sync.prom`,
@@ -128,6 +153,7 @@ are kept. A dry run writes nothing there.`,
 	f.BoolVar(&o.force, "force", false, "deprovision past --max-deprovision (never on a file without records)")
 	f.BoolVar(&a.jsonOut, "json", false, "print the report on stdout as JSON")
 	f.StringVar(&o.metricsFile, "metrics-file", "", "record the run's rows by outcome, duration and time in FILE for node_exporter's textfile collector")
+	o.src.register(f)
 	_ = cmd.MarkFlagRequired("tenant")
 	_ = cmd.MarkFlagRequired("file")
 	return cmd
@@ -167,6 +193,11 @@ func (a *app) sync(cmd *cobra.Command, o syncOptions) error {
 	if delim != 0 && format == hrsync.JSONL {
 		return usageError{fmt.Errorf("--delimiter %q: a JSON Lines file has no delimiter; drop --delimiter or give --format csv", o.delimiter)}
 	}
+	ro, err := o.src.readOptions()
+	if err != nil {
+		return err
+	}
+	ro.Delimiter = delim
 	opts, err := parseMaxDeprovision(o.maxDeprov)
 	if err != nil {
 		return err
@@ -192,7 +223,15 @@ func (a *app) sync(cmd *cobra.Command, o syncOptions) error {
 		if err != nil {
 			return err
 		}
-		file, err := readExport(in, name, format, delim, t)
+		ro.CustomAttributes = t.Settings.CustomAttributes
+		if o.src.showMapping {
+			file, err := readExport(in, name, format, ro, hrsync.Inspect)
+			if err != nil {
+				return err
+			}
+			return a.showMapping(name, file, ro.StatusMap)
+		}
+		file, err := readExport(in, name, format, ro, hrsync.Read)
 		if err != nil {
 			return err
 		}
@@ -209,9 +248,11 @@ func (a *app) sync(cmd *cobra.Command, o syncOptions) error {
 		case delim == 0 && file.Delimiter != 0 && file.Delimiter != ',':
 			a.say("%s: read as %s-separated (detected from the header; --delimiter sets it)", name, hrsync.DelimiterName(file.Delimiter))
 		}
+		a.saySource(name, file)
 		if len(file.Unknown) > 0 {
 			a.say("%s: ignored %ss: %s", name, what, strings.Join(file.Unknown, ", "))
 		}
+		a.sayIgnoredWhy(name, file, what)
 		bar := a.newProgress()
 		start := time.Now()
 		opts.Progress = bar.update
@@ -246,7 +287,7 @@ func (a *app) sync(cmd *cobra.Command, o syncOptions) error {
 		}
 		nameColumns(rep, file, what)
 		if a.jsonOut {
-			if jerr := a.printJSON(syncJSON{SyncSummary: rep.Summary(), Ignored: nonNil(file.Unknown)}); jerr != nil {
+			if jerr := a.printJSON(syncJSON{SyncSummary: rep.Summary(), Ignored: nonNil(file.Unknown), Source: file.Source, BlankRows: file.BlankRows}); jerr != nil {
 				return errors.Join(err, jerr)
 			}
 		} else {
@@ -334,11 +375,14 @@ type interruptedError struct{ error }
 func (e interruptedError) Unwrap() error { return e.error }
 func (interruptedError) exitCode() int   { return 130 }
 
-// syncJSON is the --json report: the SDK's summary, and the file's
-// columns (or keys) that were ignored.
+// syncJSON is the --json report: the SDK's summary, the file's columns
+// (or keys) that were ignored, the source it was read as and the blank
+// rows skipped.
 type syncJSON struct {
 	*sdk.SyncSummary
-	Ignored []string `json:"ignored"`
+	Ignored   []string      `json:"ignored"`
+	Source    hrsync.Source `json:"source"`
+	BlankRows int           `json:"blankRows"`
 }
 
 func nonNil(s []string) []string {
@@ -377,15 +421,19 @@ func openExport(name string) (*os.File, error) {
 	return f, nil
 }
 
-// readExport parses an HR export for tenant t, with the CSV delimiter
-// delim (0 detects it), phrasing its problems with
-// the file's name.
-func readExport(r io.Reader, name string, format hrsync.Format, delim rune, t *sdk.Tenant) (*hrsync.File, error) {
-	file, err := hrsync.Read(r, format, hrsync.ReadOptions{CustomAttributes: t.Settings.CustomAttributes, Delimiter: delim})
+// readExport parses an HR export with read (hrsync.Read, or
+// hrsync.Inspect for its columns alone) and the options ro (the tenant's
+// custom attributes, the delimiter, the source and mappings), phrasing
+// its problems with the file's name.
+func readExport(r io.Reader, name string, format hrsync.Format, ro hrsync.ReadOptions,
+	read func(io.Reader, hrsync.Format, hrsync.ReadOptions) (*hrsync.File, error)) (*hrsync.File, error) {
+	file, err := read(r, format, ro)
 	var he *hrsync.Error
 	switch {
 	case errors.As(err, &he):
 		return nil, errorf(err, "%s: %s; nothing was written", name, he)
+	case errors.Is(err, hrsync.ErrMapping):
+		return nil, mapUsage(err)
 	case err != nil:
 		return nil, errorf(err, "cannot read %s: %v", name, err)
 	}
