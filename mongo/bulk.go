@@ -20,16 +20,18 @@ const codeDuplicateKey = 11000
 // tenant in the batch, whatever its size (one more for the whole batch
 // when writes carry GlobalEmail: the claims of their addresses, one
 // insertMany, see claimAll): take the seats the batch needs
-// in one findAndModify that leaves a take intent per member (as
-// CreateMember does), insert with one unordered insertMany, and remove the
-// intents of the members inserted. The tenant is read first only when
-// that take finds too few free seats (then as many are taken as are
-// free), when the writes name different tenant versions, or when none
-// needs a seat. Refusals within the batch are decided before anything is
-// written; a member refused by a unique index gives its seat back, and
-// the members refused for want of one then get their turn (another take
-// and insertMany), so the outcome is the reference store's: seats go to
-// the first members, in input order, that can be created.
+// in one findAndModify that leaves a take intent per member that takes a
+// seat and a create intent per member that does not (as CreateMember
+// does), conditional on the tenant not being marked deleting, insert with
+// one unordered insertMany, and remove the intents of the members
+// inserted or refused. The tenant is read first only when that take finds
+// too few free seats (then as many are taken as are free), or when the
+// writes name different tenant versions. Refusals within the batch are
+// decided before anything is written; a member refused by a unique index
+// gives its seat back, and the members refused for want of one then get
+// their turn (another take and insertMany), so the outcome is the
+// reference store's: seats go to the first members, in input order, that
+// can be created.
 //
 // A failure without a definite answer from the server (network, timeout)
 // fails the members of that insert and keeps their seats and intents: the
@@ -139,19 +141,21 @@ func (s *Store) createMembersOf(ctx context.Context, op, tenantID string, ws []s
 				return false
 			})
 		}
-		var holders []int
+		var holders, keeps []int
 		var version int64
 		mixed := false
 		for _, i := range pending {
 			if ws[i].Seat == sdk.SeatTake {
 				holders = append(holders, i)
+			} else {
+				keeps = append(keeps, i)
 			}
 			if v := ws[i].TenantVersion; v != 0 {
 				mixed = mixed || version != 0 && v != version
 				version = v
 			}
 		}
-		if d == nil && (len(holders) == 0 || mixed || round >= maxBulkRounds) {
+		if d == nil && (mixed || round >= maxBulkRounds) {
 			var err error
 			if d, err = s.findTenant(ctx, op, bson.D{{Key: "_id", Value: tenantID}}); err != nil {
 				fill(pending, err)
@@ -170,16 +174,20 @@ func (s *Store) createMembersOf(ctx context.Context, op, tenantID string, ws []s
 		if round >= maxBulkRounds {
 			k = 0
 		}
-		var shown *tenantDoc
+		var shown *takenDoc
 		tokens := map[int]string{}
-		if k > 0 {
-			list := make([]string, k)
-			for j, i := range holders[:k] {
-				list[j] = seatToken(ws[i].Member.ID)
-				tokens[i] = list[j]
-			}
+		var takes, creates []string
+		for _, i := range holders[:k] {
+			tokens[i] = seatToken(ws[i].Member.ID)
+			takes = append(takes, tokens[i])
+		}
+		for _, i := range keeps {
+			tokens[i] = createToken(ws[i].Member.ID)
+			creates = append(creates, tokens[i])
+		}
+		if len(takes)+len(creates) > 0 {
 			var err error
-			shown, err = s.takeSeats(ctx, op, tenantID, list, version)
+			shown, err = s.takeSeats(ctx, op, tenantID, takes, creates, version)
 			switch r := sdk.ReasonOf(err); {
 			case err == nil:
 			case r == sdk.ReasonSeatLimit || r == sdk.ReasonVersionMismatch:
@@ -203,7 +211,7 @@ func (s *Store) createMembersOf(ctx context.Context, op, tenantID string, ws []s
 		refused := holders[k:]
 		var batch []int
 		for _, i := range pending {
-			if ws[i].Seat != sdk.SeatTake || tokens[i] != "" {
+			if tokens[i] != "" {
 				batch = append(batch, i)
 			}
 		}
@@ -219,14 +227,15 @@ func (s *Store) createMembersOf(ctx context.Context, op, tenantID string, ws []s
 			fill(refused, seatLimit(op))
 			return
 		}
-		var landed, back []string
+		var landed, back, settled []string
 		for _, i := range batch {
 			e, failed := fails[i]
 			if failed {
 				errs[i] = e
 			}
 			switch t := tokens[i]; {
-			case t == "":
+			case ws[i].Seat != sdk.SeatTake: // landed or refused: either way done
+				settled = append(settled, t)
 			case !failed:
 				landed = append(landed, t)
 			default: // conditional on the intent, also when voided (see createMember)
@@ -234,12 +243,10 @@ func (s *Store) createMembersOf(ctx context.Context, op, tenantID string, ws []s
 			}
 		}
 		s.giveBack(ctx, op, tenantID, back)
-		if shown != nil {
-			if len(shown.SeatTakes)-k >= pruneAt {
-				s.prune(ctx, tenantID, shown, landed)
-			} else {
-				s.pullTakes(ctx, tenantID, landed)
-			}
+		if len(shown.Tenant.SeatTakes)-len(takes) >= pruneAt {
+			s.prune(ctx, tenantID, &shown.Tenant, landed, settled)
+		} else {
+			s.pullIntents(ctx, tenantID, landed, settled)
 		}
 		if len(refused) == 0 {
 			return

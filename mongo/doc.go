@@ -28,8 +28,10 @@
 //	tenants   _id = tenant id; slug, name, ownerId, includedSeats,
 //	          extraSeats, seatsUsed, seatsFree, roles, settings, version,
 //	          createdAt, updatedAt, pendingOwner while a creation is
-//	          unfinished (see below), and the seat intents seatTakes,
-//	          seatReleases and seatOps (see "Seats").
+//	          unfinished (see below), the seat intents seatTakes,
+//	          seatReleases and seatOps and the create intents creates
+//	          (see "Seats"), and deleting while a deletion is unfinished
+//	          (see "Deleting a tenant").
 //	          Indexes: _id; slug_unique {slug} (unique).
 //	          The tenants collection is small and stays unsharded.
 //	members   _id = member id; tenantId, the whole profile (userName,
@@ -188,6 +190,8 @@
 //   - A password written with a member: the hash is a field of the member
 //     document, set by the same insert or conditional update (see
 //     "Passwords").
+//   - No member outlives its tenant: every create leaves an intent on the
+//     tenant first, which DeleteTenant voids (see "Deleting a tenant").
 //
 // Round trips: GetTenant, GetMember, GetMemberBy,
 // GetMemberWithPasswordHash, UpdateMember (with or without a password),
@@ -196,14 +200,15 @@
 // EmailInOtherTenant, AppendAudit and every page of ListMembers,
 // ListTenants and ListAudit are one command each, at any page depth (range
 // queries on _id, never skips), except the filters answered in part in Go
-// (see "Filters"). CreateMember is two (take the seat, conditional on the
-// tenant's version, or check that the tenant exists at that version;
-// insert, with the password hash). A write that takes a seat adds one (the
+// (see "Filters"). CreateMember is two (take the seat, or leave a create
+// intent when the member takes none, conditional on the tenant's version
+// and on no deletion having started; insert, with the password hash). A write that takes a seat adds one (the
 // take); one that gives a seat back adds two (the release intent before
 // the member step, the seat given back after it: one more than a bare
 // give-back, the price of a recount that is safe beside live traffic; see
 // "Seats"). About one seat take in pruneAt (32) adds two more, to prune
-// intents. GetCredentials and DeleteCredentials are two (the member
+// intents; about one create without a seat in pruneAt adds two or three
+// (three when it voids old create intents). GetCredentials and DeleteCredentials are two (the member
 // document and the credentials document); PutCredentials is one. Refusals
 // may cost one more read to tell "not found" from "changed" or to name the
 // violated index, and one more to give a seat back. RecountSeats with
@@ -213,12 +218,14 @@
 // ([sdk.BulkMemberStore]) CreateMembers costs three commands per batch of
 // one tenant (take the seats, one unordered insertMany, remove the
 // intents of the members inserted), plus a read of the tenant when seats
-// are short or nothing needs one, and AppendAudits one. GlobalEmail adds
+// are short or the writes name different tenant versions, and AppendAudits
+// one. GlobalEmail adds
 // the claim to a create, an update and a CreateTenant (one command; an
 // insertMany for a whole CreateMembers batch), and the release of the
 // claim a member leaves to an update or a delete (one command); a write
 // without GlobalEmail of a member that held no claim costs nothing more.
-// CreateTenant is three (tenant, owner, unset pendingOwner).
+// CreateTenant is three (tenant, owner, unset pendingOwner). DeleteTenant
+// is nine or ten (see "Deleting a tenant").
 // [CommandCounter] measures all this.
 //
 // # Passwords
@@ -347,6 +354,24 @@
 //     landed (the member exists in a state holding a seat under the
 //     tenant's settings) and pulls those, without moving seatOps.
 //     CreateMembers pulls the intents of the members it inserted at once.
+//   - Create without a seat (CreateMember with SeatKeep, each member of
+//     CreateMembers that takes none): a findAndModify that moves no seat
+//     and leaves seatOps alone, {$push: {creates: token}} ({$each} for a
+//     batch, in the same command as the batch's take), conditional like a
+//     take on the tenant (its version, not marked deleting), so that
+//     DeleteTenant knows every create in flight (see "Deleting a
+//     tenant"); it replaces the read that checked the tenant's version.
+//     Its token is "<member id>/<time>.<nonce>", the time in milliseconds
+//     in base 36. A refused insert pulls its intent; one that landed leaves
+//     it, and when the tenant the step returned shows pruneAt or more
+//     create intents, the write reads their members and pulls those that
+//     exist (landed, or an id that can never land here), and those whose
+//     member is missing and that are older than createGrace (a minute),
+//     after voiding their writes with placeholders (one insertMany): a
+//     crashed write, a member deleted since, or a write stuck that long.
+//     Younger ones stay: their inserts may be on the way. CreateMembers
+//     pulls the intents of the members it inserted or that were refused.
+//     RecountSeats ignores create intents: they hold no seat.
 //   - Release (UpdateMember and DeleteMember with SeatRelease):
 //     findAndModify {$push: {seatReleases: token}, $inc: {seatOps: 1}}; the
 //     member write; then, conditional on the intent, {$inc: {seatsUsed: -1,
@@ -395,6 +420,61 @@
 // leave the counter one too high until the next recount (a prune takes
 // the other's intent as landed); never too low.
 //
+// Every seat step of a tenant marked deleting matches nothing and answers
+// CodeNotFound with ReasonTenantDeleting (read from the tenant, as the
+// version is), and so does RecountSeats. So an intent removed from the
+// tenant is always one whose write has landed, was refused or was voided,
+// and the intents name every create that may still insert a member.
+//
+// # Deleting a tenant
+//
+// [Store.DeleteTenant] cannot delete a tenant and what it holds in one
+// atomic step, and member writes of the tenant may be in flight: a create
+// whose seat step came before the deletion may insert its member after the
+// deletion swept the members. It deletes in five steps, which a second
+// call repeats from the start after a crash:
+//
+//  1. Mark: findAndModify({_id, $or: [{version: expected}, {deleting:
+//     true}]}, {$set: {deleting: true}, $inc: {version: 1}}), returning the
+//     tenant after it. From then on every seat step of the tenant is
+//     refused (see "Seats"), so its seatTakes, its creates and its
+//     pendingOwner (a CreateTenant that has not inserted its owner, or
+//     whose repair by RecountSeats may insert it) name every member that
+//     may still be inserted.
+//  2. deleteMany({$or: [{tenantId}, {tenantId: "\x00void:" + tenantId,
+//     voidedAt older than 24 hours}]}): the members, and the tenant's old
+//     placeholders, as a recount drops them.
+//  3. Void every member id step 1 found, with a placeholder (one
+//     unordered insertMany), so that an insert in flight fails on its _id
+//     as one a recount voided. An id that is taken holds a placeholder
+//     already, a member of another tenant, or a member that landed
+//     between steps 2 and 3: deleteMany({_id: {$in: ids}, tenantId})
+//     deletes the last kind, and their placeholders are inserted again (at
+//     most five rounds). Voiding after the members are gone, not before,
+//     also stops the recount's repair of an unfinished CreateTenant: the
+//     placeholder takes the owner's id once the owner is deleted. The
+//     placeholders stay as tombstones: deleting them would let a late
+//     insert land. There are as many as the intents step 1 found (those
+//     not pruned yet: usually fewer than pruneAt of each kind), nothing
+//     reads them (tenant ids are never reused), and no recount of the
+//     tenant will ever drop them.
+//  4. deleteMany({tenantId}) on emailclaims, credentials, invitations,
+//     groups, tokens and audit. Claims go after step 3, so the claim of a
+//     member step 3 deleted goes too. A claim made later belongs to a write
+//     that the mark refuses, and that write removes it (after a crash, the
+//     next claimant takes it over; see "Addresses unique across tenants").
+//  5. deleteOne({_id, deleting: true}).
+//
+// Nine commands, ten when step 1 found intents (more only when members
+// land between steps 2 and 3); a refused deletion costs one read more, to
+// tell an unknown tenant from a stale version. Until step 5 the tenant
+// reads with Deleting set, and the SDK answers ReasonTenantDeleting for
+// it. Writes that create no member and decided on the tenant before the
+// mark (CreateGroup, CreateInvitation, CreateToken, PutCredentials,
+// AppendAudit) are not conditional on the tenant: one that lands after
+// step 4 leaves a document no read reaches, as tenant ids are never
+// reused.
+//
 // # Crash windows and their repair
 //
 // Where an operation is two writes, they are ordered so that a crash in
@@ -424,6 +504,9 @@
 //     between CreateTenant's tenant insert and its owner insert leaves the
 //     owner pending: claimants count it as holding its address, and the
 //     recount inserts it.
+//   - DeleteTenant: a crash after any of its steps leaves the tenant
+//     marked deleting; the SDK's DeleteTenant by the system actor runs the
+//     steps again, whatever the version (see "Deleting a tenant").
 //   - DeleteCredentials removes the hash, then the
 //     credentials document: a crash in between leaves the TOTP state of a
 //     removed member behind, which nothing reads (member ids are never

@@ -14,19 +14,22 @@ import (
 	"github.com/rosterhq/roster/sdk"
 )
 
-// CreateMember implements [sdk.MemberStore] in two commands: take the seat
-// (with w.Seat SeatTake: a findAndModify on the tenant conditional on a
-// free seat and on w.TenantVersion, leaving a take intent; otherwise a read
-// that the tenant exists at that version), then insert the member, with
-// its password hash when w carries one. When the insert is refused as a
-// duplicate the seat is given back, conditional on its intent (also when
-// the insert met a void placeholder: ReasonVersionMismatch). When it fails
+// CreateMember implements [sdk.MemberStore] in two commands: the seat
+// step, a findAndModify on the tenant conditional on the tenant not being
+// marked deleting and on w.TenantVersion (with w.Seat SeatTake also on a
+// free seat: it takes the seat and leaves a take intent; otherwise it
+// leaves a create intent and moves no seat), then the insert of the
+// member, with its password hash when w carries one. The intent lets
+// DeleteTenant void the insert should it come after its sweep. When the
+// insert is refused as a duplicate the seat is given back, conditional on
+// its intent (also when the insert met a void placeholder:
+// ReasonVersionMismatch), or the create intent removed. When it fails
 // otherwise it is unknown whether the server applied it, so the seat and
 // its intent stay: the counter errs high, never low, and RecountSeats
-// settles the intent. Every pruneAt-th take or so costs two commands more
-// (see prune). With w.GlobalEmail the address is claimed first (one
-// command more, see claim), and the claim removed when the write is
-// refused.
+// settles the intent (a prune, a create intent). Every pruneAt-th take or
+// so costs two or three commands more (see prune, pruneCreates). With
+// w.GlobalEmail the address is claimed first (one command more, see
+// claim), and the claim removed when the write is refused.
 func (s *Store) CreateMember(ctx context.Context, w sdk.MemberWrite) error {
 	const op = "mongo.CreateMember"
 	if w.Seat != sdk.SeatKeep && w.Seat != sdk.SeatTake {
@@ -44,41 +47,47 @@ func (s *Store) CreateMember(ctx context.Context, w sdk.MemberWrite) error {
 	return err
 }
 
-// createMember is CreateMember after the claim: the seat step and the
-// insert.
+// createMember is CreateMember after the claim: the seat step (a take
+// intent with the seat, or a create intent without one) and the insert.
 func (s *Store) createMember(ctx context.Context, op string, w sdk.MemberWrite, writeID string) error {
 	m := w.Member
-	var token string
-	var shown *tenantDoc
+	var takes, creates []string
+	point := "CreateMember.seatTaken"
 	if w.Seat == sdk.SeatTake {
-		token = seatToken(m.ID)
-		var err error
-		if shown, err = s.takeSeats(ctx, op, m.TenantID, []string{token}, w.TenantVersion); err != nil {
-			return err
-		}
-		if err := s.crashPoint("CreateMember.seatTaken"); err != nil {
-			return err
-		}
-	} else if err := s.tenantAt(ctx, op, m.TenantID, w.TenantVersion); err != nil {
+		takes = []string{seatToken(m.ID)}
+	} else {
+		creates = []string{createToken(m.ID)}
+		point = "CreateMember.intended"
+	}
+	shown, err := s.takeSeats(ctx, op, m.TenantID, takes, creates, w.TenantVersion)
+	if err != nil {
 		return err
 	}
-	_, err := s.members.InsertOne(ctx, memberWriteDoc(w, writeID))
+	if err := s.crashPoint(point); err != nil {
+		return err
+	}
+	_, err = s.members.InsertOne(ctx, memberWriteDoc(w, writeID))
 	switch {
 	case err == nil:
-		if shown != nil && len(shown.SeatTakes) >= pruneAt {
-			s.prune(ctx, m.TenantID, shown, []string{token})
+		switch {
+		case takes != nil && len(shown.Tenant.SeatTakes) >= pruneAt:
+			s.prune(ctx, m.TenantID, &shown.Tenant, takes, nil)
+		case creates != nil && len(shown.Creates) >= pruneAt:
+			s.pruneCreates(ctx, m.TenantID, shown.Creates, creates)
 		}
 		return nil
 	case !isDuplicate(err):
 		return translate(ctx, op, err)
 	}
 	err = s.memberDuplicate(ctx, op, m, true, err)
-	if token != "" {
+	if takes != nil {
 		// Also when a placeholder voided the insert: the give-back is
 		// conditional on the intent, which a recount that voided it has
 		// pulled (or, not yet, then the give-back moves seatOps and the
 		// recount counts again).
-		s.giveBack(ctx, op, m.TenantID, []string{token})
+		s.giveBack(ctx, op, m.TenantID, takes)
+	} else {
+		s.pullIntents(ctx, m.TenantID, nil, creates)
 	}
 	return err
 }
@@ -436,12 +445,12 @@ func (s *Store) updateMember(ctx context.Context, op string, w sdk.MemberWrite, 
 	m, expectedVersion := w.Member, w.ExpectedVersion
 	var err error
 	var token string
-	var shown *tenantDoc
+	var shown *takenDoc
 	var takes []string // the member's take intents, for a release
 	switch w.Seat {
 	case sdk.SeatTake:
 		token = seatToken(m.ID)
-		if shown, err = s.takeSeats(ctx, op, m.TenantID, []string{token}, 0); err != nil {
+		if shown, err = s.takeSeats(ctx, op, m.TenantID, []string{token}, nil, 0); err != nil {
 			return nil, err
 		}
 		if err := s.crashPoint("UpdateMember.seatTaken"); err != nil {
@@ -486,8 +495,8 @@ func (s *Store) updateMember(ctx context.Context, op string, w sdk.MemberWrite, 
 	switch {
 	case w.Seat == sdk.SeatRelease:
 		s.endRelease(ctx, op, m.TenantID, token, true, takes)
-	case shown != nil && len(shown.SeatTakes) >= pruneAt:
-		s.prune(ctx, m.TenantID, shown, []string{token})
+	case shown != nil && len(shown.Tenant.SeatTakes) >= pruneAt:
+		s.prune(ctx, m.TenantID, &shown.Tenant, []string{token}, nil)
 	}
 	return &old, nil
 }

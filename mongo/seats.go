@@ -26,6 +26,11 @@ import (
 // An intent is a token, the member id and a nonce ("<memberID>/<nonce>"):
 // two writes of one member in flight at once (an identity provider
 // retrying a PATCH) each pull exactly their own.
+//
+// A create that takes no seat leaves a create intent instead (creates),
+// in the same kind of step, which moves no seat: DeleteTenant voids the
+// creates in flight through both kinds (see tenantdelete.go), so that no
+// member of a deleted tenant lands after its sweep.
 
 const (
 	// pruneAt is how many take intents a seat take must find on the
@@ -43,11 +48,44 @@ const (
 	voidTTL = 24 * time.Hour
 	// voidPrefix starts the tenantId of a void placeholder.
 	voidPrefix = "\x00void:"
+	// createGrace is how long a create intent whose member has not landed
+	// is taken for a write in flight, which a prune leaves alone; after
+	// it the prune voids the write and drops the intent.
+	createGrace = time.Minute
 )
+
+// takenDoc is a tenant as a seat step returns it: the tenant document and
+// its create intents, which only the seat steps and DeleteTenant read.
+type takenDoc struct {
+	Tenant  tenantDoc `bson:",inline"`
+	Creates []string  `bson:"creates,omitempty"`
+}
 
 // seatToken returns a new intent token for a seat step of memberID.
 func seatToken(memberID string) string {
 	return memberID + "/" + strconv.FormatUint(rand.Uint64(), 36)
+}
+
+// createToken returns a new create intent token for memberID:
+// "<memberID>/<ms>.<nonce>", ms the time in milliseconds since the epoch
+// in base 36, so that a prune can tell an old intent from a young one.
+func createToken(memberID string) string {
+	return memberID + "/" + strconv.FormatInt(time.Now().UnixMilli(), 36) + "." + strconv.FormatUint(rand.Uint64(), 36)
+}
+
+// tokenTime returns the time a create intent token was made; the zero
+// time for a token that carries none.
+func tokenTime(token string) time.Time {
+	rest := token[strings.LastIndexByte(token, '/')+1:]
+	ms, _, ok := strings.Cut(rest, ".")
+	if !ok {
+		return time.Time{}
+	}
+	n, err := strconv.ParseInt(ms, 36, 64)
+	if err != nil {
+		return time.Time{}
+	}
+	return time.UnixMilli(n)
 }
 
 // tokenMember returns the member id of an intent token.
@@ -70,36 +108,71 @@ func voided(op string) error {
 	return sdk.E(op, sdk.CodeFailedPrecondition, sdk.ReasonVersionMismatch, "a concurrent seat recount or claimant of the address voided this write", nil)
 }
 
-// takeSeats takes a seat for each token, pushing the tokens as take
-// intents, in one findAndModify conditional on enough free seats (and, with
-// a tenantVersion other than zero, on the tenant's version), and returns
-// the tenant after it. It returns
-// CodeResourceExhausted (ReasonSeatLimit), CodeFailedPrecondition
-// (ReasonVersionMismatch) or CodeNotFound when nothing matched.
-func (s *Store) takeSeats(ctx context.Context, op, tenantID string, tokens []string, tenantVersion int64) (*tenantDoc, error) {
-	n := len(tokens)
-	filter := bson.D{{Key: "_id", Value: tenantID}, {Key: "seatsFree", Value: bson.D{{Key: "$gte", Value: n}}}}
+// takeSeats takes a seat for each token of takes, pushing them as take
+// intents, and pushes the tokens of creates as create intents (creates
+// that take no seat), in one findAndModify conditional on the tenant not
+// being marked deleting, on enough free seats (and, with a tenantVersion
+// other than zero, on the tenant's version), and returns the tenant after
+// it. When nothing matched it returns what seatRefusal finds.
+func (s *Store) takeSeats(ctx context.Context, op, tenantID string, takes, creates []string, tenantVersion int64) (*takenDoc, error) {
+	n := len(takes)
+	filter := bson.D{{Key: "_id", Value: tenantID}, {Key: "deleting", Value: bson.D{{Key: "$ne", Value: true}}}}
+	if n > 0 {
+		filter = append(filter, bson.E{Key: "seatsFree", Value: bson.D{{Key: "$gte", Value: n}}})
+	}
 	if tenantVersion != 0 {
 		filter = append(filter, bson.E{Key: "version", Value: tenantVersion})
 	}
-	var d tenantDoc
-	err := s.tenants.FindOneAndUpdate(ctx, filter,
-		bson.D{
-			{Key: "$inc", Value: bson.D{{Key: "seatsUsed", Value: n}, {Key: "seatsFree", Value: -n}, {Key: "seatOps", Value: 1}}},
-			{Key: "$push", Value: bson.D{{Key: "seatTakes", Value: bson.D{{Key: "$each", Value: tokens}}}}},
-		},
+	var push, update bson.D
+	if n > 0 {
+		push = append(push, bson.E{Key: "seatTakes", Value: bson.D{{Key: "$each", Value: takes}}})
+		update = append(update, bson.E{Key: "$inc", Value: bson.D{{Key: "seatsUsed", Value: n}, {Key: "seatsFree", Value: -n}, {Key: "seatOps", Value: 1}}})
+	}
+	if len(creates) > 0 {
+		push = append(push, bson.E{Key: "creates", Value: bson.D{{Key: "$each", Value: creates}}})
+	}
+	update = append(update, bson.E{Key: "$push", Value: push})
+	var d takenDoc
+	err := s.tenants.FindOneAndUpdate(ctx, filter, update,
 		// No projection: FerretDB v1 does not implement one on findAndModify.
 		options.FindOneAndUpdate().SetReturnDocument(options.After)).Decode(&d)
 	switch {
 	case errors.Is(err, driver.ErrNoDocuments):
-		if err := s.tenantAt(ctx, op, tenantID, tenantVersion); err != nil {
-			return nil, err
-		}
-		return nil, seatLimit(op)
+		return nil, s.seatRefusal(ctx, op, tenantID, tenantVersion, n)
 	case err != nil:
 		return nil, translate(ctx, op, err)
 	}
 	return &d, nil
+}
+
+// seatRefusal says why a seat step for seats seats matched nothing, from
+// one find of the tenant (as tenantAt, which does not know the mark):
+// CodeNotFound when the tenant does not exist, CodeNotFound with
+// ReasonTenantDeleting when it is marked deleting, CodeFailedPrecondition
+// (ReasonVersionMismatch) when tenantVersion is not zero and not the
+// tenant's, else CodeResourceExhausted (ReasonSeatLimit) when seats were
+// wanted, and ReasonVersionMismatch when none were (the tenant changed
+// between the two commands).
+func (s *Store) seatRefusal(ctx context.Context, op, tenantID string, tenantVersion int64, seats int) error {
+	var d struct {
+		Version  int64 `bson:"version"`
+		Deleting bool  `bson:"deleting"`
+	}
+	err := s.tenants.FindOne(ctx, bson.D{{Key: "_id", Value: tenantID}},
+		options.FindOne().SetProjection(bson.D{{Key: "version", Value: 1}, {Key: "deleting", Value: 1}})).Decode(&d)
+	switch {
+	case errors.Is(err, driver.ErrNoDocuments):
+		return notFound(op, "tenant")
+	case err != nil:
+		return translate(ctx, op, err)
+	case d.Deleting:
+		return tenantDeleting(op)
+	case tenantVersion != 0 && d.Version != tenantVersion:
+		return stale(op)
+	case seats > 0:
+		return seatLimit(op)
+	}
+	return stale(op)
 }
 
 // giveBack gives back the seats of take intents whose member writes were
@@ -144,10 +217,11 @@ func giveBackUpdate(token string) bson.D {
 // tenant document stays small: the tokens in own (the caller's, whose
 // members it has just written) and those of the others shown (the intents
 // a take returned) whose member exists and holds a seat under the
-// tenant's settings. One find when others are looked at, one update. It
-// moves no seat and leaves seatOps alone: a recount would reach the same
-// verdict. Errors are ignored; a later prune or recount does the work.
-func (s *Store) prune(ctx context.Context, tenantID string, shown *tenantDoc, own []string) {
+// tenant's settings; with them the create intents ownCreates. One find
+// when others are looked at, one update. It moves no seat and leaves
+// seatOps alone: a recount would reach the same verdict. Errors are
+// ignored; a later prune or recount does the work.
+func (s *Store) prune(ctx context.Context, tenantID string, shown *tenantDoc, own, ownCreates []string) {
 	pull := slices.Clone(own)
 	others := map[string][]string{} // member id → tokens
 	for _, t := range shown.SeatTakes {
@@ -171,17 +245,79 @@ func (s *Store) prune(ctx context.Context, tenantID string, shown *tenantDoc, ow
 			}
 		}
 	}
-	s.pullTakes(ctx, tenantID, pull)
+	s.pullIntents(ctx, tenantID, pull, ownCreates)
 }
 
-// pullTakes removes the take intents tokens, whose members have landed: one
-// update, best effort, that leaves seatOps alone.
-func (s *Store) pullTakes(ctx context.Context, tenantID string, tokens []string) {
-	if len(tokens) == 0 {
+// pruneCreates removes create intents whose writes can no longer land, so
+// the tenant document stays small: the tokens in own (the caller's) and
+// those of the others in creates (the create intents a take returned)
+// whose member exists, in the tenant (landed) or elsewhere (a placeholder,
+// or an id another tenant holds, which the insert fails on), or whose
+// member is missing and which are older than createGrace: their writes
+// crashed, or their members were deleted since, or are still in flight,
+// which a placeholder under the member's id voids first (see void). One
+// find, one insertMany when some are that old, one update; best effort.
+func (s *Store) pruneCreates(ctx context.Context, tenantID string, creates, own []string) {
+	pull := slices.Clone(own)
+	others := map[string][]string{} // member id → tokens
+	var ids []string
+	for _, t := range creates {
+		if slices.Contains(own, t) {
+			continue
+		}
+		id := tokenMember(t)
+		if _, ok := others[id]; !ok {
+			ids = append(ids, id)
+		}
+		others[id] = append(others[id], t)
+	}
+	if len(ids) == 0 {
+		s.pullIntents(ctx, tenantID, nil, pull)
+		return
+	}
+	docs, err := s.seatStates(ctx, tenantID, ids)
+	if err != nil {
+		s.pullIntents(ctx, tenantID, nil, pull)
+		return
+	}
+	for _, d := range docs { // landed, or can never land
+		pull = append(pull, others[d.ID]...)
+		delete(others, d.ID)
+	}
+	young := func(t string) bool { return time.Since(tokenTime(t)) < createGrace }
+	var old []string
+	for _, id := range ids {
+		if toks, missing := others[id]; missing && !slices.ContainsFunc(toks, young) {
+			old = append(old, id)
+		}
+	}
+	// An id taken meanwhile is a member that landed: its intents go too.
+	if len(old) > 0 {
+		if _, err := s.placehold(ctx, tenantID, old); err == nil {
+			for _, id := range old {
+				pull = append(pull, others[id]...)
+			}
+		}
+	}
+	s.pullIntents(ctx, tenantID, nil, pull)
+}
+
+// pullIntents removes the take intents takes and the create intents
+// creates, whose writes have landed or can no longer land: one update,
+// best effort, that leaves seatOps alone; none when both are empty.
+func (s *Store) pullIntents(ctx context.Context, tenantID string, takes, creates []string) {
+	var pull bson.D
+	if len(takes) > 0 {
+		pull = append(pull, bson.E{Key: "seatTakes", Value: takes})
+	}
+	if len(creates) > 0 {
+		pull = append(pull, bson.E{Key: "creates", Value: creates})
+	}
+	if len(pull) == 0 {
 		return
 	}
 	_, _ = s.tenants.UpdateOne(context.WithoutCancel(ctx), bson.D{{Key: "_id", Value: tenantID}},
-		bson.D{{Key: "$pullAll", Value: bson.D{{Key: "seatTakes", Value: tokens}}}})
+		bson.D{{Key: "$pullAll", Value: pull}})
 }
 
 // seatState is what a recount or a prune reads of a member: where it is and
@@ -287,6 +423,9 @@ func (s *Store) RecountSeats(ctx context.Context, tenantID string, holding []sdk
 		d, err := s.findTenant(ctx, op, bson.D{{Key: "_id", Value: tenantID}})
 		if err != nil {
 			return nil, 0, err
+		}
+		if d.Deleting {
+			return nil, 0, tenantDeleting(op)
 		}
 		if d.PendingOwner != nil {
 			if err := s.restoreOwner(ctx, op, d); err != nil {
@@ -420,16 +559,7 @@ func (s *Store) settle(ctx context.Context, op, tenantID string, tokens []string
 // reports false when the member changed first.
 func (s *Store) void(ctx context.Context, tenantID, id string, m *seatState) (bool, error) {
 	if m == nil {
-		_, err := s.members.InsertOne(ctx, bson.D{
-			{Key: "_id", Value: id},
-			{Key: "tenantId", Value: voidTenant(tenantID)},
-			// The unique keys of a member, so that no unique index sees
-			// two placeholders of one tenant collide.
-			{Key: "emailKey", Value: id},
-			{Key: "userNameKey", Value: id},
-			{Key: "extKey", Value: id},
-			{Key: "voidedAt", Value: time.Now()},
-		})
+		_, err := s.members.InsertOne(ctx, placeholder(tenantID, id, time.Now()))
 		if err != nil && isDuplicate(err) {
 			return false, nil
 		}
@@ -442,6 +572,47 @@ func (s *Store) void(ctx context.Context, tenantID, id string, m *seatState) (bo
 		return false, err
 	}
 	return res.MatchedCount == 1, nil
+}
+
+// placeholder returns the void placeholder of member id of tenantID.
+func placeholder(tenantID, id string, at time.Time) bson.D {
+	return bson.D{
+		{Key: "_id", Value: id},
+		{Key: "tenantId", Value: voidTenant(tenantID)},
+		// The unique keys of a member, so that no unique index sees two
+		// placeholders of one tenant collide.
+		{Key: "emailKey", Value: id},
+		{Key: "userNameKey", Value: id},
+		{Key: "extKey", Value: id},
+		{Key: "voidedAt", Value: at},
+	}
+}
+
+// placehold inserts the void placeholders of the member ids ids of
+// tenantID with one unordered insertMany, and returns the ids a document
+// already had (a member, landed; a placeholder; a member of another
+// tenant), which it did not insert.
+func (s *Store) placehold(ctx context.Context, tenantID string, ids []string) (taken []string, err error) {
+	now := time.Now()
+	docs := make([]any, len(ids))
+	for i, id := range ids {
+		docs[i] = placeholder(tenantID, id, now)
+	}
+	_, err = s.members.InsertMany(ctx, docs, options.InsertMany().SetOrdered(false))
+	if err == nil {
+		return nil, nil
+	}
+	var bwe driver.BulkWriteException
+	if !errors.As(err, &bwe) || bwe.WriteConcernError != nil {
+		return nil, err
+	}
+	for _, we := range bwe.WriteErrors {
+		if we.Code != codeDuplicateKey || we.Index < 0 || we.Index >= len(ids) {
+			return nil, err
+		}
+		taken = append(taken, ids[we.Index])
+	}
+	return taken, nil
 }
 
 // dropVoids deletes the tenant's void placeholders older than voidTTL,
