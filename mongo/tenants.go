@@ -58,11 +58,13 @@ func (s *Store) createTenant(ctx context.Context, op string, t *sdk.Tenant, w sd
 		// otherwise the owner's id is taken (in another tenant: this tenant
 		// is new, so its email and external id are free), or a claimant
 		// of the owner's address voided the insert. Undo the tenant so
-		// that its slug is free again.
+		// that its slug is free again — unless a deletion marked it (the
+		// deletion voided the insert): the mark is what lets that deletion
+		// resume after a crash, so it stays for the deletion to remove.
 		switch _, gerr := s.GetMember(ctx, t.ID, owner.ID); {
 		case errors.Is(gerr, sdk.ErrNotFound):
 			derr := s.memberDuplicate(ctx, op, owner, true, err)
-			_, _ = s.tenants.DeleteOne(context.WithoutCancel(ctx), bson.D{{Key: "_id", Value: t.ID}})
+			_, _ = s.tenants.DeleteOne(context.WithoutCancel(ctx), bson.D{{Key: "_id", Value: t.ID}, {Key: "deleting", Value: bson.D{{Key: "$ne", Value: true}}}})
 			if sdk.ReasonOf(derr) == sdk.ReasonVersionMismatch {
 				return derr
 			}
