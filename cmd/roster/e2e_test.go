@@ -21,7 +21,34 @@ import (
 // do, so that it reuses their compiled packages.
 var raceEnabled bool
 
-// buildRoster builds the roster binary into a temporary directory.
+// built is the roster binary this test process builds once, for every
+// test that drives it.
+var built struct {
+	once sync.Once
+	dir  string // removed by TestMain
+	bin  string
+	err  error
+	out  []byte // go build's output when it failed
+}
+
+// TestMain removes the binary buildRoster built. Under -race it also
+// turns off the second a race-built binary sleeps before exiting (the race
+// runtime's atexit_sleep_ms, which leaves other threads time to report),
+// so that the binary's hundreds of runs take milliseconds each; a race is
+// still reported, and fails the run with exit status 66.
+func TestMain(m *testing.M) {
+	if g := os.Getenv("GORACE"); raceEnabled && !strings.Contains(g, "atexit_sleep_ms") {
+		_ = os.Setenv("GORACE", strings.TrimSpace(g+" atexit_sleep_ms=0"))
+	}
+	code := m.Run()
+	if built.dir != "" {
+		_ = os.RemoveAll(built.dir)
+	}
+	os.Exit(code)
+}
+
+// buildRoster builds the roster binary, once per test process, and returns
+// its path. Tests run it but must not change it.
 func buildRoster(t *testing.T) string {
 	t.Helper()
 	if testing.Short() {
@@ -31,16 +58,25 @@ func buildRoster(t *testing.T) string {
 	if err != nil {
 		t.Skip("no go tool in PATH to build the binary")
 	}
-	bin := filepath.Join(t.TempDir(), "roster")
-	args := []string{"build", "-o", bin}
-	if raceEnabled {
-		args = append(args, "-race")
+	built.once.Do(func() {
+		dir, err := os.MkdirTemp("", "roster-test-bin-")
+		if err != nil {
+			built.err = err
+			return
+		}
+		built.dir = dir
+		bin := filepath.Join(dir, "roster")
+		args := []string{"build", "-o", bin}
+		if raceEnabled {
+			args = append(args, "-race")
+		}
+		built.out, built.err = exec.Command(goTool, append(args, ".")...).CombinedOutput()
+		built.bin = bin
+	})
+	if built.err != nil {
+		t.Fatalf("go build: %v\n%s", built.err, built.out)
 	}
-	cmd := exec.Command(goTool, append(args, ".")...)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	return bin
+	return built.bin
 }
 
 // cleanEnv is the test process's environment without ROSTER_ settings.

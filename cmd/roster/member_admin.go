@@ -122,7 +122,10 @@ MEMBER is the member's email address or id.`,
 					return errorf(err, "--password-stdin: %s", reasonMessage(err))
 				}
 				if err != nil {
-					return memberErr(err, t.Slug, args[0])
+					if !fs.Changed("email") {
+						email = ""
+					}
+					return editErr(err, t.Slug, args[0], email)
 				}
 				if a.jsonOut {
 					return a.printJSON(m)
@@ -138,6 +141,21 @@ MEMBER is the member's email address or id.`,
 	f.StringVar(&family, "family-name", "", "new family name")
 	f.BoolVar(&pwStdin, "password-stdin", false, "read a new password from the first line of standard input")
 	return cmd
+}
+
+// editErr phrases the errors of 'member edit' on member ref of tenant
+// slug: a taken address is the new one (email), not the member's.
+func editErr(err error, slug, ref, email string) error {
+	if email == "" {
+		return memberErr(err, slug, ref)
+	}
+	switch sdk.ReasonOf(err) {
+	case sdk.ReasonEmailTaken, sdk.ReasonUserNameTaken:
+		return errorf(err, "%q is already a member of tenant %q: choose another --email for %s", email, slug, ref)
+	case sdk.ReasonEmailTakenElsewhere:
+		return errorf(err, "--email %q: %s (addresses are unique across tenants here): choose another --email for %s", email, reasonMessage(err), ref)
+	}
+	return memberErr(err, slug, ref)
 }
 
 func newMemberRoleCmd(a *app, slug *string) *cobra.Command {

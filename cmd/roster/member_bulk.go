@@ -21,7 +21,7 @@ type bulkOutcome struct {
 	Member   string      `json:"member"`             // as written in the file
 	MemberID string      `json:"memberId,omitempty"` // when it was found
 	OK       bool        `json:"ok"`
-	Reason   string      `json:"reason,omitempty"`
+	Reason   string      `json:"reason,omitempty"` // the SDK's reason, or not_found when the line names no member
 	Error    string      `json:"error,omitempty"`
 	Result   *sdk.Member `json:"result,omitempty"`
 }
@@ -75,16 +75,23 @@ status is 1 when any line failed.`,
 				}
 				rep := bulkReport{Action: action, Items: make([]bulkOutcome, len(refs))}
 				var ids []string
-				var at []int // at[i] is the item of ids[i]
+				var at []int                  // at[i] is the item of ids[i]
+				firstLine := map[string]int{} // member id → the first line naming it
 				for i, ref := range refs {
 					o := bulkOutcome{Line: lines[i], Member: ref}
 					m, err := lookupMember(ctx, c, t.ID, ref)
 					if err != nil {
 						o.Reason, o.Error = string(sdk.ReasonOf(err)), friendly(memberErr(err, t.Slug, ref))
+						if o.Reason == "" && errors.Is(err, sdk.ErrNotFound) {
+							o.Reason = "not_found"
+						}
 					} else {
 						o.MemberID = m.ID
 						ids = append(ids, m.ID)
 						at = append(at, i)
+						if _, seen := firstLine[m.ID]; !seen {
+							firstLine[m.ID] = o.Line
+						}
 					}
 					rep.Items[i] = o
 				}
@@ -103,7 +110,14 @@ status is 1 when any line failed.`,
 					}
 					for j, it := range res.Items {
 						o := &rep.Items[at[j]]
-						if it.Err != nil {
+						switch {
+						case sdk.ReasonOf(it.Err) == sdk.ReasonDuplicateItem:
+							// The SDK numbers the items it was given, not the
+							// file's lines.
+							o.Reason = string(sdk.ReasonOf(it.Err))
+							o.Error = fmt.Sprintf("listed twice: line %d names the same member; delete this line", firstLine[o.MemberID])
+							continue
+						case it.Err != nil:
 							o.Reason, o.Error = string(sdk.ReasonOf(it.Err)), bulkItemErr(it.Err, t, o.Member)
 							continue
 						}
@@ -201,8 +215,6 @@ func bulkItemErr(err error, t *sdk.Tenant, ref string) string {
 	switch sdk.ReasonOf(err) {
 	case sdk.ReasonTargetIsOwner, sdk.ReasonSelfAction:
 		return fmt.Sprintf("%s is the owner of tenant %q; run 'roster member transfer-owner --tenant %s NEW-OWNER' first", ref, t.Slug, t.Slug)
-	case sdk.ReasonDuplicateItem:
-		return "listed twice: " + reasonMessage(err)
 	}
 	return friendly(memberErr(err, t.Slug, ref))
 }
