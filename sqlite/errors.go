@@ -23,6 +23,7 @@ const (
 	codeConstraint = lib.SQLITE_CONSTRAINT
 	codeAuth       = lib.SQLITE_AUTH
 	codeNotADB     = lib.SQLITE_NOTADB
+	codeCorrupt    = lib.SQLITE_CORRUPT
 )
 
 // sqliteCode returns the extended result code of the first SQLite error

@@ -55,7 +55,38 @@ var sqliteMagic = []byte("SQLite format 3\x00")
 // still in its WAL), asks SQLite through an immutable read-only
 // connection, which takes no lock and ignores any WAL. migrate checks
 // again, authoritatively, inside its transaction.
+//
+// An immutable read can catch a running server's checkpoint copying pages
+// from the WAL into the file, and see a half-written page (SQLITE_CORRUPT,
+// or a header that looks foreign). Such a read is tried again a few times,
+// a little later each time, while a WAL file sits beside the database.
 func probe(ctx context.Context, abs string, known int) error {
+	var err error
+	for attempt := 1; ; attempt++ {
+		err = probeOnce(ctx, abs, known)
+		transient := sqliteCode(err)&0xff == codeCorrupt || errors.Is(err, ErrNotRosterDatabase)
+		if err == nil || !transient || attempt == probeAttempts || !hasWAL(abs) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Duration(attempt) * 20 * time.Millisecond):
+		}
+	}
+}
+
+// probeAttempts bounds probe's reads of a database being checkpointed.
+const probeAttempts = 5
+
+// hasWAL reports whether a non-empty WAL file sits beside the database:
+// some connection has it open in WAL mode (or crashed with it so).
+func hasWAL(abs string) bool {
+	fi, err := os.Stat(abs + "-wal")
+	return err == nil && fi.Size() > 0
+}
+
+func probeOnce(ctx context.Context, abs string, known int) error {
 	f, err := os.Open(abs)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil
