@@ -128,7 +128,7 @@ func newMemberAddCmd(a *app, slug *string) *cobra.Command {
 					return err
 				}
 				if req.Role != "" {
-					if err := checkRole("--role", req.Role, t); err != nil {
+					if err := checkGrantableRole("--role", req.Role, t); err != nil {
 						return err
 					}
 				}
@@ -271,7 +271,7 @@ issues a new one; revoke withdraws the invitation and frees the seat.`,
 					return err
 				}
 				if req.Role != "" {
-					if err := checkRole("--role", req.Role, t); err != nil {
+					if err := checkGrantableRole("--role", req.Role, t); err != nil {
 						return err
 					}
 				}

@@ -66,7 +66,7 @@ status is 1 when any line failed.`,
 					return err
 				}
 				if action == "role" {
-					if err := checkRole("--role", role, t); err != nil {
+					if err := checkGrantableRole("--role", role, t); err != nil {
 						return err
 					}
 					if role == t.OwnerRole() {

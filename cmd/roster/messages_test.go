@@ -18,6 +18,10 @@ func TestValidationMessages(t *testing.T) {
 		{[]string{"member", "invite", "--tenant", "acme", "--email", "x@acme.test", "--role", "bogus"}, `--role "bogus": tenant "acme" has no such role; use one of owner, admin, standard`},
 		{[]string{"tenant", "create", "beta", "--owner-email", "a@b.test", "--seats", "ten"}, `--seats "ten": give a whole number of seats`},
 		{[]string{"member", "list", "--tenant", "acme", "--role", "bogus"}, `use one of owner, admin, standard`},
+		{[]string{"tenant", "settings", "acme", "--default-role", "owner"}, `--default-role "owner": the owner's role moves only with the ownership ('roster member transfer-owner --tenant acme MEMBER'); use one of admin, standard`},
+		{[]string{"tenant", "settings", "acme", "--successor-role", "owner"}, `use one of admin, standard`},
+		{[]string{"tenant", "settings", "acme", "--seat-states", ""}, `--seat-states: give at least one of invited, active, deactivated`},
+		{[]string{"member", "add", "--tenant", "acme", "--email", "x@acme.test", "--role", "owner"}, `--role "owner": the owner's role moves only with the ownership`},
 	} {
 		r := rosterOn(t, st, tc.args...)
 		wantCode(t, r, 2, tc.want)

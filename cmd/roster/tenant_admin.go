@@ -45,6 +45,21 @@ func checkRole(flag, role string, t *sdk.Tenant) error {
 	return nil
 }
 
+// checkGrantableRole refuses a role tenant t does not have, or its
+// owner's role, which moves only with the ownership, listing the roles
+// that can be given.
+func checkGrantableRole(flag, role string, t *sdk.Tenant) error {
+	if err := checkRole(flag, role, t); err != nil || role != t.OwnerRole() {
+		return err
+	}
+	others := make([]string, 0, len(t.Roles))
+	for _, r := range t.Roles[1:] {
+		others = append(others, r.Name)
+	}
+	return usageError{fmt.Errorf("%s %q: the owner's role moves only with the ownership ('roster member transfer-owner --tenant %s MEMBER'); use one of %s",
+		flag, role, t.Slug, strings.Join(others, ", "))}
+}
+
 // oneOf refuses a value that is not one of valid, listing them.
 func oneOf[T ~string](flag string, v T, valid ...T) error {
 	if slices.Contains(valid, v) {
@@ -226,6 +241,9 @@ deactivated (active must be one of them).`,
 					return err
 				}
 			}
+			if cmd.Flags().Changed("seat-states") && len(states) == 0 {
+				return usageError{errors.New("--seat-states: give at least one of invited, active, deactivated (comma-separated)")}
+			}
 			var seatStates []sdk.Status
 			for _, s := range states {
 				st := sdk.Status(strings.TrimSpace(s))
@@ -251,8 +269,8 @@ deactivated (active must be one of them).`,
 				err = errors.Join(
 					set("invite-policy", func() error { s.InvitePolicy = sdk.InvitePolicy(policy); return nil }),
 					set("seat-states", func() error { s.SeatStates = seatStates; return nil }),
-					set("default-role", func() error { s.DefaultRole = defRole; return checkRole("--default-role", defRole, t) }),
-					set("successor-role", func() error { s.SuccessorRole = succRole; return checkRole("--successor-role", succRole, t) }),
+					set("default-role", func() error { s.DefaultRole = defRole; return checkGrantableRole("--default-role", defRole, t) }),
+					set("successor-role", func() error { s.SuccessorRole = succRole; return checkGrantableRole("--successor-role", succRole, t) }),
 					set("require-mfa", func() error { s.RequireMFA = mfa; return nil }),
 					set("unique-email-across-tenants", func() error { s.UniqueEmailAcrossTenants = unique; return nil }),
 				)
