@@ -280,6 +280,7 @@ type cell struct {
 	i      int
 	header string
 	c      *column
+	a      *alias // the profile's alias that mapped it, if any
 }
 
 // layoutError is a problem with a header row: its column (1-based, 0 for
@@ -381,7 +382,20 @@ func (m *mapper) plan(header []string, lenient bool) (*layout, *layoutError) {
 				l.cols[c.i].Note = c.a.note
 			}
 			l.idx[f] = c.i
-			l.cells = append(l.cells, cell{i: c.i, header: header[c.i], c: c.c})
+			l.cells = append(l.cells, cell{i: c.i, header: header[c.i], c: c.c, a: c.a})
+		}
+	}
+	// Without a status column, an employment type that says Terminated
+	// gives the status (see alias.alsoStatus).
+	if _, ok := l.idx["status"]; !ok {
+		for _, c := range l.cells {
+			if c.a != nil && c.a.alsoStatus {
+				l.idx["status"] = c.i
+				l.cells = append(l.cells, cell{i: c.i, header: c.header, c: &typeStatus})
+				l.cols[c.i].Note = strings.TrimSuffix(l.cols[c.i].Note, "; Status says active or inactive") +
+					"; the file has no Status column, so a value that deactivates (Terminated) deactivates, and any other is active"
+				break
+			}
 		}
 	}
 	// Fill records in the table's order, whatever the file's.
@@ -410,6 +424,10 @@ func (m *mapper) plan(header []string, lenient bool) (*layout, *layoutError) {
 	l.keepStatus[sdk.FieldStatus] = true
 	return l, nil
 }
+
+// typeStatus is the status read from an employment type column (see
+// alias.alsoStatus).
+var typeStatus = column{name: "status", omit: sdk.FieldStatus, path: "status", set: func(*sdk.SyncRecord, string) error { return nil }}
 
 func (m *mapper) columnOfCustom(h string) *column {
 	h = strings.TrimSpace(h)
@@ -494,6 +512,14 @@ type rowState struct {
 
 // set fills a record with one cell's value.
 func (l *layout) set(rec *sdk.SyncRecord, st *rowState, c *column, header, v string) error {
+	if c == &typeStatus {
+		if l.vocab[normalise(v)] == StatusInactive {
+			rec.Status = "inactive"
+		} else {
+			rec.Status = "active"
+		}
+		return nil
+	}
 	switch c.name {
 	case "status":
 		s, carried, invalid := l.vocab.statusOf(v, header)

@@ -73,9 +73,15 @@ type alias struct {
 	field string
 	note  string
 	// needs names a field the file must also map for this column to be
-	// read (a manager id is only matched against the ids in the file);
-	// otherwise the column is ignored and unmet says why.
+	// read: a supervisor's BambooHR EID means something beside the EIDs,
+	// while without them the SDK could take it for an employee number.
+	// Otherwise the column is ignored and unmet says why.
 	needs, unmet string
+	// alsoStatus: when the file has no status column, this column's
+	// values give the status too — those the vocabulary deactivates
+	// (Terminated) deactivate, any other is active — as an employment
+	// type that says Terminated does.
+	alsoStatus bool
 }
 
 // profile is how the exports of one source are read.
@@ -119,7 +125,7 @@ var profiles = []*profile{
 			{header: "Home Email", note: notePersonal},
 			{header: "Preferred Name", field: "nickname"},
 			{header: "Job Title", field: "title"},
-			{header: "Employment Status", field: "user_type",
+			{header: "Employment Status", field: "user_type", alsoStatus: true,
 				note: "BambooHR's Employment Status (Full-Time, Part-Time, …) is an employment type; Status says active or inactive"},
 			{header: "Status", field: "status"},
 			{header: "Supervisor Email", field: "manager", note: "the manager's email"},

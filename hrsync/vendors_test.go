@@ -528,6 +528,35 @@ func TestManagerColumns(t *testing.T) {
 	}
 }
 
+// TestEmploymentStatusAlone: a BambooHR report without its Status column
+// takes the status from Employment Status, whose Terminated deactivates.
+func TestEmploymentStatusAlone(t *testing.T) {
+	in := "Employee #,Work Email,Employment Status,Supervisor,Supervisor Email\n" +
+		"1,a@x.test,Full-Time,,\n2,b@x.test,Terminated,,\n3,c@x.test,Seasonal Intern,,\n4,d@x.test,,,\n"
+	f, err := Read(strings.NewReader(in), CSV, ReadOptions{})
+	if err != nil || f.Source != SourceBambooHR {
+		t.Fatalf("%+v, %v", f, err)
+	}
+	var got []string
+	for _, r := range f.Records {
+		if r.Invalid != nil || r.Omit[sdk.FieldStatus] {
+			t.Errorf("line %d: %+v", r.Line, r)
+		}
+		got = append(got, r.UserType+"/"+r.Status)
+	}
+	if want := []string{"Full-Time/active", "Terminated/inactive", "Seasonal Intern/active", "/active"}; !slices.Equal(got, want) {
+		t.Fatalf("got %v, want %v", got, want)
+	}
+	if c := f.Columns[2]; c.Field != "user_type" || !strings.Contains(c.Note, "no Status column") || f.Column("status") != "Employment Status" {
+		t.Fatalf("column %+v", c)
+	}
+	// With Status, Employment Status is the type alone.
+	f, err = Read(strings.NewReader("Work Email,Employment Status,Status\na@x.test,Terminated,Active\n"), CSV, ReadOptions{Source: SourceBambooHR})
+	if err != nil || f.Records[0].Status != "active" || f.Records[0].UserType != "Terminated" {
+		t.Fatalf("with Status: %+v, %v", f.Records, err)
+	}
+}
+
 func TestDisplayNames(t *testing.T) {
 	for _, tc := range []struct {
 		name, in string
