@@ -393,11 +393,19 @@ func nonNil(s []string) []string {
 }
 
 // nameColumns rewrites the failures the SDK names by field to name the
-// file's column instead: `column "Mobile Phone": …`.
+// file's column instead: `column "Mobile Phone": …`; and so the notes
+// that start with their field (`column "Reports to": "Sam Lee" matches
+// 2 people …`).
 func nameColumns(rep *sdk.SyncReport, file *hrsync.File, what string) {
 	for i := range rep.Failed {
 		f := &rep.Failed[i]
 		if h := file.Column(f.Field); h != "" {
+			f.Message = fmt.Sprintf("%s %q: %s", what, h, strings.TrimPrefix(f.Message, f.Field+" "))
+		}
+	}
+	for i := range rep.Notes {
+		f := &rep.Notes[i]
+		if h := file.Column(f.Field); h != "" && strings.HasPrefix(f.Message, f.Field+" ") {
 			f.Message = fmt.Sprintf("%s %q: %s", what, h, strings.TrimPrefix(f.Message, f.Field+" "))
 		}
 	}

@@ -140,10 +140,7 @@ type mappingJSON struct {
 
 // showMapping prints how each column of a file will be read, on stdout.
 func (a *app) showMapping(name string, file *hrsync.File, statusMap hrsync.StatusMap) error {
-	hasStatus := false
-	for _, c := range file.Columns {
-		hasStatus = hasStatus || c.Field == "status"
-	}
+	hasStatus := file.Column("status") != ""
 	var statuses map[string][]string
 	if hasStatus {
 		statuses = hrsync.Statuses(file.Source, statusMap)

@@ -157,6 +157,9 @@ func TestSyncVendorExports(t *testing.T) {
 			notes := map[string]sdk.Reason{}
 			for _, n := range s.Notes {
 				notes[n.Key] = n.Reason
+				if !strings.HasPrefix(n.Message, `column "Reports to": "`) { // named as the file names it
+					t.Errorf("note %+v", n)
+				}
 			}
 			if len(notes) != len(tc.notes) {
 				t.Errorf("notes = %+v, want %v", s.Notes, tc.notes)
