@@ -461,7 +461,7 @@ func TestAdminBinary(t *testing.T) {
 		wantCode(t, run(t, "member", "bulk", "role", "--tenant", "acme", "--file", file, "--role", "boss"), 2,
 			`--role "boss": tenant "acme" has no such role; use one of owner, admin, standard`)
 		wantCode(t, run(t, "member", "bulk", "role", "--tenant", "acme", "--file", file, "--role", "owner"), 2,
-			"moves only with 'roster member transfer-owner --tenant acme MEMBER'")
+			"the owner's role moves only with the ownership ('roster member transfer-owner --tenant acme MEMBER'); use one of admin, standard")
 		wantCode(t, run(t, "member", "bulk", "remove", "--tenant", "acme", "--file", file, "--role", "admin"), 2, "--role applies to 'bulk role' only")
 		wantCode(t, runIn(t, "\n# nobody\n", "member", "bulk", "remove", "--tenant", "acme", "--file", "-"), 2,
 			"--file - lists no member: give one email address or id a line")

@@ -34,6 +34,7 @@
 //	roster group role        --tenant SLUG GROUP ROLE|--clear
 //	roster audit list        --tenant SLUG [--member M] [--action A] [--channel C] [--since T] [--limit N] [--cursor C]
 //	roster sync --tenant SLUG --file FILE|- [--format csv|jsonl] [--delimiter D] [--dry-run] [--deprovision none|deactivate|delete] [--max-deprovision N|P%] [--force] [--json] [--metrics-file FILE]
+//	            [--source bamboohr|workday|hibob|personio|rippling|generic] [--map 'Col=field,...'] [--map-file F] [--status-map 'Value=active|inactive|ignore,...'] [--show-mapping]
 //	roster version [--json]      (also roster --version)
 //	roster completion bash|zsh|fish|powershell
 //
