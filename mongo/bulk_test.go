@@ -56,6 +56,7 @@ func TestCreateMembersSeatOrder(t *testing.T) {
 }
 
 func TestBulkCommandCounts(t *testing.T) {
+	t.Parallel() // see ferretURI
 	var cc CommandCounter
 	s := openStore(t, WithCommandMonitor(cc.Monitor()))
 	ctx := t.Context()

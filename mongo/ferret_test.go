@@ -18,7 +18,9 @@ import (
 // ferretURI is the MongoDB URI of the FerretDB (SQLite handler) that
 // TestMain starts in-process for the whole test binary; every test gets a
 // database of its own on it. Set ROSTER_TEST_MONGODB_URI to run the tests
-// against a real MongoDB instead.
+// against a real MongoDB instead. The slowest tests, which change no
+// package state, run in parallel (t.Parallel): a test on FerretDB under
+// -race keeps about one processor busy.
 var ferretURI string
 
 var dbSeq atomic.Int64
