@@ -407,6 +407,7 @@ func testWhereProfile(t *testing.T, s sdk.Store) {
 	// Filters answered partly outside a store's indexes page correctly
 	// when few of many candidates match: three targets among fillers.
 	many, _ := fixture(t, s, "many", 1000)
+	var ws []sdk.MemberWrite
 	for i := range 150 {
 		m := newMember(many.ID, fmt.Sprintf("f%03d@x.test", i))
 		m.NickName = "filler"
@@ -419,10 +420,9 @@ func testWhereProfile(t *testing.T, s sdk.Store) {
 			m.Emails = append(m.Emails, sdk.Email{Value: "target-home@x.test", Type: "home"})
 		}
 		derive(m)
-		if err := s.CreateMember(ctx, sdk.MemberWrite{Member: m, Seat: sdk.SeatTake}); err != nil {
-			t.Fatal(err)
-		}
+		ws = append(ws, sdk.MemberWrite{Member: m, Seat: sdk.SeatTake})
 	}
+	writeMembers(t, s, ws)
 	all, err = s.ListMembers(ctx, many.ID, sdk.MemberQuery{Limit: 1000})
 	if err != nil {
 		t.Fatal(err)

@@ -508,13 +508,13 @@ func testPagination(t *testing.T, s sdk.Store) {
 	ctx := t.Context()
 	tn, owner := fixture(t, s, "acme", 1000)
 	want := []string{owner.ID}
+	var ws []sdk.MemberWrite
 	for i := range 120 {
 		m := newMember(tn.ID, fmt.Sprintf("user%03d@x.test", i))
-		if err := s.CreateMember(ctx, sdk.MemberWrite{Member: m, Seat: sdk.SeatTake}); err != nil {
-			t.Fatal(err)
-		}
+		ws = append(ws, sdk.MemberWrite{Member: m, Seat: sdk.SeatTake})
 		want = append(want, m.ID)
 	}
+	writeMembers(t, s, ws)
 	slices.Sort(want)
 	var got []string
 	after := ""
