@@ -7,8 +7,10 @@
 //
 // newStore must return a store that shares no tenants, and no addresses
 // written with [sdk.MemberWrite.GlobalEmail], with any other store it
-// returned (a fresh database, for example). The suite checks the contract
-// method by method (outcomes and error codes, case-insensitive uniqueness,
+// returned (a fresh database, for example), and may be called from
+// several goroutines at once: the suite's groups run in parallel
+// ([testing.T.Parallel]), each on stores of its own. The suite checks the
+// contract method by method (outcomes and error codes, case-insensitive uniqueness,
 // addresses unique across tenants, atomic seat accounting, versions,
 // paging order and cost, paging by position). Then it drives two
 // [sdk.Client] values on the store (two servers) through races whose store
@@ -69,7 +71,7 @@ func Run(t *testing.T, newStore func(t *testing.T) sdk.Store, opts ...Option) {
 	}
 	group := func(name string, f func(t *testing.T)) {
 		if !cfg.skip[name] && (len(cfg.only) == 0 || cfg.only[name]) {
-			t.Run(name, f)
+			parallel(t, name, f)
 		}
 	}
 	group("Tenants", func(t *testing.T) { testTenants(t, newStore(t)) })
@@ -102,11 +104,21 @@ func Run(t *testing.T, newStore func(t *testing.T) sdk.Store, opts ...Option) {
 	group("DeleteTenant", func(t *testing.T) { testDeleteTenant(t, newStore(t)) })
 	group("Interleaving", func(t *testing.T) { testInterleaving(t, newStore) })
 	group("Concurrency", func(t *testing.T) {
-		t.Run("LastSeat", func(t *testing.T) { testRaceLastSeat(t, newStore(t)) })
-		t.Run("OneEmail", func(t *testing.T) { testRaceOneEmail(t, newStore(t)) })
-		t.Run("Ownership", func(t *testing.T) { testRaceOwnership(t, newStore(t)) })
-		t.Run("SeatChurn", func(t *testing.T) { testRaceSeatChurn(t, newStore(t)) })
-		t.Run("GroupAdds", func(t *testing.T) { testRaceGroupAdds(t, newStore(t)) })
+		parallel(t, "LastSeat", func(t *testing.T) { testRaceLastSeat(t, newStore(t)) })
+		parallel(t, "OneEmail", func(t *testing.T) { testRaceOneEmail(t, newStore(t)) })
+		parallel(t, "Ownership", func(t *testing.T) { testRaceOwnership(t, newStore(t)) })
+		parallel(t, "SeatChurn", func(t *testing.T) { testRaceSeatChurn(t, newStore(t)) })
+		parallel(t, "GroupAdds", func(t *testing.T) { testRaceGroupAdds(t, newStore(t)) })
+	})
+}
+
+// parallel runs f as a subtest in parallel with its siblings. The suite's
+// tests share nothing but newStore, and a slow store's tests (FerretDB
+// under -race) leave a processor idle between their calls.
+func parallel(t *testing.T, name string, f func(t *testing.T)) {
+	t.Run(name, func(t *testing.T) {
+		t.Parallel()
+		f(t)
 	})
 }
 
