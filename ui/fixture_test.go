@@ -37,8 +37,14 @@ var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
 func newFx(t *testing.T, preset sdk.RolePreset, opts ...Option) *fx {
 	t.Helper()
+	return newFxWith(t, preset, nil, opts...)
+}
+
+// newFxWith is newFx with options for the client.
+func newFxWith(t *testing.T, preset sdk.RolePreset, sdkOpts []sdk.Option, opts ...Option) *fx {
+	t.Helper()
 	ctx := t.Context()
-	f := &fx{c: sdk.New(memstore.New(), sdk.WithLogger(quiet)), logs: &strings.Builder{}}
+	f := &fx{c: sdk.New(memstore.New(), append([]sdk.Option{sdk.WithLogger(quiet)}, sdkOpts...)...), logs: &strings.Builder{}}
 	var err error
 	f.t, f.owner, err = f.c.CreateTenant(ctx, sdk.SystemActor(), sdk.CreateTenantRequest{
 		Slug: "acme", Name: "Acme", OwnerEmail: "owner@acme.test", OwnerGivenName: "Olive", OwnerFamilyName: "Owner",

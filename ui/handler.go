@@ -149,6 +149,7 @@ func defaultInviteLink(r *http.Request, secret string) string {
 // routes registers the screen's routes, each file its own.
 func (h *Handler) routes() {
 	h.listRoutes()
+	h.memberRoutes()
 }
 
 // ServeHTTP serves the screen.
