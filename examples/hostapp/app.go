@@ -6,10 +6,14 @@
 //     session at once;
 //   - handlers that ask [sdk.Policy] what the signed-in member may do, to
 //     draw the page, and let the SDK enforce the same rules on every write;
-//   - an invite → accept flow with a single-use secret link.
+//   - an invite → accept flow with a single-use secret link;
+//   - Roster's team-management screen (package ui) mounted at /team on the
+//     same session, with a demo tenant and a sign-in page that lets anyone
+//     act as one of its members (demo.go).
 //
-// Run it with `go run ./examples/hostapp` and see app_test.go for the flows
-// driven end to end.
+// Run it with `go run ./examples/hostapp` and open http://127.0.0.1:8090/;
+// see README.md, and app_test.go and demo_test.go for the flows driven end
+// to end.
 package main
 
 import (
@@ -29,6 +33,12 @@ type App struct {
 	client   *sdk.Client
 	mu       sync.Mutex
 	sessions map[string]session
+
+	// demoTenant is the tenant whose members the sign-in page offers
+	// (NewDemoApp seeds it); docs is the host content the team screen's
+	// deletions reassign. Both are unset in an App from NewApp.
+	demoTenant string
+	docs       *documents
 }
 
 type session struct {
@@ -39,9 +49,9 @@ type session struct {
 
 type ctxKey struct{}
 
-// NewApp returns the application's HTTP handler.
+// NewApp returns the application on client, with no demo tenant.
 func NewApp(client *sdk.Client) *App {
-	return &App{client: client, sessions: map[string]session{}}
+	return &App{client: client, sessions: map[string]session{}, docs: newDocuments()}
 }
 
 // Handler routes the application's endpoints.
@@ -54,6 +64,14 @@ func (a *App) Handler() http.Handler {
 	mux.Handle("POST /invite", a.requireSession(http.HandlerFunc(a.invite)))
 	mux.Handle("POST /members/{id}/remove", a.requireSession(http.HandlerFunc(a.remove)))
 	mux.Handle("POST /members/{id}/logout", a.requireSession(http.HandlerFunc(a.logout)))
+
+	// The browser side: the demo sign-in and the team screen. The sign-in
+	// forms are refused when another site posts them.
+	forms := http.NewCrossOriginProtection()
+	mux.HandleFunc("GET /{$}", a.signInForm)
+	mux.Handle("POST /signin", forms.Handler(http.HandlerFunc(a.demoSignIn)))
+	mux.Handle("POST /signout", forms.Handler(http.HandlerFunc(a.demoSignOut)))
+	mux.Handle("/team/", a.mountTeam())
 	return mux
 }
 
@@ -61,28 +79,56 @@ func (a *App) Handler() http.Handler {
 // the member exists, is active and has not been logged out since sign-in.
 func (a *App) requireSession(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c, err := r.Cookie("sid")
+		s, known, err := a.session(r)
 		if err != nil {
-			writeError(w, http.StatusUnauthorized, "sign in first")
-			return
-		}
-		a.mu.Lock()
-		s, ok := a.sessions[c.Value]
-		a.mu.Unlock()
-		if !ok {
-			writeError(w, http.StatusUnauthorized, "sign in first")
-			return
-		}
-		valid, err := a.client.SessionValid(r.Context(), s.TenantID, s.MemberID, s.Epoch)
-		if err != nil || !valid {
-			a.mu.Lock()
-			delete(a.sessions, c.Value)
-			a.mu.Unlock()
-			writeError(w, http.StatusUnauthorized, "your session ended; sign in again")
+			msg := "sign in first"
+			if known {
+				msg = "your session ended; sign in again"
+			}
+			writeError(w, http.StatusUnauthorized, msg)
 			return
 		}
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, s)))
 	})
+}
+
+// errNoSession is session's answer for a request without a valid session.
+var errNoSession = errors.New("no valid session")
+
+// session returns the request's session while it is valid. known reports
+// whether the request named a session this app started, which a force
+// logout, deactivation or removal may since have ended (it is then
+// forgotten).
+func (a *App) session(r *http.Request) (s session, known bool, err error) {
+	c, err := r.Cookie("sid")
+	if err != nil {
+		return session{}, false, errNoSession
+	}
+	a.mu.Lock()
+	s, ok := a.sessions[c.Value]
+	a.mu.Unlock()
+	if !ok {
+		return session{}, false, errNoSession
+	}
+	valid, err := a.client.SessionValid(r.Context(), s.TenantID, s.MemberID, s.Epoch)
+	if err != nil || !valid {
+		a.mu.Lock()
+		delete(a.sessions, c.Value)
+		a.mu.Unlock()
+		return session{}, true, errNoSession
+	}
+	return s, true, nil
+}
+
+// endSession forgets the request's session and tells the browser to drop
+// its cookie.
+func (a *App) endSession(w http.ResponseWriter, r *http.Request) {
+	if c, err := r.Cookie("sid"); err == nil {
+		a.mu.Lock()
+		delete(a.sessions, c.Value)
+		a.mu.Unlock()
+	}
+	http.SetCookie(w, &http.Cookie{Name: "sid", Value: "", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteLaxMode, Path: "/"})
 }
 
 func current(r *http.Request) session { return r.Context().Value(ctxKey{}).(session) }
