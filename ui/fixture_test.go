@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"html"
 	"context"
 	"fmt"
 	"io"
@@ -147,10 +148,10 @@ var (
 )
 
 // actions returns the data-action names in html, each once, in order.
-func actions(html string) []string {
+func actions(page string) []string {
 	var out []string
 	seen := map[string]bool{}
-	for _, m := range actionRe.FindAllStringSubmatch(html, -1) {
+	for _, m := range actionRe.FindAllStringSubmatch(page, -1) {
 		if !seen[m[1]] {
 			seen[m[1]] = true
 			out = append(out, m[1])
@@ -160,9 +161,9 @@ func actions(html string) []string {
 }
 
 // rows returns each members-table row's actions by member id.
-func rows(html string) map[string][]string {
+func rows(page string) map[string][]string {
 	out := map[string][]string{}
-	for _, m := range rowRe.FindAllStringSubmatch(html, -1) {
+	for _, m := range rowRe.FindAllStringSubmatch(page, -1) {
 		out[m[1]] = actions(m[2])
 		if strings.Contains(m[2], `name="id" value="`+m[1]+`"`) {
 			out[m[1]] = append(out[m[1]], "select")
@@ -171,16 +172,16 @@ func rows(html string) map[string][]string {
 	return out
 }
 
-func flashOf(html string) string {
-	if m := flashRe.FindStringSubmatch(html); m != nil {
-		return strings.TrimSpace(m[1])
+func flashOf(page string) string {
+	if m := flashRe.FindStringSubmatch(page); m != nil {
+		return html.UnescapeString(strings.TrimSpace(m[1]))
 	}
 	return ""
 }
 
-func errorOf(html string) string {
-	if m := errorRe.FindStringSubmatch(html); m != nil {
-		return strings.TrimSpace(m[1])
+func errorOf(page string) string {
+	if m := errorRe.FindStringSubmatch(page); m != nil {
+		return html.UnescapeString(strings.TrimSpace(m[1]))
 	}
 	return ""
 }

@@ -150,6 +150,7 @@ func defaultInviteLink(r *http.Request, secret string) string {
 func (h *Handler) routes() {
 	h.listRoutes()
 	h.memberRoutes()
+	h.adminRoutes()
 }
 
 // ServeHTTP serves the screen.

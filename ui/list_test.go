@@ -32,7 +32,7 @@ func TestAddAndInviteSmoke(t *testing.T) {
 	}
 	r = f.post(t, f.admin, "/team/members", url.Values{"email": {"bad"}, "role": {"standard"}})
 	mustCode(t, r, http.StatusBadRequest)
-	if got := errorOf(r.body); got != "Email: &#34;bad&#34; is not a valid email address" {
+	if got := errorOf(r.body); got != `Email: "bad" is not a valid email address` {
 		t.Errorf("error %q", got)
 	}
 }

@@ -81,23 +81,7 @@ func (h *Handler) membersList(rq *request) error {
 	for _, r := range v.t.Roles {
 		lp.Roles = append(lp.Roles, r.Name)
 	}
-	filter := url.Values{}
-	for k, val := range map[string]string{"status": lp.Status, "role": lp.Role, "q": lp.Q} {
-		if val != "" {
-			filter.Set(k, val)
-		}
-	}
-	if page.NextCursor != "" {
-		next := url.Values{}
-		for k, val := range filter {
-			next[k] = val
-		}
-		next.Set("cursor", page.NextCursor)
-		lp.Next = h.prefix + "/?" + next.Encode()
-	}
-	if opts.Cursor != "" {
-		lp.First = h.prefix + "/?" + filter.Encode()
-	}
+	lp.First, lp.Next = h.pageLinks("/", map[string]string{"status": lp.Status, "role": lp.Role, "q": lp.Q}, opts.Cursor, page.NextCursor)
 	_, addD := grantable(v.p, sdk.ActionAddMember)
 	_, invD := grantable(v.p, sdk.ActionInviteMember)
 	lp.Add, lp.Invite = addD.Allowed, invD.Allowed
@@ -134,6 +118,26 @@ func (h *Handler) membersList(rq *request) error {
 	}
 	h.render(rq.w, http.StatusOK, "members", lp)
 	return nil
+}
+
+// pageLinks returns the links to the first page of a list (when not on
+// it, as cursor says) and to its next page (when next is a cursor), under
+// path with the list's filters (empty ones left out).
+func (h *Handler) pageLinks(path string, filter map[string]string, cursor, next string) (first, nextURL string) {
+	q := url.Values{}
+	for k, v := range filter {
+		if v != "" {
+			q.Set(k, v)
+		}
+	}
+	if cursor != "" {
+		first = h.prefix + path + "?" + q.Encode()
+	}
+	if next != "" {
+		q.Set("cursor", next)
+		nextURL = h.prefix + path + "?" + q.Encode()
+	}
+	return first, nextURL
 }
 
 // formPage is the add-member and the invite form.
