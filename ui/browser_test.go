@@ -281,13 +281,15 @@ type tab struct {
 	dialogs    []string
 }
 
-// open opens a tab on s for the rest of the test (at most flowTimeout).
-// JavaScript dialogs (confirm) are accepted and recorded; an uncaught
-// JavaScript exception fails the test.
+// open opens a tab on s for the rest of the test (at most flowTimeout),
+// in a browser context of its own, like a private window: the test
+// servers all listen on 127.0.0.1, and cookies ignore the port, so tabs
+// sharing one cookie jar would sign each other in. JavaScript dialogs are
+// accepted and recorded; an uncaught JavaScript exception fails the test.
 func (s *screen) open() *tab {
 	t := s.t
 	t.Helper()
-	tctx, closeTab := chromedp.NewContext(browser(t))
+	tctx, closeTab := chromedp.NewContext(browser(t), chromedp.WithNewBrowserContext())
 	ctx, cancel := context.WithTimeout(tctx, flowTimeout)
 	t.Cleanup(func() { cancel(); closeTab() })
 	tb := &tab{t: t, s: s, ctx: ctx, dir: artifactsDir(t)}
@@ -528,6 +530,25 @@ func (tb *tab) set(sel, value string) {
 	})()`)
 	if !ok {
 		tb.fail("%s cannot take the value %q", sel, value)
+	}
+}
+
+// setFormField sets the field name of the form that holds the element
+// sel matches (typically the form's submit button).
+func (tb *tab) setFormField(sel, name, value string) {
+	tb.t.Helper()
+	tb.waitFor(sel)
+	ok := eval[bool](tb, `(() => {
+		const el = document.querySelector(`+js(sel)+`);
+		const f = (el.form || el.closest("form")).elements.namedItem(`+js(name)+`);
+		if (!f) return false;
+		f.value = `+js(value)+`;
+		f.dispatchEvent(new Event("input", {bubbles: true}));
+		f.dispatchEvent(new Event("change", {bubbles: true}));
+		return f.value === `+js(value)+`;
+	})()`)
+	if !ok {
+		tb.fail("the form of %s has no field %s taking %q", sel, name, value)
 	}
 }
 
