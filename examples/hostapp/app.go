@@ -71,6 +71,8 @@ func (a *App) Handler() http.Handler {
 	mux.HandleFunc("GET /{$}", a.signInForm)
 	mux.Handle("POST /signin", forms.Handler(http.HandlerFunc(a.demoSignIn)))
 	mux.Handle("POST /signout", forms.Handler(http.HandlerFunc(a.demoSignOut)))
+	mux.HandleFunc("GET /accept", a.acceptForm)
+	mux.Handle("POST /join", forms.Handler(http.HandlerFunc(a.join)))
 	mux.Handle("/team/", a.mountTeam())
 	return mux
 }

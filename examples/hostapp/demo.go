@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"html/template"
+	"log"
 	"net/http"
 	"slices"
 	"strings"
@@ -272,4 +274,68 @@ func (a *App) demoSignIn(w http.ResponseWriter, r *http.Request) {
 func (a *App) demoSignOut(w http.ResponseWriter, r *http.Request) {
 	a.endSession(w, r)
 	http.Redirect(w, r, "/", http.StatusSeeOther)
+}
+
+var acceptPage = template.Must(template.New("accept").Parse(`<!doctype html>
+<html lang="en">
+<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Roster demo — join the team</title>
+<style>body{font:16px/1.5 system-ui,sans-serif;max-width:30rem;margin:2rem auto;padding:0 1rem;color:#1d2330}
+label{display:block;margin:.6rem 0 .2rem}input{font:inherit;width:100%}button{font:inherit;margin-top:1rem;padding:.3rem .8rem}</style></head>
+<body>
+<h1>Join the team</h1>
+{{if .Error}}<p id="error" role="alert">{{.Error}}</p>{{end}}
+<form method="post" action="/join">
+<input type="hidden" name="secret" value="{{.Secret}}">
+<label for="given">Given name</label><input id="given" name="given" value="{{.Given}}" autocomplete="given-name">
+<label for="family">Family name</label><input id="family" name="family" value="{{.Family}}" autocomplete="family-name">
+<button type="submit">Join</button>
+</form>
+<p><a href="/">Back to the sign-in page</a></p>
+</body></html>
+`))
+
+type acceptData struct{ Secret, Given, Family, Error string }
+
+// acceptForm is where an invitation link leads (the team screen shows
+// links to /accept?secret=…): the invitee gives their name and joins.
+func (a *App) acceptForm(w http.ResponseWriter, r *http.Request) {
+	a.drawAccept(w, http.StatusOK, acceptData{Secret: r.URL.Query().Get("secret")})
+}
+
+func (a *App) drawAccept(w http.ResponseWriter, status int, data acceptData) {
+	var b strings.Builder
+	if err := acceptPage.Execute(&b, data); err != nil {
+		http.Error(w, "drawing the page failed", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	// The page holds the secret: it must not leak in a Referer.
+	w.Header().Set("Referrer-Policy", "no-referrer")
+	w.WriteHeader(status)
+	_, _ = w.Write([]byte(b.String()))
+}
+
+// join accepts an invitation from the accept page's form and signs the new
+// member in, as POST /accept does for the JSON API.
+func (a *App) join(w http.ResponseWriter, r *http.Request) {
+	data := acceptData{Secret: r.PostFormValue("secret"), Given: r.PostFormValue("given"), Family: r.PostFormValue("family")}
+	m, err := a.client.Accept(r.Context(), sdk.AcceptRequest{Secret: data.Secret, GivenName: data.Given, FamilyName: data.Family})
+	if err != nil {
+		// The SDK's message says why (used, revoked, expired, replaced by
+		// a newer link); a failure it does not explain stays in the log.
+		data.Error = "Joining failed; try again."
+		status := http.StatusInternalServerError
+		var se *sdk.Error
+		if errors.As(err, &se) && sdk.CodeOf(err) != sdk.CodeUnknown {
+			data.Error, status = "This invitation cannot be accepted: "+se.Message+".", http.StatusConflict
+		} else {
+			log.Printf("hostapp: accepting an invitation: %v", err)
+		}
+		a.drawAccept(w, status, data)
+		return
+	}
+	a.startSession(w, &sdk.SignIn{Member: m, SessionEpoch: m.SessionEpoch})
+	http.Redirect(w, r, "/team/", http.StatusSeeOther)
 }

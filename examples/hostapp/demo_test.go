@@ -1,6 +1,7 @@
 package main
 
 import (
+	"html"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -282,5 +283,54 @@ func TestDemoDeleteReassigns(t *testing.T) {
 	}
 	if got := app.docs.count(grace.ID); got != before || app.docs.count(alan.ID) != 0 {
 		t.Errorf("grace owns %d documents, alan %d; want %d and 0", got, app.docs.count(alan.ID), before)
+	}
+}
+
+var inviteLink = regexp.MustCompile(`<output id="invite-link"[^>]*>([^<]+)</output>`)
+
+// TestDemoInviteAndJoin: an invitation made on the team screen gives a
+// link to the demo's accept page, where the invitee joins and lands on the
+// team screen signed in; the link works once.
+func TestDemoInviteAndJoin(t *testing.T) {
+	app, srv := newDemo(t)
+	ada := demoMember(t, app, "ada@acme.test")
+	admin := newPage(t, srv.URL)
+	if code, _, _ := admin.post("/signin", url.Values{"member": {ada.ID}}, nil); code != http.StatusSeeOther {
+		t.Fatalf("sign-in: %d", code)
+	}
+	_, _, form := admin.get("/team/invite")
+	// The link is on the answer to the post itself, never on a page that
+	// can be fetched again.
+	code, _, body := admin.post("/team/invitations", url.Values{"csrf": {csrf(t, form)}, "email": {"barbara@acme.test"}, "role": {"standard"}}, nil)
+	if code != http.StatusOK {
+		t.Fatalf("invite: %d", code)
+	}
+	m := inviteLink.FindStringSubmatch(body)
+	if m == nil {
+		t.Fatalf("no invitation link on the page:\n%s", body)
+	}
+	link, err := url.Parse(html.UnescapeString(m[1]))
+	if err != nil || link.Path != "/accept" || link.Query().Get("secret") == "" {
+		t.Fatalf("invitation link %q", m[1])
+	}
+
+	invitee := newPage(t, srv.URL)
+	code, _, body = invitee.get(link.RequestURI())
+	if code != http.StatusOK || !strings.Contains(body, `action="/join"`) {
+		t.Fatalf("accept page: %d\n%s", code, body)
+	}
+	join := url.Values{"secret": {link.Query().Get("secret")}, "given": {"Barbara"}, "family": {"Liskov"}}
+	if code, loc, _ := invitee.post("/join", join, nil); code != http.StatusSeeOther || loc != "/team/" {
+		t.Fatalf("join: %d → %q", code, loc)
+	}
+	if got := demoMember(t, app, "barbara@acme.test"); got.Status != sdk.StatusActive || got.GivenName != "Barbara" {
+		t.Errorf("after joining: %s %q", got.Status, got.GivenName)
+	}
+	if code, _, _ := invitee.get("/team/"); code != http.StatusOK {
+		t.Errorf("the new member's team screen: %d", code)
+	}
+	code, _, body = newPage(t, srv.URL).post("/join", join, nil)
+	if code != http.StatusConflict || !strings.Contains(body, `id="error"`) {
+		t.Errorf("joining twice with one link: %d\n%s", code, body)
 	}
 }
