@@ -229,13 +229,7 @@ func (s *screen) add(given, family, email, role string) *sdk.Member {
 func (s *screen) member(id string) *sdk.Member {
 	s.t.Helper()
 	m, err := s.client.Member(context.Background(), s.tenant.ID, id)
-	if errors.Is(err, sdk.ErrNotFound) {
-		return nil
-	}
-	if err != nil {
-		s.t.Fatalf("reading member %s: %v", id, err)
-	}
-	return m
+	return s.orNil(id, m, err)
 }
 
 // memberByEmail reads a member by address through the SDK; nil when
@@ -243,11 +237,18 @@ func (s *screen) member(id string) *sdk.Member {
 func (s *screen) memberByEmail(email string) *sdk.Member {
 	s.t.Helper()
 	m, err := s.client.MemberByEmail(context.Background(), s.tenant.ID, email)
+	return s.orNil(email, m, err)
+}
+
+// orNil returns the member a read found, nil for not found, and fails
+// the test on any other error.
+func (s *screen) orNil(what string, m *sdk.Member, err error) *sdk.Member {
+	s.t.Helper()
 	if errors.Is(err, sdk.ErrNotFound) {
 		return nil
 	}
 	if err != nil {
-		s.t.Fatalf("reading member %s: %v", email, err)
+		s.t.Fatalf("reading member %s: %v", what, err)
 	}
 	return m
 }

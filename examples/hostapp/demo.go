@@ -220,13 +220,21 @@ func (a *App) signInForm(w http.ResponseWriter, r *http.Request) {
 			return strings.Compare(x.Name, y.Name)
 		})
 	}
+	render(w, http.StatusOK, signInPage, data)
+}
+
+// render draws a page, never cached: it shows who is signed in, or a
+// secret.
+func render(w http.ResponseWriter, status int, page *template.Template, data any) {
 	var b strings.Builder
-	if err := signInPage.Execute(&b, data); err != nil {
-		http.Error(w, "drawing the sign-in page failed", http.StatusInternalServerError)
+	if err := page.Execute(&b, data); err != nil {
+		log.Printf("hostapp: drawing %s: %v", page.Name(), err)
+		http.Error(w, "drawing the page failed", http.StatusInternalServerError)
 		return
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
 	_, _ = w.Write([]byte(b.String()))
 }
 
@@ -304,17 +312,9 @@ func (a *App) acceptForm(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *App) drawAccept(w http.ResponseWriter, status int, data acceptData) {
-	var b strings.Builder
-	if err := acceptPage.Execute(&b, data); err != nil {
-		http.Error(w, "drawing the page failed", http.StatusInternalServerError)
-		return
-	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
 	// The page holds the secret: it must not leak in a Referer.
 	w.Header().Set("Referrer-Policy", "no-referrer")
-	w.WriteHeader(status)
-	_, _ = w.Write([]byte(b.String()))
+	render(w, status, acceptPage, data)
 }
 
 // join accepts an invitation from the accept page's form and signs the new
