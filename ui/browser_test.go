@@ -47,7 +47,7 @@ const flowTimeout = 60 * time.Second
 // stepTimeout bounds one wait inside a flow (a page load, an element to
 // appear), so that a missing element fails with its name, not at the
 // flow's deadline.
-const stepTimeout = 10 * time.Second
+const stepTimeout = 15 * time.Second
 
 func TestMain(m *testing.M) {
 	code := m.Run()
