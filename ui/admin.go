@@ -173,15 +173,7 @@ func (h *Handler) ownershipForm(rq *request) error {
 func (h *Handler) transfer(rq *request) error {
 	ctx := rq.r.Context()
 	f := rq.r.PostForm
-	again := func(status int, msg string) error {
-		op, err := h.ownershipView(rq)
-		if err != nil {
-			return err
-		}
-		op.Error = msg
-		h.render(rq.w, status, "ownership", op)
-		return nil
-	}
+	again := func(status int, msg string) error { return redraw(h, rq, "ownership", h.ownershipView, status, msg) }
 	to, err := h.client.Member(ctx, rq.id.TenantID, f.Get("to"))
 	if err != nil {
 		status, msg := h.explain(rq, err)
@@ -240,15 +232,7 @@ const maxSeatStep = 10_000_000
 
 func (h *Handler) seats(rq *request) error {
 	f := rq.r.PostForm
-	again := func(status int, msg string) error {
-		sp, err := h.seatsView(rq)
-		if err != nil {
-			return err
-		}
-		sp.Error = msg
-		h.render(rq.w, status, "seats", sp)
-		return nil
-	}
+	again := func(status int, msg string) error { return redraw(h, rq, "seats", h.seatsView, status, msg) }
 	n, err := strconv.Atoi(strings.TrimSpace(f.Get("n")))
 	if err != nil || n < 1 || n > maxSeatStep {
 		return again(http.StatusBadRequest, rq.cat.T("seats_bad_n"))

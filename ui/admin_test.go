@@ -9,8 +9,6 @@ import (
 	"github.com/rosterhq/roster/sdk"
 )
 
-var resultRe = `<tr data-member-id="%s" data-result="%s">`
-
 func TestBulkResultsPerMember(t *testing.T) {
 	f := newFx(t, sdk.PresetStandard)
 	// The admin may log out a standard member but not the owner nor another

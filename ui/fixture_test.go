@@ -1,9 +1,8 @@
 package ui
 
 import (
-	"html"
 	"context"
-	"fmt"
+	"html"
 	"io"
 	"log/slog"
 	"net/http"
@@ -192,5 +191,3 @@ func mustCode(t *testing.T, r resp, code int) {
 		t.Fatalf("status %d, want %d; body:\n%s", r.code, code, r.body)
 	}
 }
-
-func join(s []string) string { return fmt.Sprint(s) }

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"bytes"
 	"crypto/rand"
 	"embed"
 	"errors"
@@ -276,12 +277,12 @@ func (h *Handler) redirect(rq *request, path, flash string) error {
 	return nil
 }
 
-// render executes a page template. A template failure after the header
-// was written cannot change the status any more; it is logged.
+// render executes a page template into a buffer first, so that a template
+// failure still answers a clean 500 (and is logged) rather than half a
+// page.
 func (h *Handler) render(w http.ResponseWriter, status int, name string, data any) {
-	t := pages[name]
-	var b strings.Builder
-	if err := t.ExecuteTemplate(&b, "layout", data); err != nil {
+	var b bytes.Buffer
+	if err := pages[name].ExecuteTemplate(&b, "layout", data); err != nil {
 		h.log.Error("ui: rendering a page failed", "page", name, "err", err)
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
@@ -289,7 +290,19 @@ func (h *Handler) render(w http.ResponseWriter, status int, name string, data an
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
-	_, _ = w.Write([]byte(b.String()))
+	_, _ = b.WriteTo(w)
+}
+
+// redraw draws a page again, as view builds it, with msg in its error
+// region: how a form the SDK refused comes back.
+func redraw[P interface{ setError(string) }](h *Handler, rq *request, page string, view func(*request) (P, error), status int, msg string) error {
+	p, err := view(rq)
+	if err != nil {
+		return err
+	}
+	p.setError(msg)
+	h.render(rq.w, status, page, p)
+	return nil
 }
 
 // pages holds one template set per page: the layout plus the page's

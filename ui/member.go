@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"slices"
@@ -17,9 +18,9 @@ func (h *Handler) memberRoutes() {
 	m.HandleFunc("POST /members/{id}/revoke", h.post(h.revoke))
 	m.HandleFunc("POST /members/{id}/profile", h.post(h.updateProfile))
 	m.HandleFunc("POST /members/{id}/role", h.post(h.changeRole))
-	m.HandleFunc("POST /members/{id}/deactivate", h.post(h.deactivate))
-	m.HandleFunc("POST /members/{id}/reactivate", h.post(h.reactivate))
-	m.HandleFunc("POST /members/{id}/logout", h.post(h.forceLogout))
+	m.HandleFunc("POST /members/{id}/deactivate", h.post(h.memberOp(h.client.Deactivate, "deactivated")))
+	m.HandleFunc("POST /members/{id}/reactivate", h.post(h.memberOp(h.client.Reactivate, "reactivated")))
+	m.HandleFunc("POST /members/{id}/logout", h.post(h.memberOp(h.client.ForceLogout, "logged_out")))
 	m.HandleFunc("GET /members/{id}/delete", h.page(h.deleteForm))
 	m.HandleFunc("POST /members/{id}/delete", h.post(h.deleteMember))
 	m.HandleFunc("POST /me/signout-everywhere", h.post(h.signOutEverywhere))
@@ -127,25 +128,15 @@ func (h *Handler) changeRole(rq *request) error {
 	return h.memberDone(rq, "role_changed")
 }
 
-func (h *Handler) deactivate(rq *request) error {
-	if _, err := h.client.Deactivate(rq.r.Context(), rq.actor(), rq.id.TenantID, rq.r.PathValue("id")); err != nil {
-		return h.memberAgain(rq, err)
+// memberOp adapts an SDK operation on the member of the path that takes
+// nothing else (deactivate, reactivate, force logout).
+func (h *Handler) memberOp(op func(ctx context.Context, actor sdk.Actor, tenantID, memberID string) (*sdk.Member, error), flash string) func(*request) error {
+	return func(rq *request) error {
+		if _, err := op(rq.r.Context(), rq.actor(), rq.id.TenantID, rq.r.PathValue("id")); err != nil {
+			return h.memberAgain(rq, err)
+		}
+		return h.memberDone(rq, flash)
 	}
-	return h.memberDone(rq, "deactivated")
-}
-
-func (h *Handler) reactivate(rq *request) error {
-	if _, err := h.client.Reactivate(rq.r.Context(), rq.actor(), rq.id.TenantID, rq.r.PathValue("id")); err != nil {
-		return h.memberAgain(rq, err)
-	}
-	return h.memberDone(rq, "reactivated")
-}
-
-func (h *Handler) forceLogout(rq *request) error {
-	if _, err := h.client.ForceLogout(rq.r.Context(), rq.actor(), rq.id.TenantID, rq.r.PathValue("id")); err != nil {
-		return h.memberAgain(rq, err)
-	}
-	return h.memberDone(rq, "logged_out")
 }
 
 // signOutEverywhere serves POST P/me/signout-everywhere: the actor ends
@@ -238,15 +229,7 @@ type removedPage struct {
 }
 
 func (h *Handler) deleteMember(rq *request) error {
-	again := func(status int, msg string) error {
-		dp, err := h.deleteView(rq)
-		if err != nil {
-			return err
-		}
-		dp.Error = msg
-		h.render(rq.w, status, "delete", dp)
-		return nil
-	}
+	again := func(status int, msg string) error { return redraw(h, rq, "delete", h.deleteView, status, msg) }
 	if rq.r.PostForm.Get("confirm") != "yes" {
 		return again(http.StatusBadRequest, rq.cat.T("confirm_required"))
 	}

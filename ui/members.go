@@ -11,9 +11,9 @@ import (
 
 func (h *Handler) listRoutes() {
 	h.mux.HandleFunc("GET /{$}", h.page(h.membersList))
-	h.mux.HandleFunc("GET /members/new", h.page(h.addForm))
+	h.mux.HandleFunc("GET /members/new", h.page(h.form(sdk.ActionAddMember, "add_title", "add")))
 	h.mux.HandleFunc("POST /members", h.post(h.addMember))
-	h.mux.HandleFunc("GET /invite", h.page(h.inviteForm))
+	h.mux.HandleFunc("GET /invite", h.page(h.form(sdk.ActionInviteMember, "invite_title", "invite")))
 	h.mux.HandleFunc("POST /invitations", h.post(h.invite))
 }
 
@@ -39,14 +39,30 @@ type listPage struct {
 	BulkRoles  []string
 	Transfer   bool
 	Activity   bool // draw the last-activity column
+	// L holds the rows' labels, translated once per page rather than once
+	// per row (a template's method call costs a reflective call).
+	L rowLabels
 }
 
+type rowLabels struct {
+	You, Edit, ChangeRole, Resend, Revoke, Deactivate, Reactivate, ForceLogout, Delete string
+}
+
+// listRow is one member of the list, flattened: a template's field lookup
+// through sdk.Member (which embeds the whole profile) costs more than the
+// row's rendering.
 type listRow struct {
-	M        *sdk.Member
-	Name     string
-	Self     bool
-	Activity string
-	A        acts
+	ID          string
+	Email       string
+	Status      string
+	URL         string // the member's page
+	Name        string
+	Self        bool
+	Activity    string
+	RoleLabel   string
+	StatusLabel string
+	SelectLabel string
+	A           acts
 }
 
 // Bulk reports whether the page has any bulk action.
@@ -78,6 +94,9 @@ func (h *Handler) membersList(rq *request) error {
 		Seats:    rq.cat.T("seats_used", v.t.SeatsUsed, v.t.SeatLimit()),
 		Transfer: mayTransfer(v.p),
 	}
+	c := rq.cat
+	lp.L = rowLabels{You: c.T("you"), Edit: c.T("edit"), ChangeRole: c.T("change_role"), Resend: c.T("resend"), Revoke: c.T("revoke"),
+		Deactivate: c.T("deactivate"), Reactivate: c.T("reactivate"), ForceLogout: c.T("force_logout"), Delete: c.T("delete")}
 	for _, r := range v.t.Roles {
 		lp.Roles = append(lp.Roles, r.Name)
 	}
@@ -100,7 +119,11 @@ func (h *Handler) membersList(rq *request) error {
 	bulkRoles := map[string]bool{}
 	for i, a := range decide(v.p, page.Items) {
 		m := page.Items[i]
-		row := listRow{M: m, Name: m.Name(), Self: m.ID == v.me.ID, A: a}
+		row := listRow{ID: m.ID, Email: m.Email, Status: string(m.Status), URL: h.prefix + "/members/" + m.ID, Name: m.Name(), Self: m.ID == v.me.ID, A: a,
+			RoleLabel: rq.cat.Role(m.Role), StatusLabel: rq.cat.T("status." + string(m.Status))}
+		if a.Select() {
+			row.SelectLabel = rq.cat.T("select_member", row.Name)
+		}
 		if lp.Activity {
 			row.Activity = lp.Time(activity[m.ID])
 		}
@@ -167,27 +190,23 @@ func (h *Handler) formView(rq *request, action sdk.Action, title string) (*formP
 	roles, d := grantable(v.p, action)
 	if !d.Allowed {
 		fp.Refusal = rq.cat.Reason(d.Reason, d.Message)
+		fp.Error = fp.Refusal
 	}
 	fp.Roles, fp.Role = roles, v.t.DefaultRole()
 	return fp, nil
 }
 
-func (h *Handler) addForm(rq *request) error {
-	fp, err := h.formView(rq, sdk.ActionAddMember, "add_title")
-	if err != nil {
-		return err
+// form serves the add-member or the invite form (page), drawn without
+// its form, with the refusal, when the actor may not use it.
+func (h *Handler) form(action sdk.Action, title, page string) func(*request) error {
+	return func(rq *request) error {
+		fp, err := h.formView(rq, action, title)
+		if err != nil {
+			return err
+		}
+		h.render(rq.w, statusOf(fp.Refusal), page, fp)
+		return nil
 	}
-	h.render(rq.w, statusOf(fp.Refusal), "add", fp)
-	return nil
-}
-
-func (h *Handler) inviteForm(rq *request) error {
-	fp, err := h.formView(rq, sdk.ActionInviteMember, "invite_title")
-	if err != nil {
-		return err
-	}
-	h.render(rq.w, statusOf(fp.Refusal), "invite", fp)
-	return nil
 }
 
 // statusOf is 403 for a form drawn without its form (refused), else 200.

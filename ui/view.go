@@ -36,6 +36,8 @@ type nav struct {
 	SignOut bool // the actor's own "sign out everywhere"
 }
 
+func (b *base) setError(msg string) { b.Error = msg }
+
 // T returns the message key in the page's language.
 func (b *base) T(key string, args ...any) string { return b.cat.T(key, args...) }
 
