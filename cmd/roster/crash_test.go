@@ -96,7 +96,7 @@ func TestKill9LosesNoAcknowledgedWrite(t *testing.T) {
 	// finishes the job.
 	var csv strings.Builder
 	csv.WriteString("email,givenName,familyName,title\n")
-	const rows = 20000
+	const rows = 5000
 	for i := range rows {
 		fmt.Fprintf(&csv, "hr%d@crash.test,Given%d,Family%d,Title %d\n", i, i, i, i)
 	}
