@@ -246,6 +246,19 @@ type AuditListOptions struct {
 	Until   time.Time
 }
 
+// AuditActions are the actions the audit log records, member events first:
+// every [EventType] but [EventTenantDeleted], which only observers see
+// (the tenant's audit log goes with it). Filters offer and check these.
+var AuditActions = []EventType{
+	EventMemberAdded, EventMemberInvited, EventInvitationResent, EventInvitationRevoked,
+	EventInvitationAccepted, EventMemberUpdated, EventMemberRoleChanged, EventMemberPasswordChanged,
+	EventMemberDeactivated, EventMemberReactivated, EventMemberLoggedOut, EventMemberRemoved,
+	EventTenantCreated, EventTenantUpdated, EventTenantSeatsChanged, EventTenantOwnershipTransferred,
+	EventTenantReconciled, EventGroupCreated, EventGroupUpdated, EventGroupDeleted,
+	EventGroupMembersAdded, EventGroupMembersRemoved, EventGroupRoleMapped,
+	EventTokenCreated, EventTokenRevoked,
+}
+
 // AuditLog returns a tenant's audit events, newest first. Reading it needs
 // team:manage (or a non-member actor).
 func (c *Client) AuditLog(ctx context.Context, actor Actor, tenantID string, opts AuditListOptions) (*Page[*AuditEvent], error) {

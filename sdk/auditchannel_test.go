@@ -32,3 +32,34 @@ func TestAuditLogChannel(t *testing.T) {
 	_, err = w.c.AuditLog(ctx, w.system, w.t.ID, sdk.AuditListOptions{Channel: "okta"})
 	wantRefused(t, err, sdk.ErrInvalidArgument, sdk.ReasonInvalid)
 }
+
+func TestAuditActions(t *testing.T) {
+	seen := map[sdk.EventType]bool{}
+	for _, a := range sdk.AuditActions {
+		if seen[a] {
+			t.Errorf("AuditActions lists %s twice", a)
+		}
+		seen[a] = true
+	}
+	if seen[sdk.EventTenantDeleted] {
+		t.Errorf("AuditActions lists %s, which no audit log holds", sdk.EventTenantDeleted)
+	}
+	// What a tenant's life writes is among them.
+	w := newWorld(t, sdk.CreateTenantRequest{})
+	ctx := t.Context()
+	if _, err := w.c.ChangeRole(ctx, w.ownerA, w.t.ID, w.std.ID, w.admin.Role); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.c.AddSeats(ctx, w.ownerA, w.t.ID, 2); err != nil {
+		t.Fatal(err)
+	}
+	page, err := w.c.AuditLog(ctx, w.system, w.t.ID, sdk.AuditListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range page.Items {
+		if !seen[sdk.EventType(e.Action)] {
+			t.Errorf("the audit log holds %s, which AuditActions does not list", e.Action)
+		}
+	}
+}

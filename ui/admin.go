@@ -255,18 +255,6 @@ func (h *Handler) seats(rq *request) error {
 	return h.redirect(rq, "/seats", flash)
 }
 
-// auditEvents are the events the audit log's filter offers, in the
-// order shown.
-var auditEvents = []sdk.EventType{
-	sdk.EventMemberAdded, sdk.EventMemberInvited, sdk.EventInvitationResent, sdk.EventInvitationRevoked,
-	sdk.EventInvitationAccepted, sdk.EventMemberUpdated, sdk.EventMemberRoleChanged, sdk.EventMemberPasswordChanged,
-	sdk.EventMemberDeactivated, sdk.EventMemberReactivated, sdk.EventMemberLoggedOut, sdk.EventMemberRemoved,
-	sdk.EventTenantCreated, sdk.EventTenantUpdated, sdk.EventTenantSeatsChanged, sdk.EventTenantOwnershipTransferred,
-	sdk.EventTenantReconciled, sdk.EventGroupCreated, sdk.EventGroupUpdated, sdk.EventGroupDeleted,
-	sdk.EventGroupMembersAdded, sdk.EventGroupMembersRemoved, sdk.EventGroupRoleMapped,
-	sdk.EventTokenCreated, sdk.EventTokenRevoked,
-}
-
 // auditPage is a page of the audit log.
 type auditPage struct {
 	base
@@ -305,7 +293,7 @@ func (h *Handler) auditPage(rq *request) error {
 		return err
 	}
 	ap := &auditPage{base: h.base(rq, v, "audit_title"), Action: q.Get("action"), Actor: strings.TrimSpace(q.Get("actor")),
-		Target: strings.TrimSpace(q.Get("target")), Channel: q.Get("channel"), Actions: auditEvents, Channels: sdk.AuditChannels}
+		Target: strings.TrimSpace(q.Get("target")), Channel: q.Get("channel"), Actions: sdk.AuditActions, Channels: sdk.AuditChannels}
 	page, err := h.client.AuditLog(ctx, rq.actor(), v.t.ID, sdk.AuditListOptions{
 		ListOptions: sdk.ListOptions{PageSize: sdk.DefaultPageSize, Cursor: q.Get("cursor")},
 		ActorID:     ap.Actor, TargetID: ap.Target, Action: ap.Action, Channel: ap.Channel,

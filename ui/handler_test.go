@@ -35,7 +35,7 @@ func TestCatalogsHaveTheSameKeys(t *testing.T) {
 			t.Errorf("no message for reason %s", r)
 		}
 	}
-	for _, e := range auditEvents {
+	for _, e := range sdk.AuditActions {
 		if !english.Has("event." + string(e)) {
 			t.Errorf("no label for event %s", e)
 		}

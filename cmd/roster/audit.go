@@ -14,17 +14,6 @@ import (
 	"github.com/rosterhq/roster/sdk"
 )
 
-// auditActions are the actions the audit log records.
-var auditActions = []sdk.EventType{
-	sdk.EventTenantCreated, sdk.EventTenantUpdated, sdk.EventTenantSeatsChanged, sdk.EventTenantOwnershipTransferred,
-	sdk.EventTenantReconciled, sdk.EventMemberAdded, sdk.EventMemberUpdated, sdk.EventMemberRoleChanged,
-	sdk.EventMemberDeactivated, sdk.EventMemberReactivated, sdk.EventMemberRemoved, sdk.EventMemberLoggedOut,
-	sdk.EventMemberPasswordChanged, sdk.EventGroupCreated, sdk.EventGroupUpdated, sdk.EventGroupDeleted,
-	sdk.EventGroupMembersAdded, sdk.EventGroupMembersRemoved, sdk.EventGroupRoleMapped, sdk.EventMemberInvited,
-	sdk.EventInvitationResent, sdk.EventInvitationRevoked, sdk.EventInvitationAccepted, sdk.EventTokenCreated,
-	sdk.EventTokenRevoked,
-}
-
 // parseSince reads --since: an RFC 3339 time, a date, or a duration
 // before now such as 24h.
 func parseSince(s string, now time.Time) (time.Time, error) {
@@ -81,7 +70,7 @@ identity provider), sync (an HR sync) or system (the host or this command line).
 			var opts sdk.AuditListOptions
 			opts.Cursor = cursor
 			if action != "" {
-				if err := oneOf("--action", sdk.EventType(action), auditActions...); err != nil {
+				if err := oneOf("--action", sdk.EventType(action), sdk.AuditActions...); err != nil {
 					return err
 				}
 				opts.Action = action

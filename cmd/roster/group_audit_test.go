@@ -110,7 +110,7 @@ func TestAuditList(t *testing.T) {
 	if r.code != 0 || !strings.Contains(r.stderr, "--cursor ") {
 		t.Fatalf("audit list --limit 1 does not say how to go on: %s", r)
 	}
-	wantCode(t, rosterOn(t, st, "audit", "list", "--tenant", "acme", "--action", "member.exploded"), 2, "use one of tenant.created")
+	wantCode(t, rosterOn(t, st, "audit", "list", "--tenant", "acme", "--action", "member.exploded"), 2, "use one of member.added")
 	wantCode(t, rosterOn(t, st, "audit", "list", "--tenant", "acme", "--limit", "ten"), 2, `--limit "ten": give a whole number`)
 	wantCode(t, rosterOn(t, st, "audit", "list", "--tenant", "acme", "--limit", "0"), 2, "from 1 to 1000")
 	wantCode(t, rosterOn(t, st, "audit", "list", "--tenant", "acme", "--since", "yesterday"), 2, "--since \"yesterday\"")
