@@ -541,7 +541,7 @@ func TestAdminBinary(t *testing.T) {
 		}
 
 		wantCode(t, run(t, "audit", "list", "--tenant", "acme", "--action", "member.exploded"), 2,
-			`--action "member.exploded": use one of tenant.created, tenant.updated, tenant.seats_changed`)
+			`--action "member.exploded": use one of member.added, member.invited, invitation.resent`)
 		wantCode(t, run(t, "audit", "list", "--tenant", "acme", "--limit", "ten"), 2, `--limit "ten": give a whole number of events from 1 to 1000`)
 		wantCode(t, run(t, "audit", "list", "--tenant", "acme", "--since", "yesterday"), 2,
 			`--since "yesterday": give an RFC 3339 time (2026-01-02T15:04:05Z), a date (2026-01-02) or a duration before now (24h)`)
