@@ -1,13 +1,18 @@
 package mongo
 
 import (
+	"bufio"
 	"context"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/FerretDB/FerretDB/ferretdb"
 
@@ -16,11 +21,14 @@ import (
 )
 
 // ferretURI is the MongoDB URI of the FerretDB (SQLite handler) that
-// TestMain starts in-process for the whole test binary; every test gets a
-// database of its own on it. Set ROSTER_TEST_MONGODB_URI to run the tests
-// against a real MongoDB instead. The slowest tests, which change no
-// package state, run in parallel (t.Parallel): a test on FerretDB under
-// -race keeps about one processor busy.
+// TestMain starts for the whole test binary; every test gets a database of
+// its own on it. FerretDB runs as a process of its own built without the
+// race detector (mongo/internal/ferretserver; in-process when no go tool
+// is at hand): what the tests check is this package and the driver, and
+// under -race FerretDB's debug build took a stack trace for every iterator
+// it opened. Set ROSTER_TEST_MONGODB_URI to run the tests against a real
+// MongoDB instead. The slowest tests, which change no package state, run
+// in parallel (t.Parallel).
 var ferretURI string
 
 var dbSeq atomic.Int64
@@ -40,15 +48,81 @@ func runTests(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(dir)
+	stop, err := startFerretProcess(dir)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "FerretDB in a process of its own:", err, "- running it in-process")
+		stop, err = startFerretInProcess(dir)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "starting FerretDB:", err)
+		return 1
+	}
+	defer stop()
+	return m.Run()
+}
+
+// startFerretProcess builds mongo/internal/ferretserver without the race
+// detector (the build cache makes it a link after the first time), runs
+// it on dir and sets ferretURI. stop ends it by closing its standard
+// input, then kills it if it does not exit.
+func startFerretProcess(dir string) (stop func(), err error) {
+	goTool, err := exec.LookPath("go")
+	if err != nil {
+		return nil, err
+	}
+	bin := filepath.Join(dir, "ferretserver")
+	if out, err := exec.Command(goTool, "build", "-o", bin, "github.com/rosterhq/roster/mongo/internal/ferretserver").CombinedOutput(); err != nil {
+		return nil, fmt.Errorf("go build: %v\n%s", err, out)
+	}
+	data := filepath.Join(dir, "data")
+	if err := os.Mkdir(data, 0o700); err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(bin, "-data", data)
+	cmd.Stderr = os.Stderr
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, err
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	exited := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(exited) }()
+	stop = func() {
+		stdin.Close()
+		select {
+		case <-exited:
+		case <-time.After(10 * time.Second):
+			_ = cmd.Process.Kill()
+			<-exited
+		}
+	}
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil {
+		stop()
+		return nil, fmt.Errorf("reading its URI: %v", err)
+	}
+	go func() { _, _ = io.Copy(io.Discard, stdout) }()
+	ferretURI = strings.TrimSpace(line)
+	return stop, nil
+}
+
+// startFerretInProcess runs FerretDB in this process on dir and sets
+// ferretURI.
+func startFerretInProcess(dir string) (stop func(), err error) {
 	f, err := ferretdb.New(&ferretdb.Config{
 		Listener:  ferretdb.ListenerConfig{TCP: "127.0.0.1:0"},
 		Handler:   "sqlite",
 		SQLiteURL: "file:" + dir + "/",
-		Logger:    slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Logger:    slog.New(slog.DiscardHandler),
 	})
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "starting FerretDB:", err)
-		return 1
+		return nil, err
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
@@ -57,13 +131,9 @@ func runTests(m *testing.M) int {
 		_ = f.Run(ctx)
 	}()
 	ferretURI = f.MongoDBURI()
-	code := m.Run()
-	cancel()
-	<-done
-	return code
+	return func() { cancel(); <-done }, nil
 }
 
-// newDBName returns a database name no other test uses.
 func newDBName() string { return fmt.Sprintf("roster_test_%03d", dbSeq.Add(1)) }
 
 // testStore is a store as the tests use it: the contract's methods go
