@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/rosterhq/roster/sdk"
+	"github.com/rosterhq/roster/sdk/memstore"
 )
 
 func TestBulkPerItemResults(t *testing.T) {
@@ -110,6 +111,29 @@ func TestBulkDeleteRacingRoleChangeStaysConsistent(t *testing.T) {
 	tn := w.tenant(t)
 	if n := w.count(t); n != 5 || tn.SeatsUsed != 5 {
 		t.Fatalf("members %d seats %d after the race, want 5 and 5", n, tn.SeatsUsed)
+	}
+}
+
+// TestRemoveReassignToWithoutHook: without a Reassigner nothing would
+// receive the member's items, so a ReassignTo is refused rather than
+// dropped, and the member stays; without one, Remove still works.
+func TestRemoveReassignToWithoutHook(t *testing.T) {
+	w := newWorld(t, sdk.CreateTenantRequest{})
+	ctx := t.Context()
+	if w.c.Reassigns() {
+		t.Fatal("Reassigns() = true without WithReassigner")
+	}
+	_, err := w.c.Remove(ctx, w.ownerA, sdk.RemoveRequest{TenantID: w.t.ID, MemberID: w.std.ID, ReassignTo: w.admin.ID})
+	wantRefused(t, err, sdk.ErrInvalidArgument, sdk.ReasonInvalid)
+	w.member(t, w.std.ID) // still there
+	if _, err := w.c.Remove(ctx, w.ownerA, sdk.RemoveRequest{TenantID: w.t.ID, MemberID: w.std.ID}); err != nil {
+		t.Fatal(err)
+	}
+	hooked := sdk.New(memstore.New(), sdk.WithReassigner(sdk.ReassignFunc(func(context.Context, string, string, string) (sdk.ReassignResult, error) {
+		return sdk.ReassignResult{}, nil
+	})))
+	if !hooked.Reassigns() {
+		t.Error("Reassigns() = false with WithReassigner")
 	}
 }
 

@@ -35,6 +35,11 @@ type ReassignResult struct {
 // WithReassigner registers the host's reassignment hook.
 func WithReassigner(r Reassigner) Option { return func(c *Client) { c.reassigner = r } }
 
+// Reassigns reports whether a [Reassigner] is registered ([WithReassigner]):
+// whether [Client.Remove] moves what a member owns, and so whether a
+// screen should ask to whom.
+func (c *Client) Reassigns() bool { return c.reassigner != nil }
+
 // ReasonReassignFailed means the host's reassignment hook failed, so the
 // member was not removed.
 const ReasonReassignFailed Reason = "reassign_failed"
@@ -44,7 +49,8 @@ type RemoveRequest struct {
 	TenantID string `validate:"required,max=64"`
 	MemberID string `validate:"required,max=64"`
 	// ReassignTo receives what the member owns; default: the owner. It
-	// must be an active member other than the one removed.
+	// must be an active member other than the one removed, and is refused
+	// when no [Reassigner] is registered (nothing would receive anything).
 	ReassignTo string `validate:"max=64"`
 	// ExpectedVersion, when non-zero, refuses the removal with
 	// ReasonVersionMismatch if the member's version is another (an HTTP
@@ -82,6 +88,9 @@ func (c *Client) Remove(ctx context.Context, actor Actor, req RemoveRequest) (*R
 		}
 		if err := p.Check(ActionRemove, m).Err(op); err != nil {
 			return nil, err
+		}
+		if req.ReassignTo != "" && c.reassigner == nil {
+			return nil, invalid(op, "ReassignTo", "no reassignment hook is registered (sdk.WithReassigner): nothing would receive the member's items")
 		}
 		res := &RemoveResult{Member: m, ReassignedTo: req.ReassignTo, Reassigned: map[string]int{}}
 		if res.ReassignedTo == "" {

@@ -35,11 +35,14 @@ var ErrSignedOut = errors.New("ui: signed out")
 type Option func(*Handler)
 
 // WithLanguage fixes the language of every page: "en" or "fr". By default
-// a page follows the request's Accept-Language, else English.
+// a page follows the request's Accept-Language, else English. Another
+// language changes nothing, and [New] logs a warning naming it.
 func WithLanguage(lang string) Option {
 	return func(h *Handler) {
 		if l, ok := catalogs[strings.ToLower(lang)]; ok {
 			h.lang = l
+		} else {
+			h.langUnknown = lang
 		}
 	}
 }
@@ -90,6 +93,7 @@ type Handler struct {
 	client       *sdk.Client
 	identify     IdentifyFunc
 	lang         *catalog // nil: follow Accept-Language
+	langUnknown  string   // a language WithLanguage has no catalog for
 	signIn       string
 	log          *slog.Logger
 	csrfKey      []byte
@@ -124,6 +128,9 @@ func New(prefix string, c *sdk.Client, identify IdentifyFunc, opts ...Option) *H
 	}
 	for _, o := range opts {
 		o(h)
+	}
+	if h.langUnknown != "" {
+		h.log.Warn("ui: WithLanguage: no catalog for this language (there are en and fr); it is not applied", "language", h.langUnknown)
 	}
 	if h.csrfKey == nil {
 		h.csrfKey = make([]byte, 32)

@@ -3,6 +3,7 @@ package ui
 import (
 	"errors"
 	"html"
+	"log/slog"
 	"maps"
 	"net/http"
 	"net/http/httptest"
@@ -86,6 +87,12 @@ func TestLanguage(t *testing.T) {
 	}
 	if WithLanguage("xx")(f.h); f.h.lang != english {
 		t.Error("an unknown language changed the handler's")
+	}
+	// New says so in the log rather than dropping it silently.
+	var logs strings.Builder
+	New("/team", f.c, nil, WithLogger(slog.New(slog.NewTextHandler(&logs, nil))), WithLanguage("de"))
+	if !strings.Contains(logs.String(), "language=de") {
+		t.Errorf("WithLanguage(de) logged %q; want a warning naming it", logs.String())
 	}
 }
 

@@ -160,6 +160,10 @@ type deletePage struct {
 	Default    string
 	Q          string
 	Allowed    bool // the actor may delete the member
+	// Reassigns: the host registered a Reassigner, so the page asks who
+	// receives the member's items; without one it asks nothing it would
+	// drop.
+	Reassigns bool
 }
 
 // maxCandidates bounds the reassignment choices listed; a search narrows
@@ -173,13 +177,7 @@ func (h *Handler) deleteView(rq *request) (*deletePage, error) {
 	}
 	ctx := rq.r.Context()
 	q := strings.TrimSpace(rq.r.FormValue("q"))
-	page, err := h.client.ListMembers(ctx, v.t.ID, sdk.ListMembersOptions{
-		ListOptions: sdk.ListOptions{PageSize: maxCandidates}, Status: sdk.StatusActive, Prefix: q,
-	})
-	if err != nil {
-		return nil, err
-	}
-	dp := &deletePage{base: mp.base, M: mp.M, Name: mp.Name, Default: v.t.OwnerID, Q: q}
+	dp := &deletePage{base: mp.base, M: mp.M, Name: mp.Name, Default: v.t.OwnerID, Q: q, Reassigns: h.client.Reassigns()}
 	if !mp.A.Delete {
 		d := v.p.Check(sdk.ActionRemove, mp.M)
 		dp.Error = rq.cat.Reason(d.Reason, d.Message)
@@ -189,6 +187,15 @@ func (h *Handler) deleteView(rq *request) (*deletePage, error) {
 		return dp, nil
 	}
 	dp.Allowed = true
+	if !dp.Reassigns {
+		return dp, nil // nothing receives the member's items: no choice to offer
+	}
+	page, err := h.client.ListMembers(ctx, v.t.ID, sdk.ListMembersOptions{
+		ListOptions: sdk.ListOptions{PageSize: maxCandidates}, Status: sdk.StatusActive, Prefix: q,
+	})
+	if err != nil {
+		return nil, err
+	}
 	owner := false
 	for _, c := range page.Items {
 		if c.ID != mp.M.ID {

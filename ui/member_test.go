@@ -65,7 +65,10 @@ func TestMemberActionRefusedShowsReason(t *testing.T) {
 }
 
 func TestDeleteNeedsConfirmation(t *testing.T) {
-	f := newFx(t, sdk.PresetStandard)
+	hook := sdk.ReassignFunc(func(context.Context, string, string, string) (sdk.ReassignResult, error) {
+		return sdk.ReassignResult{}, nil
+	})
+	f := newFxWith(t, sdk.PresetStandard, []sdk.Option{sdk.WithReassigner(hook)})
 	page := f.get(t, f.owner, "/team/members/"+f.std.ID+"/delete")
 	mustCode(t, page, http.StatusOK)
 	for _, want := range []string{`name="confirm" value="yes"`, `name="reassign_to"`, `<option value="` + f.owner.ID + `" selected>`} {
@@ -87,6 +90,31 @@ func TestDeleteNeedsConfirmation(t *testing.T) {
 	if flashOf(r.body) != "Member deleted." || !strings.Contains(r.body, "all sessions of std@acme.test") {
 		t.Errorf("deleted page:\n%s", r.body)
 	}
+	if _, err := f.c.Member(t.Context(), f.t.ID, f.std.ID); err == nil {
+		t.Error("member still there")
+	}
+}
+
+// TestDeleteWithoutHook: a host without a Reassigner gets no reassignment
+// choice (it would be dropped), and a forged reassign_to is refused by the
+// SDK with the member kept.
+func TestDeleteWithoutHook(t *testing.T) {
+	f := newFx(t, sdk.PresetStandard)
+	page := f.get(t, f.owner, "/team/members/"+f.std.ID+"/delete")
+	mustCode(t, page, http.StatusOK)
+	if strings.Contains(page.body, `name="reassign_to"`) || strings.Contains(page.body, `id="reassign-search"`) {
+		t.Error("delete page offers a reassignment no hook would perform")
+	}
+	if !strings.Contains(page.body, `name="confirm" value="yes"`) {
+		t.Error("delete page lacks the confirmation")
+	}
+	r := f.post(t, f.owner, "/team/members/"+f.std.ID+"/delete", url.Values{"reassign_to": {f.admin.ID}, "confirm": {"yes"}})
+	if r.code == http.StatusOK || errorOf(r.body) == "" {
+		t.Errorf("forged reassign_to: %d, error %q; want a refusal", r.code, errorOf(r.body))
+	}
+	f.member(t, f.std.ID) // still there
+	r = f.post(t, f.owner, "/team/members/"+f.std.ID+"/delete", url.Values{"confirm": {"yes"}})
+	mustCode(t, r, http.StatusOK)
 	if _, err := f.c.Member(t.Context(), f.t.ID, f.std.ID); err == nil {
 		t.Error("member still there")
 	}
