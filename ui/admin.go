@@ -1,7 +1,7 @@
 package ui
 
 import (
-	"errors"
+	"context"
 	"net/http"
 	"slices"
 	"strconv"
@@ -59,13 +59,13 @@ func (h *Handler) bulk(rq *request) error {
 	}
 	// The selection's names, for the confirmation and the results (a
 	// member deleted is gone afterwards).
+	byID, err := h.membersByID(ctx, rq.id.TenantID, ids)
+	if err != nil {
+		return err
+	}
 	selected := make([]*sdk.Member, len(ids))
 	for i, id := range ids {
-		m, err := h.client.Member(ctx, rq.id.TenantID, id)
-		if err != nil && !errors.Is(err, sdk.ErrNotFound) {
-			return err
-		}
-		selected[i] = m
+		selected[i] = byID[id] // nil: not (or no longer) a member
 	}
 	v, err := h.load(ctx, rq, nil)
 	if err != nil {
@@ -108,6 +108,33 @@ func (h *Handler) bulk(rq *request) error {
 	bp.Flash = rq.cat.T("bulk_summary", res.Succeeded, res.Failed)
 	h.render(rq.w, http.StatusOK, "bulk", bp)
 	return nil
+}
+
+// idsPerSearch is how many ids one search asks for: an Or of equalities
+// stays within sdk.MaxCondNodes (one node per id, one for the Or).
+const idsPerSearch = 200
+
+// membersByID reads the members of ids in one search per idsPerSearch ids
+// (at most five for sdk.MaxBulkItems) rather than one read per member;
+// ids that name no member are absent from the map.
+func (h *Handler) membersByID(ctx context.Context, tenantID string, ids []string) (map[string]*sdk.Member, error) {
+	out := make(map[string]*sdk.Member, len(ids))
+	for chunk := range slices.Chunk(ids, idsPerSearch) {
+		conds := make([]*sdk.Cond, len(chunk))
+		for i, id := range chunk {
+			conds[i] = sdk.Compare(sdk.FieldID, sdk.OpEq, id)
+		}
+		page, _, err := h.client.SearchMembers(ctx, tenantID, sdk.MemberSearch{
+			Where: sdk.Or(conds...), ListOptions: sdk.ListOptions{PageSize: len(chunk)},
+		})
+		if err != nil {
+			return nil, err
+		}
+		for _, m := range page.Items {
+			out[m.ID] = m
+		}
+	}
+	return out, nil
 }
 
 // ownershipPage is the ownership transfer form.

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -225,5 +227,40 @@ func TestMembersPageReads(t *testing.T) {
 		if !strings.Contains(body, `rel="next"`) || !strings.Contains(body, `<p id="seats">10001 of 10010 seats used</p>`) {
 			t.Errorf("%s: no next page link or seats summary", c.name)
 		}
+	}
+}
+
+// TestBulkConfirmReads: asking to delete 450 selected members reads their
+// names in one members search per 200 ids (3 here), not one read per
+// member, besides the tenant and the acting member; nothing is deleted
+// before the confirmation.
+func TestBulkConfirmReads(t *testing.T) {
+	mem := memstore.New()
+	cs := &countingStore{Store: mem, n: map[string]int{}}
+	bt, err := newBigTeam(t.Context(), mem, cs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := bt.handler().(*Handler)
+	form := url.Values{"action": {"delete"}, "csrf": {h.token(Identity{TenantID: bt.t.ID, MemberID: bt.owner.ID}, time.Now())}}
+	form["id"] = append(slices.Clone(bt.ids[:449]), "no-such-member")
+	cs.take()
+	r := httptest.NewRequestWithContext(t.Context(), http.MethodPost, "/team/bulk", strings.NewReader(form.Encode()))
+	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	got := cs.take()
+	if w.Code != http.StatusOK {
+		t.Fatalf("status %d\n%s", w.Code, w.Body)
+	}
+	if want := map[string]int{"ListMembers": 3, "GetTenant": 1, "GetMember": 1}; fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("reads %v, want %v", got, want)
+	}
+	body := w.Body.String()
+	if !strings.Contains(body, "m00448@big.test") || !strings.Contains(body, "no-such-member") {
+		t.Error("the confirmation does not list the whole selection")
+	}
+	if n, err := bt.c.CountMembers(t.Context(), bt.t.ID, sdk.ListMembersOptions{}); err != nil || n != bigSize+1 {
+		t.Errorf("%d members after the confirmation page, %v; want all %d", n, err, bigSize+1)
 	}
 }
