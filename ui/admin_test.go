@@ -121,12 +121,23 @@ func TestSeats(t *testing.T) {
 	if !strings.Contains(page.body, `<p id="seats">6 of 13 seats used</p>`) || flashOf(page.body) != "Seats bought." {
 		t.Errorf("seats page:\n%s", page.body)
 	}
-	for _, bad := range []string{"0", "-2", "two", "", "10000001"} {
+	for _, bad := range []string{"two", "", "9999999999999999999999"} {
 		r = f.post(t, f.admin, "/team/seats", url.Values{"op": {"add"}, "n": {bad}})
 		mustCode(t, r, http.StatusBadRequest)
 		if errorOf(r.body) != messagesEN["seats_bad_n"] {
 			t.Errorf("n=%q: error %q", bad, errorOf(r.body))
 		}
+	}
+	// The range is the SDK's rule: its refusal is shown, nothing bought.
+	for _, bad := range []string{"0", "-2", "10000001"} {
+		r = f.post(t, f.admin, "/team/seats", url.Values{"op": {"add"}, "n": {bad}})
+		mustCode(t, r, http.StatusBadRequest)
+		if msg := errorOf(r.body); !strings.Contains(msg, "between 1 and 10000000") {
+			t.Errorf("n=%q: error %q, want the SDK's range", bad, msg)
+		}
+	}
+	if tn, err := f.c.Tenant(t.Context(), f.t.ID); err != nil || tn.SeatLimit() != 13 {
+		t.Fatalf("seat limit after refused purchases: %v, %v; want 13", tn, err)
 	}
 	r = f.post(t, f.admin, "/team/seats", url.Values{"op": {"remove"}, "n": {"3"}})
 	mustCode(t, r, http.StatusSeeOther)

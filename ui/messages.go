@@ -115,7 +115,7 @@ var messagesEN = map[string]string{
 	"seat_count":    "Number of seats",
 	"add_seats":     "Buy seats",
 	"remove_button": "Remove seats",
-	"seats_bad_n":   "Give a whole number of seats between 1 and 10000000.",
+	"seats_bad_n":   "Give the number of seats as a whole number.",
 
 	"audit_title":   "Audit log",
 	"audit_caption": "Events, newest first",
@@ -362,7 +362,7 @@ var messagesFR = map[string]string{
 	"seat_count":    "Nombre de places",
 	"add_seats":     "Acheter",
 	"remove_button": "Retirer",
-	"seats_bad_n":   "Indiquez un nombre entier de places entre 1 et 10000000.",
+	"seats_bad_n":   "Indiquez le nombre de places par un nombre entier.",
 
 	"audit_title":   "Journal d’audit",
 	"audit_caption": "Événements, du plus récent au plus ancien",
