@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -190,5 +191,35 @@ func TestSignOutEverywhere(t *testing.T) {
 	}
 	if m := f.member(t, f.std.ID); m.SessionEpoch != 1 {
 		t.Errorf("session epoch %d", m.SessionEpoch)
+	}
+}
+
+// TestProfileEditIsConditional: the member page carries the version it was
+// drawn from, so a profile saved from a page that another change has
+// overtaken is refused (ReasonVersionMismatch through the SDK) instead of
+// overwriting that change; a fresh page saves.
+func TestProfileEditIsConditional(t *testing.T) {
+	f := newFx(t, sdk.PresetStandard)
+	page := f.get(t, f.owner, "/team/members/"+f.std.ID)
+	mustCode(t, page, http.StatusOK)
+	drawn := f.member(t, f.std.ID).Version
+	if !strings.Contains(page.body, `name="version" value="`+strconv.FormatInt(drawn, 10)+`"`) {
+		t.Fatalf("member page does not carry version %d", drawn)
+	}
+	title := "Overtaking"
+	if _, err := f.c.UpdateProfile(t.Context(), sdk.SystemActor(), sdk.UpdateProfileRequest{TenantID: f.t.ID, MemberID: f.std.ID, FamilyName: &title}); err != nil {
+		t.Fatal(err)
+	}
+	form := url.Values{"family": {"Stale"}, "version": {strconv.FormatInt(drawn, 10)}}
+	r := f.post(t, f.owner, "/team/members/"+f.std.ID+"/profile", form)
+	mustCode(t, r, http.StatusConflict)
+	if got := f.member(t, f.std.ID).FamilyName; got != "Overtaking" {
+		t.Errorf("family name %q after a stale save, want the overtaking change kept", got)
+	}
+	form.Set("version", strconv.FormatInt(f.member(t, f.std.ID).Version, 10))
+	r = f.post(t, f.owner, "/team/members/"+f.std.ID+"/profile", form)
+	mustCode(t, r, http.StatusSeeOther)
+	if got := f.member(t, f.std.ID).FamilyName; got != "Stale" {
+		t.Errorf("family name %q after a fresh save", got)
 	}
 }
